@@ -1,0 +1,409 @@
+//! asyncio's exceptions as Rust error types (layer 0).
+//!
+//! They travel inside `anyhow::Error`, so `?` is Python's exception propagation and
+//! [`ErrorExt::find`] is `except SomeError`. [`py_repr`] prints an error the way Python's
+//! `repr(exc)` does, which is what the parity tests compare.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
+/// Python's `repr()` of a string: single quotes unless the text holds one and no double quote.
+pub fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr()` of a bytes object: `b'abc'`, with `\x..` escapes.
+pub fn py_bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::from("b");
+    out.push(quote as char);
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b if b == quote => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            b => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
+/// An error that has a Python class name and Python `args` (all of tulip's errors do).
+pub trait PyException: StdError + Send + Sync + 'static {
+    /// The Python class name, e.g. `"CancelledError"`.
+    fn py_name(&self) -> &str;
+    /// The message, Python's `args[0]`, or `None` when `args == ()`.
+    fn py_arg(&self) -> Option<&str>;
+}
+
+macro_rules! message_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// Makes the error with Python's message.
+            pub fn new(msg: impl Into<String>) -> Self {
+                Self(msg.into())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl StdError for $name {}
+
+        impl PyException for $name {
+            fn py_name(&self) -> &str {
+                stringify!($name)
+            }
+            fn py_arg(&self) -> Option<&str> {
+                Some(&self.0)
+            }
+        }
+    };
+}
+
+message_error!(
+    /// asyncio's `InvalidStateError`: the future is in the wrong state for the call.
+    InvalidStateError
+);
+message_error!(
+    /// Python's `RuntimeError`: misuse of the loop, a task or a generator.
+    RuntimeError
+);
+message_error!(
+    /// Python's `ValueError`, e.g. `generator already executing`.
+    ValueError
+);
+message_error!(
+    /// Python's `TypeError`, e.g. `can't send non-None value to a just-started generator`.
+    TypeError
+);
+
+macro_rules! bare_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct $name;
+
+        impl fmt::Display for $name {
+            fn fmt(&self, _f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                Ok(())
+            }
+        }
+
+        impl StdError for $name {}
+
+        impl PyException for $name {
+            fn py_name(&self) -> &str {
+                stringify!($name)
+            }
+            fn py_arg(&self) -> Option<&str> {
+                None
+            }
+        }
+    };
+}
+
+bare_error!(
+    /// Python's `GeneratorExit`: what `close()` delivers at a generator's yield point.
+    GeneratorExit
+);
+bare_error!(
+    /// Python's `StopIteration()` with no value: resuming a generator that already finished.
+    StopIteration
+);
+bare_error!(
+    /// asyncio's `TimeoutError` (the builtin `TimeoutError` since 3.11).
+    TimeoutError
+);
+
+/// asyncio's `CancelledError`, with the message given to `cancel(msg)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CancelledError {
+    /// The message passed to `cancel(msg)`; `None` gives Python's `CancelledError()`.
+    pub msg: Option<String>,
+}
+
+impl CancelledError {
+    /// `CancelledError()` or `CancelledError(msg)`.
+    pub fn new(msg: Option<String>) -> Self {
+        Self { msg }
+    }
+}
+
+impl fmt::Display for CancelledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.msg.as_deref().unwrap_or(""))
+    }
+}
+
+impl StdError for CancelledError {}
+
+impl PyException for CancelledError {
+    fn py_name(&self) -> &str {
+        "CancelledError"
+    }
+    fn py_arg(&self) -> Option<&str> {
+        self.msg.as_deref()
+    }
+}
+
+/// Any other Python exception by name, for ports of Python programs:
+/// `Exception::new("ZeroDivisionError", "division by zero")`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exception {
+    /// The Python class name.
+    pub name: &'static str,
+    /// `args[0]`, or `None` for `args == ()`.
+    pub msg: Option<String>,
+}
+
+impl Exception {
+    /// An exception of class `name` with one message argument.
+    pub fn new(name: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            name,
+            msg: Some(msg.into()),
+        }
+    }
+
+    /// An exception of class `name` with no arguments.
+    pub fn bare(name: &'static str) -> Self {
+        Self { name, msg: None }
+    }
+}
+
+impl fmt::Display for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.msg.as_deref().unwrap_or(""))
+    }
+}
+
+impl StdError for Exception {}
+
+impl PyException for Exception {
+    fn py_name(&self) -> &str {
+        self.name
+    }
+    fn py_arg(&self) -> Option<&str> {
+        self.msg.as_deref()
+    }
+}
+
+/// A panic caught at a boundary (a callback, a generator, a task), carried as an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panic {
+    /// The panic's message when it was a string, else `"Box<dyn Any>"`.
+    pub msg: String,
+}
+
+impl Panic {
+    /// Builds the error from a payload caught by `std::panic::catch_unwind`.
+    pub fn from_payload(payload: &(dyn std::any::Any + Send)) -> Self {
+        let msg = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "Box<dyn Any>".to_string()
+        };
+        Self { msg }
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "panicked: {}", self.msg)
+    }
+}
+
+impl StdError for Panic {}
+
+impl PyException for Panic {
+    fn py_name(&self) -> &str {
+        "Panic"
+    }
+    fn py_arg(&self) -> Option<&str> {
+        Some(&self.msg)
+    }
+}
+
+/// One error delivered to many receivers (a future's awaiters): `anyhow::Error` is not
+/// `Clone`, so they share it. [`ErrorExt::find`] looks through it to the concrete type.
+#[derive(Clone)]
+pub struct SharedError(pub Arc<anyhow::Error>);
+
+impl SharedError {
+    /// Shares `err`.
+    pub fn new(err: anyhow::Error) -> Self {
+        Self(Arc::new(err))
+    }
+
+    /// A new `anyhow::Error` for one receiver; it still downcasts through [`ErrorExt::find`].
+    pub fn to_error(&self) -> anyhow::Error {
+        anyhow::Error::new(self.clone())
+    }
+}
+
+impl fmt::Debug for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl StdError for SharedError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self.0.as_ref().as_ref())
+    }
+}
+
+/// `except` for `anyhow::Error`: finds a concrete error type, looking through sharing.
+pub trait ErrorExt {
+    /// The first error of type `E` in the chain (context layers and shared errors included).
+    fn find<E: StdError + 'static>(&self) -> Option<&E>;
+
+    /// Whether the chain holds an `E`: Python's `isinstance(exc, E)`. (Named so because
+    /// `anyhow::Error::is` looks at the outermost error only.)
+    fn isinstance<E: StdError + 'static>(&self) -> bool {
+        self.find::<E>().is_some()
+    }
+}
+
+impl ErrorExt for anyhow::Error {
+    fn find<E: StdError + 'static>(&self) -> Option<&E> {
+        self.chain().find_map(|e| e.downcast_ref::<E>())
+    }
+}
+
+/// The innermost error under any [`SharedError`] wrappers.
+fn unshare(err: &anyhow::Error) -> &(dyn StdError + 'static) {
+    let mut e: &(dyn StdError + 'static) = err.as_ref();
+    while let Some(shared) = e.downcast_ref::<SharedError>() {
+        e = shared.0.as_ref().as_ref();
+    }
+    e
+}
+
+fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
+    macro_rules! try_types {
+        ($($t:ty),*) => {
+            $(if let Some(x) = e.downcast_ref::<$t>() { return Some(x); })*
+        };
+    }
+    try_types!(
+        CancelledError,
+        InvalidStateError,
+        RuntimeError,
+        ValueError,
+        TypeError,
+        GeneratorExit,
+        StopIteration,
+        TimeoutError,
+        Exception,
+        Panic
+    );
+    None
+}
+
+/// Python's class name of an error: tulip's own types by name, `Exception` otherwise.
+pub fn py_name(err: &anyhow::Error) -> String {
+    match as_py(unshare(err)) {
+        Some(p) => p.py_name().to_string(),
+        None => "Exception".to_string(),
+    }
+}
+
+/// Python's `repr(exc)`: `CancelledError('m')`, `CancelledError()`, `ValueError('boom')`;
+/// errors tulip does not know print as `Exception('<Display>')`.
+pub fn py_repr(err: &anyhow::Error) -> String {
+    let inner = unshare(err);
+    match as_py(inner) {
+        Some(p) => match p.py_arg() {
+            Some(arg) => format!("{}({})", p.py_name(), py_str_repr(arg)),
+            None => format!("{}()", p.py_name()),
+        },
+        None => format!("Exception({})", py_str_repr(&err.to_string())),
+    }
+}
+
+/// Python's `str(exc)`: the message, or the empty string.
+pub fn py_str(err: &anyhow::Error) -> String {
+    let inner = unshare(err);
+    match as_py(inner) {
+        Some(p) => p.py_arg().unwrap_or("").to_string(),
+        None => err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repr_matches_python() {
+        let e = anyhow::Error::new(CancelledError::new(Some("m".into())));
+        assert_eq!(py_repr(&e), "CancelledError('m')");
+        let e = anyhow::Error::new(CancelledError::default());
+        assert_eq!(py_repr(&e), "CancelledError()");
+        let e = anyhow::Error::new(ValueError::new("it's"));
+        assert_eq!(py_repr(&e), "ValueError(\"it's\")");
+        assert_eq!(py_bytes_repr(b"abc\x00'"), "b\"abc\\x00'\"");
+        assert_eq!(py_str_repr("a\nb"), "'a\\nb'");
+    }
+
+    #[test]
+    fn shared_errors_still_downcast() {
+        let shared = SharedError::new(anyhow::Error::new(TimeoutError));
+        let a = shared.to_error();
+        let b = shared.to_error();
+        assert!(a.isinstance::<TimeoutError>());
+        assert!(b.find::<TimeoutError>().is_some());
+        assert!(!a.isinstance::<CancelledError>());
+        assert_eq!(py_repr(&a), "TimeoutError()");
+    }
+}
