@@ -533,3 +533,69 @@ fn run() {
         .unwrap();
     });
 }
+
+#[test]
+fn cancel_wins() {
+    common::check_case("task/cancel_wins", || {
+        let lp = EventLoop::new().unwrap();
+        let fut = lp.create_future::<&'static str>();
+        let waited = fut.clone();
+        let t = lp
+            .create_task(move |co| match co.wait(&waited) {
+                Ok(v) => {
+                    tprint!("got {v}");
+                    Ok(())
+                }
+                Err(e) => {
+                    tprint!("CancelledError delivered instead of the result");
+                    Err(e)
+                }
+            })
+            .unwrap();
+        run_briefly(&lp);
+        fut.set_result("value").unwrap();
+        tprint!("t.cancel() -> {} | fut.cancelled(): {}", py_bool(t.cancel(None)), py_bool(fut.cancelled()));
+        if lp.run_until_complete(&t).is_err() {
+            tprint!("task cancelled: {} fut result still: {}", py_bool(t.cancelled()), fut.result().unwrap());
+        }
+        let fut2 = lp.create_future::<()>();
+        let waited = fut2.clone();
+        let t = lp
+            .create_task(move |co| {
+                if co.wait(&waited).is_err() {
+                    // Python: print(..., end=" "): the next print finishes the line.
+                    common::trace_part("swallowed; next await gets cancelled? -> ");
+                }
+                match sleep(co, Duration::ZERO) {
+                    Ok(()) => tprint!("no, sleep(0) completed normally"),
+                    Err(_) => tprint!("yes"),
+                }
+                Ok("survived")
+            })
+            .unwrap();
+        run_briefly(&lp);
+        t.cancel(None);
+        t.cancel(None);
+        tprint!("{} cancelling(): {}", lp.run_until_complete(&t).unwrap(), t.cancelling());
+        let inner_t = lp
+            .create_task(|co| {
+                if sleep(co, Duration::from_secs(10)).is_err() {
+                    tprint!("inner swallowed the cancellation forwarded by outer.cancel()");
+                }
+                Ok(42)
+            })
+            .unwrap();
+        let o = lp
+            .create_task(move |co| {
+                let r = co.wait(&inner_t)?;
+                let me = current_task(None)?.unwrap();
+                tprint!("outer got {r} (its own cancel request is lost) cancelling() = {}", me.cancelling());
+                Ok("outer done")
+            })
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("outer.cancel() -> {}", py_bool(o.cancel(None)));
+        tprint!("{} outer.cancelled(): {}", lp.run_until_complete(&o).unwrap(), py_bool(o.cancelled()));
+        lp.close().unwrap();
+    });
+}
