@@ -710,6 +710,15 @@ impl EventLoop {
     }
 }
 
+/// Two handles are equal when they are the same loop (Python's `is`).
+impl PartialEq for EventLoop {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for EventLoop {}
+
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
