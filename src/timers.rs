@@ -209,6 +209,11 @@ impl Timers {
         }
     }
 
+    /// Whether the heap is empty.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
     /// Entries in the heap, stale ones included (asyncio's `len(loop._scheduled)`).
     pub(crate) fn scheduled(&self) -> usize {
         self.heap.len()
