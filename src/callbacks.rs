@@ -1,7 +1,7 @@
 //! Callbacks (layer 1, the talk's "Callback"): [`Handle`], the loop's one-shot callbacks and
 //! the ready queue that holds them.
 //!
-//! A queued callback is a [`Callback`]: a vtable pointer and two words of inline storage. A
+//! A queued callback is a `Callback`: a vtable pointer and two words of inline storage. A
 //! closure of up to two words (a function, a closure holding one `Rc`, an `Rc` and an index)
 //! lives inside the entry; a bigger one is boxed. So `call_soon` of a small closure allocates
 //! nothing but queue capacity.

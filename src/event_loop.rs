@@ -226,6 +226,21 @@ struct Inner {
     close_hooks: RefCell<Vec<CloseHook>>,
 }
 
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A loop dropped without close(): other threads' handles must get "Event loop is
+        // closed" rather than queue into a loop that is gone.
+        if let Some(ts) = self.threadsafe.get() {
+            let calls = {
+                let mut q = ts.lock();
+                q.closed = true;
+                std::mem::take(&mut q.calls)
+            };
+            drop(calls);
+        }
+    }
+}
+
 impl ReadyOwner for Inner {
     fn cancel_ready(&self, seq: u64) {
         let cb = self.ready.borrow_mut().cancel(seq);
@@ -252,6 +267,11 @@ impl TimerOwner for Inner {
 ///
 /// A callback that holds a clone of its loop makes a reference cycle while it is queued;
 /// [`EventLoop::close`] drops every queued callback and breaks such cycles.
+///
+/// A panicking callback is caught and reported to the exception handler; the loop goes on.
+/// Rust's panic hook still runs first and prints `thread '...' panicked at ...` to stderr
+/// (tulip leaves the hook alone: it is process-wide). An application that wants only the
+/// handler's report installs its own hook with [`std::panic::set_hook`].
 #[derive(Clone)]
 pub struct EventLoop {
     inner: Rc<Inner>,

@@ -669,3 +669,14 @@ fn get_running_loop_is_the_loop_only_while_it_runs() {
     assert!(get_running_loop().is_err());
     lp.close().unwrap();
 }
+
+#[test]
+fn a_handle_outliving_its_loop_reports_it_closed() {
+    let lp = EventLoop::new().unwrap();
+    let handle = lp.threadsafe_handle().unwrap();
+    drop(lp);
+    let err = std::thread::spawn(move || handle.call_soon_threadsafe(|| ()).unwrap_err())
+        .join()
+        .unwrap();
+    assert_eq!(err.to_string(), "Event loop is closed");
+}
