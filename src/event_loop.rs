@@ -265,6 +265,14 @@ impl TimerOwner for Inner {
 /// A cheap clonable handle (`Rc` inside); clones are the same loop. It is `!Send`: other
 /// threads use a [`LoopHandle`].
 ///
+/// asyncio's debug mode raises "Non-thread-safe operation invoked on an event loop other
+/// than the current one" (asyncio-cases.md case 29); in tulip the compiler refuses it:
+///
+/// ```compile_fail
+/// let lp = tulip::EventLoop::new().unwrap();
+/// std::thread::spawn(move || lp.call_soon(|| ()));
+/// ```
+///
 /// A callback that holds a clone of its loop makes a reference cycle while it is queued;
 /// [`EventLoop::close`] drops every queued callback and breaks such cycles.
 ///
