@@ -6,8 +6,10 @@
 //! generators (6), tasks (7), and the helpers above them (8+).
 
 pub mod errors;
+pub mod generator;
 
 pub use errors::{
     CancelledError, ErrorExt, Exception, GeneratorExit, InvalidStateError, Panic, RuntimeError,
     SharedError, StopIteration, TimeoutError, TypeError, ValueError, py_repr, py_str,
 };
+pub use generator::{Co, Generator, GeneratorState};
