@@ -8,7 +8,12 @@
 pub mod callbacks;
 pub mod errors;
 pub mod event_loop;
+pub mod futures;
+pub mod generator;
+pub mod runners;
 pub mod selector;
+pub mod sleep;
+pub mod tasks;
 pub mod timers;
 
 pub use callbacks::Handle;
@@ -18,5 +23,10 @@ pub use errors::{
     py_str,
 };
 pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, get_running_loop};
+pub use futures::{Awaitable, CallbackId, Future, Suspend};
+pub use generator::{Co, Generator, GeneratorState};
+pub use runners::run;
 pub use selector::FdLike;
+pub use sleep::sleep;
+pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
 pub use timers::TimerHandle;
