@@ -260,6 +260,15 @@ impl<T: 'static> Future<T> {
         true
     }
 
+    /// `_cancel_message`: what a cancelled future was cancelled with; `None` otherwise. A task
+    /// that ended by its own CancelledError has none, as in CPython (gather reads it).
+    pub(crate) fn cancel_message(&self) -> Option<String> {
+        match &*self.0.state.borrow() {
+            State::Cancelled(msg) => msg.clone(),
+            _ => None,
+        }
+    }
+
     /// A task ending with its own CancelledError: cancelled, the error kept for `result()`.
     pub(crate) fn cancel_with(&self, exc: CancelledError) -> Result<()> {
         *self.0.cancelled_exc.borrow_mut() = Some(exc);

@@ -11,3 +11,11 @@ pub use errors::{
     CancelledError, ErrorExt, Exception, GeneratorExit, InvalidStateError, Panic, RuntimeError,
     SharedError, StopIteration, TimeoutError, TypeError, ValueError, py_repr, py_str,
 };
+
+pub mod gather;
+pub mod shield;
+pub mod wait;
+
+pub use gather::{Gathering, gather, gather_settled};
+pub use shield::shield;
+pub use wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
