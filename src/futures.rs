@@ -159,6 +159,11 @@ impl<T: 'static> Future<T> {
         self.0.kind.set(kind);
     }
 
+    /// Whether both handles are the same future (Python's `is`).
+    pub fn ptr_eq(&self, other: &Future<T>) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The loop this future belongs to.
     pub fn get_loop(&self) -> &EventLoop {
         &self.0.lp
