@@ -191,7 +191,10 @@ where
 {
     let fs = distinct(children);
     let Some(first) = fs.first() else {
-        return Ok(AsCompleted { state: None, remaining: 0 });
+        return Ok(AsCompleted {
+            state: None,
+            remaining: 0,
+        });
     };
     let state = Rc::new(Completion {
         lp: first.future().get_loop().clone(),
@@ -263,7 +266,10 @@ impl<T: Clone + 'static> NextDone<T> {
             if let Err(e) = co.wait(&getter) {
                 // `Queue.get`'s cleanup: pass a wake-up this getter got on to the next one.
                 getter.cancel(None);
-                state.getters.borrow_mut().retain(|g| !Rc::ptr_eq(&g.0, &getter.0));
+                state
+                    .getters
+                    .borrow_mut()
+                    .retain(|g| !Rc::ptr_eq(&g.0, &getter.0));
                 if !state.done.borrow().is_empty() && !getter.cancelled() {
                     state.wake_next();
                 }

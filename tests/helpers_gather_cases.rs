@@ -4,7 +4,6 @@
 mod common;
 
 use std::cell::{Cell, RefCell};
-use std::fmt::Display;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +28,10 @@ fn py_bool(b: bool) -> &'static str {
 
 /// Python's `a is b` for two errors read from futures: the same shared error.
 fn same_error(a: &anyhow::Error, b: &anyhow::Error) -> bool {
-    match (a.downcast_ref::<SharedError>(), b.downcast_ref::<SharedError>()) {
+    match (
+        a.downcast_ref::<SharedError>(),
+        b.downcast_ref::<SharedError>(),
+    ) {
         (Some(x), Some(y)) => Arc::ptr_eq(&x.0, &y.0),
         _ => false,
     }
@@ -98,7 +100,11 @@ fn gather_basics() {
     common::check_case("helpers/gather_basics", || {
         let lp = EventLoop::new().unwrap();
         let other = EventLoop::new().unwrap();
-        let (a, b, c) = (lp.create_future::<i32>(), lp.create_future(), lp.create_future());
+        let (a, b, c) = (
+            lp.create_future::<i32>(),
+            lp.create_future(),
+            lp.create_future(),
+        );
         let g = gather([&a, &b, &c]).unwrap();
         b.set_result(1).unwrap();
         a.set_result(2).unwrap();
@@ -122,7 +128,8 @@ fn gather_basics() {
         );
         f[2].set_result(3).unwrap();
         f[3].cancel(None);
-        f[4].set_exception(Exception::bare("RuntimeError").into()).unwrap();
+        f[4].set_exception(Exception::bare("RuntimeError").into())
+            .unwrap();
         let _ = f[4].exception();
 
         let f: Vec<Future<i32>> = (0..4).map(|_| lp.create_future()).collect();
@@ -132,7 +139,8 @@ fn gather_basics() {
         f[0].set_result(3).unwrap();
         run_briefly(&lp);
         tprint!("return_exceptions waits for all: {}", py_bool(g.done()));
-        f[3].set_exception(Exception::bare("RuntimeError").into()).unwrap();
+        f[3].set_exception(Exception::bare("RuntimeError").into())
+            .unwrap();
         run_briefly(&lp);
         tprint!("{}", py_entries(&g.result().unwrap(), i32::to_string));
 
@@ -151,7 +159,10 @@ fn gather_basics() {
         let g = gather_settled([&a, &b]).unwrap();
         a.cancel(Some("why"));
         b.set_result(2).unwrap();
-        tprint!("{}", py_entries(&lp.run_until_complete(&g).unwrap(), i32::to_string));
+        tprint!(
+            "{}",
+            py_entries(&lp.run_until_complete(&g).unwrap(), i32::to_string)
+        );
 
         let l = lp.clone();
         let dup = lp
@@ -161,7 +172,10 @@ fn gather_basics() {
                 co.wait(&gather([&c, &c, &d, &c])?)
             })
             .unwrap();
-        tprint!("duplicates: {}", py_strs(&lp.run_until_complete(&dup).unwrap()));
+        tprint!(
+            "duplicates: {}",
+            py_strs(&lp.run_until_complete(&dup).unwrap())
+        );
 
         match gather([&lp.create_future::<i32>(), &other.create_future()]) {
             Ok(_) => tprint!("no error"),
@@ -189,9 +203,14 @@ fn shield_basics() {
         let inner = lp.create_future::<i32>();
         let outer = shield(&inner);
         run_briefly(&lp);
-        inner.set_exception(RuntimeError::new("expected").into()).unwrap();
+        inner
+            .set_exception(RuntimeError::new("expected").into())
+            .unwrap();
         run_briefly(&lp);
-        let (o, i) = (outer.exception().unwrap().unwrap(), inner.exception().unwrap().unwrap());
+        let (o, i) = (
+            outer.exception().unwrap().unwrap(),
+            inner.exception().unwrap().unwrap(),
+        );
         tprint!("exception forwarded: {}", py_bool(same_error(&o, &i)));
 
         let inner = lp.create_future::<i32>();
@@ -199,7 +218,10 @@ fn shield_basics() {
         run_briefly(&lp);
         inner.cancel(None);
         run_briefly(&lp);
-        tprint!("inner cancelled -> outer cancelled: {}", py_bool(outer.cancelled()));
+        tprint!(
+            "inner cancelled -> outer cancelled: {}",
+            py_bool(outer.cancelled())
+        );
 
         let inner = lp.create_future::<i32>();
         let outer = shield(&inner);
@@ -214,7 +236,10 @@ fn shield_basics() {
 
         let fut = lp.create_future::<i32>();
         fut.set_result(42).unwrap();
-        tprint!("shortcut returns same object when done: {}", py_bool(shield(&fut).ptr_eq(&fut)));
+        tprint!(
+            "shortcut returns same object when done: {}",
+            py_bool(shield(&fut).ptr_eq(&fut))
+        );
 
         let proof = Rc::new(Cell::new(0));
         let waiter = lp.create_future::<()>();
@@ -263,7 +288,12 @@ fn gather_cancel() {
         };
         let (child1, child2) = (inner(), inner());
         let gatherer: Rc<RefCell<Option<Gathering<()>>>> = Rc::default();
-        let (c1, c2, gs, p) = (child1.clone(), child2.clone(), gatherer.clone(), proof.clone());
+        let (c1, c2, gs, p) = (
+            child1.clone(),
+            child2.clone(),
+            gatherer.clone(),
+            proof.clone(),
+        );
         let f = lp
             .create_task(move |co| {
                 let g = gather([&c1, &c2])?;
@@ -429,7 +459,10 @@ fn iterations() {
         let main = lp
             .create_task(move |co| {
                 tprint!("gather");
-                let r = co.wait(&gather([&l.create_task(child(1))?, &l.create_task(child(2))?])?)?;
+                let r = co.wait(&gather([
+                    &l.create_task(child(1))?,
+                    &l.create_task(child(2))?,
+                ])?)?;
                 tprint!("gather -> {r:?}");
                 tprint!("gather, return_exceptions");
                 let r = co.wait(&gather_settled([&l.create_task(child(3))?])?)?;
@@ -443,7 +476,12 @@ fn iterations() {
                 let r = co.wait(&shield(&l.create_task(child(5))?))?;
                 tprint!("shield -> {r}");
                 tprint!("wait");
-                let (d, p) = wait(co, [&l.create_task(child(6))?], None, ReturnWhen::AllCompleted)?;
+                let (d, p) = wait(
+                    co,
+                    [&l.create_task(child(6))?],
+                    None,
+                    ReturnWhen::AllCompleted,
+                )?;
                 let results: Vec<i32> = d.iter().map(|t| t.result().unwrap()).collect();
                 tprint!("wait -> {results:?} {}", p.len());
                 tprint!("as_completed");
@@ -485,7 +523,11 @@ fn wait_modes() {
                 let b = named(l.create_task(nap(1, ()))?, "b");
                 let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
                 b.result()?;
-                tprint!("done {} pending {} b result None", names(&done), names(&pending));
+                tprint!(
+                    "done {} pending {} b result None",
+                    names(&done),
+                    names(&pending)
+                );
                 cleanup(&a)?;
 
                 tprint!("== FIRST_COMPLETED sees every child already done");
@@ -505,7 +547,12 @@ fn wait_modes() {
                 let b = named(l.create_task(fail_after(0, "err"))?, "b");
                 let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
                 let exc = b.exception()?.unwrap();
-                tprint!("done {} pending {} {}", names(&done), names(&pending), py_repr(&exc));
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
                 cleanup(&a)?;
 
                 tprint!("== FIRST_EXCEPTION, a child fails while waiting");
@@ -514,7 +561,12 @@ fn wait_modes() {
                 let c = named(l.create_task(nap(0, ()))?, "c");
                 let (done, pending) = wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
                 let exc = b.exception()?.unwrap();
-                tprint!("done {} pending {} {}", names(&done), names(&pending), py_repr(&exc));
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
                 cleanup(&a)?;
 
                 tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
@@ -541,7 +593,12 @@ fn wait_modes() {
                     .filter(|t| matches!(t.exception(), Ok(Some(_))))
                     .map(Task::get_name)
                     .collect();
-                tprint!("done {} pending {} failed {}", names(&done), names(&pending), py_strs(&failed));
+                tprint!(
+                    "done {} pending {} failed {}",
+                    names(&done),
+                    names(&pending),
+                    py_strs(&failed)
+                );
 
                 tprint!("== duplicates count once");
                 let c = named(l.create_task(nap(0, "test"))?, "c");
@@ -549,10 +606,20 @@ fn wait_modes() {
                 let (done, pending) = wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
                 let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
                 results.sort();
-                tprint!("done {} {} pending {}", names(&done), py_strs(&results), names(&pending));
+                tprint!(
+                    "done {} {} pending {}",
+                    names(&done),
+                    py_strs(&results),
+                    names(&pending)
+                );
 
                 tprint!("== errors");
-                if let Err(e) = wait(co, std::iter::empty::<&Task<()>>(), None, ReturnWhen::AllCompleted) {
+                if let Err(e) = wait(
+                    co,
+                    std::iter::empty::<&Task<()>>(),
+                    None,
+                    ReturnWhen::AllCompleted,
+                ) {
                     tprint!("{}: {}", py_name(&e), py_str(&e));
                 }
                 Ok(())
@@ -579,8 +646,12 @@ fn wait_timeout() {
                 tprint!("== timeout");
                 let a = named(l.create_task(nap(1, "a"))?, "a");
                 let b = named(l.create_task(slow)?, "b");
-                let (done, pending) =
-                    wait(co, [&b, &a], Some(Duration::from_millis(20)), ReturnWhen::AllCompleted)?;
+                let (done, pending) = wait(
+                    co,
+                    [&b, &a],
+                    Some(Duration::from_millis(20)),
+                    ReturnWhen::AllCompleted,
+                )?;
                 tprint!(
                     "done {} pending {} b cancelled: {}",
                     names(&done),
@@ -589,8 +660,12 @@ fn wait_timeout() {
                 );
 
                 tprint!("== timeout and FIRST_COMPLETED, nothing finishes");
-                let (done, pending) =
-                    wait(co, [&b], Some(Duration::from_millis(1)), ReturnWhen::FirstCompleted)?;
+                let (done, pending) = wait(
+                    co,
+                    [&b],
+                    Some(Duration::from_millis(1)),
+                    ReturnWhen::FirstCompleted,
+                )?;
                 tprint!(
                     "done {} pending {} b cancelled: {}",
                     names(&done),
@@ -600,8 +675,12 @@ fn wait_timeout() {
 
                 tprint!("== timeout not reached");
                 let c = named(l.create_task(nap(1, "c"))?, "c");
-                let (done, pending) =
-                    wait(co, [&c], Some(Duration::from_secs(10)), ReturnWhen::AllCompleted)?;
+                let (done, pending) = wait(
+                    co,
+                    [&c],
+                    Some(Duration::from_secs(10)),
+                    ReturnWhen::AllCompleted,
+                )?;
                 tprint!("done {} pending {}", names(&done), names(&pending));
 
                 release.set_result(())?;
@@ -688,7 +767,11 @@ fn as_completed_cases() {
                         Err(e) => return Err(e),
                     }
                 }
-                tprint!("[{}] b cancelled: {}", values.join(", "), py_bool(b.cancelled()));
+                tprint!(
+                    "[{}] b cancelled: {}",
+                    values.join(", "),
+                    py_bool(b.cancelled())
+                );
                 release.set_result(())?;
                 tprint!("b finishes later: {}", co.wait(&b)?);
 
@@ -767,7 +850,10 @@ fn shield_combos() {
         run_briefly(&lp);
         tprint!("parent.cancel(): {}", py_bool(parent.cancel(None)));
         run_briefly(&lp);
-        tprint!("parent exception: {}", py_repr(&parent.exception().unwrap().unwrap()));
+        tprint!(
+            "parent exception: {}",
+            py_repr(&parent.exception().unwrap().unwrap())
+        );
         tprint!(
             "shields cancelled: {} {}",
             py_bool(inner1.cancelled()),
@@ -804,7 +890,11 @@ fn shield_combos() {
         run_briefly(&lp);
         tprint!("cancel caller: {}", py_bool(c.cancel(None)));
         run_briefly(&lp);
-        tprint!("work cancelled: {} work done: {}", py_bool(t.cancelled()), py_bool(t.done()));
+        tprint!(
+            "work cancelled: {} work done: {}",
+            py_bool(t.cancelled()),
+            py_bool(t.done())
+        );
         release.set_result(()).unwrap();
         tprint!("caller result: {}", lp.run_until_complete(&c).unwrap());
 
@@ -869,18 +959,28 @@ fn helpers_leave_nothing_alive_after_close() {
         let _shielded = shield(&g);
         let _settled = gather_settled(&kids)?;
         let _ac = as_completed(&kids, Some(Duration::from_secs(3600)))?;
-        wait(co, &kids, Some(Duration::from_secs(3600)), ReturnWhen::FirstCompleted)?;
+        wait(
+            co,
+            &kids,
+            Some(Duration::from_secs(3600)),
+            ReturnWhen::FirstCompleted,
+        )?;
         co.wait(&g)
     })
     .unwrap();
     drop(children);
     let l = lp.clone();
-    lp.call_later(Duration::from_millis(1), move || l.stop()).unwrap();
+    lp.call_later(Duration::from_millis(1), move || l.stop())
+        .unwrap();
     lp.run_forever().unwrap();
     lp.set_exception_handler(Some(|_: &EventLoop, _: &tulip::ExceptionContext| {}));
     lp.close().unwrap();
     drop(never);
-    assert_eq!(Rc::strong_count(&sentinel), 1, "a task, future or stack is still alive");
+    assert_eq!(
+        Rc::strong_count(&sentinel),
+        1,
+        "a task, future or stack is still alive"
+    );
 }
 
 /// Not a parity case: a gathering's children may be other gatherings; cancelling the outer
@@ -908,9 +1008,7 @@ fn cancel_between_children_and_outer() {
     let lp = EventLoop::new().unwrap();
     let child = lp.create_future::<i32>();
     let c = child.clone();
-    let waiter = lp
-        .create_task(move |co| co.wait(&gather([&c])?))
-        .unwrap();
+    let waiter = lp.create_task(move |co| co.wait(&gather([&c])?)).unwrap();
     run_briefly(&lp);
     child.set_result(1).unwrap();
     // The child is done, its gather callback not yet run: nothing left to cancel.
