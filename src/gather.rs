@@ -140,7 +140,7 @@ where
         let fut = aw.future();
         match &lp {
             None => lp = Some(fut.get_loop().clone()),
-            Some(l) if !l.ptr_eq(fut.get_loop()) => {
+            Some(l) if l != fut.get_loop() => {
                 return Err(ValueError::new(
                     "The future belongs to a different loop than the one specified as the loop argument",
                 )
