@@ -813,6 +813,22 @@ fn as_completed_cases() {
                 result.sort();
                 tprint!("{} {}", py_strs(&result), n);
 
+                tprint!("== a cancelled wait passes its turn on");
+                let a = l.create_task(nap(1, "a"))?;
+                let b = l.create_task(nap(2, "b"))?;
+                let mut waits = as_completed([&a, &b], None)?;
+                let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
+                let w = l.create_task(move |co| first.wait(co))?;
+                sleep(co, Duration::ZERO)?;
+                tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
+                if let Err(e) = co.wait(&w)
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("first wait cancelled");
+                }
+                tprint!("the second wait gets {}", second.wait(co)?);
+                co.wait(&b)?;
+
                 tprint!("== no children");
                 let none: Vec<NextDone<i32>> =
                     as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();

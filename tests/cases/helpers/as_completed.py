@@ -1,6 +1,7 @@
 # asyncio.as_completed (test_tasks.py: test_as_completed, test_as_completed_with_timeout,
 # test_as_completed_with_unused_timeout, test_as_completed_reverse_wait,
-# test_as_completed_concurrent, test_as_completed_duplicate_coroutines).
+# test_as_completed_concurrent, test_as_completed_duplicate_coroutines), and a cancelled wait
+# (asyncio.Queue.get's cleanup).
 # Adapted: real 1/2/3 ms sleeps give the order instead of a test clock; a child that must
 # miss the timeout awaits a future resolved at the end; children are tasks made explicitly.
 import asyncio
@@ -79,6 +80,20 @@ async def main():
     for f in asyncio.as_completed([c, c, loop.create_task(sleeper(0, 'spam'))]):
         result.append(await f)
     print(sorted(result), len(result))
+
+    print("== a cancelled wait passes its turn on")
+    a = loop.create_task(sleeper(1, 'a'))
+    b = loop.create_task(sleeper(2, 'b'))
+    first, second = asyncio.as_completed([a, b])
+    w = loop.create_task(first)
+    await asyncio.sleep(0)
+    print("cancel the first wait:", w.cancel())
+    try:
+        await w
+    except asyncio.CancelledError:
+        print("first wait cancelled")
+    print("the second wait gets", await second)
+    await b
 
     print("== no children")
     print(list(asyncio.as_completed([])))
