@@ -140,8 +140,11 @@ impl<T: 'static> Completion<T> {
             todo.is_empty()
         };
         self.put(Some(f.clone()));
-        if emptied && let Some(t) = self.timer.borrow_mut().take() {
-            t.cancel();
+        if emptied {
+            let timer = self.timer.borrow_mut().take();
+            if let Some(t) = timer {
+                t.cancel();
+            }
         }
     }
 
