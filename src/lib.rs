@@ -6,8 +6,13 @@
 //! generators (6), tasks (7), and the helpers above them (8+).
 
 pub mod errors;
+pub mod taskgroups;
+pub mod timeouts;
 
 pub use errors::{
     CancelledError, ErrorExt, Exception, GeneratorExit, InvalidStateError, Panic, RuntimeError,
     SharedError, StopIteration, TimeoutError, TypeError, ValueError, py_repr, py_str,
 };
+pub use errors::{ExceptionGroup, RaisedFrom, cause, raise_from};
+pub use taskgroups::{TaskGroup, task_group};
+pub use timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
