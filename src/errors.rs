@@ -365,7 +365,10 @@ pub struct ExceptionGroup {
 impl ExceptionGroup {
     /// A group of `exceptions` (Python refuses an empty list; so does this, by panicking).
     pub fn new(message: impl Into<String>, exceptions: Vec<anyhow::Error>) -> Self {
-        assert!(!exceptions.is_empty(), "second argument (exceptions) must be a non-empty sequence");
+        assert!(
+            !exceptions.is_empty(),
+            "second argument (exceptions) must be a non-empty sequence"
+        );
         Self {
             message: message.into(),
             exceptions,
@@ -565,12 +568,21 @@ mod tests {
     fn exception_group_prints_like_python() {
         let g = ExceptionGroup::new(
             "unhandled errors in a TaskGroup",
-            vec![ValueError::new("a").into(), Exception::new("ZeroDivisionError", "division by zero").into()],
+            vec![
+                ValueError::new("a").into(),
+                Exception::new("ZeroDivisionError", "division by zero").into(),
+            ],
         );
-        assert_eq!(g.to_string(), "unhandled errors in a TaskGroup (2 sub-exceptions)");
+        assert_eq!(
+            g.to_string(),
+            "unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
         assert!(g.contains::<ValueError>());
         let e = anyhow::Error::new(g);
-        assert_eq!(py_str(&e), "unhandled errors in a TaskGroup (2 sub-exceptions)");
+        assert_eq!(
+            py_str(&e),
+            "unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
         assert_eq!(py_name(&e), "ExceptionGroup");
         assert_eq!(
             py_repr(&e),

@@ -97,7 +97,11 @@ impl TaskGroup {
         if me.aborting.get() {
             return Err(self.misuse("is shutting down"));
         }
-        let lp = me.lp.borrow().clone().expect("an entered TaskGroup knows its loop");
+        let lp = me
+            .lp
+            .borrow()
+            .clone()
+            .expect("an entered TaskGroup knows its loop");
         let task = lp.create_task(body)?;
         let id = me.next_id.get();
         me.next_id.set(id + 1);
@@ -151,7 +155,11 @@ impl TaskGroup {
             Propagate::No
         };
         if me.parent_cancel_requested.get() {
-            let parent = me.parent.borrow().clone().expect("an entered TaskGroup has a parent");
+            let parent = me
+                .parent
+                .borrow()
+                .clone()
+                .expect("an entered TaskGroup has a parent");
             // Our own cancel of the parent is undone; if it was the only one, the
             // CancelledError it caused is ours and does not propagate.
             if parent.uncancel() == 0 {
@@ -169,7 +177,11 @@ impl TaskGroup {
                 .on_completed
                 .borrow_mut()
                 .get_or_insert_with(|| {
-                    me.lp.borrow().as_ref().expect("entered").create_future::<()>()
+                    me.lp
+                        .borrow()
+                        .as_ref()
+                        .expect("entered")
+                        .create_future::<()>()
                 })
                 .clone();
             match co.wait(&done) {
@@ -214,7 +226,13 @@ impl TaskGroup {
     fn abort(&self) {
         self.0.aborting.set(true);
         // A copy: cancelling runs no user code, but keep no borrow across it anyway.
-        let tasks: Vec<AnyTask> = self.0.tasks.borrow().iter().map(|(_, t)| t.clone()).collect();
+        let tasks: Vec<AnyTask> = self
+            .0
+            .tasks
+            .borrow()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect();
         for t in tasks {
             if !t.done() {
                 t.cancel(None);
@@ -244,7 +262,11 @@ impl TaskGroup {
         let Ok(Some(exc)) = fut.exception() else {
             return;
         };
-        let parent = me.parent.borrow().clone().expect("an entered TaskGroup has a parent");
+        let parent = me
+            .parent
+            .borrow()
+            .clone()
+            .expect("an entered TaskGroup has a parent");
         if parent.done() {
             // Python handles it though it doubts it can happen: report, keep nothing.
             let lp = me.lp.borrow().clone().expect("entered");

@@ -142,7 +142,12 @@ impl Timeout {
         let Some(when) = when else {
             return Ok(());
         };
-        let lp = self.0.lp.borrow().clone().expect("an active Timeout knows its loop");
+        let lp = self
+            .0
+            .lp
+            .borrow()
+            .clone()
+            .expect("an active Timeout knows its loop");
         let generation = self.0.generation.get();
         let me = self.clone();
         let fire = move || me.on_timeout(generation);
@@ -193,7 +198,12 @@ impl Timeout {
         match self.0.state.get() {
             TimeoutState::Expiring => {
                 self.0.state.set(TimeoutState::Expired);
-                let task = self.0.task.borrow().clone().expect("an entered Timeout has a task");
+                let task = self
+                    .0
+                    .task
+                    .borrow()
+                    .clone()
+                    .expect("an entered Timeout has a task");
                 // uncancel() first, always: it undoes our own cancel() whatever happens next.
                 let own_only = task.uncancel() <= self.0.cancelling.get();
                 match outcome {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use tulip::{
-    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Panic, TaskCo, TimeoutError, cause,
-    sleep, task_group, timeout, timeout_at, wait_for, wait_for_fn,
+    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Panic, TaskCo, TimeoutError, cause, sleep,
+    task_group, timeout, timeout_at, wait_for, wait_for_fn,
 };
 
 #[derive(Debug)]
@@ -54,7 +54,10 @@ fn timeout_at_keeps_its_deadline_and_converts() {
         assert!(cm.expired());
         let e = r.unwrap_err();
         assert!(e.isinstance::<TimeoutError>());
-        assert!(!e.isinstance::<CancelledError>(), "a TimeoutError is not a cancellation");
+        assert!(
+            !e.isinstance::<CancelledError>(),
+            "a TimeoutError is not a cancellation"
+        );
         assert!(cause(&e).is_some_and(|c| c.isinstance::<CancelledError>()));
         Ok(())
     });
@@ -67,7 +70,9 @@ fn scopes_and_wait_for_leave_no_live_timer() {
     let (r, lp) = run_on(|co| {
         let lp = tulip::get_running_loop()?;
         // A scope that ends early disarms its deadline.
-        timeout(co, Some(Duration::from_secs(3600)), |co, _| sleep(co, ms(1)))?;
+        timeout(co, Some(Duration::from_secs(3600)), |co, _| {
+            sleep(co, ms(1))
+        })?;
         assert_eq!(live_timers(&lp), 0);
         // wait_for that gets its result early cancels its timer.
         let v = wait_for_fn(co, Some(Duration::from_secs(3600)), |co| {
@@ -125,7 +130,10 @@ fn child_errors_keep_their_rust_type_and_panics_are_gathered() {
         let e = r.unwrap_err();
         let group = e.exc::<ExceptionGroup>().expect("an ExceptionGroup");
         assert_eq!(group.exceptions().len(), 2);
-        assert_eq!(group.exceptions()[0].find::<MyError>().map(|m| m.0), Some(7));
+        assert_eq!(
+            group.exceptions()[0].find::<MyError>().map(|m| m.0),
+            Some(7)
+        );
         assert!(group.exceptions()[1].find::<Panic>().is_some());
         assert!(group.contains::<Panic>());
         Ok(())
@@ -185,5 +193,9 @@ fn nothing_is_left_alive_when_the_loop_closes_mid_group() {
     assert_eq!(started.get(), 10);
     lp.set_exception_handler(Some(|_: &EventLoop, _: &tulip::ExceptionContext| {}));
     lp.close().unwrap();
-    assert_eq!(Rc::strong_count(&sentinel), 1, "a group, task or stack is still alive");
+    assert_eq!(
+        Rc::strong_count(&sentinel),
+        1,
+        "a group, task or stack is still alive"
+    );
 }

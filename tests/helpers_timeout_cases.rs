@@ -97,11 +97,17 @@ fn case_51_wait_for() {
                 Ok(())
             });
             if quick.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                tprint!("timeout=0 with coroutine: started? {}", py_bool(started.get()));
+                tprint!(
+                    "timeout=0 with coroutine: started? {}",
+                    py_bool(started.get())
+                );
             }
             let done = lp.create_future();
             done.set_result("ready")?;
-            tprint!("timeout=0 with done future -> {}", wait_for(co, &done, Some(Duration::ZERO))?);
+            tprint!(
+                "timeout=0 with done future -> {}",
+                wait_for(co, &done, Some(Duration::ZERO))?
+            );
             let slept = wait_for_fn(co, None, |co| {
                 sleep(co, ms(10))?;
                 Ok("slept")
@@ -118,7 +124,10 @@ fn case_51_wait_for() {
             sleep(co, ms(10))?;
             w.cancel(None);
             if co.wait(&w).is_err_and(|e| e.isinstance::<CancelledError>()) {
-                tprint!("cancelling wait_for also cancels inner: {}", py_bool(inner_task.cancelled()));
+                tprint!(
+                    "cancelling wait_for also cancels inner: {}",
+                    py_bool(inner_task.cancelled())
+                );
             }
             Ok(())
         });
@@ -152,7 +161,10 @@ fn case_53_timeout() {
             let (cm1, cm2) = (Timeout::new(Some(deadline)), Timeout::new(Some(deadline)));
             let r = cm1.run(co, |co, _| {
                 let inner = cm2.run(co, |co, _| sleep(co, secs(10)));
-                if inner.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
+                if inner
+                    .as_ref()
+                    .is_err_and(|e| e.isinstance::<CancelledError>())
+                {
                     // The inner scope re-raises CancelledError; only the outer converts.
                     cancelled.set(true);
                 }
@@ -172,17 +184,28 @@ fn case_53_timeout() {
             tprint!("not triggered: {} {:?}", py_bool(cm.expired()), cm);
             let cm = Timeout::after(None)?;
             cm.run(co, |co, _| sleep(co, ms(10)))?;
-            tprint!("disabled: {} {:?}", cm.when().map_or("None".into(), |w| format!("{w:?}")), cm);
+            tprint!(
+                "disabled: {} {:?}",
+                cm.when().map_or("None".into(), |w| format!("{w:?}")),
+                cm
+            );
 
             let cm = Timeout::after(Some(ms(10)))?;
             let r: Result<()> = cm.run(co, |_, _| Err(key_error("foreign")));
             if let Err(e) = r {
-                tprint!("foreign exception passes through: {} {}", py_repr(&e), py_bool(cm.expired()));
+                tprint!(
+                    "foreign exception passes through: {} {}",
+                    py_repr(&e),
+                    py_bool(cm.expired())
+                );
             }
             let later = lp.time() + secs(1);
             for (label, r) in [
                 ("reschedule finished", cm.reschedule(Some(later))),
-                ("reschedule not entered", Timeout::after(Some(secs(1)))?.reschedule(Some(later))),
+                (
+                    "reschedule not entered",
+                    Timeout::after(Some(secs(1)))?.reschedule(Some(later)),
+                ),
             ] {
                 if let Err(e) = r {
                     assert!(e.isinstance::<RuntimeError>());
@@ -253,7 +276,10 @@ fn wait_for_more() {
                 Err::<(), _>(ValueError::new("from finally").into())
             });
             if let Err(e) = r {
-                tprint!("an error raised while cancelled passes through: {}", py_repr(&e));
+                tprint!(
+                    "an error raised while cancelled passes through: {}",
+                    py_repr(&e)
+                );
             }
 
             let fut: Future<&str> = lp.create_future();
@@ -261,14 +287,20 @@ fn wait_for_more() {
             lp.call_later(ms(10), move || {
                 let _ = f.set_result("ok");
             })?;
-            tprint!("result before the deadline -> {}", wait_for(co, &fut, Some(secs(1)))?);
+            tprint!(
+                "result before the deadline -> {}",
+                wait_for(co, &fut, Some(secs(1)))?
+            );
 
             let r = wait_for_fn(co, Some(secs(1)), |co| {
                 sleep(co, ms(10))?;
                 Err::<(), _>(key_error("early"))
             });
             if let Err(e) = r {
-                tprint!("an error before the deadline passes through: {}", py_repr(&e));
+                tprint!(
+                    "an error before the deadline passes through: {}",
+                    py_repr(&e)
+                );
             }
 
             let inner_task = lp.create_task(|co| {
@@ -282,7 +314,10 @@ fn wait_for_more() {
             let waiting = lp.create_task(move |co| wait_for(co, &inner, Some(ms(20))))?;
             sleep(co, ms(50))?;
             waiting.cancel(None);
-            if co.wait(&waiting).is_err_and(|e| e.isinstance::<CancelledError>()) {
+            if co
+                .wait(&waiting)
+                .is_err_and(|e| e.isinstance::<CancelledError>())
+            {
                 tprint!(
                     "wait_for cancelled while the inner held out; inner done: {}",
                     py_bool(inner_task.done())
@@ -301,7 +336,10 @@ fn wait_for_more() {
                 lp.call_soon(move || {
                     w.cancel(None);
                 })?;
-                if co.wait(&waiting).is_err_and(|e| e.isinstance::<CancelledError>()) {
+                if co
+                    .wait(&waiting)
+                    .is_err_and(|e| e.isinstance::<CancelledError>())
+                {
                     tprint!(
                         "timeout={label}: wait_for cancelled; inner cancelled: {}",
                         py_bool(task.cancelled())
@@ -334,7 +372,10 @@ fn timeout_more() {
             tprint!("disarmed: None {cm:?}");
             assert!(cm.when().is_none());
             task.cancel(None);
-            if co.wait(&task).is_err_and(|e| e.isinstance::<CancelledError>()) {
+            if co
+                .wait(&task)
+                .is_err_and(|e| e.isinstance::<CancelledError>())
+            {
                 tprint!(
                     "a cancel from outside stays CancelledError; expired: {}",
                     py_bool(cm.expired())
@@ -347,7 +388,10 @@ fn timeout_more() {
                 sleep(co, secs(10))
             });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                tprint!("rescheduled into the past: TimeoutError; expired: {}", py_bool(cm.expired()));
+                tprint!(
+                    "rescheduled into the past: TimeoutError; expired: {}",
+                    py_bool(cm.expired())
+                );
             }
 
             let r = timeout(co, Some(ms(10)), |co, cm| {
@@ -407,7 +451,10 @@ fn timeout_more() {
             let r = outer.run(co, |co, outer| {
                 let r = inner.run(co, |co, _| sleep(co, secs(1)));
                 if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!("inner TimeoutError; outer expired: {}", py_bool(outer.expired()));
+                    tprint!(
+                        "inner TimeoutError; outer expired: {}",
+                        py_bool(outer.expired())
+                    );
                 }
                 sleep(co, secs(1))
             });
@@ -462,7 +509,11 @@ fn timeout_more() {
                     Ok(()) => Ok("not timed out"),
                 }
             })?;
-            tprint!("task -> {} cancelled: {}", co.wait(&t)?, py_bool(t.cancelled()));
+            tprint!(
+                "task -> {} cancelled: {}",
+                co.wait(&t)?,
+                py_bool(t.cancelled())
+            );
 
             // `await_without_task`: enter from a generator stepped by a plain callback.
             let cm = Timeout::after(Some(ms(10)))?;
@@ -520,7 +571,11 @@ fn crash(
 }
 
 /// `async def foo(name, delay, value)`.
-fn foo<T: 'static>(name: &'static str, delay: Duration, value: T) -> impl FnOnce(&TaskCo) -> Result<T> {
+fn foo<T: 'static>(
+    name: &'static str,
+    delay: Duration,
+    value: T,
+) -> impl FnOnce(&TaskCo) -> Result<T> {
     move |co| {
         sleep(co, delay)?;
         tprint!("{name} done");
@@ -535,7 +590,11 @@ fn taskgroup_basic() {
             let (t1, t2) = task_group(co, |_, g| {
                 let t1 = g.create_task(foo("t1", ms(10), 42))?;
                 let t2 = g.create_task(foo("t2", ms(20), 11))?;
-                tprint!("body over; children done: {} {}", py_bool(t1.done()), py_bool(t2.done()));
+                tprint!(
+                    "body over; children done: {} {}",
+                    py_bool(t1.done()),
+                    py_bool(t2.done())
+                );
                 Ok((t1, t2))
             })?;
             tprint!("after the group: {} {}", t1.result()?, t2.result()?);
@@ -555,7 +614,11 @@ fn taskgroup_basic() {
                 let t2 = g.create_task(foo("t2", ms(20), 11))?;
                 Ok((t1, t2))
             })?;
-            tprint!("t1 cancelled: {} t2: {}", py_bool(t1.cancelled()), t2.result()?);
+            tprint!(
+                "t1 cancelled: {} t2: {}",
+                py_bool(t1.cancelled()),
+                t2.result()?
+            );
 
             task_group(co, |_, g| {
                 let g2 = g.clone();
@@ -664,7 +727,9 @@ fn taskgroup_errors() {
                 task_group(co, |co, g1| {
                     g1.create_task(sleeper("outer-child", secs(10)))?;
                     task_group(co, |_, g2| {
-                        g2.create_task(crash("inner-child", ms(10), || ValueError::new("inner").into()))?;
+                        g2.create_task(crash("inner-child", ms(10), || {
+                            ValueError::new("inner").into()
+                        }))?;
                         Ok(())
                     })
                 })
@@ -676,7 +741,9 @@ fn taskgroup_errors() {
 
             let runner13 = lp.create_task(|co| {
                 task_group(co, |co, g1| {
-                    g1.create_task(crash("outer-child", ms(10), || ValueError::new("outer").into()))?;
+                    g1.create_task(crash("outer-child", ms(10), || {
+                        ValueError::new("outer").into()
+                    }))?;
                     task_group(co, |_, g2| {
                         g2.create_task(sleeper("inner-child", secs(10)))?;
                         Ok(())
@@ -770,7 +837,10 @@ fn taskgroup_cancel() {
                     {
                         tprint!("body cleans up");
                         let cleanup = sleep(co, ms(50));
-                        if cleanup.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
+                        if cleanup
+                            .as_ref()
+                            .is_err_and(|e| e.isinstance::<CancelledError>())
+                        {
                             tprint!("cleanup cancelled by the group");
                         }
                         cleanup?;
@@ -787,7 +857,11 @@ fn taskgroup_cancel() {
                     Err::<(), _>(ValueError::new("body").into())
                 });
                 if let Some(eg) = caught(r) {
-                    tprint!("survivor caught {} cancelling: {}", py_repr(&eg), cancelling());
+                    tprint!(
+                        "survivor caught {} cancelling: {}",
+                        py_repr(&eg),
+                        cancelling()
+                    );
                 }
                 sleep(co, ms(10))?;
                 Ok("survived")
