@@ -27,6 +27,7 @@ use crate::errors::{CancelledError, ErrorExt, ExceptionGroup, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
 use crate::tasks::{AnyTask, Task, TaskCo, current_task};
+use crate::timeouts::OnUnwind;
 
 /// The message of the [`ExceptionGroup`] a task group raises.
 pub const TASK_GROUP_ERRORS: &str = "unhandled errors in a TaskGroup";
@@ -75,7 +76,10 @@ impl TaskGroup {
         body: impl FnOnce(&TaskCo, &TaskGroup) -> Result<T>,
     ) -> Result<T> {
         self.enter()?;
+        // A panicking body skips `exit`: at least stop the children.
+        let guard = OnUnwind(|| self.abort());
         let outcome = body(co, self);
+        std::mem::forget(guard);
         self.exit(co, outcome)
     }
 
@@ -113,6 +117,17 @@ impl TaskGroup {
                 TaskGroup(inner).on_task_done(id, fut);
             }
         });
+        Ok(task)
+    }
+
+    /// `tg.create_task(coro, name=name)`: [`TaskGroup::create_task`], then names the task.
+    pub fn create_task_named<T: 'static>(
+        &self,
+        name: impl fmt::Display,
+        body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
+    ) -> Result<Task<T>> {
+        let task = self.create_task(body)?;
+        task.set_name(name);
         Ok(task)
     }
 

@@ -173,7 +173,10 @@ impl Timeout {
         body: impl FnOnce(&TaskCo, &Timeout) -> Result<T>,
     ) -> Result<T> {
         self.enter()?;
+        // A panicking body skips `exit`: its deadline must not cancel the task later.
+        let guard = OnUnwind(|| self.disarm());
         let outcome = body(co, self);
+        std::mem::forget(guard);
         self.exit(outcome)
     }
 
@@ -265,6 +268,15 @@ impl fmt::Debug for Timeout {
             }
         }
         f.write_str(">")
+    }
+}
+
+/// Runs its closure when dropped during an unwind (`mem::forget` it on the normal path).
+pub(crate) struct OnUnwind<F: FnMut()>(pub(crate) F);
+
+impl<F: FnMut()> Drop for OnUnwind<F> {
+    fn drop(&mut self) {
+        (self.0)()
     }
 }
 

@@ -199,3 +199,56 @@ fn nothing_is_left_alive_when_the_loop_closes_mid_group() {
         "a group, task or stack is still alive"
     );
 }
+
+#[test]
+fn a_panicking_body_disarms_its_deadline_and_stops_its_children() {
+    let children_cancelled = Rc::new(Cell::new(0));
+    let cc = children_cancelled.clone();
+    let (r, lp) = run_on(move |co| {
+        let lp = tulip::get_running_loop()?;
+        let scope = lp.create_task(|co| {
+            timeout(co, Some(Duration::from_secs(3600)), |co, _| -> Result<()> {
+                sleep(co, ms(1))?;
+                panic!("body panicked in a timeout scope");
+            })
+        })?;
+        assert!(co.wait(&scope).unwrap_err().find::<Panic>().is_some());
+        assert_eq!(live_timers(&lp), 0, "the deadline outlived its scope");
+
+        let group = lp.create_task(move |co| {
+            task_group(co, |co, g| -> Result<()> {
+                for _ in 0..3 {
+                    let cc = cc.clone();
+                    g.create_task(move |co| {
+                        let r = sleep(co, Duration::from_secs(3600));
+                        if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
+                            cc.set(cc.get() + 1);
+                        }
+                        r
+                    })?;
+                }
+                sleep(co, ms(1))?;
+                panic!("body panicked in a task group");
+            })
+        })?;
+        assert!(co.wait(&group).unwrap_err().find::<Panic>().is_some());
+        sleep(co, ms(1))?;
+        Ok(())
+    });
+    r.unwrap();
+    assert_eq!(children_cancelled.get(), 3);
+    lp.close().unwrap();
+}
+
+#[test]
+fn create_task_named_names_the_child() {
+    let (r, lp) = run_on(|co| {
+        task_group(co, |_, g| {
+            let t = g.create_task_named("yolo", |co| sleep(co, Duration::ZERO))?;
+            assert_eq!(t.get_name(), "yolo");
+            Ok(())
+        })
+    });
+    r.unwrap();
+    lp.close().unwrap();
+}
