@@ -304,15 +304,15 @@ fn wait_for_more() {
             }
 
             let inner_task = lp.create_task(|co| {
-                if sleep(co, ms(100)).is_err() {
+                if sleep(co, secs(1)).is_err() {
                     tprint!("stubborn: cancel swallowed");
-                    sleep(co, ms(100))?;
+                    sleep(co, ms(200))?;
                 }
                 Ok(42)
             })?;
             let inner = inner_task.clone();
             let waiting = lp.create_task(move |co| wait_for(co, &inner, Some(ms(20))))?;
-            sleep(co, ms(50))?;
+            sleep(co, ms(100))?;
             waiting.cancel(None);
             if co
                 .wait(&waiting)
@@ -395,7 +395,7 @@ fn timeout_more() {
             }
 
             let r = timeout(co, Some(ms(10)), |co, cm| {
-                cm.reschedule(Some(get_running_loop()?.time() + ms(50)))?;
+                cm.reschedule(Some(get_running_loop()?.time() + ms(100)))?;
                 sleep(co, ms(20))?;
                 tprint!("still running after the first deadline");
                 sleep(co, secs(10))
@@ -447,7 +447,10 @@ fn timeout_more() {
                 );
             }
 
-            let (outer, inner) = (Timeout::after(Some(ms(50)))?, Timeout::after(Some(ms(10)))?);
+            let (outer, inner) = (
+                Timeout::after(Some(ms(100)))?,
+                Timeout::after(Some(ms(10)))?,
+            );
             let r = outer.run(co, |co, outer| {
                 let r = inner.run(co, |co, _| sleep(co, secs(1)));
                 if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
@@ -827,7 +830,7 @@ fn taskgroup_cancel() {
             cancel_soon(co, |co| {
                 task_group(co, |co, g| {
                     g.create_task(|co| {
-                        sleep(co, ms(30))?;
+                        sleep(co, ms(100))?;
                         tprint!("crash_soon raises");
                         Err::<(), _>(zero_division())
                     })?;
@@ -836,7 +839,7 @@ fn taskgroup_cancel() {
                         && e.isinstance::<CancelledError>()
                     {
                         tprint!("body cleans up");
-                        let cleanup = sleep(co, ms(50));
+                        let cleanup = sleep(co, ms(200));
                         if cleanup
                             .as_ref()
                             .is_err_and(|e| e.isinstance::<CancelledError>())

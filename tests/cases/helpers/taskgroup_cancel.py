@@ -85,7 +85,7 @@ async def main():
 
     # test_taskgroup_15: a child fails while the cancelled body still cleans up
     async def crash_soon():
-        await asyncio.sleep(0.03)
+        await asyncio.sleep(0.1)
         print("crash_soon raises")
         1 / 0
 
@@ -97,7 +97,7 @@ async def main():
             except asyncio.CancelledError:
                 print("body cleans up")
                 try:
-                    await asyncio.sleep(0.05)
+                    await asyncio.sleep(0.2)
                 except asyncio.CancelledError:
                     print("cleanup cancelled by the group")
                     raise

@@ -35,7 +35,7 @@ async def main():
     # reschedule later: the first deadline no longer fires
     try:
         async with asyncio.timeout(0.01) as cm:
-            cm.reschedule(loop.time() + 0.05)
+            cm.reschedule(loop.time() + 0.1)
             await asyncio.sleep(0.02)
             print("still running after the first deadline")
             await asyncio.sleep(10)
@@ -77,7 +77,7 @@ async def main():
 
     # test_nested_timeouts_loop_busy: the inner converts, then the outer fires later
     try:
-        async with asyncio.timeout(0.05) as outer:
+        async with asyncio.timeout(0.1) as outer:
             try:
                 async with asyncio.timeout(0.01) as inner:
                     await asyncio.sleep(1)

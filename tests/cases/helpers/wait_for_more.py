@@ -67,14 +67,14 @@ async def main():
     # test_wait_for_self_cancellation: wait_for stays cancellable while the inner holds out
     async def stubborn():
         try:
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(1)
         except asyncio.CancelledError:
             print("stubborn: cancel swallowed")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.2)
         return 42
     inner_task = asyncio.create_task(stubborn())
     waiting = asyncio.create_task(asyncio.wait_for(inner_task, timeout=0.02))
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1)
     waiting.cancel()
     try:
         await waiting
