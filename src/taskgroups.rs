@@ -277,25 +277,25 @@ impl TaskGroup {
         let Ok(Some(exc)) = fut.exception() else {
             return;
         };
+        me.errors.borrow_mut().push(exc);
         let parent = me
             .parent
             .borrow()
             .clone()
             .expect("an entered TaskGroup has a parent");
         if parent.done() {
-            // Python handles it though it doubts it can happen: report, keep nothing.
+            // Python handles it though it doubts it can happen: report it.
             let lp = me.lp.borrow().clone().expect("entered");
             let task = task.map(|t| format!("{t:?}")).unwrap_or_default();
             lp.call_exception_handler(ExceptionContext {
                 message: format!(
                     "Task {task} has errored out but its parent task {parent:?} is already completed"
                 ),
-                exception: Some(exc),
+                exception: fut.exception().ok().flatten(),
                 fields: vec![("task", task)],
             });
             return;
         }
-        me.errors.borrow_mut().push(exc);
         if !me.aborting.get() && !me.parent_cancel_requested.get() {
             // Stop the body at its current wait; `exit` will uncancel the parent.
             self.abort();

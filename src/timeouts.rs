@@ -96,7 +96,7 @@ impl Timeout {
     }
 
     /// The object `asyncio.timeout(delay)` returns: the deadline is the running loop's
-    /// `time() + delay`, computed now (not at entry, as in Python). `None` for no deadline.
+    /// `time() + delay`, computed now, as in Python (not at entry). `None` for no deadline.
     pub fn after(delay: Option<Duration>) -> Result<Self> {
         let lp = get_running_loop()?;
         Ok(Self::new(delay.map(|d| deadline_after(&lp, d))))

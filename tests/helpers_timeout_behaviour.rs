@@ -252,3 +252,56 @@ fn create_task_named_names_the_child() {
     r.unwrap();
     lp.close().unwrap();
 }
+
+/// A child that fails after its parent died, with or without the group kept alive.
+fn child_fails_after_parent(keep_group: bool) -> Vec<String> {
+    let reports = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let lp = EventLoop::new().unwrap();
+    let r = reports.clone();
+    lp.set_exception_handler(Some(move |_: &EventLoop, ctx: &tulip::ExceptionContext| {
+        r.borrow_mut().push(ctx.message.clone());
+    }));
+    let kept: Rc<std::cell::RefCell<Option<tulip::TaskGroup>>> = Rc::default();
+    let k = kept.clone();
+    let parent = lp
+        .create_task(move |co| {
+            task_group(co, |co, g| -> Result<()> {
+                if keep_group {
+                    *k.borrow_mut() = Some(g.clone());
+                }
+                g.create_task(|co| {
+                    let _ = sleep(co, Duration::from_secs(3600));
+                    Err::<(), _>(MyError(3).into())
+                })?;
+                sleep(co, ms(1))?;
+                panic!("the parent dies first");
+            })
+        })
+        .unwrap();
+    let died = lp.run_until_complete(&parent).unwrap_err();
+    assert!(died.find::<Panic>().is_some());
+    let l = lp.clone();
+    lp.call_later(ms(5), move || l.stop()).unwrap();
+    lp.run_forever().unwrap();
+    drop(kept);
+    lp.close().unwrap();
+    reports.take()
+}
+
+#[test]
+fn a_child_failing_after_its_parent_died_is_reported() {
+    let reports = child_fails_after_parent(true);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].starts_with("Task <Task finished name=")
+            && reports[0].contains("has errored out but its parent task <Task finished name="),
+        "{}",
+        reports[0]
+    );
+    // Without a handle the parent's unwinding drops the group: the error is still reported,
+    // by the child itself.
+    assert_eq!(
+        child_fails_after_parent(false),
+        ["Task exception was never retrieved"]
+    );
+}
