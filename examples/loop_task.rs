@@ -18,7 +18,9 @@ fn main() -> anyhow::Result<()> {
         println!("future result {result}");
         Ok(result * 2)
     })?;
-    lp.call_later(Duration::from_millis(10), move || fut.set_result(5).unwrap())?;
+    lp.call_later(Duration::from_millis(10), move || {
+        fut.set_result(5).unwrap()
+    })?;
     println!("task result {}", lp.run_until_complete(&task)?);
     lp.close()
 }

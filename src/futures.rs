@@ -72,9 +72,13 @@ pub trait Awaitable {
 }
 
 /// Identifies one done-callback registration, for [`Future::remove_done_callback`].
-/// (Rust closures have no identity, so registering returns one.)
+/// (Rust closures have no identity, so registering returns one; ids are unique per thread.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CallbackId(u32);
+pub struct CallbackId(u64);
+
+thread_local! {
+    static NEXT_CALLBACK_ID: Cell<u64> = const { Cell::new(0) };
+}
 
 enum State<T> {
     Pending,
@@ -115,7 +119,6 @@ pub(crate) struct FutureCore<T: 'static> {
     lp: EventLoop,
     state: RefCell<State<T>>,
     callbacks: RefCell<Callbacks<T>>,
-    next_id: Cell<u32>,
     /// Set with an exception, cleared once someone reads it: "never retrieved" otherwise.
     log_traceback: Cell<bool>,
     /// A task's own CancelledError, re-raised once by the first `result()` (then a new one
@@ -147,8 +150,10 @@ impl<T: 'static> Future<T> {
         Future(Rc::new(FutureCore {
             lp: lp.clone(),
             state: RefCell::new(State::Pending),
-            callbacks: RefCell::new(Callbacks { first: None, rest: Vec::new() }),
-            next_id: Cell::new(0),
+            callbacks: RefCell::new(Callbacks {
+                first: None,
+                rest: Vec::new(),
+            }),
             log_traceback: Cell::new(false),
             cancelled_exc: RefCell::new(None),
             kind: Cell::new("Future"),
@@ -273,9 +278,7 @@ impl<T: 'static> Future<T> {
     }
 
     fn next_id(&self) -> CallbackId {
-        let id = self.0.next_id.get();
-        self.0.next_id.set(id.wrapping_add(1));
-        CallbackId(id)
+        CallbackId(NEXT_CALLBACK_ID.with(|n| n.replace(n.get() + 1)))
     }
 
     /// `add_done_callback(fn)`: `fn(&future)` runs through `call_soon` once the future is done
@@ -335,7 +338,13 @@ impl<T: 'static> Future<T> {
             if cbs.is_empty() {
                 return Ok(());
             }
-            std::mem::replace(&mut *cbs, Callbacks { first: None, rest: Vec::new() })
+            std::mem::replace(
+                &mut *cbs,
+                Callbacks {
+                    first: None,
+                    rest: Vec::new(),
+                },
+            )
         };
         // Registration order; a closed loop refuses them all (after the state changed).
         for cb in cbs.first.into_iter().chain(cbs.rest) {
@@ -414,11 +423,20 @@ impl<T: 'static> Drop for FutureCore<T> {
             self.lp.call_exception_handler(ExceptionContext {
                 message: format!("{kind} exception was never retrieved"),
                 exception: Some(e.to_error()),
-                fields: vec![("future", format!("<{kind} finished exception={}>", py_repr(&e.to_error())))],
+                fields: vec![(
+                    "future",
+                    format!("<{kind} finished exception={}>", py_repr(&e.to_error())),
+                )],
             });
         }
         let state = std::mem::replace(self.state.get_mut(), State::Pending);
-        let cbs = std::mem::replace(self.callbacks.get_mut(), Callbacks { first: None, rest: Vec::new() });
+        let cbs = std::mem::replace(
+            self.callbacks.get_mut(),
+            Callbacks {
+                first: None,
+                rest: Vec::new(),
+            },
+        );
         let depth = DROP_DEPTH.with(Cell::get);
         if depth >= DROP_DEPTH_LIMIT {
             DEFERRED.with(|d| d.borrow_mut().push(Box::new((state, cbs))));
@@ -447,7 +465,7 @@ impl EventLoop {
         A::Output: Clone,
     {
         let fut = aw.future();
-        if !fut.get_loop().ptr_eq(self) {
+        if fut.get_loop() != self {
             return Err(crate::errors::ValueError::new(
                 "The future belongs to a different loop than the one specified as the loop argument",
             )

@@ -17,7 +17,9 @@ pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static
         );
     }
     let lp = EventLoop::new()?;
-    let result = lp.create_task(main).and_then(|task| lp.run_until_complete(&task));
+    let result = lp
+        .create_task(main)
+        .and_then(|task| lp.run_until_complete(&task));
     let shutdown = cancel_all_tasks(&lp);
     lp.close()?;
     let value = result?;

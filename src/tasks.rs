@@ -119,7 +119,11 @@ impl Tasks {
 
     fn pending(&self) -> Vec<Rc<dyn TaskAny>> {
         let reg = self.registry.borrow();
-        reg.iter().flatten().filter_map(Weak::upgrade).filter(|t| !t.is_done()).collect()
+        reg.iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .filter(|t| !t.is_done())
+            .collect()
     }
 }
 
@@ -204,13 +208,18 @@ impl<T: 'static> TaskCore<T> {
         }
         let mut exc = self.pending_exc.borrow_mut().take();
         if self.must_cancel.replace(false)
-            && !exc.as_ref().is_some_and(|e| e.isinstance::<CancelledError>())
+            && !exc
+                .as_ref()
+                .is_some_and(|e| e.isinstance::<CancelledError>())
         {
             exc = Some(CancelledError::new(self.cancel_msg.borrow().clone()).into());
         }
         *self.fut_waiter.borrow_mut() = None;
 
-        let prev = self.tasks.current.replace(Some(self.clone() as Rc<dyn TaskAny>));
+        let prev = self
+            .tasks
+            .current
+            .replace(Some(self.clone() as Rc<dyn TaskAny>));
         let outcome = {
             // A shared borrow only: the body may cancel this task, which never touches `coro`.
             let coro = self.coro.borrow();
@@ -255,7 +264,7 @@ impl<T: 'static> TaskCore<T> {
     /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
     fn wait_for(self: Rc<Self>, w: Rc<dyn Waitable>) {
         let lp = self.fut.get_loop();
-        let bad = if !w.event_loop().ptr_eq(lp) {
+        let bad = if w.event_loop() != lp {
             Some(format!(
                 "Task {} got Future {} attached to a different loop",
                 self.repr(),
@@ -344,7 +353,11 @@ impl<T: 'static> TaskAny for TaskCore<T> {
     fn repr(&self) -> String {
         let name = crate::errors::py_str_repr(&self.name());
         let state = if !self.fut.done() {
-            if self.num_cancels.get() > 0 { "cancelling" } else { "pending" }
+            if self.num_cancels.get() > 0 {
+                "cancelling"
+            } else {
+                "pending"
+            }
         } else if self.fut.cancelled() {
             "cancelled"
         } else {
@@ -368,11 +381,13 @@ impl<T: 'static> TaskAny for TaskCore<T> {
 impl<T: 'static> TaskCore<T> {
     fn report_destroyed(&self) {
         if self.log_destroy_pending.replace(false) && !self.fut.done() {
-            self.fut.get_loop().call_exception_handler(ExceptionContext {
-                message: "Task was destroyed but it is pending!".to_string(),
-                exception: None,
-                fields: vec![("task", self.repr())],
-            });
+            self.fut
+                .get_loop()
+                .call_exception_handler(ExceptionContext {
+                    message: "Task was destroyed but it is pending!".to_string(),
+                    exception: None,
+                    fields: vec![("task", self.repr())],
+                });
         }
     }
 }
@@ -484,11 +499,6 @@ impl<T: 'static> Task<T> {
     /// Tasks refuse `set_exception`, as in asyncio.
     pub fn set_exception(&self, _err: anyhow::Error) -> Result<()> {
         Err(RuntimeError::new("Task does not support set_exception operation").into())
-    }
-
-    /// Whether a pending task is reported when destroyed (`_log_destroy_pending`).
-    pub(crate) fn set_log_destroy_pending(&self, on: bool) {
-        self.0.log_destroy_pending.set(on);
     }
 
     /// A type-erased handle to this task.

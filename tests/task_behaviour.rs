@@ -26,7 +26,11 @@ fn nothing_is_left_alive_after_close() {
         let waited = never.clone();
         lp.create_task(move |co| {
             let _keep = s;
-            if i % 2 == 0 { co.wait(&waited) } else { sleep(co, Duration::from_secs(3600)) }
+            if i % 2 == 0 {
+                co.wait(&waited)
+            } else {
+                sleep(co, Duration::from_secs(3600))
+            }
         })
         .unwrap();
     }
@@ -34,14 +38,19 @@ fn nothing_is_left_alive_after_close() {
     never.add_done_callback(move |_| drop(s));
     // Let every task start and suspend.
     let l = lp.clone();
-    lp.call_later(Duration::from_millis(1), move || l.stop()).unwrap();
+    lp.call_later(Duration::from_millis(1), move || l.stop())
+        .unwrap();
     lp.run_forever().unwrap();
     assert_eq!(tulip::all_tasks(Some(&lp)).unwrap().len(), 100);
     lp.set_exception_handler(Some(|_: &EventLoop, _: &tulip::ExceptionContext| {}));
     lp.close().unwrap();
     drop(never);
     assert_eq!(tulip::all_tasks(Some(&lp)).unwrap().len(), 0);
-    assert_eq!(Rc::strong_count(&sentinel), 1, "a task, future or stack is still alive");
+    assert_eq!(
+        Rc::strong_count(&sentinel),
+        1,
+        "a task, future or stack is still alive"
+    );
 }
 
 #[test]
@@ -68,7 +77,8 @@ fn twenty_thousand_tasks_sleep_at_once() {
     let seen = live.clone();
     lp.call_soon(move || {
         let l2 = l.clone();
-        l.call_soon(move || seen.set(tulip::all_tasks(Some(&l2)).unwrap().len())).unwrap();
+        l.call_soon(move || seen.set(tulip::all_tasks(Some(&l2)).unwrap().len()))
+            .unwrap();
     })
     .unwrap();
     lp.run_until_complete(&all).unwrap();
@@ -80,7 +90,9 @@ fn twenty_thousand_tasks_sleep_at_once() {
 #[test]
 fn a_panicking_body_fails_its_task_and_the_loop_goes_on() {
     let lp = EventLoop::new().unwrap();
-    let bad = lp.create_task(|_co| -> Result<()> { panic!("boom in task") }).unwrap();
+    let bad = lp
+        .create_task(|_co| -> Result<()> { panic!("boom in task") })
+        .unwrap();
     let good = lp.create_task(|co| {
         co.yield_now()?;
         Ok(7)
@@ -110,7 +122,8 @@ fn one_failure_reaches_every_awaiter_and_downcasts() {
         );
     }
     let setter = fut.clone();
-    lp.call_soon(move || setter.set_exception(MyError(21).into()).unwrap()).unwrap();
+    lp.call_soon(move || setter.set_exception(MyError(21).into()).unwrap())
+        .unwrap();
     for t in &tasks {
         lp.run_until_complete(t).unwrap();
     }
@@ -135,7 +148,11 @@ fn dropping_a_long_chain_of_futures_does_not_recurse() {
 
 /// Waiting from a plain function, several calls deep: no colouring.
 fn fetch(co: &TaskCo, fut: &Future<i32>, depth: u32) -> Result<i32> {
-    if depth == 0 { co.wait(fut) } else { Ok(fetch(co, fut, depth - 1)? + 1) }
+    if depth == 0 {
+        co.wait(fut)
+    } else {
+        Ok(fetch(co, fut, depth - 1)? + 1)
+    }
 }
 
 #[test]
@@ -153,7 +170,10 @@ fn wait_works_at_any_call_depth_and_through_yield_from() {
         })
         .unwrap();
     let setter = fut.clone();
-    lp.call_later(Duration::from_millis(1), move || setter.set_result(5).unwrap()).unwrap();
+    lp.call_later(Duration::from_millis(1), move || {
+        setter.set_result(5).unwrap()
+    })
+    .unwrap();
     assert_eq!(lp.run_until_complete(&task).unwrap(), 15 + 10);
     lp.close().unwrap();
 }
@@ -170,7 +190,10 @@ fn run_until_complete_stopped_early_and_resumed() {
         })
         .unwrap();
     let err = lp.run_until_complete(&task).unwrap_err();
-    assert_eq!(err.to_string(), "Event loop stopped before Future completed.");
+    assert_eq!(
+        err.to_string(),
+        "Event loop stopped before Future completed."
+    );
     assert_eq!(lp.run_until_complete(&task).unwrap(), 1);
     lp.close().unwrap();
 }

@@ -37,7 +37,11 @@ fn future_states() {
     common::check_case("task/future_states", || {
         let lp = EventLoop::new().unwrap();
         let f = lp.create_future::<i32>();
-        tprint!("  pending: done {} cancelled {}", py_bool(f.done()), py_bool(f.cancelled()));
+        tprint!(
+            "  pending: done {} cancelled {}",
+            py_bool(f.done()),
+            py_bool(f.cancelled())
+        );
         attempt("result()", f.result(), |v| v.to_string());
         attempt("exception()", f.exception(), |_| "None".into());
         attempt(
@@ -54,7 +58,8 @@ fn future_states() {
         attempt("set_result again", f.set_result(1), |_| "None".into());
         tprint!("  cancel() -> {}", py_bool(f.cancel(None)));
         let g = lp.create_future::<i32>();
-        g.set_exception(tulip::RuntimeError::new("").into()).unwrap();
+        g.set_exception(tulip::RuntimeError::new("").into())
+            .unwrap();
         attempt("result()", g.result(), |v| v.to_string());
         let h = lp.create_future::<()>();
         tprint!("  cancel() -> {}", py_bool(h.cancel(None)));
@@ -62,7 +67,11 @@ fn future_states() {
         attempt("result()", h.result(), |_| "None".into());
         attempt("exception()", h.exception(), |_| "None".into());
         attempt("set_result", h.set_result(()), |_| "None".into());
-        tprint!("  done {} cancelled {}", py_bool(h.done()), py_bool(h.cancelled()));
+        tprint!(
+            "  done {} cancelled {}",
+            py_bool(h.done()),
+            py_bool(h.cancelled())
+        );
         let m = lp.create_future::<()>();
         m.cancel(Some("why"));
         attempt("result() with message", m.result(), |_| "None".into());
@@ -101,23 +110,34 @@ fn done_callbacks() {
         let show = |b: &Vec<String>| {
             let items: Vec<String> = b
                 .iter()
-                .map(|x| if x.parse::<i32>().is_ok() { x.clone() } else { format!("'{x}'") })
+                .map(|x| {
+                    if x.parse::<i32>().is_ok() {
+                        x.clone()
+                    } else {
+                        format!("'{x}'")
+                    }
+                })
                 .collect();
             format!("[{}]", items.join(", "))
         };
-        tprint!("right after set_result: {} (callbacks are scheduled, not run)", show(&bag.borrow()));
+        tprint!(
+            "right after set_result: {} (callbacks are scheduled, not run)",
+            show(&bag.borrow())
+        );
         f.add_done_callback(mk("late"));
         run_briefly(&lp);
         tprint!("after one loop iteration: {}", show(&bag.borrow()));
         let order: Rc<RefCell<Vec<&str>>> = Rc::default();
         let g = lp.create_future::<()>();
         let o = order.clone();
-        lp.call_soon(move || o.borrow_mut().push("soon-before")).unwrap();
+        lp.call_soon(move || o.borrow_mut().push("soon-before"))
+            .unwrap();
         let o = order.clone();
         g.add_done_callback(move |_| o.borrow_mut().push("done-cb"));
         g.set_result(()).unwrap();
         let o = order.clone();
-        lp.call_soon(move || o.borrow_mut().push("soon-after")).unwrap();
+        lp.call_soon(move || o.borrow_mut().push("soon-after"))
+            .unwrap();
         run_briefly(&lp);
         let items: Vec<String> = order.borrow().iter().map(|s| format!("'{s}'")).collect();
         tprint!("[{}]", items.join(", "));
@@ -146,10 +166,12 @@ fn never_retrieved() {
             );
         }));
         let f = lp.create_future::<i32>();
-        f.set_exception(tulip::ValueError::new("unseen").into()).unwrap();
+        f.set_exception(tulip::ValueError::new("unseen").into())
+            .unwrap();
         drop(f);
         let f = lp.create_future::<i32>();
-        f.set_exception(tulip::ValueError::new("seen").into()).unwrap();
+        f.set_exception(tulip::ValueError::new("seen").into())
+            .unwrap();
         let _ = f.exception();
         drop(f);
         tprint!("(retrieved via exception(): no report)");
@@ -216,7 +238,9 @@ fn step_trace() {
         tprint!("result: {}", lp.run_until_complete(&outer).unwrap());
         tprint!(
             "current_task outside: {}",
-            current_task(Some(&lp)).unwrap().map_or("None".into(), |t| t.get_name())
+            current_task(Some(&lp))
+                .unwrap()
+                .map_or("None".into(), |t| t.get_name())
         );
         lp.close().unwrap();
     });
@@ -253,7 +277,11 @@ fn cancel_messages() {
             .unwrap();
         t.cancel(Some("before start"));
         if let Err(e) = lp.run_until_complete(&t) {
-            tprint!("cancel before first step: body ran? {} {}", py_bool(started.get()), py_repr(&e));
+            tprint!(
+                "cancel before first step: body ran? {} {}",
+                py_bool(started.get()),
+                py_repr(&e)
+            );
         }
         let l = lp.clone();
         let main = lp
@@ -313,12 +341,20 @@ fn cancel_self() {
             .unwrap();
         *slot2.borrow_mut() = Some(t.clone());
         if lp.run_until_complete(&t).is_err() {
-            tprint!("returned 12 but task is cancelled: {}", py_bool(t.cancelled()));
+            tprint!(
+                "returned 12 but task is cancelled: {}",
+                py_bool(t.cancelled())
+            );
         }
         let fut = lp.create_future::<()>();
         let nested_slot: Rc<RefCell<Option<Task<()>>>> = Rc::default();
         let task_slot: Rc<RefCell<Option<Task<()>>>> = Rc::default();
-        let (l, ns, ts, waited) = (lp.clone(), nested_slot.clone(), task_slot.clone(), fut.clone());
+        let (l, ns, ts, waited) = (
+            lp.clone(),
+            nested_slot.clone(),
+            task_slot.clone(),
+            fut.clone(),
+        );
         let task = lp
             .create_task(move |co| {
                 let nested = l.create_task(move |co| co.wait(&waited))?;
@@ -352,7 +388,11 @@ fn task_misuse() {
                 Some(i) => format!("{}<Task ...>", &s[..i]),
                 None => s,
             };
-            format!("{}: {}", tulip::errors::py_name(e), s.chars().take(70).collect::<String>())
+            format!(
+                "{}: {}",
+                tulip::errors::py_name(e),
+                s.chars().take(70).collect::<String>()
+            )
         };
         let t = lp
             .create_task(|co| {
@@ -377,7 +417,9 @@ fn task_misuse() {
         slot.borrow_mut().take();
         let other = EventLoop::new().unwrap();
         let o = other.clone();
-        let t = lp.create_task(move |co| co.wait(&o.create_future::<()>())).unwrap();
+        let t = lp
+            .create_task(move |co| co.wait(&o.create_future::<()>()))
+            .unwrap();
         if let Err(e) = lp.run_until_complete(&t) {
             let s = py_str(&e);
             let rest = &s[s.find(" attached").unwrap()..];
@@ -386,7 +428,10 @@ fn task_misuse() {
         other.close().unwrap();
         let t = lp.create_task(|_co| Ok("ko")).unwrap();
         tprint!("{}", short(&t.set_result("x").unwrap_err()));
-        tprint!("{}", short(&t.set_exception(anyhow::anyhow!("x")).unwrap_err()));
+        tprint!(
+            "{}",
+            short(&t.set_exception(anyhow::anyhow!("x")).unwrap_err())
+        );
         tprint!("{}", lp.run_until_complete(&t).unwrap());
         lp.close().unwrap();
     });
@@ -423,18 +468,26 @@ fn current_task_interleaved() {
             })
             .unwrap();
         task2.set_name("T2");
-        let mut names: Vec<String> =
-            tulip::all_tasks(Some(&lp)).unwrap().iter().map(|t| format!("'{}'", t.get_name())).collect();
+        let mut names: Vec<String> = tulip::all_tasks(Some(&lp))
+            .unwrap()
+            .iter()
+            .map(|t| format!("'{}'", t.get_name()))
+            .collect();
         names.sort();
         tprint!("all_tasks: [{}]", names.join(", "));
         lp.run_until_complete(&task2).unwrap();
         tprint!(
             "after: {} {}",
-            current_task(Some(&lp)).unwrap().map_or("None".into(), |t| t.get_name()),
+            current_task(Some(&lp))
+                .unwrap()
+                .map_or("None".into(), |t| t.get_name()),
             tulip::all_tasks(Some(&lp)).unwrap().len()
         );
         let t = lp.create_task(|_co| Ok(())).unwrap();
-        tprint!("auto name pattern: {}", py_bool(t.get_name().starts_with("Task-")));
+        tprint!(
+            "auto name pattern: {}",
+            py_bool(t.get_name().starts_with("Task-"))
+        );
         t.set_name(123);
         tprint!("set_name stringifies: '{}'", t.get_name());
         lp.run_until_complete(&t).unwrap();
@@ -451,7 +504,10 @@ fn destroyed_pending() {
             keys.push("message");
             keys.sort();
             let keys: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
-            let pending = ctx.fields.iter().any(|(k, v)| *k == "task" && v.contains("pending"));
+            let pending = ctx
+                .fields
+                .iter()
+                .any(|(k, v)| *k == "task" && v.contains("pending"));
             tprint!(
                 "handler: {} | keys: [{}] | task pending: {}",
                 ctx.message,
@@ -471,7 +527,10 @@ fn destroyed_pending() {
         run_briefly(&lp);
         drop(task);
         lp.close().unwrap();
-        tprint!("all_tasks after close: {}", tulip::all_tasks(Some(&lp)).unwrap().len());
+        tprint!(
+            "all_tasks after close: {}",
+            tulip::all_tasks(Some(&lp)).unwrap().len()
+        );
     });
 }
 
@@ -508,12 +567,19 @@ fn run() {
             Ok("main done")
         })
         .unwrap();
-        tprint!("{r} | hanging task cancelled: {}", py_bool(lo.borrow().as_ref().unwrap().cancelled()));
+        tprint!(
+            "{r} | hanging task cancelled: {}",
+            py_bool(lo.borrow().as_ref().unwrap().cancelled())
+        );
         lo.borrow_mut().take();
         tulip::run(|co| {
             let lp = tulip::get_running_loop()?;
             lp.set_exception_handler(Some(|_: &EventLoop, ctx: &tulip::ExceptionContext| {
-                tprint!("handler: {} {}", ctx.message, py_repr(ctx.exception.as_ref().unwrap()));
+                tprint!(
+                    "handler: {} {}",
+                    ctx.message,
+                    py_repr(ctx.exception.as_ref().unwrap())
+                );
             }));
             lp.create_task(|co| match sleep(co, Duration::from_secs(10)) {
                 Err(e) if e.isinstance::<CancelledError>() => {
@@ -554,9 +620,17 @@ fn cancel_wins() {
             .unwrap();
         run_briefly(&lp);
         fut.set_result("value").unwrap();
-        tprint!("t.cancel() -> {} | fut.cancelled(): {}", py_bool(t.cancel(None)), py_bool(fut.cancelled()));
+        tprint!(
+            "t.cancel() -> {} | fut.cancelled(): {}",
+            py_bool(t.cancel(None)),
+            py_bool(fut.cancelled())
+        );
         if lp.run_until_complete(&t).is_err() {
-            tprint!("task cancelled: {} fut result still: {}", py_bool(t.cancelled()), fut.result().unwrap());
+            tprint!(
+                "task cancelled: {} fut result still: {}",
+                py_bool(t.cancelled()),
+                fut.result().unwrap()
+            );
         }
         let fut2 = lp.create_future::<()>();
         let waited = fut2.clone();
@@ -576,7 +650,11 @@ fn cancel_wins() {
         run_briefly(&lp);
         t.cancel(None);
         t.cancel(None);
-        tprint!("{} cancelling(): {}", lp.run_until_complete(&t).unwrap(), t.cancelling());
+        tprint!(
+            "{} cancelling(): {}",
+            lp.run_until_complete(&t).unwrap(),
+            t.cancelling()
+        );
         let inner_t = lp
             .create_task(|co| {
                 if sleep(co, Duration::from_secs(10)).is_err() {
@@ -589,13 +667,20 @@ fn cancel_wins() {
             .create_task(move |co| {
                 let r = co.wait(&inner_t)?;
                 let me = current_task(None)?.unwrap();
-                tprint!("outer got {r} (its own cancel request is lost) cancelling() = {}", me.cancelling());
+                tprint!(
+                    "outer got {r} (its own cancel request is lost) cancelling() = {}",
+                    me.cancelling()
+                );
                 Ok("outer done")
             })
             .unwrap();
         run_briefly(&lp);
         tprint!("outer.cancel() -> {}", py_bool(o.cancel(None)));
-        tprint!("{} outer.cancelled(): {}", lp.run_until_complete(&o).unwrap(), py_bool(o.cancelled()));
+        tprint!(
+            "{} outer.cancelled(): {}",
+            lp.run_until_complete(&o).unwrap(),
+            py_bool(o.cancelled())
+        );
         lp.close().unwrap();
     });
 }
