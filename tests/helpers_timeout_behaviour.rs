@@ -305,3 +305,20 @@ fn a_child_failing_after_its_parent_died_is_reported() {
         ["Task exception was never retrieved"]
     );
 }
+
+#[test]
+fn wait_for_a_plain_future_cancels_it_on_timeout() {
+    let (r, lp) = run_on(|co| {
+        let fut = tulip::get_running_loop()?.create_future::<u8>();
+        let e = wait_for(co, &fut, Some(ms(5))).unwrap_err();
+        assert!(e.isinstance::<TimeoutError>());
+        assert!(fut.cancelled());
+        // Zero timeout on a pending future: cancelled at once, then TimeoutError.
+        let fut = tulip::get_running_loop()?.create_future::<u8>();
+        let e = wait_for(co, &fut, Some(Duration::ZERO)).unwrap_err();
+        assert!(e.isinstance::<TimeoutError>() && fut.cancelled());
+        Ok(())
+    });
+    r.unwrap();
+    lp.close().unwrap();
+}
