@@ -322,3 +322,21 @@ fn wait_for_a_plain_future_cancels_it_on_timeout() {
     r.unwrap();
     lp.close().unwrap();
 }
+
+#[test]
+fn like_3_11_a_cancel_made_while_exiting_is_not_undone() {
+    // Python 3.11 prints "cancelling after: 1" for the same program (3.12 prints 0).
+    let (r, lp) = run_on(|co| {
+        let r = task_group(co, |_, g| {
+            g.create_task(|co| {
+                sleep(co, ms(5))?;
+                Err::<(), _>(MyError(1).into())
+            })?;
+            Ok(())
+        });
+        assert!(r.unwrap_err().isinstance::<ExceptionGroup>());
+        Ok(tulip::current_task(None)?.unwrap().cancelling())
+    });
+    assert_eq!(r.unwrap(), 1);
+    lp.close().unwrap();
+}
