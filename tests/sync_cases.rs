@@ -102,11 +102,7 @@ fn case_55_lock_event_semaphore_condition_binding() {
                 .into_iter()
                 .collect::<Result<Vec<_>>>()?;
             sleep(co, ZERO)?;
-            tprint!(
-                "locked: {} repr: {}",
-                py_bool(lock.locked()),
-                extra(&lock)
-            );
+            tprint!("locked: {} repr: {}", py_bool(lock.locked()), extra(&lock));
             lock.release()?;
             co.wait(&gather(&tasks)?)?;
             tprint!("FIFO acquisition order: {:?}", result.borrow());
@@ -302,7 +298,9 @@ fn lock_context_manager(co: &TaskCo) -> Result<()> {
         Ok(())
     })?;
     tprint!("after: locked {}", py_bool(lock.locked()));
-    if let Err(e) = lock.with(co, |_| -> Result<()> { Err(ValueError::new("boom").into()) }) {
+    if let Err(e) = lock.with(co, |_| -> Result<()> {
+        Err(ValueError::new("boom").into())
+    }) {
         tprint!("error {} locked {}", py_repr(&e), py_bool(lock.locked()));
     }
     lock.acquire(co)?;
@@ -457,7 +455,11 @@ fn cond_wait_order(co: &TaskCo) -> Result<()> {
     tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
     cond.notify(2)?;
     sleep(co, ZERO)?;
-    tprint!("notify(2): {:?} {}", result.borrow(), py_bool(cond.locked()));
+    tprint!(
+        "notify(2): {:?} {}",
+        result.borrow(),
+        py_bool(cond.locked())
+    );
     for _ in 0..2 {
         cond.release()?;
         sleep(co, ZERO)?;
@@ -545,12 +547,7 @@ fn cond_wait_for(co: &TaskCo) -> Result<()> {
     let presult = Rc::new(Cell::new(false));
     let calls: Rc<RefCell<Vec<bool>>> = Rc::default();
     let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-    let (c, p, cl, r) = (
-        cond.clone(),
-        presult.clone(),
-        calls.clone(),
-        result.clone(),
-    );
+    let (c, p, cl, r) = (cond.clone(), presult.clone(), calls.clone(), result.clone());
     let t = lp().create_task(move |co| {
         c.acquire(co)?;
         let predicate = || {
@@ -629,7 +626,10 @@ fn cond_notify_some_and_all(co: &TaskCo) -> Result<()> {
     sleep(co, ZERO)?;
     let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
     tprint!("notify_all: {:?} {}", result.borrow(), py_bools(&results));
-    for e in [cond.notify(1), cond.notify_all()].into_iter().flat_map(Result::err) {
+    for e in [cond.notify(1), cond.notify_all()]
+        .into_iter()
+        .flat_map(Result::err)
+    {
         tprint!("RuntimeError: {}", py_str(&e));
     }
     Ok(())
@@ -886,7 +886,8 @@ fn barrier_check_return_value(co: &TaskCo) -> Result<()> {
         Box::new(move |co| {
             b.wait(co)?;
             let i = b.wait(co)?;
-            seen.borrow_mut().push(format!("{b:?}").contains("draining"));
+            seen.borrow_mut()
+                .push(format!("{b:?}").contains("draining"));
             Ok(i)
         })
     })?;
@@ -1305,10 +1306,9 @@ fn q_getter_timeout(co: &TaskCo) -> Result<()> {
     let q = Queue::<i32>::new(5);
     let q2 = q.clone();
     match wait_for_fn(co, Some(ms(10)), move |co| q2.get(co)) {
-        Err(e) if e.isinstance::<TimeoutError>() => tprint!(
-            "get timed out; getters left: {}",
-            n_queued(&q, "_getters")
-        ),
+        Err(e) if e.isinstance::<TimeoutError>() => {
+            tprint!("get timed out; getters left: {}", n_queued(&q, "_getters"))
+        }
         other => panic!("expected TimeoutError, got {other:?}"),
     }
     Ok(())
@@ -1398,11 +1398,7 @@ fn q_put_cancelled_race(co: &TaskCo) -> Result<()> {
     );
     put_c.cancel(None);
     sleep(co, ZERO)?;
-    tprint!(
-        "c done {} get {}",
-        py_bool(put_c.done()),
-        q.get_nowait()?
-    );
+    tprint!("c done {} get {}", py_bool(put_c.done()), q.get_nowait()?);
     sleep(co, ZERO)?;
     tprint!("get {}", q.get_nowait()?);
     co.wait(&put_b)
