@@ -34,10 +34,7 @@ impl LoopBinding {
     /// `repr` names the primitive in the error, as Python's `{self!r}` does.
     pub(crate) fn get_loop(&self, repr: impl FnOnce() -> String) -> Result<EventLoop> {
         let lp = get_running_loop()?;
-        let same = match &*self.0.borrow() {
-            None => None,
-            Some(bound) => Some(*bound == lp),
-        };
+        let same = self.0.borrow().as_ref().map(|bound| *bound == lp);
         match same {
             None => {
                 *self.0.borrow_mut() = Some(lp.clone());
