@@ -11,6 +11,8 @@ pub mod event_loop;
 pub mod futures;
 pub mod gather;
 pub mod generator;
+pub mod locks;
+pub mod queues;
 pub mod runners;
 pub mod selector;
 pub mod shield;
@@ -31,6 +33,10 @@ pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, 
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use gather::{Gathering, gather, gather_settled};
 pub use generator::{Co, Generator, GeneratorState};
+pub use locks::{
+    Barrier, BarrierState, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Semaphore,
+};
+pub use queues::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull};
 pub use runners::run;
 pub use selector::FdLike;
 pub use shield::shield;
