@@ -108,6 +108,11 @@ impl OsError {
         }
     }
 
+    /// Python's class name, e.g. `"ConnectionRefusedError"`.
+    pub fn py_name(&self) -> &'static str {
+        self.name
+    }
+
     /// Python's `errno` attribute.
     pub fn errno(&self) -> Option<i32> {
         self.errno
@@ -418,7 +423,8 @@ pub fn sock_connect(co: &TaskCo, addr: SocketAddr) -> Result<TcpStream> {
     let (storage, len) = c_addr(&addr);
     loop {
         // SAFETY: `storage` holds a valid address of `len` bytes.
-        let r = unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
+        let r =
+            unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
         if r == 0 {
             return Ok(sock);
         }
@@ -436,10 +442,11 @@ pub fn sock_connect(co: &TaskCo, addr: SocketAddr) -> Result<TcpStream> {
             Ok(None) => {}
             Ok(Some(e)) => {
                 let errno = e.raw_os_error().unwrap_or(libc::EIO);
-                return Err(
-                    OsError::with_errno(errno, format!("Connect call failed {}", py_addr(&addr)))
-                        .into(),
-                );
+                return Err(OsError::with_errno(
+                    errno,
+                    format!("Connect call failed {}", py_addr(&addr)),
+                )
+                .into());
             }
             Err(e) => return Err(OsError::from_io(&e).into()),
         }
@@ -496,7 +503,10 @@ fn is_nonblocking(fd: RawFd) -> io::Result<bool> {
 /// `ValueError('the socket must be non-blocking')`, asyncio's debug-mode check: a blocking
 /// accept would stall the loop). Errors such as `EMFILE` (too many open files) come back as
 /// `OsError`, and the listener stays usable.
-pub fn sock_accept<L: Listener + ?Sized>(co: &TaskCo, listener: &L) -> Result<(L::Stream, L::Addr)> {
+pub fn sock_accept<L: Listener + ?Sized>(
+    co: &TaskCo,
+    listener: &L,
+) -> Result<(L::Stream, L::Addr)> {
     let fd = listener.as_raw_fd();
     if !is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
         return Err(ValueError::new("the socket must be non-blocking").into());
@@ -520,7 +530,10 @@ mod tests {
     fn errors_print_like_python() {
         let e = OsError::with_errno(libc::ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)");
         assert_eq!(e.py_name(), "ConnectionRefusedError");
-        assert_eq!(e.to_string(), "[Errno 111] Connect call failed ('127.0.0.1', 1)");
+        assert_eq!(
+            e.to_string(),
+            "[Errno 111] Connect call failed ('127.0.0.1', 1)"
+        );
         let e = OsError::from_io(&io::Error::from_raw_os_error(libc::EPIPE));
         assert_eq!(e.py_name(), "BrokenPipeError");
         assert_eq!(e.to_string(), "[Errno 32] Broken pipe");
@@ -529,12 +542,18 @@ mod tests {
         assert_eq!(e.to_string(), "Connection lost");
         assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
         let e = OsError::from_io(&io::Error::from_raw_os_error(libc::EMFILE));
-        assert_eq!((e.py_name(), e.message()), ("OSError", "Too many open files"));
+        assert_eq!(
+            (e.py_name(), e.message()),
+            ("OSError", "Too many open files")
+        );
     }
 
     #[test]
     fn addresses_print_like_python() {
-        assert_eq!(py_addr(&"127.0.0.1:80".parse().unwrap()), "('127.0.0.1', 80)");
+        assert_eq!(
+            py_addr(&"127.0.0.1:80".parse().unwrap()),
+            "('127.0.0.1', 80)"
+        );
         assert_eq!(py_addr(&"[::1]:80".parse().unwrap()), "('::1', 80, 0, 0)");
     }
 }

@@ -25,12 +25,12 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::errors::{
-    CancelledError, ErrorExt, PyException, RuntimeError, SharedError, ValueError,
-};
+use crate::errors::{CancelledError, ErrorExt, PyException, RuntimeError, SharedError, ValueError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
-use crate::sockets::{OsError, py_addr, recv_raw, send_raw, sock_connect, tcp_listener, would_block};
+use crate::sockets::{
+    OsError, py_addr, recv_raw, send_raw, sock_connect, tcp_listener, would_block,
+};
 use crate::tasks::TaskCo;
 
 /// asyncio's default `limit` of a `StreamReader`: 2**16 bytes.
@@ -356,7 +356,11 @@ impl StreamReader {
 
     /// `exception()`: the error set on the reader, if any.
     pub fn exception(&self) -> Option<anyhow::Error> {
-        self.core.exception.borrow().as_ref().map(SharedError::to_error)
+        self.core
+            .exception
+            .borrow()
+            .as_ref()
+            .map(SharedError::to_error)
     }
 
     /// `at_eof()`: EOF was fed and the buffer is empty.
@@ -1072,7 +1076,11 @@ pub fn open_connection_with(
             if texts.iter().all(|t| *t == texts[0]) {
                 Err(errors.swap_remove(0))
             } else {
-                Err(OsError::named("OSError", format!("Multiple exceptions: {}", texts.join(", "))).into())
+                Err(OsError::named(
+                    "OSError",
+                    format!("Multiple exceptions: {}", texts.join(", ")),
+                )
+                .into())
             }
         }
     }
@@ -1208,7 +1216,8 @@ impl ServerCore {
         let core = self.clone();
         let detach: Box<dyn FnOnce()> = Box::new(move || core.detach());
         self.active.set(self.active.get() + 1);
-        let (reader, writer) = match Transport::open(&self.lp, sock, self.opts.limit, Some(detach)) {
+        let (reader, writer) = match Transport::open(&self.lp, sock, self.opts.limit, Some(detach))
+        {
             Ok(pair) => pair,
             // The transport was dropped, which detached it.
             Err(_) => return,
@@ -1216,19 +1225,21 @@ impl ServerCore {
         let handler = self.handler.clone();
         let lp = self.lp.clone();
         let peer = writer.peer_addr();
-        let task = self.lp.create_task(move |co| match handler(co, reader, writer) {
-            Err(e) if !e.isinstance::<CancelledError>() => {
-                // asyncio 3.12: report, and the connection closes (its handles were dropped).
-                let peer = peer.map(|a| py_addr(&a)).unwrap_or_default();
-                lp.call_exception_handler(
-                    ExceptionContext::new("Unhandled exception in client_connected_cb")
-                        .with_exception(e)
-                        .with_field("transport", format!("<Transport peername={peer}>")),
-                );
-                Ok(())
-            }
-            r => r,
-        });
+        let task = self
+            .lp
+            .create_task(move |co| match handler(co, reader, writer) {
+                Err(e) if !e.isinstance::<CancelledError>() => {
+                    // asyncio 3.12: report, and the connection closes (its handles were dropped).
+                    let peer = peer.map(|a| py_addr(&a)).unwrap_or_default();
+                    lp.call_exception_handler(
+                        ExceptionContext::new("Unhandled exception in client_connected_cb")
+                            .with_exception(e)
+                            .with_field("transport", format!("<Transport peername={peer}>")),
+                    );
+                    Ok(())
+                }
+                r => r,
+            });
         drop(task);
     }
 
@@ -1320,10 +1331,10 @@ impl Server {
             return Err(RuntimeError::new(format!("server {self:?} is closed")).into());
         }
         if self.0.serving_forever.borrow().is_some() {
-            return Err(
-                RuntimeError::new(format!("server {self:?} is already being awaited on serve_forever()"))
-                    .into(),
-            );
+            return Err(RuntimeError::new(format!(
+                "server {self:?} is already being awaited on serve_forever()"
+            ))
+            .into());
         }
         let fut = self.0.lp.create_future::<()>();
         *self.0.serving_forever.borrow_mut() = Some(fut.clone());
@@ -1434,6 +1445,9 @@ mod tests {
         let e = IncompleteReadError::new(b"ab".to_vec(), Some(5));
         assert_eq!(e.to_string(), "2 bytes read on a total of 5 expected bytes");
         let e = IncompleteReadError::new(Vec::new(), None);
-        assert_eq!(e.to_string(), "0 bytes read on a total of undefined expected bytes");
+        assert_eq!(
+            e.to_string(),
+            "0 bytes read on a total of undefined expected bytes"
+        );
     }
 }

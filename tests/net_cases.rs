@@ -51,11 +51,7 @@ fn ename(e: &anyhow::Error) -> String {
 
 /// Python's `repr(e)`.
 fn erepr(e: &anyhow::Error) -> String {
-    format!(
-        "{}({})",
-        ename(e),
-        tulip::errors::py_str_repr(&py_str(e))
-    )
+    format!("{}({})", ename(e), tulip::errors::py_str_repr(&py_str(e)))
 }
 
 fn run_case(name: &str, main: impl FnOnce(&TaskCo) -> Result<()> + 'static) {
@@ -315,12 +311,7 @@ fn readuntil() {
         r.feed_eof();
         if let Err(e) = r.readuntil(co, b"AAA") {
             let x = e.exc::<IncompleteReadError>().expect("IncompleteReadError");
-            tprint!(
-                "{}: {} {} None",
-                ename(&e),
-                py_str(&e),
-                pb(&x.partial)
-            );
+            tprint!("{}: {} {} None", ename(&e), py_str(&e), pb(&x.partial));
         }
         for data in [&b"some dataAA"[..], b"some dataAAA"] {
             let r = StreamReader::with_limit(&lp, 3)?;
@@ -531,7 +522,10 @@ fn drain_flow_control() {
         let w2 = writer.clone();
         let drain = lp.create_task(move |co| w2.drain(co))?;
         sleep(co, ms(50))?;
-        tprint!("drain waiting while nobody reads: {}", py_bool(!drain.done()));
+        tprint!(
+            "drain waiting while nobody reads: {}",
+            py_bool(!drain.done())
+        );
         go.set_result(())?;
         co.wait(&drain)?;
         tprint!(
