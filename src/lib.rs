@@ -17,6 +17,8 @@ pub mod runners;
 pub mod selector;
 pub mod shield;
 pub mod sleep;
+pub mod sockets;
+pub mod streams;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
@@ -41,6 +43,13 @@ pub use runners::run;
 pub use selector::FdLike;
 pub use shield::shield;
 pub use sleep::sleep;
+pub use sockets::{
+    Listener, OsError, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
+};
+pub use streams::{
+    IncompleteReadError, LimitOverrunError, Server, ServerOptions, StreamReader, StreamWriter,
+    open_connection, open_connection_with, start_server, start_server_with, wrap_stream,
+};
 pub use taskgroups::{TaskGroup, task_group};
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
 pub use timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
