@@ -34,6 +34,7 @@ impl Co<Suspend, ()> {
     /// `await aw` (or `yield from fut`): suspends the task until `aw` is done and returns its
     /// result or its error. A done future returns at once without suspending. Works from any
     /// plain function the handle is passed to.
+    #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn wait<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
     where
         A::Output: Clone,
@@ -49,6 +50,7 @@ impl Co<Suspend, ()> {
     }
 
     /// A bare `yield`: gives up exactly one loop iteration (`asyncio.sleep(0)`).
+    #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn yield_now(&self) -> Result<()> {
         self.yield_(Suspend(None))
     }
