@@ -8,6 +8,7 @@
 pub mod callbacks;
 pub mod errors;
 pub mod event_loop;
+pub mod executor;
 pub mod futures;
 pub mod gather;
 pub mod generator;
@@ -28,6 +29,7 @@ pub use errors::{
     cause, py_bytes_repr, py_repr, py_str, raise_from,
 };
 pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, get_running_loop};
+pub use executor::{ConcurrentFuture, run_coroutine_threadsafe, run_in_executor, to_thread};
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use gather::{Gathering, gather, gather_settled};
 pub use generator::{Co, Generator, GeneratorState};

@@ -1,0 +1,143 @@
+//! Threads, subprocesses and signals, ported from Python programs in tests/cases/os/ (after
+//! CPython 3.11's test_asyncio/test_threads.py, test_subprocess.py and test_unix_events.py):
+//! each port prints the same trace as its twin. Only the order of events is compared, never
+//! timing. Worker threads never print: the trace belongs to the loop's thread.
+mod common;
+
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+use tulip::errors::py_str;
+use tulip::{
+    ErrorExt, EventLoop, RuntimeError, ValueError, get_running_loop, run, run_coroutine_threadsafe,
+    sleep, to_thread,
+};
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+#[test]
+fn executor_result() {
+    common::check_case("os/executor_result", || {
+        run(|co| {
+            let lp = get_running_loop()?;
+            let fut = lp.run_in_executor(|| 21 * 2)?;
+            // A tulip::Future, by type: what `isinstance(fut, asyncio.Future)` checks.
+            let _: &tulip::Future<i32> = &fut;
+            tprint!("is future True");
+            tprint!("result {}", co.wait(&fut)?);
+            // Python raises ValueError in the thread; a Rust thread panics.
+            let failed = lp.run_in_executor(|| -> i32 { panic!("boom") })?;
+            match co.wait(&failed) {
+                Err(e) if e.isinstance::<tulip::Panic>() => tprint!("raised {}", py_str(&e)),
+                other => panic!("unexpected {other:?}"),
+            }
+            tprint!("after error {}", co.wait(&lp.run_in_executor(|| 2)?)?);
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn to_thread_order() {
+    common::check_case("os/to_thread_order", || {
+        run(|co| {
+            let lp = get_running_loop()?;
+            // threading.Event: a barrier of two, the worker and the ticker's release.
+            let go = Arc::new(Barrier::new(2));
+            let release = go.clone();
+            let t = lp.create_task(move |co| {
+                for i in 0..3 {
+                    tprint!("tick {i}");
+                    sleep(co, Duration::ZERO)?;
+                }
+                tprint!("release");
+                // Python's `go.set()`; the barrier also waits for the worker to reach
+                // `go.wait()`, which it does on its own, without the loop.
+                release.wait();
+                Ok(())
+            })?;
+            tprint!("to_thread start");
+            let r = to_thread(co, move || {
+                go.wait();
+                (0..100u32).sum::<u32>()
+            })?;
+            tprint!("to_thread result {r}");
+            co.wait(&t)?;
+            tprint!("ticker done {}", py_bool(t.done()));
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn executor_shutdown() {
+    common::check_case("os/executor_shutdown", || {
+        let lp = EventLoop::new().unwrap();
+        let lp2 = lp.clone();
+        let main = lp
+            .create_task(move |co| {
+                let lp = lp2;
+                tprint!("before {}", co.wait(&lp.run_in_executor(|| 1)?)?);
+                lp.shutdown_default_executor(co)?;
+                tprint!("shut down");
+                match lp.run_in_executor(|| 2) {
+                    Err(e) if e.isinstance::<RuntimeError>() => {
+                        tprint!("RuntimeError {}", py_str(&e))
+                    }
+                    other => panic!("unexpected {:?}", other.map(|_| ())),
+                }
+                lp.shutdown_default_executor(co)?;
+                tprint!("second shutdown ok");
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        lp.close().unwrap();
+        match lp.run_in_executor(|| 3) {
+            Err(e) if e.isinstance::<RuntimeError>() => {
+                tprint!("after close: RuntimeError {}", py_str(&e))
+            }
+            other => panic!("unexpected {:?}", other.map(|_| ())),
+        }
+    });
+}
+
+#[test]
+fn run_coroutine_threadsafe_from_a_thread() {
+    common::check_case("os/run_coroutine_threadsafe", || {
+        run(|co| {
+            let handle = get_running_loop()?.threadsafe_handle()?;
+            let (r, err, done) = to_thread(co, move || {
+                let fut = run_coroutine_threadsafe(&handle, |co| {
+                    sleep(co, Duration::ZERO)?;
+                    Ok(41 + 1)
+                })
+                .unwrap();
+                let r = fut.result(Some(Duration::from_secs(10))).unwrap();
+                let bad = run_coroutine_threadsafe(&handle, |co| -> Result<i32> {
+                    sleep(co, Duration::ZERO)?;
+                    Err(ValueError::new("bad").into())
+                })
+                .unwrap();
+                let err = match bad.result(Some(Duration::from_secs(10))) {
+                    Err(e) if e.isinstance::<ValueError>() => format!("ValueError {}", py_str(&e)),
+                    other => panic!("unexpected {other:?}"),
+                };
+                (r, err, fut.done())
+            })?;
+            tprint!("result {r}");
+            tprint!("error {err}");
+            tprint!("done {}", py_bool(done));
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[allow(dead_code)]
+static SIGNALS: Mutex<()> = Mutex::new(());
