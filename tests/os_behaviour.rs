@@ -6,9 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use tulip::Stdio::{Inherit, Piped};
 use tulip::{
-    CancelledError, ErrorExt, EventLoop, Panic, gather, get_running_loop, run,
-    run_coroutine_threadsafe, sleep, to_thread,
+    CancelledError, ErrorExt, EventLoop, Panic, create_subprocess_exec, create_subprocess_shell,
+    gather, get_running_loop, run, run_coroutine_threadsafe, sleep, to_thread,
 };
 
 #[test]
@@ -162,4 +163,113 @@ fn a_concurrent_future_fails_when_the_loop_closes_first() {
     let err = cf.result(Some(Duration::from_secs(5))).unwrap_err();
     assert!(err.isinstance::<tulip::RuntimeError>(), "{err}");
     assert!(run_coroutine_threadsafe(&handle, |_| Ok(1)).is_err());
+}
+
+const NO_ARGS: [&str; 0] = [];
+
+#[test]
+fn a_child_that_closes_stdout_early() {
+    run(|co| {
+        // stdout ends long before the child does; reading it does not wait for the exit.
+        let proc = create_subprocess_shell(
+            co,
+            "echo partial; exec >&-; read line; echo \"$line\" >&2; exit 4",
+            Piped,
+            Piped,
+            Piped,
+        )?;
+        let out = proc.read_stdout(co)?;
+        assert_eq!(out, b"partial\n");
+        assert_eq!(proc.returncode(), None);
+        proc.write_stdin_and_close(co, b"late\n")?;
+        assert_eq!(proc.read_stderr(co)?, b"late\n");
+        assert_eq!(proc.wait(co)?, 4);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_child_that_does_not_read_its_input() {
+    run(|co| {
+        // 4 MiB into a child that reads 10 bytes and exits: EPIPE is not an error.
+        let proc = create_subprocess_exec(co, "head", ["-c", "10"], Piped, Piped, Inherit)?;
+        let input = vec![b'x'; 4 << 20];
+        let (out, err) = proc.communicate(co, Some(&input))?;
+        assert_eq!(out.unwrap(), b"xxxxxxxxxx");
+        assert!(err.is_none());
+        assert_eq!(proc.returncode(), Some(0));
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn large_output_while_the_loop_runs_other_tasks() {
+    run(|co| {
+        let lp = get_running_loop()?;
+        let ticks = Rc::new(Cell::new(0));
+        let t = ticks.clone();
+        let ticker = lp.create_task(move |co| {
+            for _ in 0..50 {
+                t.set(t.get() + 1);
+                sleep(co, Duration::ZERO)?;
+            }
+            Ok(())
+        })?;
+        let proc = create_subprocess_exec(
+            co,
+            "head",
+            ["-c", "3000000", "/dev/zero"],
+            Inherit,
+            Piped,
+            Inherit,
+        )?;
+        let (out, _) = proc.communicate(co, None)?;
+        assert_eq!(out.unwrap().len(), 3_000_000);
+        co.wait(&ticker)?;
+        assert_eq!(ticks.get(), 50);
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn subprocess_errors() {
+    run(|co| {
+        let missing =
+            create_subprocess_exec(co, "/nonexistent/tulip", NO_ARGS, Inherit, Inherit, Inherit);
+        let err = missing.unwrap_err();
+        let io = err.find::<std::io::Error>().expect("an io::Error");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let proc = create_subprocess_exec(co, "true", NO_ARGS, Inherit, Inherit, Inherit)?;
+        assert!(
+            proc.communicate(co, Some(b"x"))
+                .unwrap_err()
+                .isinstance::<tulip::ValueError>()
+        );
+        assert!(proc.read_stdout(co).is_err());
+        proc.wait(co)?;
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn dropping_a_running_process_kills_it() {
+    let pid = run(|co| {
+        let proc = create_subprocess_exec(co, "sleep", ["30"], Inherit, Inherit, Inherit)?;
+        Ok(proc.pid())
+    })
+    .unwrap();
+    // Killed, then reaped (by the drop itself or its reaper thread): the pid is gone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // SAFETY: signal 0 only checks for existence.
+    while unsafe { libc::kill(pid as i32, 0) } == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "child {pid} still alive"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }

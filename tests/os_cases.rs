@@ -8,11 +8,15 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
+use tulip::Stdio::{Inherit, Piped};
 use tulip::errors::py_str;
 use tulip::{
-    ErrorExt, EventLoop, RuntimeError, ValueError, get_running_loop, run, run_coroutine_threadsafe,
-    sleep, to_thread,
+    ErrorExt, EventLoop, RuntimeError, ValueError, create_subprocess_exec, create_subprocess_shell,
+    get_running_loop, py_repr, run, run_coroutine_threadsafe, sleep, to_thread,
 };
+
+/// No arguments for `create_subprocess_exec`.
+const NO_ARGS: [&str; 0] = [];
 
 fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
@@ -141,3 +145,110 @@ fn run_coroutine_threadsafe_from_a_thread() {
 
 #[allow(dead_code)]
 static SIGNALS: Mutex<()> = Mutex::new(());
+
+/// Python's `repr(bytes)`.
+fn b(bytes: &[u8]) -> String {
+    tulip::py_bytes_repr(bytes)
+}
+
+fn opt_b(bytes: &Option<Vec<u8>>) -> String {
+    bytes.as_deref().map_or("None".to_string(), b)
+}
+
+fn opt(code: Option<i32>) -> String {
+    code.map_or("None".to_string(), |c| c.to_string())
+}
+
+#[test]
+fn subprocess_communicate() {
+    common::check_case("os/subprocess_communicate", || {
+        run(|co| {
+            let proc = create_subprocess_exec(co, "cat", NO_ARGS, Piped, Piped, Inherit)?;
+            tprint!("returncode before {}", opt(proc.returncode()));
+            let (out, err) = proc.communicate(co, Some(b"hello\nworld\n"))?;
+            tprint!("stdout {}", opt_b(&out));
+            tprint!("stderr {}", opt_b(&err));
+            tprint!("returncode {}", opt(proc.returncode()));
+            let shell =
+                create_subprocess_shell(co, "echo out; echo err >&2", Inherit, Piped, Piped)?;
+            let (out, err) = shell.communicate(co, None)?;
+            tprint!(
+                "shell {} {} {}",
+                opt_b(&out),
+                opt_b(&err),
+                opt(shell.returncode())
+            );
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn subprocess_returncode() {
+    common::check_case("os/subprocess_returncode", || {
+        run(|co| {
+            let proc =
+                create_subprocess_exec(co, "sh", ["-c", "exit 3"], Inherit, Inherit, Inherit)?;
+            tprint!("wait {}", proc.wait(co)?);
+            tprint!("returncode {}", opt(proc.returncode()));
+            tprint!("wait again {}", proc.wait(co)?);
+            match proc.kill() {
+                Err(e) => tprint!("kill after exit {}", py_repr(&e)),
+                Ok(()) => panic!("kill after exit succeeded"),
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn subprocess_kill() {
+    common::check_case("os/subprocess_kill", || {
+        run(|co| {
+            let proc = create_subprocess_exec(co, "sleep", ["30"], Inherit, Inherit, Inherit)?;
+            tprint!("running {}", opt(proc.returncode()));
+            proc.kill()?;
+            tprint!("wait {}", proc.wait(co)?);
+            tprint!(
+                "is -SIGKILL {}",
+                py_bool(proc.returncode() == Some(-SIGKILL))
+            );
+            let proc = create_subprocess_exec(co, "sleep", ["30"], Inherit, Inherit, Inherit)?;
+            proc.terminate()?;
+            tprint!("terminate {}", proc.wait(co)?);
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+/// `signal.SIGKILL` (Linux).
+const SIGKILL: i32 = 9;
+
+#[test]
+fn subprocess_loop_ticks() {
+    common::check_case("os/subprocess_loop_ticks", || {
+        run(|co| {
+            let proc = create_subprocess_exec(co, "cat", NO_ARGS, Piped, Piped, Inherit)?;
+            let p = proc.clone();
+            let t = get_running_loop()?.create_task(move |co| {
+                for i in 0..3 {
+                    tprint!("tick {i}");
+                    sleep(co, Duration::ZERO)?;
+                }
+                tprint!("closing stdin");
+                p.close_stdin();
+                Ok(())
+            })?;
+            tprint!("reading stdout");
+            let out = proc.read_stdout(co)?;
+            tprint!("stdout {}", b(&out));
+            tprint!("wait {}", proc.wait(co)?);
+            co.wait(&t)?;
+            Ok(())
+        })
+        .unwrap();
+    });
+}

@@ -6,6 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use tulip::EventLoop;
+use tulip::Stdio::{Inherit, Piped};
 
 fn asyncio_threads() -> usize {
     std::fs::read_dir("/proc/self/task")
@@ -23,7 +24,49 @@ impl Drop for Dropped {
     }
 }
 
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// One test, so nothing else in this binary opens fds or threads meanwhile.
 #[test]
+fn nothing_outlives_a_closed_loop() {
+    closing_the_loop_frees_futures_and_stops_the_threads();
+    subprocess_fds_are_closed();
+}
+
+/// Pipes and pidfds: closed after a finished child, and after a loop closed mid-way.
+fn subprocess_fds_are_closed() {
+    let before = open_fds();
+    tulip::run(|co| {
+        let p = tulip::create_subprocess_exec(co, "cat", [] as [&str; 0], Piped, Piped, Piped)?;
+        p.communicate(co, Some(b"x"))?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(open_fds(), before, "fds left after a finished child");
+    let lp = EventLoop::new().unwrap();
+    let task = lp
+        .create_task(|co| {
+            let p = tulip::create_subprocess_exec(co, "sleep", ["30"], Inherit, Piped, Piped)?;
+            // Pending forever: the loop closes with the pidfd and both pipes registered.
+            p.communicate(co, None)?;
+            Ok(())
+        })
+        .unwrap();
+    lp.call_later(Duration::from_millis(20), {
+        let lp = lp.clone();
+        move || lp.stop()
+    })
+    .unwrap();
+    lp.run_forever().unwrap();
+    assert!(!task.done());
+    drop(task);
+    lp.close().unwrap();
+    drop(lp);
+    assert_eq!(open_fds(), before, "fds left after close");
+}
+
 fn closing_the_loop_frees_futures_and_stops_the_threads() {
     let lp = EventLoop::new().unwrap();
     let done = lp.run_in_executor(|| 1).unwrap();
