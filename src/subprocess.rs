@@ -48,6 +48,10 @@ impl Stdio {
     }
 }
 
+/// What [`Process::communicate`] returns: `(stdout, stderr)`, `None` for a stream that is
+/// not piped.
+pub type Communicated = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// One end of a pipe to the child, non-blocking. Shared (`Rc`) with the reader or writer
 /// that uses it, which removes itself from the loop before the last reference closes it.
 type Pipe = Rc<OwnedFd>;
@@ -414,7 +418,7 @@ impl Process {
         &self,
         co: &TaskCo,
         input: Option<&[u8]>,
-    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+    ) -> Result<Communicated> {
         let lp = &self.0.lp;
         let feed = match input {
             Some(data) => {
