@@ -414,11 +414,7 @@ impl Process {
     /// returns `(stdout, stderr)`: `None` for a stream that is not piped. As in asyncio 3.11,
     /// with `input` `None` a piped stdin stays open. A child that exits without reading its
     /// input is not an error. `ValueError` when `input` is given but stdin is not piped.
-    pub fn communicate(
-        &self,
-        co: &TaskCo,
-        input: Option<&[u8]>,
-    ) -> Result<Communicated> {
+    pub fn communicate(&self, co: &TaskCo, input: Option<&[u8]>) -> Result<Communicated> {
         let lp = &self.0.lp;
         let feed = match input {
             Some(data) => {

@@ -273,3 +273,41 @@ fn dropping_a_running_process_kills_it() {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+#[test]
+fn signals_reach_the_loop_that_registered_them() {
+    // Two loops on two threads share the process-wide self-pipe; whichever reads a signal
+    // forwards it to its owner, whose handler runs on the owner's thread.
+    fn on_thread(sig: i32, ready: Arc<Barrier>) -> std::thread::JoinHandle<String> {
+        let name = format!("loop-{sig}");
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                run(move |co| {
+                    let lp = get_running_loop()?;
+                    let fut = lp.create_future::<String>();
+                    let f = fut.clone();
+                    lp.add_signal_handler(sig, move || {
+                        let name = std::thread::current().name().unwrap_or("?").to_string();
+                        let _ = f.set_result(format!("{sig} on {name}"));
+                    })?;
+                    ready.wait();
+                    co.wait(&fut)
+                })
+                .unwrap()
+            })
+            .unwrap()
+    }
+    let ready = Arc::new(Barrier::new(3));
+    let a = on_thread(libc::SIGUSR1, ready.clone());
+    let b = on_thread(libc::SIGUSR2, ready.clone());
+    ready.wait();
+    // SAFETY: both handlers are installed (each loop passed the barrier after adding it).
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGUSR1);
+        libc::kill(libc::getpid(), libc::SIGUSR2);
+    }
+    let (ra, rb) = (a.join().unwrap(), b.join().unwrap());
+    assert_eq!(ra, "10 on loop-10");
+    assert_eq!(rb, "12 on loop-12");
+}

@@ -4,6 +4,8 @@
 //! timing. Worker threads never print: the trace belongs to the loop's thread.
 mod common;
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
@@ -143,7 +145,6 @@ fn run_coroutine_threadsafe_from_a_thread() {
     });
 }
 
-#[allow(dead_code)]
 static SIGNALS: Mutex<()> = Mutex::new(());
 
 /// Python's `repr(bytes)`.
@@ -250,5 +251,147 @@ fn subprocess_loop_ticks() {
             Ok(())
         })
         .unwrap();
+    });
+}
+
+/// Signals are process-wide and the cases run in parallel threads: one at a time.
+fn signals_lock() -> std::sync::MutexGuard<'static, ()> {
+    SIGNALS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const SIGHUP: i32 = 1;
+const SIGSTOP: i32 = 19;
+const SIGUSR1: i32 = 10;
+const SIGUSR2: i32 = 12;
+
+/// `os.kill(os.getpid(), sig)`.
+fn kill_self(sig: i32) {
+    // SAFETY: sending a signal to this process, whose handler is installed.
+    assert_eq!(unsafe { libc::kill(libc::getpid(), sig) }, 0);
+}
+
+/// `signal.getsignal(sig) == signal.SIG_DFL`.
+fn is_default(sig: i32) -> bool {
+    // SAFETY: reading the current disposition into a zeroed struct.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old);
+        old.sa_sigaction == libc::SIG_DFL
+    }
+}
+
+#[test]
+fn signal_handler() {
+    let _one = signals_lock();
+    common::check_case("os/signal_handler", || {
+        run(|co| {
+            let lp = get_running_loop()?;
+            let calls = Rc::new(RefCell::new(Vec::<&str>::new()));
+            let fut = Rc::new(RefCell::new(lp.create_future::<usize>()));
+            let (c, f) = (calls.clone(), fut.clone());
+            lp.add_signal_handler(SIGUSR1, move || {
+                c.borrow_mut().push("usr1");
+                tprint!("handler called {}", c.borrow().len());
+                let f = f.borrow();
+                if !f.done() {
+                    f.set_result(c.borrow().len()).unwrap();
+                }
+            })?;
+            tprint!("sending SIGUSR1");
+            kill_self(SIGUSR1);
+            tprint!("sent");
+            let waited = fut.borrow().clone();
+            tprint!("future result {}", co.wait(&waited)?);
+            *fut.borrow_mut() = lp.create_future();
+            kill_self(SIGUSR1);
+            let waited = fut.borrow().clone();
+            tprint!("second future result {}", co.wait(&waited)?);
+            let list: Vec<String> = calls.borrow().iter().map(|s| format!("'{s}'")).collect();
+            tprint!("calls [{}]", list.join(", "));
+            tprint!("removed {}", py_bool(lp.remove_signal_handler(SIGUSR1)?));
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn signal_remove() {
+    let _one = signals_lock();
+    common::check_case("os/signal_remove", || {
+        let lp = EventLoop::new().unwrap();
+        let main = lp
+            .create_task(|_co| {
+                let lp = get_running_loop()?;
+                lp.add_signal_handler(SIGUSR2, || ())?;
+                tprint!("handler installed {}", py_bool(!is_default(SIGUSR2)));
+                tprint!("remove {}", py_bool(lp.remove_signal_handler(SIGUSR2)?));
+                tprint!("default again {}", py_bool(is_default(SIGUSR2)));
+                tprint!(
+                    "remove again {}",
+                    py_bool(lp.remove_signal_handler(SIGUSR2)?)
+                );
+                tprint!("never added {}", py_bool(lp.remove_signal_handler(SIGHUP)?));
+                lp.add_signal_handler(SIGUSR2, || ())?;
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        lp.close().unwrap();
+        tprint!("after close default {}", py_bool(is_default(SIGUSR2)));
+    });
+}
+
+#[test]
+fn signal_errors() {
+    let _one = signals_lock();
+    common::check_case("os/signal_errors", || {
+        let lp = EventLoop::new().unwrap();
+        let main = lp
+            .create_task(|_co| {
+                let lp = get_running_loop()?;
+                for sig in [SIGKILL, SIGSTOP] {
+                    match lp.add_signal_handler(sig, || ()) {
+                        Err(e) if e.isinstance::<RuntimeError>() => {
+                            tprint!("RuntimeError {}", py_str(&e))
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+                for sig in [0, 32, 65] {
+                    match lp.add_signal_handler(sig, || ()) {
+                        Err(e) if e.isinstance::<ValueError>() => {
+                            tprint!("ValueError {}", py_str(&e))
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+                match lp.remove_signal_handler(0) {
+                    Err(e) if e.isinstance::<ValueError>() => {
+                        tprint!("remove: ValueError {}", py_str(&e))
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+                tprint!(
+                    "remove SIGKILL {}",
+                    py_bool(lp.remove_signal_handler(SIGKILL)?)
+                );
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        lp.close().unwrap();
+        match lp.add_signal_handler(SIGUSR1, || ()) {
+            Err(e) if e.isinstance::<RuntimeError>() => {
+                tprint!("closed: RuntimeError {}", py_str(&e))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        match lp.add_signal_handler(0, || ()) {
+            Err(e) if e.isinstance::<ValueError>() => {
+                tprint!("closed, invalid: ValueError {}", py_str(&e))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     });
 }
