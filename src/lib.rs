@@ -12,6 +12,8 @@ pub mod executor;
 pub mod futures;
 pub mod gather;
 pub mod generator;
+pub mod locks;
+pub mod queues;
 pub mod runners;
 pub mod selector;
 pub mod shield;
@@ -35,6 +37,10 @@ pub use executor::{ConcurrentFuture, run_coroutine_threadsafe, run_in_executor, 
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use gather::{Gathering, gather, gather_settled};
 pub use generator::{Co, Generator, GeneratorState};
+pub use locks::{
+    Barrier, BarrierState, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Semaphore,
+};
+pub use queues::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull};
 pub use runners::run;
 pub use selector::FdLike;
 pub use shield::shield;
