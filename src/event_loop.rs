@@ -17,6 +17,7 @@
 use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
+use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -433,6 +434,65 @@ impl EventLoop {
         self.remove_io(fd, false)
     }
 
+    /// Sets a reader (`read`) or writer record made beforehand (e.g. by
+    /// [`crate::selector::io_waiter`]), so that the caller can tell later whether it was
+    /// replaced (`cancelled()`).
+    pub(crate) fn add_io_callback(
+        &self,
+        fd: RawFd,
+        read: bool,
+        cb: Rc<dyn IoCallback>,
+    ) -> anyhow::Result<()> {
+        self.add_io(fd, read, cb)
+    }
+
+    /// Registers `fd` as an owned edge-triggered source (see the selector's "Owned
+    /// edge-triggered sources"): `on_read` / `on_write` are called in each iteration while
+    /// their direction is wanted ([`EventLoop::want_source`]) and cached ready. The owner
+    /// calls [`EventLoop::clear_source`] on `EAGAIN` and [`EventLoop::deregister_source`]
+    /// before the fd closes.
+    pub(crate) fn register_source(
+        &self,
+        fd: RawFd,
+        on_read: impl FnMut() + 'static,
+        on_write: impl FnMut() + 'static,
+    ) -> anyhow::Result<()> {
+        self.check_closed()?;
+        let (r, w) = (io_callback(on_read), io_callback(on_write));
+        let keep = (r.clone(), w.clone());
+        let res = self.inner.selector.borrow_mut().register_edge(fd, r, w);
+        // On failure the closures are dropped here, with no borrow held.
+        drop(keep);
+        res
+    }
+
+    /// Whether the owner of source `fd` wants `on_read` (`read`) or `on_write` called while
+    /// that direction is ready. No syscall.
+    pub(crate) fn want_source(&self, fd: RawFd, read: bool, want: bool) {
+        if !self.inner.closed.get() {
+            self.inner.selector.borrow_mut().want_edge(fd, read, want);
+        }
+    }
+
+    /// Forgets that source `fd` is ready in one direction (its syscall said `EAGAIN`).
+    pub(crate) fn clear_source(&self, fd: RawFd, read: bool) {
+        if !self.inner.closed.get() {
+            self.inner.selector.borrow_mut().clear_edge(fd, read);
+        }
+    }
+
+    /// Deregisters source `fd` (call before closing it) and drops its callbacks.
+    pub(crate) fn deregister_source(&self, fd: RawFd) {
+        if self.inner.closed.get() {
+            return;
+        }
+        let old = self.inner.selector.borrow_mut().deregister_edge(fd);
+        // Cancelled after the borrow: dropping the closures may run user code.
+        for cb in old {
+            cb.cancel();
+        }
+    }
+
     /// Runs iterations until [`EventLoop::stop`] is called. A stop requested before the call
     /// makes exactly one iteration.
     ///
@@ -466,7 +526,10 @@ impl EventLoop {
         let timeout = {
             let mut timers = inner.timers.borrow_mut();
             timers.cleanup();
-            if !inner.ready.borrow().is_empty() || inner.stopping.get() {
+            if !inner.ready.borrow().is_empty()
+                || inner.stopping.get()
+                || inner.selector.borrow().has_pending()
+            {
                 Some(Duration::ZERO)
             } else {
                 timers

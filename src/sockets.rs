@@ -18,10 +18,16 @@
 //!
 //! Each operation first tries its syscall; only on `EAGAIN` does it wait: a reader (or
 //! writer) callback on the fd resolves a future the task waits on, and the reader is removed
-//! however the wait ends (result, error, cancellation, or the task being unwound when the loop
-//! closes), so a cancelled `sock_recv` leaves nothing registered. As in asyncio, each wait
-//! registers and deregisters the fd (`epoll_ctl` ADD and DEL); two operations waiting in the
-//! same direction on one fd replace each other's reader, as `add_reader` does.
+//! when the call ends, however it ends (result, error, cancellation, or the task being unwound
+//! when the loop closes), so a cancelled `sock_recv` leaves nothing registered. As in asyncio,
+//! a call that waits registers and deregisters the fd (`epoll_ctl` ADD and DEL, 2 syscalls);
+//! the registration is kept across the waits of one call, and the fd is not re-armed after it
+//! fired (the woken task tries its syscall again and waits for the next edge on `EAGAIN`). It
+//! is never kept past the call: the socket is borrowed, the caller may close it right after,
+//! and epoll cannot forget a closed fd that still has a duplicate open (see `Wait`). Two
+//! operations waiting in the same direction on one fd replace each other's reader, as
+//! `add_reader` does; the one replaced adds its reader again if it has to wait again, and does
+//! not remove the other's when it ends (asyncio 3.11's `_sock_read_done`).
 //!
 //! # Errors
 //!
@@ -29,17 +35,21 @@
 //! Connect call failed ('127.0.0.1', 8)`, `BrokenPipeError: [Errno 32] Broken pipe`. A peer
 //! that closed gives `b''` from `sock_recv`, never an error or a hang.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixListener, UnixStream};
+use std::rc::Rc;
 
 use anyhow::Result;
 
 use crate::errors::{PyException, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
+use crate::futures::Future;
+use crate::selector::{IoCallback, io_waiter};
 use crate::tasks::TaskCo;
 
 /// Python's `OSError` family: `ConnectionRefusedError`, `ConnectionResetError`,
@@ -231,48 +241,81 @@ pub(crate) fn send_raw(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     }
 }
 
-/// Removes the reader or writer of a wait however the wait ends (unwinding included).
-struct Unregister<'a> {
-    lp: &'a EventLoop,
+/// The readiness wait of one `sock_*` call: a one-shot reader (or writer) on the fd, added at
+/// the call's first `EAGAIN` and kept for the call's other waits (a `sock_sendall` that fills
+/// the buffer many times, a spurious wake-up), then removed when the call ends, however it
+/// ends (result, error, cancellation, unwinding).
+///
+/// It must not outlive the call: the socket is only borrowed, and the caller may close it as
+/// soon as the call returns. A registration left behind could not be removed once the fd is
+/// closed (epoll forgets a closed fd only when no duplicate of it is left open, and `DEL` on a
+/// closed fd fails), and it would report the old file's events under a reused fd number.
+struct Wait {
+    lp: EventLoop,
     fd: RawFd,
     read: bool,
+    /// The future the task waits on while a wait is under way; the callback resolves it.
+    slot: Rc<RefCell<Option<Future<()>>>>,
+    /// Our reader/writer record, to tell whether another wait replaced it.
+    cb: Option<Rc<dyn IoCallback>>,
 }
 
-impl Drop for Unregister<'_> {
+impl Wait {
+    fn new(lp: EventLoop, fd: RawFd, read: bool) -> Self {
+        Wait {
+            lp,
+            fd,
+            read,
+            slot: Rc::default(),
+            cb: None,
+        }
+    }
+
+    /// The call's wait, made at its first `EAGAIN` (the running loop is looked up only then).
+    fn first(wait: &mut Option<Wait>, fd: RawFd, read: bool) -> Result<&mut Wait> {
+        if wait.is_none() {
+            *wait = Some(Wait::new(get_running_loop()?, fd, read));
+        }
+        Ok(wait.as_mut().expect("set above"))
+    }
+
+    /// Suspends the task until the fd reports the next edge in our direction (or at once if
+    /// it is ready when first registered).
+    fn wait(&mut self, co: &TaskCo) -> Result<()> {
+        // Another operation in the same direction on this fd replaced our record (as
+        // add_reader does): add ours again, as the next wait in asyncio would.
+        if self.cb.as_ref().is_none_or(|cb| cb.cancelled()) {
+            let slot = self.slot.clone();
+            let cb = io_waiter(move || {
+                let fut = slot.borrow_mut().take();
+                if let Some(f) = fut
+                    && !f.done()
+                {
+                    let _ = f.set_result(());
+                }
+            });
+            self.lp.add_io_callback(self.fd, self.read, cb.clone())?;
+            self.cb = Some(cb);
+        }
+        let fut = self.lp.create_future::<()>();
+        *self.slot.borrow_mut() = Some(fut.clone());
+        let r = co.wait(&fut);
+        self.slot.borrow_mut().take();
+        r
+    }
+}
+
+impl Drop for Wait {
     fn drop(&mut self) {
-        if self.read {
-            self.lp.remove_reader(self.fd);
-        } else {
-            self.lp.remove_writer(self.fd);
+        // As asyncio 3.11's `_sock_read_done`: leave a record that replaced ours alone.
+        if self.cb.as_ref().is_some_and(|cb| !cb.cancelled()) {
+            if self.read {
+                self.lp.remove_reader(self.fd);
+            } else {
+                self.lp.remove_writer(self.fd);
+            }
         }
     }
-}
-
-/// Suspends the task until `fd` is readable (`read`) or writable: a reader/writer callback
-/// resolves a future, and is removed when the wait ends, whichever way it ends.
-pub(crate) fn wait_ready(co: &TaskCo, lp: &EventLoop, fd: RawFd, read: bool) -> Result<()> {
-    let fut = lp.create_future::<()>();
-    let setter = fut.clone();
-    let ready = move || {
-        if !setter.done() {
-            let _ = setter.set_result(());
-        }
-    };
-    if read {
-        lp.add_reader(fd, ready)?;
-    } else {
-        lp.add_writer(fd, ready)?;
-    }
-    let _unregister = Unregister { lp, fd, read };
-    co.wait(&fut)
-}
-
-/// The running loop, looked up only when an operation has to wait.
-fn running(lp: &mut Option<EventLoop>) -> Result<&EventLoop> {
-    if lp.is_none() {
-        *lp = Some(get_running_loop()?);
-    }
-    Ok(lp.as_ref().expect("set above"))
 }
 
 /// `await loop.sock_recv(sock, n)`: up to `n` bytes; empty at EOF (the peer closed). Returns
@@ -295,11 +338,11 @@ pub fn sock_recv_into<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, buf: &mut [u8]
 }
 
 fn recv_uninit(co: &TaskCo, fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> Result<usize> {
-    let mut lp = None;
+    let mut wait = None;
     loop {
         match recv_raw(fd, buf) {
             Ok(n) => return Ok(n),
-            Err(e) if would_block(&e) => wait_ready(co, running(&mut lp)?, fd, true)?,
+            Err(e) if would_block(&e) => Wait::first(&mut wait, fd, true)?.wait(co)?,
             Err(e) if interrupted(&e) => {}
             Err(e) => return Err(OsError::from_io(&e).into()),
         }
@@ -311,12 +354,12 @@ fn recv_uninit(co: &TaskCo, fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> Result<us
 /// `ConnectionResetError` (never SIGPIPE). If cancelled, some of `data` may have been sent.
 pub fn sock_sendall<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, data: &[u8]) -> Result<()> {
     let fd = sock.as_raw_fd();
-    let mut lp = None;
+    let mut wait = None;
     let mut sent = 0;
     while sent < data.len() {
         match send_raw(fd, &data[sent..]) {
             Ok(n) => sent += n,
-            Err(e) if would_block(&e) => wait_ready(co, running(&mut lp)?, fd, false)?,
+            Err(e) if would_block(&e) => Wait::first(&mut wait, fd, false)?.wait(co)?,
             Err(e) if interrupted(&e) => {}
             Err(e) => return Err(OsError::from_io(&e).into()),
         }
@@ -446,9 +489,9 @@ pub fn sock_connect(co: &TaskCo, addr: SocketAddr) -> Result<TcpStream> {
             _ => return Err(OsError::from_io(&e).into()),
         }
     }
-    let lp = get_running_loop()?;
+    let mut wait = Wait::new(get_running_loop()?, fd, false);
     loop {
-        wait_ready(co, &lp, fd, false)?;
+        wait.wait(co)?;
         match sock.take_error() {
             Ok(None) => {}
             Ok(Some(e)) => {
@@ -522,11 +565,11 @@ pub fn sock_accept<L: Listener + ?Sized>(
     if !is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
         return Err(ValueError::new("the socket must be non-blocking").into());
     }
-    let mut lp = None;
+    let mut wait = None;
     loop {
         match listener.accept_nonblocking() {
             Ok(pair) => return Ok(pair),
-            Err(e) if would_block(&e) => wait_ready(co, running(&mut lp)?, fd, true)?,
+            Err(e) if would_block(&e) => Wait::first(&mut wait, fd, true)?.wait(co)?,
             Err(e) if interrupted(&e) || e.raw_os_error() == Some(libc::ECONNABORTED) => {}
             Err(e) => return Err(OsError::from_io(&e).into()),
         }

@@ -2,10 +2,17 @@
 //! `StreamWriter` and `Server`, on the loop's readers and writers.
 //!
 //! The machinery is asyncio's own, in one file: a connection is a *transport* (asyncio's
-//! `_SelectorSocketTransport`) that keeps a reader callback on its socket and feeds what it
+//! `_SelectorSocketTransport`) that reads its socket when it is readable and feeds what it
 //! receives to a [`StreamReader`] (pausing when more than twice the limit is buffered), and
-//! that sends what a [`StreamWriter`] writes at once when it can, buffering the rest behind a
-//! writer callback. `drain()` waits while the write buffer is above the high-water mark, and
+//! that sends what a [`StreamWriter`] writes at once when it can, buffering the rest until the
+//! socket is writable.
+//!
+//! The transport owns its socket, so unlike asyncio's `add_reader` it registers the socket
+//! once, for both directions, edge-triggered with cached readiness (the selector's "owned
+//! sources"): pausing, resuming, starting and stopping to write are flag changes, and no
+//! `epoll_ctl` is made per read or write. The readiness is cleared when `recv`/`send` says
+//! `EAGAIN`, or when a read or write is short (the kernel buffer was drained or filled, as
+//! tokio does); the socket is deregistered before it closes. `drain()` waits while the write buffer is above the high-water mark, and
 //! the connection closes through `connection_lost`, scheduled with `call_soon`, as in asyncio.
 //!
 //! Ownership is Rust's: a [`StreamReader`] and [`StreamWriter`] pair (and their clones) own the
@@ -540,12 +547,14 @@ struct Transport {
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
     reader: Rc<ReaderCore>,
-    /// Whether our reader callback is registered.
+    /// Whether the socket is registered with the loop (as an owned source).
+    registered: Cell<bool>,
+    /// Whether we want our reader callback called when the socket is readable.
     reading: Cell<bool>,
     /// Reading paused by the reader (buffer over 2 * limit).
     read_paused: Cell<bool>,
     wbuf: RefCell<Buf>,
-    /// Whether our writer callback is registered.
+    /// Whether we want our writer callback called when the socket is writable.
     writing: Cell<bool>,
     high: Cell<usize>,
     low: Cell<usize>,
@@ -613,6 +622,7 @@ impl Transport {
             peer,
             local,
             reader: reader.core.clone(),
+            registered: Cell::new(false),
             reading: Cell::new(false),
             read_paused: Cell::new(false),
             wbuf: RefCell::default(),
@@ -629,7 +639,12 @@ impl Transport {
             on_lost: RefCell::new(on_lost),
         });
         *reader.core.transport.borrow_mut() = Rc::downgrade(&t);
-        t.start_reading()?;
+        // The callbacks hold the transport until it deregisters (connection_lost, or the
+        // loop's close drops them).
+        let (tr, tw) = (t.clone(), t.clone());
+        lp.register_source(fd, move || tr.read_ready(), move || tw.write_ready())?;
+        t.registered.set(true);
+        t.start_reading();
         let owner = Rc::new(Owner(t.clone()));
         let reader = StreamReader {
             core: reader.core,
@@ -639,25 +654,36 @@ impl Transport {
         Ok((reader, writer))
     }
 
-    fn start_reading(self: &Rc<Self>) -> Result<()> {
-        if self.reading.get() {
-            return Ok(());
+    fn start_reading(&self) {
+        if !self.reading.replace(true) {
+            self.lp.want_source(self.fd, true, true);
         }
-        let t = self.clone();
-        self.lp.add_reader(self.fd, move || t.read_ready())?;
-        self.reading.set(true);
-        Ok(())
     }
 
     fn stop_reading(&self) {
         if self.reading.replace(false) {
-            self.lp.remove_reader(self.fd);
+            self.lp.want_source(self.fd, true, false);
+        }
+    }
+
+    fn start_writing(&self) {
+        if !self.writing.replace(true) {
+            self.lp.want_source(self.fd, false, true);
         }
     }
 
     fn stop_writing(&self) {
         if self.writing.replace(false) {
-            self.lp.remove_writer(self.fd);
+            self.lp.want_source(self.fd, false, false);
+        }
+    }
+
+    /// Deregisters the socket (before it closes); drops the callbacks that hold us.
+    fn deregister(&self) {
+        self.stop_reading();
+        self.stop_writing();
+        if self.registered.replace(false) {
+            self.lp.deregister_source(self.fd);
         }
     }
 
@@ -672,14 +698,15 @@ impl Transport {
         if self.closing.get() || !self.read_paused.replace(false) {
             return;
         }
-        if let Err(e) = self.start_reading() {
-            self.force_close(Some(SharedError::new(e)));
-        }
+        self.start_reading();
     }
 
-    /// The reader callback: one `recv` into the reader's buffer.
+    /// The reader callback: one `recv` into the reader's buffer. Called in each iteration
+    /// while reading is wanted and the socket is cached readable.
     fn read_ready(self: &Rc<Self>) {
         if self.conn_lost.get() > 0 {
+            // Never called again for nothing (it would keep the loop spinning).
+            self.stop_reading();
             return;
         }
         let r = self.reader.buf.borrow_mut().recv(self.fd, MAX_READ);
@@ -690,8 +717,16 @@ impl Transport {
                 self.stop_reading();
                 self.reader.feed_eof();
             }
-            Ok(_) => self.reader.data_arrived(),
-            Err(e) if would_block(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(n) => {
+                // A short read drained the kernel buffer: wait for the next edge rather than
+                // pay an `EAGAIN` recv to learn it.
+                if n < MAX_READ {
+                    self.lp.clear_source(self.fd, true);
+                }
+                self.reader.data_arrived();
+            }
+            Err(e) if would_block(&e) => self.lp.clear_source(self.fd, true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => self.force_close(Some(SharedError::new(OsError::from_io(&e).into()))),
         }
     }
@@ -716,19 +751,17 @@ impl Transport {
                     if data.is_empty() {
                         return Ok(());
                     }
+                    // A short write filled the kernel buffer.
+                    self.lp.clear_source(self.fd, false);
                 }
-                Err(e) if would_block(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if would_block(&e) => self.lp.clear_source(self.fd, false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.force_close(Some(SharedError::new(OsError::from_io(&e).into())));
                     return Ok(());
                 }
             }
-            let t = self.clone();
-            if let Err(e) = self.lp.add_writer(self.fd, move || t.write_ready()) {
-                self.force_close(Some(SharedError::new(e)));
-                return Ok(());
-            }
-            self.writing.set(true);
+            self.start_writing();
         }
         self.wbuf.borrow_mut().extend(data);
         if self.wbuf.borrow().len() > self.high.get() {
@@ -737,20 +770,27 @@ impl Transport {
         Ok(())
     }
 
-    /// The writer callback: sends what is buffered.
+    /// The writer callback: sends what is buffered. Called in each iteration while writing
+    /// is wanted and the socket is cached writable.
     fn write_ready(self: &Rc<Self>) {
         if self.conn_lost.get() > 0 {
+            self.stop_writing();
             return;
         }
         let r = send_raw(self.fd, self.wbuf.borrow().bytes());
         match r {
-            Err(e) if would_block(&e) || e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if would_block(&e) => self.lp.clear_source(self.fd, false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 self.stop_writing();
                 self.wbuf.borrow_mut().clear();
                 self.force_close(Some(SharedError::new(OsError::from_io(&e).into())));
             }
             Ok(n) => {
+                if n < self.wbuf.borrow().len() {
+                    // A short write filled the kernel buffer.
+                    self.lp.clear_source(self.fd, false);
+                }
                 self.wbuf.borrow_mut().consume(n);
                 self.maybe_resume_writing();
                 if self.wbuf.borrow().is_empty() {
@@ -867,9 +907,8 @@ impl Transport {
                 }
             }
         }
-        self.stop_reading();
-        self.stop_writing();
-        // Deregistered above: now the fd may close.
+        // Deregistered first: then the fd may close.
+        self.deregister();
         drop(self.sock.borrow_mut().take());
         let on_lost = self.on_lost.borrow_mut().take();
         if let Some(f) = on_lost {
@@ -880,9 +919,9 @@ impl Transport {
 
 impl Drop for Transport {
     fn drop(&mut self) {
-        // Only reached once no callback holds the transport; deregister before the fd closes.
-        self.stop_reading();
-        self.stop_writing();
+        // Only reached once no callback holds the transport (deregistered, or the loop closed
+        // and dropped them); deregister before the fd closes all the same.
+        self.deregister();
         drop(self.sock.get_mut().take());
         if let Some(f) = self.on_lost.get_mut().take() {
             f();

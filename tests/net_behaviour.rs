@@ -239,3 +239,47 @@ fn os_errors_print_as_python() {
         "IncompleteReadError('2 bytes read on a total of 5 expected bytes')"
     );
 }
+
+#[test]
+fn data_and_eof_in_one_event_are_both_read() {
+    // The last bytes and the FIN arrive before the stream's first poll, so one event reports
+    // both; the short read of the bytes must not make the stream miss the EOF that follows.
+    tulip::run(|co| {
+        let lp = get_running_loop()?;
+        let (a, mut b) = UnixStream::pair()?;
+        b.write_all(b"last words")?;
+        b.shutdown(std::net::Shutdown::Write)?;
+        let (r, _w) = wrap_stream(&lp, a, 1 << 16)?;
+        // A missed EOF would hang: fail with TimeoutError instead.
+        let got = tulip::timeout(co, Some(Duration::from_secs(5)), |co, _| r.read_all(co))?;
+        assert_eq!(got, b"last words");
+        assert!(r.at_eof());
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn a_streams_socket_is_not_the_users_to_watch() {
+    // asyncio's `_ensure_fd_no_transport`: add_reader and sock_recv on a transport's socket
+    // are refused, and remove_reader leaves the transport's wake-ups alone.
+    tulip::run(|co| {
+        let lp = get_running_loop()?;
+        let (a, mut b) = UnixStream::pair()?;
+        let fd = a.as_raw_fd();
+        let (r, _w) = wrap_stream(&lp, a, 1 << 16)?;
+        let e = lp.add_reader(fd, || ()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("File descriptor {fd} is used by transport <Transport fd={fd}>")
+        );
+        assert!(!lp.remove_reader(fd));
+        // SAFETY: the stream owns `fd` and keeps it open until the end of this block.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        assert!(sock_recv(co, &borrowed, 1).is_err());
+        b.write_all(b"x")?;
+        assert_eq!(r.read(co, 10)?, b"x");
+        Ok(())
+    })
+    .unwrap();
+}
