@@ -95,8 +95,6 @@ pub(crate) struct Timers {
     next_seq: u64,
     /// Slots moved to the ready queue this iteration.
     due: Vec<u32>,
-    /// Scratch space of `pop_due_batch` (keeps its capacity).
-    batch: Vec<Entry>,
 }
 
 impl Timers {
@@ -109,7 +107,6 @@ impl Timers {
             cancelled: 0,
             next_seq: 0,
             due: Vec::new(),
-            batch: Vec::new(),
         }
     }
 
@@ -234,30 +231,34 @@ impl Timers {
             >= 2
     }
 
-    /// `pop_due` for a big share of the heap: one sequential pass takes the due entries out,
-    /// the rest is heapified again, and the due ones are sorted. Popping them one by one
-    /// costs a sift-down with a cache miss per level each; this costs a few sequential passes.
+    /// `pop_due` for a big share of the heap: one sequential pass moves the due entries to the
+    /// end of the heap's vector, the rest is heapified again, and the due ones are sorted.
+    /// Popping them one by one costs a sift-down with a cache miss per level each; this costs
+    /// a few sequential passes, and no memory besides the heap's.
     #[cold]
     fn pop_due_batch(&mut self, end: i64, push: &mut impl FnMut(Callback) -> u64) {
-        let mut batch = mem::take(&mut self.batch);
-        self.heap.retain(|e| {
-            let due = e.when < end;
-            if due {
-                batch.push(*e);
+        let mut heap = mem::take(&mut self.heap);
+        let (mut kept, mut due_from) = (0, heap.len());
+        while kept < due_from {
+            if heap[kept].when < end {
+                due_from -= 1;
+                heap.swap(kept, due_from);
+            } else {
+                kept += 1;
             }
-            !due
-        });
-        heapify(&mut self.heap);
-        batch.sort_unstable_by_key(Entry::key);
-        for (i, &e) in batch.iter().enumerate() {
+        }
+        let (rest, due) = heap.split_at_mut(due_from);
+        heapify(rest);
+        due.sort_unstable_by_key(Entry::key);
+        for (i, &e) in due.iter().enumerate() {
             // The slots are visited in deadline order, that is at random: fetch ahead.
-            if let Some(ahead) = batch.get(i + PREFETCH_AHEAD) {
+            if let Some(ahead) = due.get(i + PREFETCH_AHEAD) {
                 prefetch(&self.slots[ahead.slot as usize]);
             }
             self.fire(e, push);
         }
-        batch.clear();
-        self.batch = batch;
+        heap.truncate(due_from);
+        self.heap = heap;
     }
 
     /// Moves the callback of a popped due entry to the ready queue (or drops a stale entry).
