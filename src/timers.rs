@@ -1,14 +1,16 @@
 //! Timers (layer 2, the talk's "Call at"): [`TimerHandle`] and the timer heap.
 //!
-//! The heap is a 4-ary min-heap of small plain entries `(when, seq, slot)`; the callbacks live
-//! in a slab indexed by `slot`. `seq` is unique per timer: it breaks ties between equal
+//! The heap is a 4-ary min-heap of 16-byte plain entries `(when, tie, slot)`; the callbacks
+//! live in a slab indexed by `slot`. `tie` grows with every timer: it breaks ties between equal
 //! deadlines (so they fire **FIFO**; CPython's heap compares only `when`, giving an order that
-//! asyncio documents as undefined) and tells a live heap entry from a stale one whose timer was
-//! cancelled (the slab slot then holds another `seq`, or none).
+//! asyncio documents as undefined). It is 32 bits, so before it wraps the heap is renumbered
+//! in order (once per 4 billion timers). Handles name a timer by `(slot, seq)`, with a 64-bit
+//! `seq` that never wraps.
 //!
 //! Cancelled timers leave stale heap entries, removed lazily with asyncio's clean-up: with more
 //! than 100 entries of which over half are stale, the heap is rebuilt; otherwise stale entries
-//! are popped from the head only.
+//! are popped from the head only. A slot stays reserved while its heap entry exists, so an
+//! entry is live exactly when its slot is `Scheduled`.
 //!
 //! When a big share of the heap is due at once (a burst of timers, as in timers_fire), the due
 //! entries are taken out in one sequential pass and sorted, rather than popped one by one.
@@ -44,17 +46,19 @@ fn prefetch<T>(t: &T) {
     let _ = t;
 }
 
-/// One heap entry: deadline in nanoseconds from the heap's base instant, sequence, slab slot.
+/// One heap entry: deadline in nanoseconds from the heap's base instant, tie-breaker (creation
+/// order), slab slot. 16 bytes: four entries, a node's children, fill one cache line.
 #[derive(Clone, Copy)]
 struct Entry {
     when: i64,
-    seq: u64,
+    tie: u32,
     slot: u32,
 }
 
 impl Entry {
-    fn key(&self) -> (i64, u64) {
-        (self.when, self.seq)
+    #[inline]
+    fn key(&self) -> (i64, u32) {
+        (self.when, self.tie)
     }
 }
 
@@ -66,6 +70,8 @@ enum Slot {
         seq: u64,
         cb: Callback,
     },
+    /// Cancelled while in the heap: reserved until its stale entry leaves the heap.
+    Cancelled,
     /// Moved to the ready queue as entry `ready_seq` this iteration; freed after the batch.
     Due {
         seq: u64,
@@ -93,6 +99,9 @@ pub(crate) struct Timers {
     /// Stale heap entries: asyncio's `_timer_cancelled_count`.
     cancelled: usize,
     next_seq: u64,
+    next_tie: u32,
+    /// `next_tie` never reaches this: `u32::MAX`, lower in tests.
+    tie_limit: u32,
     /// Slots moved to the ready queue this iteration.
     due: Vec<u32>,
 }
@@ -106,16 +115,24 @@ impl Timers {
             free: Vec::new(),
             cancelled: 0,
             next_seq: 0,
+            next_tie: 0,
+            tie_limit: u32::MAX,
             due: Vec::new(),
         }
     }
 
+    #[inline]
     fn nanos(&self, t: Instant) -> i64 {
-        let clamp = |d: Duration| d.as_nanos().min(i64::MAX as u128) as i64;
-        if t >= self.base {
-            clamp(t - self.base)
-        } else {
-            -clamp(self.base - t)
+        // Seconds and nanoseconds rather than `as_nanos`: no 128-bit arithmetic.
+        let clamp = |d: Duration| {
+            i64::try_from(d.as_secs())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(d.subsec_nanos()))
+        };
+        match t.checked_duration_since(self.base) {
+            Some(d) => clamp(d),
+            None => -clamp(self.base - t),
         }
     }
 
@@ -134,15 +151,41 @@ impl Timers {
                 slot
             }
         };
+        if self.next_tie == self.tie_limit {
+            self.renumber();
+        }
+        let tie = self.next_tie;
+        self.next_tie += 1;
         let when = self.nanos(when);
-        self.heap.push(Entry { when, seq, slot });
+        self.heap.push(Entry { when, tie, slot });
         let last = self.heap.len() - 1;
         sift_up(&mut self.heap, last);
         (slot, seq)
     }
 
+    /// Gives the heap's entries the ties `0..len` in their order, so that `tie` can go on
+    /// growing. A sorted array is a heap.
+    #[cold]
+    fn renumber(&mut self) {
+        self.heap.sort_unstable_by_key(Entry::key);
+        for (i, e) in self.heap.iter_mut().enumerate() {
+            e.tie = u32::try_from(i).expect("too many timers");
+        }
+        self.next_tie = self.heap.len() as u32;
+        assert!(self.next_tie < self.tie_limit, "too many timers");
+    }
+
+    #[inline]
     fn is_live(&self, e: &Entry) -> bool {
-        matches!(self.slots[e.slot as usize], Slot::Scheduled { seq, .. } if seq == e.seq)
+        matches!(self.slots[e.slot as usize], Slot::Scheduled { .. })
+    }
+
+    /// Frees the slot of a stale entry that left the heap.
+    #[inline]
+    fn free_stale(&mut self, e: &Entry) {
+        self.slots[e.slot as usize] = Slot::Free;
+        self.free.push(e.slot);
+        self.cancelled -= 1;
     }
 
     /// Cancels timer `(slot, seq)`.
@@ -150,11 +193,10 @@ impl Timers {
         match self.slots.get(slot as usize) {
             Some(Slot::Scheduled { seq: s, .. }) if *s == seq => {
                 let Slot::Scheduled { cb, .. } =
-                    mem::replace(&mut self.slots[slot as usize], Slot::Free)
+                    mem::replace(&mut self.slots[slot as usize], Slot::Cancelled)
                 else {
                     unreachable!()
                 };
-                self.free.push(slot);
                 // Its heap entry is now stale.
                 self.cancelled += 1;
                 Cancelled::Scheduled(cb)
@@ -179,17 +221,31 @@ impl Timers {
         let n = self.heap.len();
         if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
             let mut heap = mem::take(&mut self.heap);
-            heap.retain(|e| self.is_live(e));
+            let mut kept = 0;
+            for i in 0..heap.len() {
+                // The slots are visited at random: fetch ahead.
+                if let Some(ahead) = heap.get(i + PREFETCH_AHEAD) {
+                    prefetch(&self.slots[ahead.slot as usize]);
+                }
+                let e = heap[i];
+                if self.is_live(&e) {
+                    heap[kept] = e;
+                    kept += 1;
+                } else {
+                    self.free_stale(&e);
+                }
+            }
+            heap.truncate(kept);
             heapify(&mut heap);
             self.heap = heap;
-            self.cancelled = 0;
+            debug_assert_eq!(self.cancelled, 0);
         } else {
-            while let Some(head) = self.heap.first() {
-                if self.is_live(head) {
+            while let Some(&head) = self.heap.first() {
+                if self.is_live(&head) {
                     break;
                 }
                 pop(&mut self.heap);
-                self.cancelled -= 1;
+                self.free_stale(&head);
             }
         }
     }
@@ -264,20 +320,14 @@ impl Timers {
     /// Moves the callback of a popped due entry to the ready queue (or drops a stale entry).
     #[inline]
     fn fire(&mut self, e: Entry, push: &mut impl FnMut(Callback) -> u64) {
-        if !self.is_live(&e) {
-            // asyncio leaves its count too high here; tulip keeps it exact.
-            self.cancelled -= 1;
-            return;
-        }
         let slot = &mut self.slots[e.slot as usize];
-        let Slot::Scheduled { cb, .. } = mem::replace(slot, Slot::Free) else {
-            unreachable!()
+        let Slot::Scheduled { seq, cb } = mem::replace(slot, Slot::Free) else {
+            // asyncio leaves its count too high here; tulip keeps it exact.
+            self.free_stale(&e);
+            return;
         };
         let ready_seq = push(cb);
-        self.slots[e.slot as usize] = Slot::Due {
-            seq: e.seq,
-            ready_seq,
-        };
+        self.slots[e.slot as usize] = Slot::Due { seq, ready_seq };
         self.due.push(e.slot);
     }
 
@@ -327,6 +377,7 @@ impl Timers {
 // The 4-ary heap: the children of `i` are `4i+1 ..= 4i+4`. Shallower than a binary heap, and
 // a node's children share a cache line or two.
 
+#[inline]
 fn sift_up(heap: &mut [Entry], mut i: usize) {
     let item = heap[i];
     while i > 0 {
@@ -464,6 +515,42 @@ mod tests {
     }
 
     #[test]
+    fn renumbering_the_ties_keeps_the_order() {
+        let base = Instant::now();
+        let mut timers = Timers::new(base);
+        timers.tie_limit = 64;
+        // The model: live timers by (deadline, creation order).
+        let mut model = std::collections::BTreeMap::new();
+        let mut x: u64 = 99;
+        let mut id = 0u32;
+        for now in 0..400u64 {
+            for _ in 0..3 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let when = now + (x >> 60); // a few equal deadlines per step
+                let cb = Callback::new(move || {
+                    LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id))
+                });
+                let (slot, seq) = timers.push(base + Duration::from_micros(when), cb);
+                if x.is_multiple_of(9) {
+                    timers.cancel(slot, seq);
+                } else {
+                    model.insert((when, id), id);
+                }
+                id += 1;
+            }
+            let fired = fire_at(&mut timers, base, now);
+            let due: Vec<_> = model.keys().take_while(|k| k.0 <= now).copied().collect();
+            let want: Vec<u32> = due.iter().map(|k| model.remove(k).unwrap()).collect();
+            assert_eq!(fired, want, "at {now}");
+            timers.cleanup();
+        }
+        assert!(timers.next_tie < 64 && id == 1200);
+    }
+
+    /// Schedules 2000 timers over 50 deadlines, cancels some, fires them in a few steps.
+    #[test]
     fn batch_and_single_pops_fire_in_deadline_then_fifo_order() {
         let base = Instant::now();
         let mut timers = Timers::new(base);
@@ -513,19 +600,19 @@ mod tests {
     fn heap_pops_in_key_order() {
         let mut heap = Vec::new();
         let mut x: u64 = 12345;
-        for seq in 0..1000u64 {
+        for tie in 0..1000u32 {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             heap.push(Entry {
                 when: (x >> 50) as i64,
-                seq,
+                tie,
                 slot: 0,
             });
             let n = heap.len();
             sift_up(&mut heap, n - 1);
         }
-        let mut last = (i64::MIN, 0);
+        let mut last = (i64::MIN, 0u32);
         while let Some(e) = pop(&mut heap) {
             assert!(e.key() > last);
             last = e.key();
@@ -534,15 +621,15 @@ mod tests {
 
     #[test]
     fn heapify_then_pop_is_sorted() {
-        let mut heap: Vec<Entry> = (0..500u64)
-            .map(|seq| Entry {
-                when: ((seq * 7919) % 101) as i64,
-                seq,
+        let mut heap: Vec<Entry> = (0..500u32)
+            .map(|tie| Entry {
+                when: ((tie * 7919) % 101) as i64,
+                tie,
                 slot: 0,
             })
             .collect();
         heapify(&mut heap);
-        let mut last = (i64::MIN, 0);
+        let mut last = (i64::MIN, 0u32);
         while let Some(e) = pop(&mut heap) {
             assert!(e.key() > last);
             last = e.key();
