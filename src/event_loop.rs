@@ -373,7 +373,7 @@ impl EventLoop {
         f: impl FnOnce() + 'static,
     ) -> anyhow::Result<TimerHandle> {
         self.check_closed()?;
-        let (slot, seq) = self.inner.timers.borrow_mut().push(when, Callback::new(f));
+        let (slot, seq) = self.inner.timers.borrow_mut().push(when, f);
         let owner: Weak<dyn TimerOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
         Ok(TimerHandle::new(owner, slot, seq, when))
     }

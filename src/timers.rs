@@ -17,7 +17,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::rc::Weak;
 use std::time::{Duration, Instant};
 
@@ -62,21 +62,65 @@ impl Entry {
     }
 }
 
-/// A slab slot.
-enum Slot {
-    Free,
-    /// In the heap, waiting for its deadline.
-    Scheduled {
-        seq: u64,
-        cb: Callback,
-    },
-    /// Cancelled while in the heap: reserved until its stale entry leaves the heap.
-    Cancelled,
-    /// Moved to the ready queue as entry `ready_seq` this iteration; freed after the batch.
-    Due {
-        seq: u64,
-        ready_seq: u64,
-    },
+/// A slab slot, 32 bytes: `tag` is a state (top two bits) and the timer's `seq`; `data` holds
+/// the callback while `SCHEDULED`, the ready-queue number while `DUE`. The callback is built in
+/// place (see [`Timers::push`]).
+struct Slot {
+    tag: u64,
+    data: MaybeUninit<Callback>,
+}
+
+const STATE_SHIFT: u32 = 62;
+/// Not in use (on the free list, or never used).
+const FREE: u64 = 0;
+/// In the heap, waiting for its deadline.
+const SCHEDULED: u64 = 1 << STATE_SHIFT;
+/// Cancelled while in the heap: reserved until its stale entry leaves the heap.
+const CANCELLED: u64 = 2 << STATE_SHIFT;
+/// Moved to the ready queue; its record stays until the slot is reused (see `free_due`).
+const DUE: u64 = 3 << STATE_SHIFT;
+const STATE_MASK: u64 = 3 << STATE_SHIFT;
+
+impl Slot {
+    #[inline]
+    fn state(&self) -> u64 {
+        self.tag & STATE_MASK
+    }
+
+    /// Takes the callback out of a `SCHEDULED` slot, leaving it in state `next` (same seq).
+    #[inline]
+    fn take_callback(&mut self, next: u64) -> Callback {
+        assert_eq!(self.state(), SCHEDULED);
+        self.tag = next | (self.tag & !STATE_MASK);
+        // SAFETY: a SCHEDULED slot holds an initialised callback; the state no longer says
+        // so, so it is read out exactly once.
+        unsafe { self.data.assume_init_read() }
+    }
+
+    /// Records the ready-queue number of a slot just made `DUE`.
+    #[inline]
+    fn set_ready_seq(&mut self, ready_seq: u64) {
+        debug_assert_eq!(self.state(), DUE);
+        // SAFETY: `data` is 8-aligned and at least 8 bytes; a DUE slot holds no callback.
+        unsafe { self.data.as_mut_ptr().cast::<u64>().write(ready_seq) }
+    }
+
+    /// The ready-queue number of a `DUE` slot (or, if `push` panicked before it was
+    /// recorded, stale bytes: a wrong number, never undefined behaviour).
+    #[inline]
+    fn ready_seq(&self) -> u64 {
+        // SAFETY: `fire` wrote a u64 there when it made the slot DUE; `data` is 8-aligned.
+        unsafe { self.data.as_ptr().cast::<u64>().read() }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.state() == SCHEDULED {
+            // SAFETY: a SCHEDULED slot holds an initialised callback.
+            unsafe { self.data.assume_init_drop() }
+        }
+    }
 }
 
 /// What cancelling a timer found.
@@ -136,18 +180,33 @@ impl Timers {
         }
     }
 
-    /// Schedules `cb` at `when`; returns its `(slot, seq)`.
-    pub(crate) fn push(&mut self, when: Instant, cb: Callback) -> (u32, u64) {
+    /// Schedules `f` at `when`; returns its `(slot, seq)`.
+    ///
+    /// The callback is built directly in its slab slot: built on the stack and moved in, it
+    /// was stored in 8-byte pieces and reloaded in 16-byte ones, which stalled on
+    /// store-to-load forwarding (as in the ready queue, see `ReadyQueue`).
+    #[inline]
+    pub(crate) fn push<F: FnOnce() + 'static>(&mut self, when: Instant, f: F) -> (u32, u64) {
+        let (slot, seq) = self.schedule(when);
+        let s = &mut self.slots[slot as usize];
+        Callback::write_fn(&mut s.data, f);
+        s.tag = SCHEDULED | seq;
+        (slot, seq)
+    }
+
+    /// `push` but for the callback: a free slot (in the heap at `when`) and a new seq.
+    fn schedule(&mut self, when: Instant) -> (u32, u64) {
         let seq = self.next_seq;
+        // 2^62 timers would take a century at a billion a second.
         self.next_seq += 1;
         let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = Slot::Scheduled { seq, cb };
-                slot
-            }
+            Some(slot) => slot,
             None => {
                 let slot = u32::try_from(self.slots.len()).expect("too many timers");
-                self.slots.push(Slot::Scheduled { seq, cb });
+                self.slots.push(Slot {
+                    tag: FREE,
+                    data: MaybeUninit::uninit(),
+                });
                 slot
             }
         };
@@ -177,32 +236,30 @@ impl Timers {
 
     #[inline]
     fn is_live(&self, e: &Entry) -> bool {
-        matches!(self.slots[e.slot as usize], Slot::Scheduled { .. })
+        self.slots[e.slot as usize].state() == SCHEDULED
     }
 
     /// Frees the slot of a stale entry that left the heap.
     #[inline]
     fn free_stale(&mut self, e: &Entry) {
-        self.slots[e.slot as usize] = Slot::Free;
+        self.slots[e.slot as usize].tag = FREE;
         self.free.push(e.slot);
         self.cancelled -= 1;
     }
 
     /// Cancels timer `(slot, seq)`.
     pub(crate) fn cancel(&mut self, slot: u32, seq: u64) -> Cancelled {
-        match self.slots.get(slot as usize) {
-            Some(Slot::Scheduled { seq: s, .. }) if *s == seq => {
-                let Slot::Scheduled { cb, .. } =
-                    mem::replace(&mut self.slots[slot as usize], Slot::Cancelled)
-                else {
-                    unreachable!()
-                };
-                // Its heap entry is now stale.
-                self.cancelled += 1;
-                Cancelled::Scheduled(cb)
-            }
-            Some(Slot::Due { seq: s, ready_seq }) if *s == seq => Cancelled::Due(*ready_seq),
-            _ => Cancelled::Gone,
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return Cancelled::Gone;
+        };
+        if s.tag == SCHEDULED | seq {
+            // Its heap entry is now stale.
+            self.cancelled += 1;
+            Cancelled::Scheduled(s.take_callback(CANCELLED))
+        } else if s.tag == DUE | seq {
+            Cancelled::Due(s.ready_seq())
+        } else {
+            Cancelled::Gone
         }
     }
 
@@ -320,14 +377,15 @@ impl Timers {
     /// Moves the callback of a popped due entry to the ready queue (or drops a stale entry).
     #[inline]
     fn fire(&mut self, e: Entry, push: &mut impl FnMut(Callback) -> u64) {
-        let slot = &mut self.slots[e.slot as usize];
-        let Slot::Scheduled { seq, cb } = mem::replace(slot, Slot::Free) else {
+        let s = &mut self.slots[e.slot as usize];
+        if s.state() != SCHEDULED {
             // asyncio leaves its count too high here; tulip keeps it exact.
             self.free_stale(&e);
             return;
-        };
+        }
+        let cb = s.take_callback(DUE);
         let ready_seq = push(cb);
-        self.slots[e.slot as usize] = Slot::Due { seq, ready_seq };
+        self.slots[e.slot as usize].set_ready_seq(ready_seq);
         self.due.push(e.slot);
     }
 
@@ -359,18 +417,16 @@ impl Timers {
 
     /// Removes every timer, returning the callbacks for the caller to drop.
     pub(crate) fn clear(&mut self) -> Vec<Callback> {
-        let slots = mem::take(&mut self.slots);
+        let cbs = (self.slots.iter_mut())
+            .filter(|s| s.state() == SCHEDULED)
+            .map(|s| s.take_callback(FREE))
+            .collect();
+        self.slots.clear();
         self.heap.clear();
         self.free.clear();
         self.due.clear();
         self.cancelled = 0;
-        slots
-            .into_iter()
-            .filter_map(|s| match s {
-                Slot::Scheduled { cb, .. } => Some(cb),
-                _ => None,
-            })
-            .collect()
+        cbs
     }
 }
 
@@ -529,9 +585,7 @@ mod tests {
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
                 let when = now + (x >> 60); // a few equal deadlines per step
-                let cb = Callback::new(move || {
-                    LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id))
-                });
+                let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
                 let (slot, seq) = timers.push(base + Duration::from_micros(when), cb);
                 if x.is_multiple_of(9) {
                     timers.cancel(slot, seq);
@@ -559,9 +613,7 @@ mod tests {
         let mut handles = Vec::new();
         for id in 0..2000u32 {
             let when_us = (u64::from(id) * 7919) % 50;
-            let cb = Callback::new(move || {
-                LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id))
-            });
+            let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
             handles.push(timers.push(base + Duration::from_micros(when_us), cb));
             if id % 7 == 0 {
                 let (slot, seq) = handles[id as usize];
@@ -592,7 +644,7 @@ mod tests {
         for &(slot, seq) in &handles {
             assert!(!matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
         }
-        let (slot, _) = timers.push(base, Callback::noop());
+        let (slot, _) = timers.push(base, || {});
         assert!((slot as usize) < 2000);
     }
 
