@@ -56,9 +56,12 @@ struct Entry {
 }
 
 impl Entry {
+    /// `(when, tie)` as one number: compared without branches (a heap's comparisons are
+    /// coin flips for the branch predictor).
     #[inline]
-    fn key(&self) -> (i64, u32) {
-        (self.when, self.tie)
+    fn key(&self) -> u128 {
+        let when = (self.when as u64) ^ (1 << 63); // order-preserving from i64
+        (u128::from(when) << 32) | u128::from(self.tie)
     }
 }
 
@@ -216,9 +219,7 @@ impl Timers {
         let tie = self.next_tie;
         self.next_tie += 1;
         let when = self.nanos(when);
-        self.heap.push(Entry { when, tie, slot });
-        let last = self.heap.len() - 1;
-        sift_up(&mut self.heap, last);
+        push(&mut self.heap, Entry { when, tie, slot });
         (slot, seq)
     }
 
@@ -433,9 +434,13 @@ impl Timers {
 // The 4-ary heap: the children of `i` are `4i+1 ..= 4i+4`. Shallower than a binary heap, and
 // a node's children share a cache line or two.
 
+// The entry being placed is passed by value rather than read back from the slice: written
+// and reloaded at once, its halves would stall on store-to-load forwarding.
+
 #[inline]
-fn sift_up(heap: &mut [Entry], mut i: usize) {
-    let item = heap[i];
+fn push(heap: &mut Vec<Entry>, item: Entry) {
+    let mut i = heap.len();
+    heap.push(item);
     while i > 0 {
         let parent = (i - 1) / 4;
         if heap[parent].key() <= item.key() {
@@ -447,20 +452,28 @@ fn sift_up(heap: &mut [Entry], mut i: usize) {
     heap[i] = item;
 }
 
-fn sift_down(heap: &mut [Entry], mut i: usize) {
+/// Places `item` in the hole at `i`, moving smaller children up.
+fn sift_down(heap: &mut [Entry], mut i: usize, item: Entry) {
     let n = heap.len();
-    let item = heap[i];
     loop {
         let first = 4 * i + 1;
         if first >= n {
             break;
         }
-        let mut best = first;
-        for c in first + 1..(first + 4).min(n) {
-            if heap[c].key() < heap[best].key() {
-                best = c;
+        let best = if first + 4 <= n {
+            // A tournament: two independent comparisons, then one.
+            let pick = |a: usize, b: usize| if heap[b].key() < heap[a].key() { b } else { a };
+            let (x, y) = (pick(first, first + 1), pick(first + 2, first + 3));
+            pick(x, y)
+        } else {
+            let mut best = first;
+            for c in first + 1..n {
+                if heap[c].key() < heap[best].key() {
+                    best = c;
+                }
             }
-        }
+            best
+        };
         if heap[best].key() >= item.key() {
             break;
         }
@@ -475,15 +488,15 @@ fn pop(heap: &mut Vec<Entry>) -> Option<Entry> {
     if heap.is_empty() {
         return Some(last);
     }
-    let head = mem::replace(&mut heap[0], last);
-    sift_down(heap, 0);
+    let head = heap[0];
+    sift_down(heap, 0, last);
     Some(head)
 }
 
 fn heapify(heap: &mut [Entry]) {
     if heap.len() > 1 {
         for i in (0..=(heap.len() - 2) / 4).rev() {
-            sift_down(heap, i);
+            sift_down(heap, i, heap[i]);
         }
     }
 }
@@ -656,15 +669,16 @@ mod tests {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            heap.push(Entry {
-                when: (x >> 50) as i64,
-                tie,
-                slot: 0,
-            });
-            let n = heap.len();
-            sift_up(&mut heap, n - 1);
+            push(
+                &mut heap,
+                Entry {
+                    when: (x >> 50) as i64,
+                    tie,
+                    slot: 0,
+                },
+            );
         }
-        let mut last = (i64::MIN, 0u32);
+        let mut last = 0u128;
         while let Some(e) = pop(&mut heap) {
             assert!(e.key() > last);
             last = e.key();
@@ -681,7 +695,7 @@ mod tests {
             })
             .collect();
         heapify(&mut heap);
-        let mut last = (i64::MIN, 0u32);
+        let mut last = 0u128;
         while let Some(e) = pop(&mut heap) {
             assert!(e.key() > last);
             last = e.key();
