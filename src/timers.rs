@@ -363,7 +363,15 @@ impl Timers {
         }
         let (rest, due) = heap.split_at_mut(due_from);
         heapify(rest);
-        due.sort_unstable_by_key(Entry::key);
+        // Within a span of 4 s (the usual case) `(when - first, tie)` fits in a u64, cheaper
+        // to compare than the u128 key.
+        let first = due.iter().map(|e| e.when).min().unwrap_or(end);
+        // Exact: `first <= end` and both are i64, so the difference is below 2^64.
+        if end.wrapping_sub(first) as u64 <= u64::from(u32::MAX) {
+            due.sort_unstable_by_key(|e| ((e.when - first) as u64) << 32 | u64::from(e.tie));
+        } else {
+            due.sort_unstable_by_key(Entry::key);
+        }
         for (i, &e) in due.iter().enumerate() {
             // The slots are visited in deadline order, that is at random: fetch ahead.
             if let Some(ahead) = due.get(i + PREFETCH_AHEAD) {
@@ -614,6 +622,28 @@ mod tests {
             timers.cleanup();
         }
         assert!(timers.next_tie < 64 && id == 1200);
+    }
+
+    #[test]
+    fn a_batch_spanning_hours_fires_in_order() {
+        let base = Instant::now() + Duration::from_secs(7200);
+        let mut timers = Timers::new(base);
+        let mut want = Vec::new();
+        for id in 0..600u32 {
+            // Interleaved: deadlines an hour in the past and within the next millisecond.
+            let when = if id % 2 == 0 {
+                want.push((0, id));
+                base - Duration::from_secs(3600) + Duration::from_nanos(u64::from(id % 7))
+            } else {
+                want.push((1, id));
+                base + Duration::from_micros(u64::from(id % 5))
+            };
+            let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
+            timers.push(when, cb);
+        }
+        want.sort_by_key(|&(half, id)| (half, if half == 0 { id % 7 } else { id % 5 }, id));
+        let want: Vec<u32> = want.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(fire_at(&mut timers, base, 10), want);
     }
 
     /// Schedules 2000 timers over 50 deadlines, cancels some, fires them in a few steps.
