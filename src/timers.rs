@@ -4,13 +4,13 @@
 //! live in a slab indexed by `slot`. `tie` grows with every timer: it breaks ties between equal
 //! deadlines (so they fire **FIFO**; CPython's heap compares only `when`, giving an order that
 //! asyncio documents as undefined). It is 32 bits, so before it wraps the heap is renumbered
-//! in order (once per 4 billion timers). Handles name a timer by `(slot, seq)`, with a 64-bit
-//! `seq` that never wraps.
+//! in order (once per 4 billion timers). Handles name a timer by `(slot, seq)`, with a 62-bit
+//! `seq` that does not wrap (a century at a billion timers a second).
 //!
 //! Cancelled timers leave stale heap entries, removed lazily with asyncio's clean-up: with more
 //! than 100 entries of which over half are stale, the heap is rebuilt; otherwise stale entries
 //! are popped from the head only. A slot stays reserved while its heap entry exists, so an
-//! entry is live exactly when its slot is `Scheduled`.
+//! entry is live exactly when its slot is `SCHEDULED`.
 //!
 //! When a big share of the heap is due at once (a burst of timers, as in timers_fire), the due
 //! entries are taken out in one sequential pass and sorted, rather than popped one by one.
