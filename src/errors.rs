@@ -304,17 +304,35 @@ impl StdError for SharedError {
 
 /// `except` for `anyhow::Error`: finds a concrete error type, looking through sharing.
 pub trait ErrorExt {
+    /// The exception itself as an `E` (Python's `isinstance` on the raised exception):
+    /// looks through `anyhow` context layers and shared errors, not through causes.
+    fn exc<E: StdError + Send + Sync + 'static>(&self) -> Option<&E>;
+
     /// The first error of type `E` in the chain (context layers and shared errors included).
     fn find<E: StdError + 'static>(&self) -> Option<&E>;
 
-    /// Whether the chain holds an `E`: Python's `isinstance(exc, E)`. (Named so because
-    /// `anyhow::Error::is` looks at the outermost error only.)
-    fn isinstance<E: StdError + 'static>(&self) -> bool {
-        self.find::<E>().is_some()
+    /// Python's `isinstance(exc, E)`, on [`ErrorExt::exc`] (named so because
+    /// `anyhow::Error::is` does not look through shared errors).
+    fn isinstance<E: StdError + Send + Sync + 'static>(&self) -> bool {
+        self.exc::<E>().is_some()
     }
 }
 
 impl ErrorExt for anyhow::Error {
+    fn exc<E: StdError + Send + Sync + 'static>(&self) -> Option<&E> {
+        if let Some(e) = self.downcast_ref::<E>() {
+            return Some(e);
+        }
+        let mut e: &(dyn StdError + 'static) = self.downcast_ref::<SharedError>()?;
+        while let Some(shared) = e.downcast_ref::<SharedError>() {
+            if let Some(found) = shared.0.downcast_ref::<E>() {
+                return Some(found);
+            }
+            e = shared.0.as_ref().as_ref();
+        }
+        None
+    }
+
     fn find<E: StdError + 'static>(&self) -> Option<&E> {
         self.chain().find_map(|e| e.downcast_ref::<E>())
     }
@@ -404,6 +422,8 @@ mod tests {
         assert!(a.isinstance::<TimeoutError>());
         assert!(b.find::<TimeoutError>().is_some());
         assert!(!a.isinstance::<CancelledError>());
+        let caused = anyhow::Error::new(ValueError::new("x")).context(TimeoutError);
+        assert!(caused.isinstance::<TimeoutError>());
         assert_eq!(py_repr(&a), "TimeoutError()");
     }
 }

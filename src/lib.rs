@@ -5,9 +5,28 @@
 //! errors (0), callbacks (1), timers (2), selector (3), the loop (4), futures (5),
 //! generators (6), tasks (7), and the helpers above them (8+).
 
+pub mod callbacks;
 pub mod errors;
+pub mod event_loop;
+pub mod futures;
+pub mod generator;
+pub mod runners;
+pub mod selector;
+pub mod sleep;
+pub mod tasks;
+pub mod timers;
 
+pub use callbacks::Handle;
 pub use errors::{
     CancelledError, ErrorExt, Exception, GeneratorExit, InvalidStateError, Panic, RuntimeError,
-    SharedError, StopIteration, TimeoutError, TypeError, ValueError, py_repr, py_str,
+    SharedError, StopIteration, TimeoutError, TypeError, ValueError, py_bytes_repr, py_repr,
+    py_str,
 };
+pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, get_running_loop};
+pub use futures::{Awaitable, CallbackId, Future, Suspend};
+pub use generator::{Co, Generator, GeneratorState};
+pub use runners::run;
+pub use selector::FdLike;
+pub use sleep::sleep;
+pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
+pub use timers::TimerHandle;

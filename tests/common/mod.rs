@@ -25,6 +25,11 @@ pub fn trace_line(line: String) {
     });
 }
 
+/// Appends text without ending the line (Python's `print(..., end=" ")`).
+pub fn trace_part(text: &str) {
+    TRACE.with(|t| t.borrow_mut().push_str(text));
+}
+
 /// `print()` for ports: `tprint!("x = {}", x)` appends a line to the trace.
 #[macro_export]
 macro_rules! tprint {

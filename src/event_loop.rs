@@ -1,0 +1,805 @@
+//! The event loop (layer 4, the talk's "Run forever, stop"): [`EventLoop`].
+//!
+//! This is the only place where callbacks are called. One iteration ([`EventLoop::run_forever`]
+//! repeats it) is asyncio's `_run_once`:
+//!
+//! 1. timer clean-up (rebuild the heap or pop cancelled heads);
+//! 2. the poll timeout: zero when callbacks are ready or a stop is pending, else until the
+//!    next deadline (at most 24 h), else without limit;
+//! 3. poll for I/O; then calls from other threads are queued, then the ready readers and
+//!    writers (READ before WRITE per fd), then the timers that are due;
+//! 4. run exactly the callbacks that were queued at that point; what they schedule runs in the
+//!    next iteration.
+//!
+//! When no fd of the user's is registered, step 3 makes no syscall at all for a zero timeout,
+//! and sleeps on the clock for a finite one.
+
+use std::any::{Any, TypeId};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::callbacks::{Callable, Callback, CallbackPanic, Handle, ReadyOwner, ReadyQueue};
+use crate::errors::{Panic, RuntimeError, py_name, py_repr, py_str, py_str_repr};
+use crate::selector::{FdLike, IoCallback, Selector, Waker, io_callback};
+use crate::timers::{Cancelled, TimerHandle, TimerOwner, Timers};
+
+/// asyncio's `MAXIMUM_SELECT_TIMEOUT`: the longest single poll.
+const MAXIMUM_SELECT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// A custom exception handler (see [`EventLoop::set_exception_handler`]).
+pub type ExceptionHandler = dyn Fn(&EventLoop, &ExceptionContext);
+
+thread_local! {
+    /// The loop running on this thread: [`get_running_loop`].
+    static RUNNING: RefCell<Option<EventLoop>> = const { RefCell::new(None) };
+}
+
+/// The loop running on this thread, or `RuntimeError("no running event loop")`.
+pub fn get_running_loop() -> anyhow::Result<EventLoop> {
+    RUNNING
+        .with(|r| r.borrow().clone())
+        .ok_or_else(|| RuntimeError::new("no running event loop").into())
+}
+
+/// What went wrong, for the exception handler: asyncio's context dict.
+///
+/// `message` and `exception` are the dict's keys of the same names; `fields` are its other
+/// keys with the `repr` of their values, e.g. `("handle", "<Handle main::hello()>")`.
+#[derive(Debug)]
+pub struct ExceptionContext {
+    /// What happened, e.g. `"Exception in callback main::hello()"`.
+    pub message: String,
+    /// The error, if there is one (a callback's panic arrives as [`Panic`]).
+    pub exception: Option<anyhow::Error>,
+    /// The other keys and their values' repr, e.g. `("handle", ...)`, `("future", ...)`.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl ExceptionContext {
+    /// A context with a message only.
+    pub fn new(message: impl Into<String>) -> Self {
+        ExceptionContext {
+            message: message.into(),
+            exception: None,
+            fields: Vec::new(),
+        }
+    }
+
+    /// Sets the exception.
+    pub fn with_exception(mut self, exception: anyhow::Error) -> Self {
+        self.exception = Some(exception);
+        self
+    }
+
+    /// Adds a key and its value's repr.
+    pub fn with_field(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.fields.push((key, value.into()));
+        self
+    }
+
+    /// The repr of the value of `key` among the other keys.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every key, sorted: Python's `sorted(context)`.
+    pub fn keys(&self) -> Vec<&'static str> {
+        let mut keys = vec!["message"];
+        if self.exception.is_some() {
+            keys.push("exception");
+        }
+        keys.extend(self.fields.iter().map(|(k, _)| *k));
+        keys.sort_unstable();
+        keys
+    }
+
+    /// The context as Python prints the dict:
+    /// `{'message': '...', 'exception': Panic('boom'), 'handle': <Handle ...>}`.
+    pub fn repr(&self) -> String {
+        let mut parts = vec![format!("'message': {}", py_str_repr(&self.message))];
+        if let Some(e) = &self.exception {
+            parts.push(format!("'exception': {}", py_repr(e)));
+        }
+        for (k, v) in &self.fields {
+            parts.push(format!("'{k}': {v}"));
+        }
+        format!("{{{}}}", parts.join(", "))
+    }
+}
+
+/// A callback from another thread.
+trait SendCallable: Send {
+    fn name(&self) -> &'static str;
+    fn call(self: Box<Self>);
+}
+
+impl<F: FnOnce() + Send + 'static> SendCallable for F {
+    fn name(&self) -> &'static str {
+        std::any::type_name::<F>()
+    }
+    fn call(self: Box<Self>) {
+        (*self)()
+    }
+}
+
+/// A queued callback from another thread (one box; two words, stored inline in the queue).
+struct ThreadsafeCall(Box<dyn SendCallable>);
+
+impl Callable for ThreadsafeCall {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn call(self) {
+        self.0.call()
+    }
+}
+
+/// The part of the loop other threads can reach.
+struct Threadsafe {
+    /// Set when `calls` may be non-empty: the loop looks at it before taking the lock.
+    pending: AtomicBool,
+    calls: Mutex<ThreadsafeCalls>,
+    waker: Arc<Waker>,
+}
+
+#[derive(Default)]
+struct ThreadsafeCalls {
+    closed: bool,
+    calls: Vec<ThreadsafeCall>,
+}
+
+impl Threadsafe {
+    fn lock(&self) -> MutexGuard<'_, ThreadsafeCalls> {
+        // No user code runs under the lock, so poisoning carries no meaning here.
+        self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, call: ThreadsafeCall) -> anyhow::Result<()> {
+        {
+            let mut q = self.lock();
+            if q.closed {
+                return Err(RuntimeError::new("Event loop is closed").into());
+            }
+            q.calls.push(call);
+        }
+        // Only the call that raises the flag wakes the loop; the loop clears the flag before
+        // it takes the queue, so no call is left behind.
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            self.waker.wake()?;
+        }
+        Ok(())
+    }
+}
+
+/// A `Send + Sync` handle to a loop, for other threads: asyncio's `call_soon_threadsafe`.
+#[derive(Clone)]
+pub struct LoopHandle {
+    shared: Arc<Threadsafe>,
+}
+
+impl LoopHandle {
+    /// Schedules `f` on the loop's thread and wakes the loop if it is waiting in poll.
+    /// `RuntimeError("Event loop is closed")` once the loop is closed.
+    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
+        self.shared.push(ThreadsafeCall(Box::new(f)))
+    }
+
+    /// Stops the loop from another thread: `call_soon_threadsafe(loop.stop)`.
+    pub fn stop(&self) -> anyhow::Result<()> {
+        self.call_soon_threadsafe(|| {
+            if let Ok(lp) = get_running_loop() {
+                lp.stop();
+            }
+        })
+    }
+}
+
+impl fmt::Debug for LoopHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<LoopHandle>")
+    }
+}
+
+type CloseHook = Box<dyn FnOnce(&EventLoop)>;
+
+/// The loop's state. Every `RefCell` here is borrowed only briefly, never while user code runs.
+struct Inner {
+    ready: RefCell<ReadyQueue>,
+    timers: RefCell<Timers>,
+    selector: RefCell<Selector>,
+    stopping: Cell<bool>,
+    running: Cell<bool>,
+    closed: Cell<bool>,
+    handler: RefCell<Option<Rc<ExceptionHandler>>>,
+    threadsafe: OnceCell<Arc<Threadsafe>>,
+    /// The other half of the thread-safe queue's double buffer (keeps its capacity).
+    threadsafe_spare: RefCell<Vec<ThreadsafeCall>>,
+    extensions: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
+    close_hooks: RefCell<Vec<CloseHook>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A loop dropped without close(): other threads' handles must get "Event loop is
+        // closed" rather than queue into a loop that is gone.
+        if let Some(ts) = self.threadsafe.get() {
+            let calls = {
+                let mut q = ts.lock();
+                q.closed = true;
+                std::mem::take(&mut q.calls)
+            };
+            drop(calls);
+        }
+    }
+}
+
+impl ReadyOwner for Inner {
+    fn cancel_ready(&self, seq: u64) {
+        let cb = self.ready.borrow_mut().cancel(seq);
+        // Dropped here, after the borrow: the closure's captures may run user code.
+        drop(cb);
+    }
+}
+
+impl TimerOwner for Inner {
+    fn cancel_timer(&self, slot: u32, seq: u64) {
+        let found = self.timers.borrow_mut().cancel(slot, seq);
+        match found {
+            Cancelled::Scheduled(cb) => drop(cb),
+            Cancelled::Due(ready_seq) => self.cancel_ready(ready_seq),
+            Cancelled::Gone => {}
+        }
+    }
+}
+
+/// asyncio's event loop: callbacks, timers, readers and writers, run on one thread.
+///
+/// A cheap clonable handle (`Rc` inside); clones are the same loop. It is `!Send`: other
+/// threads use a [`LoopHandle`].
+///
+/// asyncio's debug mode raises "Non-thread-safe operation invoked on an event loop other
+/// than the current one" (asyncio-cases.md case 29); in tulip the compiler refuses it:
+///
+/// ```compile_fail
+/// let lp = tulip::EventLoop::new().unwrap();
+/// std::thread::spawn(move || lp.call_soon(|| ()));
+/// ```
+///
+/// A callback that holds a clone of its loop makes a reference cycle while it is queued;
+/// [`EventLoop::close`] drops every queued callback and breaks such cycles.
+///
+/// A panicking callback is caught and reported to the exception handler; the loop goes on.
+/// Rust's panic hook still runs first and prints `thread '...' panicked at ...` to stderr
+/// (tulip leaves the hook alone: it is process-wide). An application that wants only the
+/// handler's report installs its own hook with [`std::panic::set_hook`].
+#[derive(Clone)]
+pub struct EventLoop {
+    inner: Rc<Inner>,
+}
+
+/// Resets the running state when `run_forever` returns (or unwinds).
+struct RunGuard<'a>(&'a EventLoop);
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        let inner = &self.0.inner;
+        inner.stopping.set(false);
+        inner.running.set(false);
+        RUNNING.with(|r| r.borrow_mut().take());
+    }
+}
+
+fn closed_error() -> anyhow::Error {
+    RuntimeError::new("Event loop is closed").into()
+}
+
+impl EventLoop {
+    /// A new loop (asyncio's `new_event_loop()`). It makes one epoll instance; the thread-safe
+    /// waker is only made when first needed.
+    pub fn new() -> anyhow::Result<EventLoop> {
+        let inner = Inner {
+            ready: RefCell::default(),
+            timers: RefCell::new(Timers::new(Instant::now())),
+            selector: RefCell::new(Selector::new()?),
+            stopping: Cell::new(false),
+            running: Cell::new(false),
+            closed: Cell::new(false),
+            handler: RefCell::new(None),
+            threadsafe: OnceCell::new(),
+            threadsafe_spare: RefCell::default(),
+            extensions: RefCell::default(),
+            close_hooks: RefCell::default(),
+        };
+        Ok(EventLoop {
+            inner: Rc::new(inner),
+        })
+    }
+
+    fn check_closed(&self) -> anyhow::Result<()> {
+        if self.inner.closed.get() {
+            Err(closed_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Schedules `f` to run in a later iteration, after every callback scheduled before it
+    /// (FIFO). Returns a [`Handle`] that can cancel it. `RuntimeError("Event loop is closed")`
+    /// on a closed loop.
+    pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
+        self.check_closed()?;
+        let seq = self.inner.ready.borrow_mut().push(Callback::new(f));
+        let owner: Weak<dyn ReadyOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
+        Ok(Handle::new(owner, seq))
+    }
+
+    /// `call_soon` without a [`Handle`]: the hot path for done callbacks and task steps.
+    pub(crate) fn schedule(&self, f: impl FnOnce() + 'static) -> anyhow::Result<()> {
+        self.check_closed()?;
+        self.inner.ready.borrow_mut().push(Callback::new(f));
+        Ok(())
+    }
+
+    /// Schedules `f` to run `delay` from now ([`EventLoop::time`] + `delay`).
+    pub fn call_later(
+        &self,
+        delay: Duration,
+        f: impl FnOnce() + 'static,
+    ) -> anyhow::Result<TimerHandle> {
+        let now = self.time();
+        // A delay too long for `Instant` is as good as forever: a century from now.
+        let when = now
+            .checked_add(delay)
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86400)))
+            .unwrap_or(now);
+        self.call_at(when, f)
+    }
+
+    /// Schedules `f` to run at `when` on the loop's clock. A past deadline runs in the next
+    /// iteration, after the callbacks already queued; timers run in deadline order, and (in
+    /// tulip) FIFO among equal deadlines.
+    pub fn call_at(
+        &self,
+        when: Instant,
+        f: impl FnOnce() + 'static,
+    ) -> anyhow::Result<TimerHandle> {
+        self.check_closed()?;
+        let (slot, seq) = self.inner.timers.borrow_mut().push(when, Callback::new(f));
+        let owner: Weak<dyn TimerOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
+        Ok(TimerHandle::new(owner, slot, seq, when))
+    }
+
+    /// The loop's clock: the monotonic [`Instant::now`].
+    pub fn time(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn add_io(&self, fd: impl FdLike, read: bool, cb: Rc<dyn IoCallback>) -> anyhow::Result<()> {
+        self.check_closed()?;
+        // Keep a reference so that, if the selector refuses the fd, the closure is dropped here
+        // rather than under the selector's borrow.
+        let keep = cb.clone();
+        let old = self.inner.selector.borrow_mut().add(fd.raw_fd(), read, cb);
+        drop(keep);
+        let old = old?;
+        if let Some(old) = old {
+            old.cancel();
+        }
+        Ok(())
+    }
+
+    fn remove_io(&self, fd: impl FdLike, read: bool) -> bool {
+        if self.inner.closed.get() {
+            return false;
+        }
+        let old = self.inner.selector.borrow_mut().remove(fd.raw_fd(), read);
+        match old {
+            Some(old) => {
+                old.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Calls `f` whenever `fd` is readable, level-triggered as in asyncio: in every iteration
+    /// while data is left unread. Replaces (and cancels) a reader already on `fd`.
+    pub fn add_reader(&self, fd: impl FdLike, f: impl FnMut() + 'static) -> anyhow::Result<()> {
+        self.add_io(fd, true, io_callback(f))
+    }
+
+    /// Removes the reader of `fd`; whether there was one. The fd is deregistered when no
+    /// writer is left, so it may be closed right after. `false` on a closed loop.
+    pub fn remove_reader(&self, fd: impl FdLike) -> bool {
+        self.remove_io(fd, true)
+    }
+
+    /// Calls `f` whenever `fd` is writable (level-triggered). Replaces a writer already there.
+    pub fn add_writer(&self, fd: impl FdLike, f: impl FnMut() + 'static) -> anyhow::Result<()> {
+        self.add_io(fd, false, io_callback(f))
+    }
+
+    /// Removes the writer of `fd`; whether there was one. `false` on a closed loop.
+    pub fn remove_writer(&self, fd: impl FdLike) -> bool {
+        self.remove_io(fd, false)
+    }
+
+    /// Runs iterations until [`EventLoop::stop`] is called. A stop requested before the call
+    /// makes exactly one iteration.
+    ///
+    /// Errors: `RuntimeError` "Event loop is closed", "This event loop is already running",
+    /// "Cannot run the event loop while another loop is running"; an I/O error of the poll.
+    pub fn run_forever(&self) -> anyhow::Result<()> {
+        self.check_closed()?;
+        if self.is_running() {
+            return Err(RuntimeError::new("This event loop is already running").into());
+        }
+        if RUNNING.with(|r| r.borrow().is_some()) {
+            return Err(RuntimeError::new(
+                "Cannot run the event loop while another loop is running",
+            )
+            .into());
+        }
+        self.inner.running.set(true);
+        RUNNING.with(|r| *r.borrow_mut() = Some(self.clone()));
+        let _guard = RunGuard(self);
+        loop {
+            self.run_once()?;
+            if self.inner.stopping.get() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One iteration: asyncio's `_run_once`.
+    fn run_once(&self) -> anyhow::Result<()> {
+        let inner = &*self.inner;
+        let timeout = {
+            let mut timers = inner.timers.borrow_mut();
+            timers.cleanup();
+            if !inner.ready.borrow().is_empty() || inner.stopping.get() {
+                Some(Duration::ZERO)
+            } else {
+                timers
+                    .next_timeout(self.time())
+                    .map(|t| t.min(MAXIMUM_SELECT_TIMEOUT))
+            }
+        };
+        self.wait_for_io(timeout)?;
+        self.take_threadsafe_calls();
+        {
+            let mut ready = inner.ready.borrow_mut();
+            inner.selector.borrow_mut().process(|cb| {
+                ready.push(cb);
+            });
+            let mut timers = inner.timers.borrow_mut();
+            // Reading the clock is half the cost of an idle iteration: only when needed.
+            if !timers.is_empty() {
+                timers.pop_due(self.time(), |cb| ready.push(cb));
+            }
+        }
+        // Run only what is ready now; callbacks scheduled meanwhile wait for the next
+        // iteration (and its poll).
+        let ntodo = inner.ready.borrow().len();
+        for _ in 0..ntodo {
+            let Some(cb) = inner.ready.borrow_mut().pop() else {
+                break;
+            };
+            if let Err(p) = cb.call() {
+                self.report_panic(p);
+            }
+        }
+        inner.timers.borrow_mut().free_due();
+        Ok(())
+    }
+
+    /// Step 3 of an iteration, with the fast paths when no fd of the user's is registered.
+    fn wait_for_io(&self, timeout: Option<Duration>) -> anyhow::Result<()> {
+        let mut selector = self.inner.selector.borrow_mut();
+        let zero = timeout == Some(Duration::ZERO);
+        if selector.has_fds() || (selector.has_waker() && !zero) {
+            selector.select(timeout)?;
+            return Ok(());
+        }
+        match timeout {
+            // Nothing to poll: no syscall (a pending thread-safe call is seen by its flag).
+            Some(t) if t.is_zero() => {}
+            // Nothing can become ready: sleeping on the clock is the same wait.
+            Some(t) => {
+                drop(selector);
+                std::thread::sleep(t);
+            }
+            // Nothing scheduled and nothing to wake us: block as asyncio does.
+            None => selector.select(None)?,
+        }
+        Ok(())
+    }
+
+    /// Queues the calls made from other threads since the last iteration.
+    fn take_threadsafe_calls(&self) {
+        let Some(ts) = self.inner.threadsafe.get() else {
+            return;
+        };
+        if !ts.pending.load(Ordering::Acquire) || !ts.pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let mut batch = self.inner.threadsafe_spare.borrow_mut();
+        std::mem::swap(&mut *batch, &mut ts.lock().calls);
+        let mut ready = self.inner.ready.borrow_mut();
+        for call in batch.drain(..) {
+            ready.push(Callback::from_callable(call));
+        }
+    }
+
+    /// Asks the loop to stop: the current iteration finishes, then `run_forever` returns.
+    /// Called before `run_forever`, it makes `run_forever` run exactly one iteration.
+    pub fn stop(&self) {
+        self.inner.stopping.set(true);
+    }
+
+    /// Whether `run_forever` is running.
+    pub fn is_running(&self) -> bool {
+        self.inner.running.get()
+    }
+
+    /// Closes the loop: runs the close hooks, then drops every queued callback, timer, reader
+    /// and writer, and closes the epoll instance. Idempotent.
+    /// `RuntimeError("Cannot close a running event loop")` while running.
+    pub fn close(&self) -> anyhow::Result<()> {
+        if self.is_running() {
+            return Err(RuntimeError::new("Cannot close a running event loop").into());
+        }
+        if self.inner.closed.get() {
+            return Ok(());
+        }
+        loop {
+            let hooks = std::mem::take(&mut *self.inner.close_hooks.borrow_mut());
+            if hooks.is_empty() {
+                break;
+            }
+            for hook in hooks {
+                if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(self))) {
+                    self.report_panic(CallbackPanic {
+                        name: "close hook",
+                        payload,
+                    });
+                }
+            }
+        }
+        self.inner.closed.set(true);
+        // Take everything out first, drop it after: drops may run user code, which may call
+        // back into the (now closed) loop.
+        let ready = self.inner.ready.borrow_mut().take_all();
+        let timers = self.inner.timers.borrow_mut().clear();
+        let io = self.inner.selector.borrow_mut().close();
+        let calls = match self.inner.threadsafe.get() {
+            Some(ts) => {
+                let mut q = ts.lock();
+                q.closed = true;
+                std::mem::take(&mut q.calls)
+            }
+            None => Vec::new(),
+        };
+        drop(ready);
+        drop(timers);
+        for h in io {
+            h.cancel();
+        }
+        drop(calls);
+        Ok(())
+    }
+
+    /// Whether [`EventLoop::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.get()
+    }
+
+    /// Sets the handler called with every error the loop catches (`None`: the default,
+    /// [`EventLoop::default_exception_handler`]). To reset it:
+    /// `set_exception_handler(None::<fn(&EventLoop, &ExceptionContext)>)`.
+    pub fn set_exception_handler(
+        &self,
+        h: Option<impl Fn(&EventLoop, &ExceptionContext) + 'static>,
+    ) {
+        let h = h.map(|h| Rc::new(h) as Rc<ExceptionHandler>);
+        *self.inner.handler.borrow_mut() = h;
+    }
+
+    /// Reports an error: calls the custom handler, or the default one. If the custom handler
+    /// panics, the default one reports "Unhandled error in exception handler".
+    pub fn call_exception_handler(&self, ctx: ExceptionContext) {
+        let handler = self.inner.handler.borrow().clone();
+        let Some(handler) = handler else {
+            self.default_handler_guarded(&ctx);
+            return;
+        };
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| handler(self, &ctx))) {
+            let ctx2 = ExceptionContext::new("Unhandled error in exception handler")
+                .with_exception(Panic::from_payload(&*payload).into())
+                .with_field("context", ctx.repr());
+            self.default_handler_guarded(&ctx2);
+        }
+    }
+
+    fn default_handler_guarded(&self, ctx: &ExceptionContext) {
+        if panic::catch_unwind(AssertUnwindSafe(|| self.default_exception_handler(ctx))).is_err() {
+            eprintln!("Exception in default exception handler");
+        }
+    }
+
+    /// asyncio's default handler: the message, one `key: value` line per other key (sorted),
+    /// then the exception as `Class: message`. It goes to the `log` crate (target `"tulip"`,
+    /// level error) when a logger is installed, else to stderr.
+    pub fn default_exception_handler(&self, ctx: &ExceptionContext) {
+        let mut text = if ctx.message.is_empty() {
+            "Unhandled exception in event loop".to_string()
+        } else {
+            ctx.message.clone()
+        };
+        let mut fields: Vec<_> = ctx.fields.iter().collect();
+        fields.sort_by_key(|(k, _)| *k);
+        for (k, v) in fields {
+            text.push_str(&format!("\n{k}: {v}"));
+        }
+        if let Some(e) = &ctx.exception {
+            let msg = py_str(e);
+            if msg.is_empty() {
+                text.push_str(&format!("\n{}", py_name(e)));
+            } else {
+                text.push_str(&format!("\n{}: {msg}", py_name(e)));
+            }
+        }
+        if log::max_level() != log::LevelFilter::Off {
+            log::error!(target: "tulip", "{text}");
+        } else {
+            eprintln!("{text}");
+        }
+    }
+
+    fn report_panic(&self, p: CallbackPanic) {
+        let ctx = ExceptionContext::new(format!("Exception in callback {}()", p.name))
+            .with_exception(Panic::from_payload(&*p.payload).into())
+            .with_field("handle", format!("<Handle {}()>", p.name));
+        self.call_exception_handler(ctx);
+    }
+
+    fn threadsafe(&self) -> anyhow::Result<&Arc<Threadsafe>> {
+        self.check_closed()?;
+        if let Some(ts) = self.inner.threadsafe.get() {
+            return Ok(ts);
+        }
+        let waker = self.inner.selector.borrow_mut().waker()?;
+        Ok(self.inner.threadsafe.get_or_init(|| {
+            Arc::new(Threadsafe {
+                pending: AtomicBool::new(false),
+                calls: Mutex::default(),
+                waker,
+            })
+        }))
+    }
+
+    /// `call_soon` for a `Send` callback. Called on the loop's own thread (an `EventLoop`
+    /// never leaves it), it queues `f` like `call_soon`, FIFO with it; other threads use
+    /// [`EventLoop::threadsafe_handle`].
+    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
+        self.schedule(f)
+    }
+
+    /// A `Send + Sync` handle through which other threads schedule callbacks on this loop and
+    /// wake it. The first call registers the loop's waker (an eventfd): from then on, every
+    /// iteration that may block polls.
+    pub fn threadsafe_handle(&self) -> anyhow::Result<LoopHandle> {
+        Ok(LoopHandle {
+            shared: self.threadsafe()?.clone(),
+        })
+    }
+
+    /// Per-loop state of a higher layer (e.g. the task registry), made on first use, so the
+    /// loop never names the layers above it.
+    #[cfg_attr(not(test), allow(dead_code))] // for the futures and tasks layers
+    pub(crate) fn extension<T: Default + 'static>(&self) -> Rc<T> {
+        let find = || {
+            let exts = self.inner.extensions.borrow();
+            let (_, ext) = exts.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
+            ext.clone().downcast::<T>().ok()
+        };
+        if let Some(ext) = find() {
+            return ext;
+        }
+        // Made with no borrow held: `T::default()` may itself use the loop.
+        let ext = Rc::new(T::default());
+        if let Some(ext) = find() {
+            return ext;
+        }
+        self.inner
+            .extensions
+            .borrow_mut()
+            .push((TypeId::of::<T>(), ext.clone()));
+        ext
+    }
+
+    /// Runs `f` at the start of [`EventLoop::close`], while the loop can still schedule (tasks
+    /// use it to report or unwind what is still pending).
+    #[cfg_attr(not(test), allow(dead_code))] // for the tasks layer
+    pub(crate) fn add_close_hook(&self, f: impl FnOnce(&EventLoop) + 'static) {
+        self.inner.close_hooks.borrow_mut().push(Box::new(f));
+    }
+
+    /// Timer heap entries and how many of them are cancelled: asyncio's `len(loop._scheduled)`
+    /// and `loop._timer_cancelled_count`, for tests and diagnostics.
+    pub fn timer_stats(&self) -> (usize, usize) {
+        let timers = self.inner.timers.borrow();
+        (timers.scheduled(), timers.cancelled())
+    }
+}
+
+/// Two handles are equal when they are the same loop (Python's `is`).
+impl PartialEq for EventLoop {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for EventLoop {}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "<EventLoop running={} closed={}>",
+            if self.is_running() { "True" } else { "False" },
+            if self.is_closed() { "True" } else { "False" }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Registry(Cell<u32>);
+
+    #[test]
+    fn extensions_are_per_loop_and_made_once() {
+        let a = EventLoop::new().unwrap();
+        let b = EventLoop::new().unwrap();
+        a.extension::<Registry>().0.set(7);
+        assert_eq!(a.extension::<Registry>().0.get(), 7);
+        assert_eq!(b.extension::<Registry>().0.get(), 0);
+    }
+
+    #[test]
+    fn close_hooks_run_first_and_may_schedule() {
+        let lp = EventLoop::new().unwrap();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        lp.add_close_hook(move |lp| {
+            l.borrow_mut().push(lp.is_closed());
+            let l2 = l.clone();
+            lp.add_close_hook(move |_| l2.borrow_mut().push(true));
+        });
+        lp.close().unwrap();
+        assert_eq!(*log.borrow(), [false, true]);
+    }
+
+    #[test]
+    fn schedule_runs_fifo_with_call_soon() {
+        let lp = EventLoop::new().unwrap();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let (l1, l2) = (log.clone(), log.clone());
+        lp.call_soon(move || l1.borrow_mut().push(1)).unwrap();
+        lp.schedule(move || l2.borrow_mut().push(2)).unwrap();
+        lp.stop();
+        lp.run_forever().unwrap();
+        assert_eq!(*log.borrow(), [1, 2]);
+    }
+}

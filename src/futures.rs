@@ -1,0 +1,487 @@
+//! Futures (layer 5): asyncio's `Future`, bound to a loop.
+//!
+//! A future is pending until it gets a result, an exception or is cancelled; nothing ever
+//! leaves a final state. Done callbacks never run inside `set_result`: each one is scheduled
+//! with the loop's `call_soon`, in registration order (asyncio's rule R7). One failure reaches
+//! every receiver as a [`SharedError`], which still downcasts with `ErrorExt::find`.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use crate::errors::{
+    CancelledError, ErrorExt, InvalidStateError, RuntimeError, SharedError, StopIteration,
+    TypeError, py_repr,
+};
+use crate::event_loop::{EventLoop, ExceptionContext};
+
+/// A task's wake-up, registered as a done callback without a closure per wait.
+pub(crate) trait Wake {
+    /// Called (through `call_soon`) once the awaited future is done.
+    fn wake(self: Rc<Self>);
+}
+
+/// Something a task can wait for: a future, or another task (whose `cancel` differs).
+pub(crate) trait Waitable {
+    /// The loop the waitable belongs to.
+    fn event_loop(&self) -> &EventLoop;
+    /// Whether it has a final state.
+    fn is_done(&self) -> bool;
+    /// Schedules `w.wake()` when done (at once, through `call_soon`, if already done).
+    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>);
+    /// `Future.cancel(msg)` or `Task.cancel(msg)`.
+    fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool;
+    /// Identity, to refuse a task awaiting itself.
+    fn identity(&self) -> *const ();
+    /// Python-like repr for error messages.
+    fn describe(&self) -> String;
+}
+
+/// What a coroutine yields to its task: a future to wait for, or nothing (a bare `yield`,
+/// which costs exactly one loop iteration: `asyncio.sleep(0)`).
+pub struct Suspend(pub(crate) Option<Rc<dyn Waitable>>);
+
+impl Suspend {
+    /// A bare yield: give up one iteration.
+    pub fn bare() -> Self {
+        Suspend(None)
+    }
+}
+
+impl fmt::Debug for Suspend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("Suspend(None)"),
+            Some(w) => write!(f, "Suspend({})", w.describe()),
+        }
+    }
+}
+
+/// Anything a coroutine can wait for with `co.wait(&x)`: a [`Future`] or a `Task`.
+pub trait Awaitable {
+    /// The value it completes with.
+    type Output: 'static;
+    /// The future holding the outcome (a task's own result future).
+    fn future(&self) -> &Future<Self::Output>;
+    /// Requests cancellation: `Future.cancel(msg)`, or `Task.cancel(msg)` for a task.
+    fn request_cancel(&self, msg: Option<&str>) -> bool;
+    /// How a task suspends on it.
+    fn suspend(&self) -> Suspend;
+}
+
+/// Identifies one done-callback registration, for [`Future::remove_done_callback`].
+/// (Rust closures have no identity, so registering returns one; ids are unique per thread.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallbackId(u64);
+
+thread_local! {
+    static NEXT_CALLBACK_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+enum State<T> {
+    Pending,
+    Finished(T),
+    Failed(SharedError),
+    Cancelled(Option<String>),
+}
+
+type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
+
+enum Callback<T: 'static> {
+    Wake(Rc<dyn Wake>),
+    User(CallbackId, UserCallback<T>),
+}
+
+/// The callback list with its first entry inline: most futures have exactly one waiter,
+/// and that one needs no Vec allocation (CPython's C Future does the same).
+struct Callbacks<T: 'static> {
+    first: Option<Callback<T>>,
+    rest: Vec<Callback<T>>,
+}
+
+impl<T> Callbacks<T> {
+    fn push(&mut self, cb: Callback<T>) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(cb);
+        } else {
+            self.rest.push(cb);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+}
+
+pub(crate) struct FutureCore<T: 'static> {
+    lp: EventLoop,
+    state: RefCell<State<T>>,
+    callbacks: RefCell<Callbacks<T>>,
+    /// Set with an exception, cleared once someone reads it: "never retrieved" otherwise.
+    log_traceback: Cell<bool>,
+    /// A task's own CancelledError, re-raised once by the first `result()` (then a new one
+    /// is built without the message, as CPython does).
+    cancelled_exc: RefCell<Option<CancelledError>>,
+    /// "Future" or "Task", for reports.
+    kind: Cell<&'static str>,
+}
+
+/// asyncio's `Future`: a cheap clonable handle; clones share one future.
+pub struct Future<T: 'static>(pub(crate) Rc<FutureCore<T>>);
+
+impl<T> Clone for Future<T> {
+    fn clone(&self) -> Self {
+        Future(self.0.clone())
+    }
+}
+
+impl EventLoop {
+    /// `loop.create_future()`: a pending future bound to this loop.
+    pub fn create_future<T: 'static>(&self) -> Future<T> {
+        Future::new(self)
+    }
+}
+
+impl<T: 'static> Future<T> {
+    /// A pending future bound to `lp`.
+    pub fn new(lp: &EventLoop) -> Self {
+        Future(Rc::new(FutureCore {
+            lp: lp.clone(),
+            state: RefCell::new(State::Pending),
+            callbacks: RefCell::new(Callbacks {
+                first: None,
+                rest: Vec::new(),
+            }),
+            log_traceback: Cell::new(false),
+            cancelled_exc: RefCell::new(None),
+            kind: Cell::new("Future"),
+        }))
+    }
+
+    pub(crate) fn set_kind(&self, kind: &'static str) {
+        self.0.kind.set(kind);
+    }
+
+    /// The loop this future belongs to.
+    pub fn get_loop(&self) -> &EventLoop {
+        &self.0.lp
+    }
+
+    /// Whether the future has a result, an exception, or was cancelled.
+    pub fn done(&self) -> bool {
+        !matches!(*self.0.state.borrow(), State::Pending)
+    }
+
+    /// Whether the future was cancelled.
+    pub fn cancelled(&self) -> bool {
+        matches!(*self.0.state.borrow(), State::Cancelled(_))
+    }
+
+    /// The CancelledError to raise: a task's saved one first, then a fresh one.
+    fn cancelled_error(&self, msg: &Option<String>) -> anyhow::Error {
+        match self.0.cancelled_exc.borrow_mut().take() {
+            Some(exc) => anyhow::Error::new(exc),
+            None => anyhow::Error::new(CancelledError::new(msg.clone())),
+        }
+    }
+
+    /// `result()`: the value; the exception if one was set; `CancelledError` if cancelled;
+    /// `InvalidStateError("Result is not set.")` while pending.
+    pub fn result(&self) -> Result<T>
+    where
+        T: Clone,
+    {
+        match &*self.0.state.borrow() {
+            State::Pending => Err(InvalidStateError::new("Result is not set.").into()),
+            State::Finished(v) => Ok(v.clone()),
+            State::Failed(e) => {
+                self.0.log_traceback.set(false);
+                Err(e.to_error())
+            }
+            State::Cancelled(msg) => Err(self.cancelled_error(msg)),
+        }
+    }
+
+    /// `exception()`: the exception or `None`; `CancelledError` if cancelled;
+    /// `InvalidStateError("Exception is not set.")` while pending.
+    pub fn exception(&self) -> Result<Option<anyhow::Error>> {
+        match &*self.0.state.borrow() {
+            State::Pending => Err(InvalidStateError::new("Exception is not set.").into()),
+            State::Finished(_) => Ok(None),
+            State::Failed(e) => {
+                self.0.log_traceback.set(false);
+                Ok(Some(e.to_error()))
+            }
+            State::Cancelled(msg) => Err(self.cancelled_error(msg)),
+        }
+    }
+
+    fn check_pending(&self) -> Result<()> {
+        if self.done() {
+            return Err(InvalidStateError::new("invalid state").into());
+        }
+        Ok(())
+    }
+
+    /// `set_result(v)`: finishes the future and schedules its callbacks.
+    /// `InvalidStateError("invalid state")` if already done.
+    pub fn set_result(&self, value: T) -> Result<()> {
+        self.check_pending()?;
+        *self.0.state.borrow_mut() = State::Finished(value);
+        self.schedule_callbacks()
+    }
+
+    /// `set_exception(e)`: finishes the future with an error. A `StopIteration` is refused
+    /// with asyncio's TypeError; an error that is already shared is not wrapped again.
+    pub fn set_exception(&self, err: anyhow::Error) -> Result<()> {
+        self.check_pending()?;
+        if err.isinstance::<StopIteration>() {
+            return Err(TypeError::new(
+                "StopIteration interacts badly with generators and cannot be raised into a Future",
+            )
+            .into());
+        }
+        let shared = match err.downcast::<SharedError>() {
+            Ok(shared) => shared,
+            Err(err) => SharedError::new(err),
+        };
+        *self.0.state.borrow_mut() = State::Failed(shared);
+        self.0.log_traceback.set(true);
+        self.schedule_callbacks()
+    }
+
+    /// `cancel(msg)`: cancels a pending future and schedules its callbacks; returns whether
+    /// it did (false once done).
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.0.log_traceback.set(false);
+        if self.done() {
+            return false;
+        }
+        *self.0.state.borrow_mut() = State::Cancelled(msg.map(str::to_string));
+        // A closed loop drops the callbacks; cancel itself still succeeded.
+        let _ = self.schedule_callbacks();
+        true
+    }
+
+    /// A task ending with its own CancelledError: cancelled, the error kept for `result()`.
+    pub(crate) fn cancel_with(&self, exc: CancelledError) -> Result<()> {
+        *self.0.cancelled_exc.borrow_mut() = Some(exc);
+        *self.0.state.borrow_mut() = State::Cancelled(None);
+        self.schedule_callbacks()
+    }
+
+    /// Whether an exception is set and nobody read it yet.
+    pub(crate) fn clear_log_traceback(&self) {
+        self.0.log_traceback.set(false);
+    }
+
+    fn next_id(&self) -> CallbackId {
+        CallbackId(NEXT_CALLBACK_ID.with(|n| n.replace(n.get() + 1)))
+    }
+
+    /// `add_done_callback(fn)`: `fn(&future)` runs through `call_soon` once the future is done
+    /// (at once, through `call_soon`, if it already is).
+    pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + 'static) -> CallbackId {
+        let id = self.next_id();
+        let cb = Callback::User(id, Box::new(f));
+        if self.done() {
+            let _ = self.schedule(cb);
+        } else {
+            self.0.callbacks.borrow_mut().push(cb);
+        }
+        id
+    }
+
+    /// `remove_done_callback(fn)`: removes the registration; returns how many were removed.
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        let mut cbs = self.0.callbacks.borrow_mut();
+        let is_it = |cb: &Callback<T>| matches!(cb, Callback::User(x, _) if *x == id);
+        let mut removed = 0;
+        if cbs.first.as_ref().is_some_and(is_it) {
+            cbs.first = None;
+            removed += 1;
+        }
+        let before = cbs.rest.len();
+        cbs.rest.retain(|cb| !is_it(cb));
+        removed += before - cbs.rest.len();
+        if cbs.first.is_none() && !cbs.rest.is_empty() {
+            cbs.first = Some(cbs.rest.remove(0));
+        }
+        removed
+    }
+
+    pub(crate) fn add_waker(&self, w: Rc<dyn Wake>) {
+        let cb = Callback::Wake(w);
+        if self.done() {
+            let _ = self.schedule(cb);
+        } else {
+            self.0.callbacks.borrow_mut().push(cb);
+        }
+    }
+
+    fn schedule(&self, cb: Callback<T>) -> Result<()> {
+        match cb {
+            // Two words: the loop keeps it inline, no allocation per wake-up.
+            Callback::Wake(w) => self.0.lp.schedule(move || w.wake()),
+            Callback::User(_, f) => {
+                let fut = self.clone();
+                self.0.lp.schedule(move || f(&fut))
+            }
+        }
+    }
+
+    fn schedule_callbacks(&self) -> Result<()> {
+        let cbs = {
+            let mut cbs = self.0.callbacks.borrow_mut();
+            if cbs.is_empty() {
+                return Ok(());
+            }
+            std::mem::replace(
+                &mut *cbs,
+                Callbacks {
+                    first: None,
+                    rest: Vec::new(),
+                },
+            )
+        };
+        // Registration order; a closed loop refuses them all (after the state changed).
+        for cb in cbs.first.into_iter().chain(cbs.rest) {
+            self.schedule(cb)?;
+        }
+        Ok(())
+    }
+
+    fn state_word(&self) -> &'static str {
+        match &*self.0.state.borrow() {
+            State::Pending => "pending",
+            State::Cancelled(_) => "cancelled",
+            State::Finished(_) | State::Failed(_) => "finished",
+        }
+    }
+}
+
+impl<T> fmt::Debug for Future<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0.state.borrow() {
+            State::Failed(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
+            _ => write!(f, "<Future {}>", self.state_word()),
+        }
+    }
+}
+
+impl<T: 'static> Awaitable for Future<T> {
+    type Output = T;
+    fn future(&self) -> &Future<T> {
+        self
+    }
+    fn request_cancel(&self, msg: Option<&str>) -> bool {
+        self.cancel(msg)
+    }
+    fn suspend(&self) -> Suspend {
+        Suspend(Some(self.0.clone()))
+    }
+}
+
+impl<T: 'static> Waitable for FutureCore<T> {
+    fn event_loop(&self) -> &EventLoop {
+        &self.lp
+    }
+    fn is_done(&self) -> bool {
+        !matches!(*self.state.borrow(), State::Pending)
+    }
+    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
+        Future(self).add_waker(w)
+    }
+    fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
+        Future(self).cancel(msg)
+    }
+    fn identity(&self) -> *const () {
+        self as *const Self as *const ()
+    }
+    fn describe(&self) -> String {
+        let word = if self.is_done() { "done" } else { "pending" };
+        format!("<{} {word}>", self.kind.get())
+    }
+}
+
+// Thread-local bookkeeping so that dropping a chain of futures (a future whose result or
+// callbacks hold the next one) never recurses deeper than DROP_DEPTH_LIMIT frames.
+thread_local! {
+    static DROP_DEPTH: Cell<usize> = const { Cell::new(0) };
+    static DEFERRED: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
+}
+const DROP_DEPTH_LIMIT: usize = 64;
+
+impl<T: 'static> Drop for FutureCore<T> {
+    fn drop(&mut self) {
+        if self.log_traceback.get()
+            && let State::Failed(e) = &*self.state.borrow()
+        {
+            let kind = self.kind.get();
+            self.lp.call_exception_handler(ExceptionContext {
+                message: format!("{kind} exception was never retrieved"),
+                exception: Some(e.to_error()),
+                fields: vec![(
+                    "future",
+                    format!("<{kind} finished exception={}>", py_repr(&e.to_error())),
+                )],
+            });
+        }
+        let state = std::mem::replace(self.state.get_mut(), State::Pending);
+        let cbs = std::mem::replace(
+            self.callbacks.get_mut(),
+            Callbacks {
+                first: None,
+                rest: Vec::new(),
+            },
+        );
+        let depth = DROP_DEPTH.with(Cell::get);
+        if depth >= DROP_DEPTH_LIMIT {
+            DEFERRED.with(|d| d.borrow_mut().push(Box::new((state, cbs))));
+            return;
+        }
+        DROP_DEPTH.with(|d| d.set(depth + 1));
+        drop(state);
+        drop(cbs);
+        if depth == 0 {
+            // The outermost drop finishes what deeper ones deferred, iteratively.
+            while let Some(item) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+                drop(item);
+            }
+        }
+        DROP_DEPTH.with(|d| d.set(depth));
+    }
+}
+
+impl EventLoop {
+    /// `run_until_complete(fut)`: runs the loop until `fut` is done and returns its result.
+    /// The loop stops through a done callback, so it costs one iteration after completion
+    /// (as asyncio). Stopped earlier: `RuntimeError("Event loop stopped before Future
+    /// completed.")`; a future of another loop: asyncio's ValueError.
+    pub fn run_until_complete<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
+    where
+        A::Output: Clone,
+    {
+        let fut = aw.future();
+        if fut.get_loop() != self {
+            return Err(crate::errors::ValueError::new(
+                "The future belongs to a different loop than the one specified as the loop argument",
+            )
+            .into());
+        }
+        if self.is_closed() {
+            return Err(RuntimeError::new("Event loop is closed").into());
+        }
+        let lp = self.clone();
+        let id = fut.add_done_callback(move |_| lp.stop());
+        let run = self.run_forever();
+        fut.remove_done_callback(id);
+        run?;
+        if !fut.done() {
+            return Err(RuntimeError::new("Event loop stopped before Future completed.").into());
+        }
+        fut.result()
+    }
+}

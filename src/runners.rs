@@ -1,0 +1,64 @@
+//! `asyncio.run` (layer 8): a new loop, run the main coroutine, cancel the leftovers, close.
+
+use anyhow::Result;
+
+use crate::errors::{CancelledError, ErrorExt, RuntimeError};
+use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
+use crate::tasks::{TaskCo, all_tasks};
+
+/// `asyncio.run(main())`: makes a new loop, runs `main` as a task until it completes, cancels
+/// every task still pending and lets them finish, then closes the loop and returns `main`'s
+/// result. Inside a running loop: `RuntimeError("asyncio.run() cannot be called from a running
+/// event loop")`.
+pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
+    if get_running_loop().is_ok() {
+        return Err(
+            RuntimeError::new("asyncio.run() cannot be called from a running event loop").into(),
+        );
+    }
+    let lp = EventLoop::new()?;
+    let result = lp
+        .create_task(main)
+        .and_then(|task| lp.run_until_complete(&task));
+    let shutdown = cancel_all_tasks(&lp);
+    lp.close()?;
+    let value = result?;
+    shutdown?;
+    Ok(value)
+}
+
+/// Cancels every pending task and runs the loop until all of them are done; a task that
+/// fails while being cancelled is reported to the exception handler.
+fn cancel_all_tasks(lp: &EventLoop) -> Result<()> {
+    let tasks = all_tasks(Some(lp))?;
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    for t in &tasks {
+        t.cancel(None);
+    }
+    let all_done = lp.create_future::<()>();
+    let left = std::rc::Rc::new(std::cell::Cell::new(tasks.len()));
+    for t in &tasks {
+        let (left, all_done) = (left.clone(), all_done.clone());
+        t.on_done(Box::new(move || {
+            left.set(left.get() - 1);
+            if left.get() == 0 {
+                let _ = all_done.set_result(());
+            }
+        }));
+    }
+    lp.run_until_complete(&all_done)?;
+    for t in &tasks {
+        if let Some(err) = t.exception_if_failed()
+            && !err.isinstance::<CancelledError>()
+        {
+            lp.call_exception_handler(ExceptionContext {
+                message: "unhandled exception during asyncio.run() shutdown".to_string(),
+                fields: vec![("task", format!("{t:?}"))],
+                exception: Some(err),
+            });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,604 @@
+//! Tasks (layer 7): asyncio's `Task`, which drives a coroutine from loop callbacks.
+//!
+//! A task's coroutine is a [`Generator`] that yields [`Suspend`]: a future to wait for, or
+//! nothing (a bare yield). Each step resumes it; a yielded future gets the task's wake-up as
+//! a done callback; the wake-up steps again. The task is itself a future of the body's return
+//! value. Cancellation follows asyncio exactly: the awaited future is cancelled and the
+//! `CancelledError` reaches the body at its wait, or, when nothing can be cancelled,
+//! `_must_cancel` delivers it at the next step.
+//!
+//! Invariant: a pending task is owned by whatever will step it next (the ready queue, or the
+//! done-callback list of the future it waits for); the loop's registry only holds weak
+//! references, and `close()` unwinds the stacks of tasks still pending, so nothing leaks.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use anyhow::Result;
+
+use crate::errors::{CancelledError, ErrorExt, RuntimeError};
+use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
+use crate::futures::{Awaitable, CallbackId, Future, Suspend, Waitable, Wake};
+use crate::generator::{Co, Generator, GeneratorState};
+
+/// The coroutine handle a task's body receives: `co.wait(&fut)` is Python's `await fut`.
+pub type TaskCo = Co<Suspend, ()>;
+
+/// A coroutine a task can drive, for generator-style sub-coroutines (`co.yield_from`).
+pub type Coroutine<T> = Generator<Suspend, (), T>;
+
+impl Co<Suspend, ()> {
+    /// `await aw` (or `yield from fut`): suspends the task until `aw` is done and returns its
+    /// result or its error. A done future returns at once without suspending. Works from any
+    /// plain function the handle is passed to.
+    pub fn wait<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
+    where
+        A::Output: Clone,
+    {
+        let fut = aw.future();
+        if !fut.done() {
+            self.yield_(aw.suspend())?;
+            if !fut.done() {
+                return Err(RuntimeError::new("await wasn't used with future").into());
+            }
+        }
+        fut.result()
+    }
+
+    /// A bare `yield`: gives up exactly one loop iteration (`asyncio.sleep(0)`).
+    pub fn yield_now(&self) -> Result<()> {
+        self.yield_(Suspend(None))
+    }
+}
+
+/// What the loop keeps per task, type-erased: the registry and `current_task`.
+pub(crate) trait TaskAny {
+    fn name(&self) -> String;
+    fn set_name(&self, name: String);
+    fn cancel(&self, msg: Option<&str>) -> bool;
+    fn cancelling(&self) -> u32;
+    fn uncancel(&self) -> u32;
+    fn is_done(&self) -> bool;
+    fn is_cancelled(&self) -> bool;
+    fn repr(&self) -> String;
+    /// The loop closes while this task is pending: report it and unwind its stack.
+    fn abandon(&self);
+    /// Runs `f` through `call_soon` once the task is done.
+    fn on_done(&self, f: Box<dyn FnOnce()>);
+    /// The error the task failed with (retrieving it), `None` otherwise.
+    fn exception_if_failed(&self) -> Option<anyhow::Error>;
+}
+
+/// Per-loop task bookkeeping, kept in the loop's extension slot.
+#[derive(Default)]
+pub(crate) struct Tasks {
+    current: RefCell<Option<Rc<dyn TaskAny>>>,
+    /// Pending tasks by slot; a free list recycles slots (no hashing per task).
+    registry: RefCell<Vec<Option<Weak<dyn TaskAny>>>>,
+    free: RefCell<Vec<usize>>,
+    hooked: Cell<bool>,
+}
+
+impl Tasks {
+    fn for_loop(lp: &EventLoop) -> Rc<Tasks> {
+        let tasks = lp.extension::<Tasks>();
+        if !tasks.hooked.replace(true) {
+            lp.add_close_hook(|lp| {
+                let tasks = lp.extension::<Tasks>();
+                for t in tasks.pending() {
+                    t.abandon();
+                }
+            });
+        }
+        tasks
+    }
+
+    fn register(&self, t: Weak<dyn TaskAny>) -> usize {
+        let mut reg = self.registry.borrow_mut();
+        match self.free.borrow_mut().pop() {
+            Some(slot) => {
+                reg[slot] = Some(t);
+                slot
+            }
+            None => {
+                reg.push(Some(t));
+                reg.len() - 1
+            }
+        }
+    }
+
+    fn unregister(&self, slot: usize) {
+        let mut reg = self.registry.borrow_mut();
+        if let Some(entry) = reg.get_mut(slot)
+            && entry.take().is_some()
+        {
+            self.free.borrow_mut().push(slot);
+        }
+    }
+
+    fn pending(&self) -> Vec<Rc<dyn TaskAny>> {
+        let reg = self.registry.borrow();
+        reg.iter()
+            .flatten()
+            .filter_map(Weak::upgrade)
+            .filter(|t| !t.is_done())
+            .collect()
+    }
+}
+
+static TASK_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+enum TaskName {
+    Auto(u64),
+    Named(String),
+}
+
+struct TaskCore<T: 'static> {
+    fut: Future<T>,
+    tasks: Rc<Tasks>,
+    /// The coroutine; `None` once it finished (its stack went back to the pool).
+    coro: RefCell<Option<Coroutine<T>>>,
+    must_cancel: Cell<bool>,
+    cancel_msg: RefCell<Option<String>>,
+    num_cancels: Cell<u32>,
+    /// The future this task waits for, to forward `cancel()` to it.
+    fut_waiter: RefCell<Option<Rc<dyn Waitable>>>,
+    /// An error to throw in at the next step (a bad await).
+    pending_exc: RefCell<Option<anyhow::Error>>,
+    name: RefCell<TaskName>,
+    slot: Cell<usize>,
+    log_destroy_pending: Cell<bool>,
+}
+
+/// asyncio's `Task`: a cheap clonable handle to a coroutine driven by the loop; it completes
+/// with the body's return value.
+pub struct Task<T: 'static>(Rc<TaskCore<T>>);
+
+impl<T> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        Task(self.0.clone())
+    }
+}
+
+impl EventLoop {
+    /// `loop.create_task(coro)`: a task running `body`, whose first step is scheduled with
+    /// `call_soon`. The stack is taken at the first step, not here.
+    pub fn create_task<T: 'static>(
+        &self,
+        body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
+    ) -> Result<Task<T>> {
+        self.create_task_from(Generator::new(body))
+    }
+
+    /// `create_task` for a generator-style coroutine made beforehand.
+    pub fn create_task_from<T: 'static>(&self, coro: Coroutine<T>) -> Result<Task<T>> {
+        if self.is_closed() {
+            return Err(RuntimeError::new("Event loop is closed").into());
+        }
+        let fut = Future::new(self);
+        fut.set_kind("Task");
+        let n = TASK_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let core = Rc::new(TaskCore {
+            fut,
+            tasks: Tasks::for_loop(self),
+            coro: RefCell::new(Some(coro)),
+            must_cancel: Cell::new(false),
+            cancel_msg: RefCell::new(None),
+            num_cancels: Cell::new(0),
+            fut_waiter: RefCell::new(None),
+            pending_exc: RefCell::new(None),
+            name: RefCell::new(TaskName::Auto(n)),
+            slot: Cell::new(usize::MAX),
+            log_destroy_pending: Cell::new(true),
+        });
+        let weak: Weak<dyn TaskAny> = Rc::downgrade(&core) as Weak<dyn TaskAny>;
+        core.slot.set(core.tasks.register(weak));
+        let first = core.clone();
+        self.schedule(move || first.step())?;
+        Ok(Task(core))
+    }
+}
+
+impl<T: 'static> TaskCore<T> {
+    /// One step: resume the coroutine (or throw into it), then act on what it yielded.
+    fn step(self: Rc<Self>) {
+        if self.fut.done() || self.coro.borrow().is_none() {
+            return;
+        }
+        let mut exc = self.pending_exc.borrow_mut().take();
+        if self.must_cancel.replace(false)
+            && !exc
+                .as_ref()
+                .is_some_and(|e| e.isinstance::<CancelledError>())
+        {
+            exc = Some(CancelledError::new(self.cancel_msg.borrow().clone()).into());
+        }
+        *self.fut_waiter.borrow_mut() = None;
+
+        let prev = self
+            .tasks
+            .current
+            .replace(Some(self.clone() as Rc<dyn TaskAny>));
+        let outcome = {
+            // A shared borrow only: the body may cancel this task, which never touches `coro`.
+            let coro = self.coro.borrow();
+            let c = coro.as_ref().expect("checked above");
+            match exc {
+                None => c.send(()),
+                Some(e) => c.throw(e),
+            }
+        };
+        *self.tasks.current.borrow_mut() = prev;
+
+        match outcome {
+            Ok(GeneratorState::Yielded(Suspend(None))) => {
+                let again = self.clone();
+                let _ = self.fut.get_loop().schedule(move || again.step());
+            }
+            Ok(GeneratorState::Yielded(Suspend(Some(w)))) => self.wait_for(w),
+            Ok(GeneratorState::Returned(v)) => {
+                self.finish();
+                if self.must_cancel.replace(false) {
+                    // Cancelled right before the body returned: cancel wins.
+                    let msg = self.cancel_msg.borrow().clone();
+                    self.fut.cancel(msg.as_deref());
+                } else {
+                    let _ = self.fut.set_result(v);
+                }
+            }
+            Err(e) => {
+                self.finish();
+                match e.exc::<CancelledError>() {
+                    Some(c) => {
+                        let _ = self.fut.cancel_with(c.clone());
+                    }
+                    None => {
+                        let _ = self.fut.set_exception(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
+    fn wait_for(self: Rc<Self>, w: Rc<dyn Waitable>) {
+        let lp = self.fut.get_loop();
+        let bad = if w.event_loop() != lp {
+            Some(format!(
+                "Task {} got Future {} attached to a different loop",
+                self.repr(),
+                w.describe()
+            ))
+        } else if std::ptr::eq(w.identity(), Rc::as_ptr(&self) as *const ()) {
+            Some(format!("Task cannot await on itself: {}", self.repr()))
+        } else {
+            None
+        };
+        if let Some(msg) = bad {
+            *self.pending_exc.borrow_mut() = Some(RuntimeError::new(msg).into());
+            let again = self.clone();
+            let _ = lp.schedule(move || again.step());
+            return;
+        }
+        w.clone().add_waker(self.clone());
+        *self.fut_waiter.borrow_mut() = Some(w.clone());
+        if self.must_cancel.get() {
+            let msg = self.cancel_msg.borrow().clone();
+            if w.cancel_waitable(msg.as_deref()) {
+                self.must_cancel.set(false);
+            }
+        }
+    }
+
+    /// The body ended: free its stack and leave the registry.
+    fn finish(&self) {
+        let coro = self.coro.borrow_mut().take();
+        drop(coro);
+        self.tasks.unregister(self.slot.get());
+    }
+
+    fn cancel(&self, msg: Option<&str>) -> bool {
+        self.fut.clear_log_traceback();
+        if self.fut.done() {
+            return false;
+        }
+        self.num_cancels.set(self.num_cancels.get() + 1);
+        let waiter = self.fut_waiter.borrow().clone();
+        if let Some(w) = waiter
+            && w.cancel_waitable(msg)
+        {
+            // Keep the waiter: a task that swallows the cancel may need another one.
+            return true;
+        }
+        self.must_cancel.set(true);
+        *self.cancel_msg.borrow_mut() = msg.map(str::to_string);
+        true
+    }
+}
+
+impl<T: 'static> Wake for TaskCore<T> {
+    fn wake(self: Rc<Self>) {
+        self.step()
+    }
+}
+
+impl<T: 'static> TaskAny for TaskCore<T> {
+    fn name(&self) -> String {
+        match &*self.name.borrow() {
+            TaskName::Auto(n) => format!("Task-{n}"),
+            TaskName::Named(s) => s.clone(),
+        }
+    }
+    fn set_name(&self, name: String) {
+        *self.name.borrow_mut() = TaskName::Named(name);
+    }
+    fn cancel(&self, msg: Option<&str>) -> bool {
+        TaskCore::cancel(self, msg)
+    }
+    fn cancelling(&self) -> u32 {
+        self.num_cancels.get()
+    }
+    fn uncancel(&self) -> u32 {
+        let n = self.num_cancels.get().saturating_sub(1);
+        self.num_cancels.set(n);
+        n
+    }
+    fn is_done(&self) -> bool {
+        self.fut.done()
+    }
+    fn is_cancelled(&self) -> bool {
+        self.fut.cancelled()
+    }
+    fn repr(&self) -> String {
+        let name = crate::errors::py_str_repr(&self.name());
+        let state = if !self.fut.done() {
+            if self.num_cancels.get() > 0 {
+                "cancelling"
+            } else {
+                "pending"
+            }
+        } else if self.fut.cancelled() {
+            "cancelled"
+        } else {
+            "finished"
+        };
+        format!("<Task {state} name={name}>")
+    }
+    fn on_done(&self, f: Box<dyn FnOnce()>) {
+        self.fut.add_done_callback(move |_| f());
+    }
+    fn exception_if_failed(&self) -> Option<anyhow::Error> {
+        self.fut.exception().ok().flatten()
+    }
+    fn abandon(&self) {
+        self.report_destroyed();
+        *self.fut_waiter.borrow_mut() = None;
+        self.finish();
+    }
+}
+
+impl<T: 'static> TaskCore<T> {
+    fn report_destroyed(&self) {
+        if self.log_destroy_pending.replace(false) && !self.fut.done() {
+            self.fut
+                .get_loop()
+                .call_exception_handler(ExceptionContext {
+                    message: "Task was destroyed but it is pending!".to_string(),
+                    exception: None,
+                    fields: vec![("task", self.repr())],
+                });
+        }
+    }
+}
+
+impl<T: 'static> Drop for TaskCore<T> {
+    fn drop(&mut self) {
+        self.report_destroyed();
+        self.tasks.unregister(self.slot.get());
+        // The coroutine field drops next: its stack unwinds (GeneratorExit at its wait).
+    }
+}
+
+impl<T: 'static> Waitable for TaskCore<T> {
+    fn event_loop(&self) -> &EventLoop {
+        self.fut.get_loop()
+    }
+    fn is_done(&self) -> bool {
+        self.fut.done()
+    }
+    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
+        self.fut.add_waker(w)
+    }
+    fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
+        TaskCore::cancel(&self, msg)
+    }
+    fn identity(&self) -> *const () {
+        self as *const Self as *const ()
+    }
+    fn describe(&self) -> String {
+        self.repr()
+    }
+}
+
+impl<T: 'static> Task<T> {
+    /// Whether the task finished (returned, failed or was cancelled).
+    pub fn done(&self) -> bool {
+        self.0.fut.done()
+    }
+
+    /// Whether the task ended cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.0.fut.cancelled()
+    }
+
+    /// The body's return value, its error, or `CancelledError`; `InvalidStateError` while
+    /// pending.
+    pub fn result(&self) -> Result<T>
+    where
+        T: Clone,
+    {
+        self.0.fut.result()
+    }
+
+    /// The body's error, `None` after a return; `CancelledError` if cancelled.
+    pub fn exception(&self) -> Result<Option<anyhow::Error>> {
+        self.0.fut.exception()
+    }
+
+    /// `Task.cancel(msg)`: asks the body to stop. Returns false once done.
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.0.cancel(msg)
+    }
+
+    /// How many cancellations were requested and not `uncancel`ed.
+    pub fn cancelling(&self) -> u32 {
+        self.0.num_cancels.get()
+    }
+
+    /// Decrements `cancelling()` (not below 0) and returns the new count.
+    pub fn uncancel(&self) -> u32 {
+        TaskAny::uncancel(&*self.0)
+    }
+
+    /// The task's name (`Task-N` unless set).
+    pub fn get_name(&self) -> String {
+        self.0.name()
+    }
+
+    /// Renames the task.
+    pub fn set_name(&self, name: impl fmt::Display) {
+        self.0.set_name(name.to_string())
+    }
+
+    /// The task's result future (what done callbacks receive).
+    pub fn future(&self) -> &Future<T> {
+        &self.0.fut
+    }
+
+    /// The loop that drives the task.
+    pub fn get_loop(&self) -> &EventLoop {
+        self.0.fut.get_loop()
+    }
+
+    /// `add_done_callback`: `f(&result_future)` runs through `call_soon` once the task is done.
+    pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + 'static) -> CallbackId {
+        self.0.fut.add_done_callback(f)
+    }
+
+    /// Removes a done callback; returns how many were removed.
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        self.0.fut.remove_done_callback(id)
+    }
+
+    /// Tasks refuse `set_result`, as in asyncio.
+    pub fn set_result(&self, _value: T) -> Result<()> {
+        Err(RuntimeError::new("Task does not support set_result operation").into())
+    }
+
+    /// Tasks refuse `set_exception`, as in asyncio.
+    pub fn set_exception(&self, _err: anyhow::Error) -> Result<()> {
+        Err(RuntimeError::new("Task does not support set_exception operation").into())
+    }
+
+    /// A type-erased handle to this task.
+    pub fn as_any(&self) -> AnyTask {
+        AnyTask(self.0.clone())
+    }
+}
+
+impl<T: 'static> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.repr())
+    }
+}
+
+impl<T: 'static> Awaitable for Task<T> {
+    type Output = T;
+    fn future(&self) -> &Future<T> {
+        &self.0.fut
+    }
+    fn request_cancel(&self, msg: Option<&str>) -> bool {
+        self.cancel(msg)
+    }
+    fn suspend(&self) -> Suspend {
+        Suspend(Some(self.0.clone()))
+    }
+}
+
+/// A task of any result type: what `current_task` and `all_tasks` return.
+#[derive(Clone)]
+pub struct AnyTask(Rc<dyn TaskAny>);
+
+impl AnyTask {
+    /// The task's name.
+    pub fn get_name(&self) -> String {
+        self.0.name()
+    }
+    /// Renames the task.
+    pub fn set_name(&self, name: impl fmt::Display) {
+        self.0.set_name(name.to_string())
+    }
+    /// `Task.cancel(msg)`.
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.0.cancel(msg)
+    }
+    /// `Task.cancelling()`.
+    pub fn cancelling(&self) -> u32 {
+        self.0.cancelling()
+    }
+    /// `Task.uncancel()`.
+    pub fn uncancel(&self) -> u32 {
+        self.0.uncancel()
+    }
+    /// Whether the task finished.
+    pub fn done(&self) -> bool {
+        self.0.is_done()
+    }
+    /// Whether the task ended cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+    /// Runs `f` through `call_soon` once the task is done.
+    pub fn on_done(&self, f: Box<dyn FnOnce()>) {
+        self.0.on_done(f)
+    }
+    /// The error the task failed with (marking it retrieved), `None` otherwise.
+    pub fn exception_if_failed(&self) -> Option<anyhow::Error> {
+        self.0.exception_if_failed()
+    }
+    /// Whether both handles name the same task.
+    pub fn ptr_eq(&self, other: &AnyTask) -> bool {
+        std::ptr::addr_eq(Rc::as_ptr(&self.0), Rc::as_ptr(&other.0))
+    }
+}
+
+impl fmt::Debug for AnyTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.repr())
+    }
+}
+
+fn loop_or_running(lp: Option<&EventLoop>) -> Result<EventLoop> {
+    match lp {
+        Some(lp) => Ok(lp.clone()),
+        None => get_running_loop(),
+    }
+}
+
+/// `asyncio.current_task(loop)`: the task whose step is running, if any. Without a loop it
+/// uses the running one (`RuntimeError("no running event loop")` when none runs).
+pub fn current_task(lp: Option<&EventLoop>) -> Result<Option<AnyTask>> {
+    let lp = loop_or_running(lp)?;
+    let tasks = lp.extension::<Tasks>();
+    let current = tasks.current.borrow().clone();
+    Ok(current.map(AnyTask))
+}
+
+/// `asyncio.all_tasks(loop)`: the loop's tasks that are not done, in creation order
+/// (slots are reused, so the order is only stable while no task finishes).
+pub fn all_tasks(lp: Option<&EventLoop>) -> Result<Vec<AnyTask>> {
+    let lp = loop_or_running(lp)?;
+    let tasks = lp.extension::<Tasks>();
+    Ok(tasks.pending().into_iter().map(AnyTask).collect())
+}

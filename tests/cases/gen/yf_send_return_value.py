@@ -1,0 +1,20 @@
+# test_yield_from: test_send_and_return_with_value.
+def f(r):
+    gi = g(r)
+    next(gi)
+    try:
+        print("f sending spam to g")
+        gi.send("spam")
+        print("f SHOULD NOT BE HERE")
+    except StopIteration as e:
+        print("f caught %r" % (e,))
+def g(r):
+    print("g starting")
+    x = yield
+    print("g received %r" % (x,))
+    print("g returning %r" % (r,))
+    return r
+f(None)
+f(1)
+f((2,))
+f(StopIteration(3))

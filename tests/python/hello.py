@@ -1,2 +1,0 @@
-import asyncio
-print(repr(asyncio.CancelledError()))
