@@ -164,6 +164,11 @@ impl<T: 'static> Future<T> {
         self.0.kind.set(kind);
     }
 
+    /// Whether both handles are the same future (Python's `is`).
+    pub fn ptr_eq(&self, other: &Future<T>) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The loop this future belongs to.
     pub fn get_loop(&self) -> &EventLoop {
         &self.0.lp
@@ -263,6 +268,15 @@ impl<T: 'static> Future<T> {
         // A closed loop drops the callbacks; cancel itself still succeeded.
         let _ = self.schedule_callbacks();
         true
+    }
+
+    /// `_cancel_message`: what a cancelled future was cancelled with; `None` otherwise. A task
+    /// that ended by its own CancelledError has none, as in CPython (gather reads it).
+    pub(crate) fn cancel_message(&self) -> Option<String> {
+        match &*self.0.state.borrow() {
+            State::Cancelled(msg) => msg.clone(),
+            _ => None,
+        }
     }
 
     /// A task ending with its own CancelledError: cancelled, the error kept for `result()`.

@@ -30,3 +30,12 @@ pub use selector::FdLike;
 pub use sleep::sleep;
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
 pub use timers::TimerHandle;
+
+// Layer 8: waiting for many.
+pub mod gather;
+pub mod shield;
+pub mod wait;
+
+pub use gather::{Gathering, gather, gather_settled};
+pub use shield::shield;
+pub use wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};

@@ -51,6 +51,14 @@ fn nothing_is_left_alive_after_close() {
         1,
         "a task, future or stack is still alive"
     );
+    // Every stack went back to this thread's pool: none is held by a leaked task.
+    // (Each test runs on a fresh thread, so this pool started empty.)
+    let stacks = tulip::generator::stack_pool_stats();
+    assert!(
+        stacks.mapped >= 100,
+        "100 tasks suspended at once hold 100 stacks"
+    );
+    assert_eq!(stacks.idle as u64, stacks.mapped, "a stack is still in use");
 }
 
 #[test]

@@ -1,0 +1,1036 @@
+//! gather, shield, wait and as_completed: cases 47 and 49 of
+//! ../shared/reference/asyncio-cases.md and more behaviours from CPython's test_tasks.py, each
+//! printing the same trace as its Python program in tests/cases/helpers/.
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tulip::errors::{Exception, py_name, py_repr, py_str};
+use tulip::{
+    Awaitable, CancelledError, ErrorExt, EventLoop, Future, Gathering, NextDone, ReturnWhen,
+    RuntimeError, SharedError, Task, TaskCo, TimeoutError, as_completed, gather, gather_settled,
+    shield, sleep, wait,
+};
+
+fn run_briefly(lp: &EventLoop) {
+    let l = lp.clone();
+    lp.call_soon(move || l.stop()).unwrap();
+    lp.run_forever().unwrap();
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// Python's `a is b` for two errors read from futures: the same shared error.
+fn same_error(a: &anyhow::Error, b: &anyhow::Error) -> bool {
+    match (
+        a.downcast_ref::<SharedError>(),
+        b.downcast_ref::<SharedError>(),
+    ) {
+        (Some(x), Some(y)) => Arc::ptr_eq(&x.0, &y.0),
+        _ => false,
+    }
+}
+
+/// Python's repr of a list of strings.
+fn py_strs<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<String> = items.iter().map(|s| format!("'{}'", s.as_ref())).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Python's repr of a `return_exceptions=True` result list.
+fn py_entries<T>(items: &[Result<T, SharedError>], show: impl Fn(&T) -> String) -> String {
+    let items: Vec<String> = items
+        .iter()
+        .map(|r| match r {
+            Ok(v) => show(v),
+            Err(e) => py_repr(&e.to_error()),
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn names<T>(ts: &[Task<T>]) -> String {
+    let mut names: Vec<String> = ts.iter().map(Task::get_name).collect();
+    names.sort();
+    py_strs(&names)
+}
+
+fn named<T>(t: Task<T>, name: &str) -> Task<T> {
+    t.set_name(name);
+    t
+}
+
+fn zero_division(msg: Option<&str>) -> anyhow::Error {
+    match msg {
+        Some(m) => Exception::new("ZeroDivisionError", m).into(),
+        None => Exception::bare("ZeroDivisionError").into(),
+    }
+}
+
+/// `async def nap(ms, result)`: sleeps, then returns `result`.
+fn nap<T: 'static>(ms: u64, result: T) -> impl FnOnce(&TaskCo) -> Result<T> {
+    move |co| {
+        sleep(co, Duration::from_millis(ms))?;
+        Ok(result)
+    }
+}
+
+/// `async def fail_after(ms, msg)`: sleeps, then raises ZeroDivisionError(msg).
+fn fail_after(ms: u64, msg: &'static str) -> impl FnOnce(&TaskCo) -> Result<()> {
+    move |co| {
+        sleep(co, Duration::from_millis(ms))?;
+        Err(zero_division(Some(msg)))
+    }
+}
+
+/// `async def forever()`: awaits a future nobody resolves.
+fn forever(lp: &EventLoop) -> impl FnOnce(&TaskCo) -> Result<()> + use<> {
+    let fut = lp.create_future::<()>();
+    move |co| co.wait(&fut)
+}
+
+#[test]
+fn gather_basics() {
+    common::check_case("helpers/gather_basics", || {
+        let lp = EventLoop::new().unwrap();
+        let other = EventLoop::new().unwrap();
+        let (a, b, c) = (
+            lp.create_future::<i32>(),
+            lp.create_future(),
+            lp.create_future(),
+        );
+        let g = gather([&a, &b, &c]).unwrap();
+        b.set_result(1).unwrap();
+        a.set_result(2).unwrap();
+        run_briefly(&lp);
+        tprint!("partial done: {}", py_bool(g.done()));
+        c.set_result(3).unwrap();
+        run_briefly(&lp);
+        tprint!("result in argument order: {:?}", g.result().unwrap());
+
+        let f: Vec<Future<i32>> = (0..5).map(|_| lp.create_future()).collect();
+        let g = gather(&f).unwrap();
+        f[0].set_result(1).unwrap();
+        f[1].set_exception(zero_division(None)).unwrap();
+        run_briefly(&lp);
+        let exc = f[1].exception().unwrap().unwrap();
+        tprint!(
+            "first exception propagates immediately: {} {} c still pending: {}",
+            py_bool(g.done()),
+            py_bool(same_error(&g.exception().unwrap().unwrap(), &exc)),
+            py_bool(!f[2].done())
+        );
+        f[2].set_result(3).unwrap();
+        f[3].cancel(None);
+        f[4].set_exception(Exception::bare("RuntimeError").into())
+            .unwrap();
+        let _ = f[4].exception();
+
+        let f: Vec<Future<i32>> = (0..4).map(|_| lp.create_future()).collect();
+        let g = gather_settled(&f).unwrap();
+        f[1].set_result(1).unwrap();
+        f[2].set_exception(zero_division(None)).unwrap();
+        f[0].set_result(3).unwrap();
+        run_briefly(&lp);
+        tprint!("return_exceptions waits for all: {}", py_bool(g.done()));
+        f[3].set_exception(Exception::bare("RuntimeError").into())
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("{}", py_entries(&g.result().unwrap(), i32::to_string));
+
+        let (a, b) = (lp.create_future::<i32>(), lp.create_future());
+        let g = gather([&a, &b]).unwrap();
+        a.set_result(1).unwrap();
+        b.cancel(None);
+        run_briefly(&lp);
+        tprint!(
+            "child cancelled -> outer not cancelled: {} exception: {}",
+            py_bool(g.cancelled()),
+            py_repr(&g.exception().unwrap().unwrap())
+        );
+
+        let (a, b) = (lp.create_future::<i32>(), lp.create_future());
+        let g = gather_settled([&a, &b]).unwrap();
+        a.cancel(Some("why"));
+        b.set_result(2).unwrap();
+        tprint!(
+            "{}",
+            py_entries(&lp.run_until_complete(&g).unwrap(), i32::to_string)
+        );
+
+        let l = lp.clone();
+        let dup = lp
+            .create_task(move |co| {
+                let c = l.create_task(|_| Ok("abc"))?;
+                let d = l.create_task(|_| Ok("def"))?;
+                co.wait(&gather([&c, &c, &d, &c])?)
+            })
+            .unwrap();
+        tprint!(
+            "duplicates: {}",
+            py_strs(&lp.run_until_complete(&dup).unwrap())
+        );
+
+        match gather([&lp.create_future::<i32>(), &other.create_future()]) {
+            Ok(_) => tprint!("no error"),
+            Err(e) => tprint!("{}: {}", py_name(&e), py_str(&e)),
+        }
+
+        let empty = lp
+            .create_task(|co| co.wait(&gather(std::iter::empty::<&Future<i32>>())?))
+            .unwrap();
+        tprint!("empty gather: {:?}", lp.run_until_complete(&empty).unwrap());
+        lp.close().unwrap();
+        other.close().unwrap();
+    });
+}
+
+#[test]
+fn shield_basics() {
+    common::check_case("helpers/shield_basics", || {
+        let lp = EventLoop::new().unwrap();
+        let inner = lp.create_future::<i32>();
+        let outer = shield(&inner);
+        inner.set_result(42).unwrap();
+        tprint!("result: {}", lp.run_until_complete(&outer).unwrap());
+
+        let inner = lp.create_future::<i32>();
+        let outer = shield(&inner);
+        run_briefly(&lp);
+        inner
+            .set_exception(RuntimeError::new("expected").into())
+            .unwrap();
+        run_briefly(&lp);
+        let (o, i) = (
+            outer.exception().unwrap().unwrap(),
+            inner.exception().unwrap().unwrap(),
+        );
+        tprint!("exception forwarded: {}", py_bool(same_error(&o, &i)));
+
+        let inner = lp.create_future::<i32>();
+        let outer = shield(&inner);
+        run_briefly(&lp);
+        inner.cancel(None);
+        run_briefly(&lp);
+        tprint!(
+            "inner cancelled -> outer cancelled: {}",
+            py_bool(outer.cancelled())
+        );
+
+        let inner = lp.create_future::<i32>();
+        let outer = shield(&inner);
+        run_briefly(&lp);
+        outer.cancel(None);
+        run_briefly(&lp);
+        tprint!(
+            "outer cancelled: {} inner untouched: {}",
+            py_bool(outer.cancelled()),
+            py_bool(inner.cancelled())
+        );
+
+        let fut = lp.create_future::<i32>();
+        fut.set_result(42).unwrap();
+        tprint!(
+            "shortcut returns same object when done: {}",
+            py_bool(shield(&fut).ptr_eq(&fut))
+        );
+
+        let proof = Rc::new(Cell::new(0));
+        let waiter = lp.create_future::<()>();
+        let (l, p, w) = (lp.clone(), proof.clone(), waiter.clone());
+        let f = lp
+            .create_task(move |co| {
+                let p2 = p.clone();
+                let inner = l.create_task(move |co| {
+                    co.wait(&w)?;
+                    p2.set(p2.get() + 1);
+                    Ok(())
+                })?;
+                co.wait(&shield(&inner))?;
+                p.set(p.get() + 100);
+                Ok(())
+            })
+            .unwrap();
+        run_briefly(&lp);
+        f.cancel(None);
+        match lp.run_until_complete(&f) {
+            Err(e) if e.isinstance::<CancelledError>() => tprint!("outer task cancelled"),
+            other => tprint!("unexpected: {other:?}"),
+        }
+        waiter.set_result(()).unwrap();
+        run_briefly(&lp);
+        tprint!("inner coroutine still completed, proof = {}", proof.get());
+        lp.close().unwrap();
+    });
+}
+
+#[test]
+fn gather_cancel() {
+    common::check_case("helpers/gather_cancel", || {
+        tprint!("== cancellation broadcast");
+        let lp = EventLoop::new().unwrap();
+        let proof = Rc::new(Cell::new(0));
+        let waiter = lp.create_future::<()>();
+        let inner = || {
+            let (p, w) = (proof.clone(), waiter.clone());
+            lp.create_task(move |co| {
+                co.wait(&w)?;
+                p.set(p.get() + 1);
+                Ok(())
+            })
+            .unwrap()
+        };
+        let (child1, child2) = (inner(), inner());
+        let gatherer: Rc<RefCell<Option<Gathering<()>>>> = Rc::default();
+        let (c1, c2, gs, p) = (
+            child1.clone(),
+            child2.clone(),
+            gatherer.clone(),
+            proof.clone(),
+        );
+        let f = lp
+            .create_task(move |co| {
+                let g = gather([&c1, &c2])?;
+                *gs.borrow_mut() = Some(g.clone());
+                co.wait(&g)?;
+                p.set(p.get() + 100);
+                Ok(())
+            })
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("cancel outer task: {}", py_bool(f.cancel(None)));
+        if let Err(e) = lp.run_until_complete(&f) {
+            tprint!("outer task raised {}", py_repr(&e));
+        }
+        let g = gatherer.borrow().clone().unwrap();
+        tprint!("gatherer.cancel() once done: {}", py_bool(g.cancel(None)));
+        tprint!(
+            "waiter cancelled: {} children cancelled: {} {}",
+            py_bool(waiter.cancelled()),
+            py_bool(child1.cancelled()),
+            py_bool(child2.cancelled())
+        );
+        tprint!(
+            "gatherer exception: {} cancelled(): {}",
+            py_repr(&g.exception().unwrap().unwrap()),
+            py_bool(g.cancelled())
+        );
+        run_briefly(&lp);
+        tprint!("proof: {}", proof.get());
+        lp.close().unwrap();
+
+        tprint!("== cancel refused once all children are done");
+        let lp = EventLoop::new().unwrap();
+        let fut = lp.create_future::<i32>();
+        let (l, fu) = (lp.clone(), fut.clone());
+        let create = lp
+            .create_task(move |_co| {
+                let child = l.create_task(move |co| co.wait(&fu))?;
+                gather([&child])
+            })
+            .unwrap();
+        let gather_future = lp.run_until_complete(&create).unwrap();
+        let g = gather_future.clone();
+        fut.add_done_callback(move |_| {
+            tprint!("cancel from fut's callback: {}", py_bool(g.cancel(None)));
+        });
+        fut.set_result(42).unwrap();
+        tprint!(
+            "result: {:?} cancelled: {}",
+            lp.run_until_complete(&gather_future).unwrap(),
+            py_bool(gather_future.cancelled())
+        );
+        lp.close().unwrap();
+
+        tprint!("== a cancel reaching gather(return_exceptions=True) still propagates");
+        for msg in [None, Some("my message")] {
+            let lp = EventLoop::new().unwrap();
+            let l = lp.clone();
+            let main = lp
+                .create_task(move |co| {
+                    let l2 = l.clone();
+                    let qwe = l.create_task(move |co| -> Result<()> {
+                        loop {
+                            let sleeper = l2.create_task(nap(1, ()))?;
+                            co.wait(&gather_settled([&sleeper])?)?;
+                        }
+                    })?;
+                    sleep(co, Duration::from_millis(10))?;
+                    qwe.cancel(msg);
+                    co.wait(&qwe)
+                })
+                .unwrap();
+            if let Err(e) = lp.run_until_complete(&main) {
+                tprint!("main raised {}", py_repr(&e));
+            }
+            lp.close().unwrap();
+        }
+
+        tprint!("== cancelled task as a return_exceptions entry");
+        let lp = EventLoop::new().unwrap();
+        let l = lp.clone();
+        let entries = lp
+            .create_task(move |co| {
+                let t1 = l.create_task(forever(&l))?;
+                let t2 = l.create_task(forever(&l))?;
+                let f3 = l.create_future::<()>();
+                sleep(co, Duration::ZERO)?;
+                // Tasks and a future together, through `dyn Awaitable`.
+                let children: [&dyn Awaitable<Output = ()>; 3] = [&t1, &t2, &f3];
+                let g = gather_settled(children)?;
+                t1.cancel(Some("m1"));
+                t2.cancel(None);
+                f3.cancel(Some("m3"));
+                co.wait(&g)
+            })
+            .unwrap();
+        let got = lp.run_until_complete(&entries).unwrap();
+        tprint!("{}", py_entries(&got, |_| "None".to_string()));
+        lp.close().unwrap();
+
+        tprint!("== the second failure is marked retrieved");
+        let lp = EventLoop::new().unwrap();
+        lp.set_exception_handler(Some(|_: &EventLoop, ctx: &tulip::ExceptionContext| {
+            tprint!(
+                "exception handler: {} {}",
+                ctx.message,
+                ctx.exception.as_ref().map_or("None".to_string(), py_repr)
+            );
+        }));
+        let (a, b) = (lp.create_future::<()>(), lp.create_future::<()>());
+        let (l, a2, b2) = (lp.clone(), a.clone(), b.clone());
+        let f = lp
+            .create_task(move |co| {
+                let fails = |w: Future<()>| {
+                    move |co: &TaskCo| -> Result<()> {
+                        co.wait(&w)?;
+                        Err(RuntimeError::new("should not be ignored").into())
+                    }
+                };
+                let ta = l.create_task(fails(a2))?;
+                let tb = l.create_task(fails(b2))?;
+                co.wait(&gather([&ta, &tb])?)?;
+                Ok(())
+            })
+            .unwrap();
+        run_briefly(&lp);
+        a.set_result(()).unwrap();
+        if let Err(e) = lp.run_until_complete(&f) {
+            tprint!("outer task raised {}", py_repr(&e));
+        }
+        b.set_result(()).unwrap();
+        run_briefly(&lp);
+        run_briefly(&lp);
+        drop((f, a, b));
+        tprint!("(nothing reported)");
+        lp.close().unwrap();
+    });
+}
+
+/// `async def child(x)`: prints and returns at once.
+fn child(x: i32) -> impl FnOnce(&TaskCo) -> Result<i32> {
+    move |_| {
+        tprint!("child {x} done");
+        Ok(x)
+    }
+}
+
+#[test]
+fn iterations() {
+    common::check_case("helpers/iterations", || {
+        let lp = EventLoop::new().unwrap();
+        fn tick(lp: EventLoop, n: Rc<Cell<u32>>) {
+            n.set(n.get() + 1);
+            tprint!("-- iteration {}", n.get());
+            if n.get() < 40 {
+                let l = lp.clone();
+                lp.call_soon(move || tick(l, n)).unwrap();
+            }
+        }
+        let (l, n) = (lp.clone(), Rc::new(Cell::new(0)));
+        lp.call_soon(move || tick(l, n)).unwrap();
+        let l = lp.clone();
+        let main = lp
+            .create_task(move |co| {
+                tprint!("gather");
+                let r = co.wait(&gather([
+                    &l.create_task(child(1))?,
+                    &l.create_task(child(2))?,
+                ])?)?;
+                tprint!("gather -> {r:?}");
+                tprint!("gather, return_exceptions");
+                let r = co.wait(&gather_settled([&l.create_task(child(3))?])?)?;
+                tprint!("gather -> {}", py_entries(&r, i32::to_string));
+                tprint!("gather of a done future");
+                let done = l.create_future::<i32>();
+                done.set_result(4)?;
+                let r = co.wait(&gather([&done])?)?;
+                tprint!("gather -> {r:?}");
+                tprint!("shield");
+                let r = co.wait(&shield(&l.create_task(child(5))?))?;
+                tprint!("shield -> {r}");
+                tprint!("wait");
+                let (d, p) = wait(
+                    co,
+                    [&l.create_task(child(6))?],
+                    None,
+                    ReturnWhen::AllCompleted,
+                )?;
+                let results: Vec<i32> = d.iter().map(|t| t.result().unwrap()).collect();
+                tprint!("wait -> {results:?} {}", p.len());
+                tprint!("as_completed");
+                let (c7, c8) = (l.create_task(child(7))?, l.create_task(child(8))?);
+                for next in as_completed([&c7, &c8], None)? {
+                    tprint!("as_completed -> {}", next.wait(co)?);
+                }
+                tprint!("main returns");
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        lp.close().unwrap();
+    });
+}
+
+#[test]
+fn wait_modes() {
+    common::check_case("helpers/wait_modes", || {
+        let lp = EventLoop::new().unwrap();
+        let l = lp.clone();
+        let main = lp
+            .create_task(move |co| {
+                let cleanup = |t: &Task<()>| -> Result<()> {
+                    t.cancel(None);
+                    wait(co, [t], None, ReturnWhen::AllCompleted)?;
+                    Ok(())
+                };
+                tprint!("== ALL_COMPLETED");
+                let a = named(l.create_task(nap(1, ()))?, "a");
+                let b = named(l.create_task(nap(2, ()))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+                tprint!("again, already done: {} {}", names(&done), names(&pending));
+
+                tprint!("== FIRST_COMPLETED");
+                let a = named(l.create_task(forever(&l))?, "a");
+                let b = named(l.create_task(nap(1, ()))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
+                b.result()?;
+                tprint!(
+                    "done {} pending {} b result None",
+                    names(&done),
+                    names(&pending)
+                );
+                cleanup(&a)?;
+
+                tprint!("== FIRST_COMPLETED sees every child already done");
+                let a = named(l.create_task(nap(0, ()))?, "a");
+                let b = named(
+                    l.create_task(|co| {
+                        sleep(co, Duration::ZERO)?;
+                        sleep(co, Duration::ZERO)
+                    })?,
+                    "b",
+                );
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+
+                tprint!("== FIRST_EXCEPTION, a child fails at once");
+                let a = named(l.create_task(forever(&l))?, "a");
+                let b = named(l.create_task(fail_after(0, "err"))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
+                let exc = b.exception()?.unwrap();
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
+                cleanup(&a)?;
+
+                tprint!("== FIRST_EXCEPTION, a child fails while waiting");
+                let a = named(l.create_task(forever(&l))?, "a");
+                let b = named(l.create_task(fail_after(1, "err"))?, "b");
+                let c = named(l.create_task(nap(0, ()))?, "c");
+                let (done, pending) = wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
+                let exc = b.exception()?.unwrap();
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
+                cleanup(&a)?;
+
+                tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
+                let a = named(l.create_task(nap(2, ()))?, "a");
+                let b = named(l.create_task(forever(&l))?, "b");
+                let bc = b.clone();
+                l.call_later(Duration::from_millis(1), move || {
+                    bc.cancel(None);
+                })?;
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
+                tprint!(
+                    "done {} pending {} b cancelled {}",
+                    names(&done),
+                    names(&pending),
+                    py_bool(b.cancelled())
+                );
+
+                tprint!("== ALL_COMPLETED with a failure");
+                let a = named(l.create_task(nap(1, ()))?, "a");
+                let b = named(l.create_task(fail_after(2, "really"))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+                let failed: Vec<String> = done
+                    .iter()
+                    .filter(|t| matches!(t.exception(), Ok(Some(_))))
+                    .map(Task::get_name)
+                    .collect();
+                tprint!(
+                    "done {} pending {} failed {}",
+                    names(&done),
+                    names(&pending),
+                    py_strs(&failed)
+                );
+
+                tprint!("== duplicates count once");
+                let c = named(l.create_task(nap(0, "test"))?, "c");
+                let d = named(l.create_task(nap(0, "spam"))?, "d");
+                let (done, pending) = wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
+                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+                results.sort();
+                tprint!(
+                    "done {} {} pending {}",
+                    names(&done),
+                    py_strs(&results),
+                    names(&pending)
+                );
+
+                tprint!("== errors");
+                if let Err(e) = wait(
+                    co,
+                    std::iter::empty::<&Task<()>>(),
+                    None,
+                    ReturnWhen::AllCompleted,
+                ) {
+                    tprint!("{}: {}", py_name(&e), py_str(&e));
+                }
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        lp.close().unwrap();
+    });
+}
+
+#[test]
+fn wait_timeout() {
+    common::check_case("helpers/wait_timeout", || {
+        let lp = EventLoop::new().unwrap();
+        let l = lp.clone();
+        let main = lp
+            .create_task(move |co| {
+                let release = l.create_future::<()>();
+                let r = release.clone();
+                let slow = move |co: &TaskCo| -> Result<&'static str> {
+                    co.wait(&r)?;
+                    Ok("slow done")
+                };
+                tprint!("== timeout");
+                let a = named(l.create_task(nap(1, "a"))?, "a");
+                let b = named(l.create_task(slow)?, "b");
+                let (done, pending) = wait(
+                    co,
+                    [&b, &a],
+                    Some(Duration::from_millis(20)),
+                    ReturnWhen::AllCompleted,
+                )?;
+                tprint!(
+                    "done {} pending {} b cancelled: {}",
+                    names(&done),
+                    names(&pending),
+                    py_bool(b.cancelled())
+                );
+
+                tprint!("== timeout and FIRST_COMPLETED, nothing finishes");
+                let (done, pending) = wait(
+                    co,
+                    [&b],
+                    Some(Duration::from_millis(1)),
+                    ReturnWhen::FirstCompleted,
+                )?;
+                tprint!(
+                    "done {} pending {} b cancelled: {}",
+                    names(&done),
+                    names(&pending),
+                    py_bool(b.cancelled())
+                );
+
+                tprint!("== timeout not reached");
+                let c = named(l.create_task(nap(1, "c"))?, "c");
+                let (done, pending) = wait(
+                    co,
+                    [&c],
+                    Some(Duration::from_secs(10)),
+                    ReturnWhen::AllCompleted,
+                )?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+
+                release.set_result(())?;
+                tprint!("b finishes later: {}", co.wait(&b)?);
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+
+        tprint!("== cancelling the waiting task leaves the children running");
+        let proof = Rc::new(Cell::new(0));
+        let waiter = lp.create_future::<()>();
+        let (l, p, w) = (lp.clone(), proof.clone(), waiter.clone());
+        let f = lp
+            .create_task(move |co| {
+                let p2 = p.clone();
+                let inner = l.create_task(move |co| {
+                    co.wait(&w)?;
+                    p2.set(p2.get() + 1);
+                    Ok(())
+                })?;
+                wait(co, [&inner], None, ReturnWhen::AllCompleted)?;
+                p.set(p.get() + 100);
+                Ok(())
+            })
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("cancel: {}", py_bool(f.cancel(None)));
+        if let Err(e) = lp.run_until_complete(&f) {
+            tprint!("outer raised {}", py_repr(&e));
+        }
+        waiter.set_result(()).unwrap();
+        run_briefly(&lp);
+        run_briefly(&lp);
+        tprint!("proof: {}", proof.get());
+        lp.close().unwrap();
+    });
+}
+
+#[test]
+fn as_completed_cases() {
+    common::check_case("helpers/as_completed", || {
+        let lp = EventLoop::new().unwrap();
+        let l = lp.clone();
+        let main = lp
+            .create_task(move |co| {
+                tprint!("== completion order");
+                let a = l.create_task(nap(1, "a"))?;
+                let b = l.create_task(nap(2, "b"))?;
+                let c = l.create_task(nap(3, "c"))?;
+                let mut values = Vec::new();
+                for next in as_completed([&b, &c, &a], None)? {
+                    values.push(next.wait(co)?);
+                }
+                tprint!("{}", py_strs(&values));
+
+                tprint!("== errors come out of the wait");
+                let failer = l.create_task(|co| -> Result<&'static str> {
+                    sleep(co, Duration::from_millis(1))?;
+                    Err(zero_division(Some("boom")))
+                })?;
+                for next in as_completed([&failer, &l.create_task(nap(2, "ok"))?], None)? {
+                    match next.wait(co) {
+                        Ok(v) => tprint!("got {v}"),
+                        Err(e) => tprint!("raised {}", py_repr(&e)),
+                    }
+                }
+
+                tprint!("== timeout");
+                let release = l.create_future::<()>();
+                let r = release.clone();
+                let a = l.create_task(nap(1, "a"))?;
+                let b = l.create_task(move |co| {
+                    co.wait(&r)?;
+                    Ok("b")
+                })?;
+                let mut values = Vec::new();
+                for next in as_completed([&a, &b], Some(Duration::from_millis(20)))? {
+                    match next.wait(co) {
+                        Ok(v) => values.push(format!("(1, '{v}')")),
+                        Err(e) if e.isinstance::<TimeoutError>() => {
+                            values.push(format!("(2, {})", py_repr(&e)))
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                tprint!(
+                    "[{}] b cancelled: {}",
+                    values.join(", "),
+                    py_bool(b.cancelled())
+                );
+                release.set_result(())?;
+                tprint!("b finishes later: {}", co.wait(&b)?);
+
+                tprint!("== unused timeout");
+                let a = l.create_task(nap(1, "a"))?;
+                for next in as_completed([&a], Some(Duration::from_secs(10)))? {
+                    tprint!("got {}", next.wait(co)?);
+                }
+
+                tprint!("== waits are served in the order they are awaited");
+                let a = l.create_task(nap(1, "a"))?;
+                let b = l.create_task(nap(3, "b"))?;
+                let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
+                tprint!("len {}", futs.len());
+                let second = futs.remove(1);
+                tprint!("second wait first: {}", second.wait(co)?);
+                let first = futs.remove(0);
+                tprint!("then the first: {}", first.wait(co)?);
+
+                tprint!("== concurrent waits");
+                let a = l.create_task(nap(1, "a"))?;
+                let b = l.create_task(nap(1, "b"))?;
+                let waits = as_completed([&a, &b], None)?
+                    .map(|next| l.create_task(move |co| next.wait(co)))
+                    .collect::<Result<Vec<_>>>()?;
+                let (done, pending) = wait(co, &waits, None, ReturnWhen::AllCompleted)?;
+                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+                results.sort();
+                tprint!("{} {}", py_strs(&results), pending.len());
+
+                tprint!("== duplicates count once");
+                let c = l.create_task(nap(0, "ham"))?;
+                let spam = l.create_task(nap(0, "spam"))?;
+                let mut result = Vec::new();
+                for next in as_completed([&c, &c, &spam], None)? {
+                    result.push(next.wait(co)?);
+                }
+                let n = result.len();
+                result.sort();
+                tprint!("{} {}", py_strs(&result), n);
+
+                tprint!("== a cancelled wait passes its turn on");
+                let a = l.create_task(nap(1, "a"))?;
+                let b = l.create_task(nap(2, "b"))?;
+                let mut waits = as_completed([&a, &b], None)?;
+                let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
+                let w = l.create_task(move |co| first.wait(co))?;
+                sleep(co, Duration::ZERO)?;
+                tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
+                if let Err(e) = co.wait(&w)
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("first wait cancelled");
+                }
+                tprint!("the second wait gets {}", second.wait(co)?);
+                co.wait(&b)?;
+
+                tprint!("== no children");
+                let none: Vec<NextDone<i32>> =
+                    as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();
+                tprint!("{:?}", none.iter().map(|_| 0).collect::<Vec<i32>>());
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+        lp.close().unwrap();
+    });
+}
+
+#[test]
+fn shield_combos() {
+    common::check_case("helpers/shield_combos", || {
+        let lp = EventLoop::new().unwrap();
+        tprint!("== shield(gather): cancelling the shield leaves the gathering alone");
+        let (child1, child2) = (lp.create_future::<i32>(), lp.create_future::<i32>());
+        let parent = gather([&child1, &child2]).unwrap();
+        let outer = shield(&parent);
+        run_briefly(&lp);
+        tprint!("outer.cancel(): {}", py_bool(outer.cancel(None)));
+        run_briefly(&lp);
+        tprint!("outer cancelled: {}", py_bool(outer.cancelled()));
+        child1.set_result(1).unwrap();
+        child2.set_result(2).unwrap();
+        run_briefly(&lp);
+        run_briefly(&lp);
+        tprint!("parent result: {:?}", parent.result().unwrap());
+
+        tprint!("== gather(shield, shield): cancelling the gathering cancels only the shields");
+        let (child1, child2) = (lp.create_future::<i32>(), lp.create_future::<i32>());
+        let (inner1, inner2) = (shield(&child1), shield(&child2));
+        let parent = gather([&inner1, &inner2]).unwrap();
+        run_briefly(&lp);
+        tprint!("parent.cancel(): {}", py_bool(parent.cancel(None)));
+        run_briefly(&lp);
+        tprint!(
+            "parent exception: {}",
+            py_repr(&parent.exception().unwrap().unwrap())
+        );
+        tprint!(
+            "shields cancelled: {} {}",
+            py_bool(inner1.cancelled()),
+            py_bool(inner2.cancelled())
+        );
+        tprint!(
+            "children cancelled: {} {}",
+            py_bool(child1.cancelled()),
+            py_bool(child2.cancelled())
+        );
+        child1.set_result(1).unwrap();
+        child2.set_result(2).unwrap();
+        run_briefly(&lp);
+
+        tprint!("== cancel from outside: the awaiting task is cancelled, the shielded one goes on");
+        let release = lp.create_future::<()>();
+        let r = release.clone();
+        let t = lp
+            .create_task(move |co| {
+                co.wait(&r)?;
+                Ok("work result")
+            })
+            .unwrap();
+        let tc = t.clone();
+        let c = lp
+            .create_task(move |co| match co.wait(&shield(&tc)) {
+                Err(e) if e.isinstance::<CancelledError>() => {
+                    tprint!("caller cancelled; waiting for the work itself");
+                    co.wait(&tc)
+                }
+                other => other,
+            })
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("cancel caller: {}", py_bool(c.cancel(None)));
+        run_briefly(&lp);
+        tprint!(
+            "work cancelled: {} work done: {}",
+            py_bool(t.cancelled()),
+            py_bool(t.done())
+        );
+        release.set_result(()).unwrap();
+        tprint!("caller result: {}", lp.run_until_complete(&c).unwrap());
+
+        tprint!("== cancel from inside: the shielded task is cancelled, so is the shield");
+        let t = lp.create_task(forever(&lp)).unwrap();
+        let tc = t.clone();
+        let c = lp
+            .create_task(move |co| match co.wait(&shield(&tc)) {
+                Err(e) if e.isinstance::<CancelledError>() => {
+                    tprint!("caller2 got {}", py_repr(&e));
+                    Ok("caught")
+                }
+                Err(e) => Err(e),
+                Ok(()) => Ok("returned"),
+            })
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("cancel victim: {}", py_bool(t.cancel(Some("inner msg"))));
+        tprint!("caller2 result: {}", lp.run_until_complete(&c).unwrap());
+
+        tprint!("== the shielded task's error reaches the awaiter");
+        let l = lp.clone();
+        let caller3 = lp
+            .create_task(move |co| {
+                let broken = l.create_task(|co| -> Result<()> {
+                    sleep(co, Duration::ZERO)?;
+                    Err(zero_division(Some("inside")))
+                })?;
+                if let Err(e) = co.wait(&shield(&broken)) {
+                    tprint!("caller3 got {}", py_repr(&e));
+                }
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&caller3).unwrap();
+        lp.close().unwrap();
+    });
+}
+
+/// Not a parity case: gathering, shielding and waiting on tasks that never finish makes no
+/// reference cycle, so everything is freed once the loop closes.
+#[test]
+fn helpers_leave_nothing_alive_after_close() {
+    let sentinel = Rc::new(());
+    let lp = EventLoop::new().unwrap();
+    let never = lp.create_future::<()>();
+    let mut children = Vec::new();
+    for _ in 0..4 {
+        let (s, w) = (sentinel.clone(), never.clone());
+        children.push(
+            lp.create_task(move |co| {
+                let _keep = s;
+                co.wait(&w)
+            })
+            .unwrap(),
+        );
+    }
+    let (s, kids) = (sentinel.clone(), children.clone());
+    lp.create_task(move |co| {
+        let _keep = s;
+        let g = gather(&kids)?;
+        let _shielded = shield(&g);
+        let _settled = gather_settled(&kids)?;
+        let _ac = as_completed(&kids, Some(Duration::from_secs(3600)))?;
+        wait(
+            co,
+            &kids,
+            Some(Duration::from_secs(3600)),
+            ReturnWhen::FirstCompleted,
+        )?;
+        co.wait(&g)
+    })
+    .unwrap();
+    drop(children);
+    let l = lp.clone();
+    lp.call_later(Duration::from_millis(1), move || l.stop())
+        .unwrap();
+    lp.run_forever().unwrap();
+    lp.set_exception_handler(Some(|_: &EventLoop, _: &tulip::ExceptionContext| {}));
+    lp.close().unwrap();
+    drop(never);
+    assert_eq!(
+        Rc::strong_count(&sentinel),
+        1,
+        "a task, future or stack is still alive"
+    );
+}
+
+/// Not a parity case: a gathering's children may be other gatherings; cancelling the outer
+/// one reaches the leaves.
+#[test]
+fn nested_gather_cancel_reaches_leaves() {
+    let lp = EventLoop::new().unwrap();
+    let leaves: Vec<Future<i32>> = (0..4).map(|_| lp.create_future()).collect();
+    let left = gather(&leaves[..2]).unwrap();
+    let right = gather(&leaves[2..]).unwrap();
+    let top = gather([&left, &right]).unwrap();
+    assert!(top.cancel(Some("stop")));
+    assert!(leaves.iter().all(Future::cancelled));
+    let err = lp.run_until_complete(&top).unwrap_err();
+    assert_eq!(py_repr(&err), "CancelledError('stop')");
+    assert!(!top.cancel(None));
+    lp.close().unwrap();
+}
+
+/// Not a parity case: the R11 costs hold for a gathering awaited by a task that is then
+/// cancelled while the children's callbacks are still queued (cancel comes back false and the
+/// task is cancelled at its next step instead).
+#[test]
+fn cancel_between_children_and_outer() {
+    let lp = EventLoop::new().unwrap();
+    let child = lp.create_future::<i32>();
+    let c = child.clone();
+    let waiter = lp.create_task(move |co| co.wait(&gather([&c])?)).unwrap();
+    run_briefly(&lp);
+    child.set_result(1).unwrap();
+    // The child is done, its gather callback not yet run: nothing left to cancel.
+    assert!(waiter.cancel(Some("late")));
+    let err = lp.run_until_complete(&waiter).unwrap_err();
+    assert!(err.isinstance::<CancelledError>());
+    assert_eq!(py_repr(&err), "CancelledError('late')");
+    lp.close().unwrap();
+}
