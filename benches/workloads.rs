@@ -15,7 +15,7 @@ use std::hint::black_box;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use tulip::{EventLoop, Future, Generator, TaskCo, get_running_loop, sleep};
+use tulip::{EventLoop, Future, Generator, TaskCo, gather, get_running_loop, sleep};
 
 /// The command line, once parsed.
 struct Opts {
@@ -192,14 +192,13 @@ fn future_pingpong(lp: &EventLoop, n: u64) {
     let (a, b) = (player(0, futs.clone()), player(1, futs));
     run_main(lp, move |co| {
         let lp = get_running_loop()?;
-        let (a, b) = (lp.create_task(a)?, lp.create_task(b)?);
-        co.wait(&a)?;
-        co.wait(&b)
+        let players = [lp.create_task(a)?, lp.create_task(b)?];
+        co.wait(&gather(&players)?)?;
+        Ok(())
     });
 }
 
-/// Creates no-op tasks in batches of 1000 and waits for each batch (tulip has no `gather`
-/// yet: the tasks are awaited one by one, as tokio awaits its JoinHandles).
+/// Creates no-op tasks in batches of 1000 and gathers each batch.
 fn task_spawn(lp: &EventLoop, n: u64) {
     run_main(lp, move |co| {
         let lp = get_running_loop()?;
@@ -209,9 +208,7 @@ fn task_spawn(lp: &EventLoop, n: u64) {
             let batch = (0..k)
                 .map(|_| lp.create_task(|_| Ok(())))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            for t in &batch {
-                co.wait(t)?;
-            }
+            co.wait(&gather(&batch)?)?;
             left -= k;
         }
         Ok(())
@@ -260,9 +257,7 @@ fn tasks_suspended(lp: &EventLoop, n: u64) -> f64 {
         co.yield_now()?; // every task runs to its wait and suspends
         out.set((rss_bytes().saturating_sub(before)) as f64 / n as f64);
         fut.set_result(())?;
-        for t in &tasks {
-            co.wait(t)?;
-        }
+        co.wait(&gather(&tasks)?)?;
         Ok(())
     });
     per_task.get()
