@@ -302,6 +302,107 @@ impl StdError for SharedError {
     }
 }
 
+/// Python's `raise exc from cause`: `exc`, with `cause` as its `__cause__`.
+///
+/// `anyhow::Error::context` is no substitute: its result also downcasts to the cause, so a
+/// `TimeoutError` raised from a `CancelledError` would still look cancelled to a task.
+/// [`ErrorExt::exc`] sees only `exc` here; [`ErrorExt::find`] and [`cause`] reach the cause.
+pub struct RaisedFrom {
+    /// The exception raised.
+    pub exc: anyhow::Error,
+    /// Its `__cause__`.
+    pub cause: anyhow::Error,
+}
+
+impl fmt::Debug for RaisedFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} from {:?}", self.exc, self.cause)
+    }
+}
+
+impl fmt::Display for RaisedFrom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.exc, f)
+    }
+}
+
+impl StdError for RaisedFrom {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(self.cause.as_ref())
+    }
+}
+
+/// `raise exc from cause`.
+pub fn raise_from(exc: impl Into<anyhow::Error>, cause: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(RaisedFrom {
+        exc: exc.into(),
+        cause,
+    })
+}
+
+/// Python's `exc.__cause__`: the cause given by [`raise_from`], looking through sharing.
+pub fn cause(err: &anyhow::Error) -> Option<&anyhow::Error> {
+    let mut e: &(dyn StdError + 'static) = err.as_ref();
+    loop {
+        if let Some(shared) = e.downcast_ref::<SharedError>() {
+            e = shared.0.as_ref().as_ref();
+        } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
+            return Some(&raised.cause);
+        } else {
+            return None;
+        }
+    }
+}
+
+/// Python 3.11's `ExceptionGroup(message, exceptions)`: what a `TaskGroup` raises when
+/// children failed. `str()` is `"message (N sub-exceptions)"`, as in Python.
+#[derive(Debug)]
+pub struct ExceptionGroup {
+    message: String,
+    exceptions: Vec<anyhow::Error>,
+}
+
+impl ExceptionGroup {
+    /// A group of `exceptions` (Python refuses an empty list; so does this, by panicking).
+    pub fn new(message: impl Into<String>, exceptions: Vec<anyhow::Error>) -> Self {
+        assert!(
+            !exceptions.is_empty(),
+            "second argument (exceptions) must be a non-empty sequence"
+        );
+        Self {
+            message: message.into(),
+            exceptions,
+        }
+    }
+
+    /// `eg.message`: the message without the count.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// `eg.exceptions`: the errors, in the order they were gathered.
+    pub fn exceptions(&self) -> &[anyhow::Error] {
+        &self.exceptions
+    }
+
+    /// Whether some exception in the group (or in nested groups) is an `E`.
+    pub fn contains<E: StdError + Send + Sync + 'static>(&self) -> bool {
+        self.exceptions.iter().any(|e| {
+            e.isinstance::<E>() || e.exc::<ExceptionGroup>().is_some_and(|g| g.contains::<E>())
+        })
+    }
+}
+
+impl fmt::Display for ExceptionGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.exceptions.len();
+        let s = if n == 1 { "" } else { "s" };
+        write!(f, "{} ({n} sub-exception{s})", self.message)
+    }
+}
+
+impl StdError for ExceptionGroup {}
+
 /// `except` for `anyhow::Error`: finds a concrete error type, looking through sharing.
 pub trait ErrorExt {
     /// The exception itself as an `E` (Python's `isinstance` on the raised exception):
@@ -323,14 +424,21 @@ impl ErrorExt for anyhow::Error {
         if let Some(e) = self.downcast_ref::<E>() {
             return Some(e);
         }
-        let mut e: &(dyn StdError + 'static) = self.downcast_ref::<SharedError>()?;
-        while let Some(shared) = e.downcast_ref::<SharedError>() {
-            if let Some(found) = shared.0.downcast_ref::<E>() {
+        // Wrappers that are not the exception itself: sharing, and `raise ... from`.
+        let mut e: &(dyn StdError + 'static) = self.as_ref();
+        loop {
+            let next = if let Some(shared) = e.downcast_ref::<SharedError>() {
+                &*shared.0
+            } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
+                &raised.exc
+            } else {
+                return None;
+            };
+            if let Some(found) = next.downcast_ref::<E>() {
                 return Some(found);
             }
-            e = shared.0.as_ref().as_ref();
+            e = next.as_ref();
         }
-        None
     }
 
     fn find<E: StdError + 'static>(&self) -> Option<&E> {
@@ -338,13 +446,18 @@ impl ErrorExt for anyhow::Error {
     }
 }
 
-/// The innermost error under any [`SharedError`] wrappers.
+/// The exception itself under any [`SharedError`] and [`RaisedFrom`] wrappers.
 fn unshare(err: &anyhow::Error) -> &(dyn StdError + 'static) {
     let mut e: &(dyn StdError + 'static) = err.as_ref();
-    while let Some(shared) = e.downcast_ref::<SharedError>() {
-        e = shared.0.as_ref().as_ref();
+    loop {
+        if let Some(shared) = e.downcast_ref::<SharedError>() {
+            e = shared.0.as_ref().as_ref();
+        } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
+            e = raised.exc.as_ref();
+        } else {
+            return e;
+        }
     }
-    e
 }
 
 fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
@@ -370,6 +483,9 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
 
 /// Python's class name of an error: tulip's own types by name, `Exception` otherwise.
 pub fn py_name(err: &anyhow::Error) -> String {
+    if unshare(err).is::<ExceptionGroup>() {
+        return "ExceptionGroup".to_string();
+    }
     match as_py(unshare(err)) {
         Some(p) => p.py_name().to_string(),
         None => "Exception".to_string(),
@@ -380,6 +496,14 @@ pub fn py_name(err: &anyhow::Error) -> String {
 /// errors tulip does not know print as `Exception('<Display>')`.
 pub fn py_repr(err: &anyhow::Error) -> String {
     let inner = unshare(err);
+    if let Some(group) = inner.downcast_ref::<ExceptionGroup>() {
+        let items: Vec<String> = group.exceptions.iter().map(py_repr).collect();
+        return format!(
+            "ExceptionGroup({}, [{}])",
+            py_str_repr(&group.message),
+            items.join(", ")
+        );
+    }
     match as_py(inner) {
         Some(p) => match p.py_arg() {
             Some(arg) => format!("{}({})", p.py_name(), py_str_repr(arg)),
@@ -394,7 +518,7 @@ pub fn py_str(err: &anyhow::Error) -> String {
     let inner = unshare(err);
     match as_py(inner) {
         Some(p) => p.py_arg().unwrap_or("").to_string(),
-        None => err.to_string(),
+        None => inner.to_string(),
     }
 }
 
@@ -425,5 +549,44 @@ mod tests {
         let caused = anyhow::Error::new(ValueError::new("x")).context(TimeoutError);
         assert!(caused.isinstance::<TimeoutError>());
         assert_eq!(py_repr(&a), "TimeoutError()");
+    }
+
+    #[test]
+    fn raise_from_keeps_the_cause_out_of_isinstance() {
+        let e = raise_from(TimeoutError, CancelledError::default().into());
+        assert!(e.isinstance::<TimeoutError>());
+        assert!(!e.isinstance::<CancelledError>());
+        assert!(cause(&e).is_some_and(|c| c.isinstance::<CancelledError>()));
+        assert_eq!(py_repr(&e), "TimeoutError()");
+        let shared = SharedError::new(e).to_error();
+        assert!(shared.isinstance::<TimeoutError>());
+        assert!(!shared.isinstance::<CancelledError>());
+        assert!(cause(&shared).is_some());
+    }
+
+    #[test]
+    fn exception_group_prints_like_python() {
+        let g = ExceptionGroup::new(
+            "unhandled errors in a TaskGroup",
+            vec![
+                ValueError::new("a").into(),
+                Exception::new("ZeroDivisionError", "division by zero").into(),
+            ],
+        );
+        assert_eq!(
+            g.to_string(),
+            "unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
+        assert!(g.contains::<ValueError>());
+        let e = anyhow::Error::new(g);
+        assert_eq!(
+            py_str(&e),
+            "unhandled errors in a TaskGroup (2 sub-exceptions)"
+        );
+        assert_eq!(py_name(&e), "ExceptionGroup");
+        assert_eq!(
+            py_repr(&e),
+            "ExceptionGroup('unhandled errors in a TaskGroup', [ValueError('a'), ZeroDivisionError('division by zero')])"
+        );
     }
 }

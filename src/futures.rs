@@ -443,6 +443,14 @@ impl<T: 'static> Drop for FutureCore<T> {
                 )],
             });
         }
+        // Fast path: nothing here can hold another future (no callbacks, and a result type
+        // without drop glue), so plain field drops cannot recurse.
+        let cbs_empty = self.callbacks.get_mut().is_empty();
+        let result_may_nest =
+            std::mem::needs_drop::<T>() && matches!(self.state.get_mut(), State::Finished(_));
+        if cbs_empty && !result_may_nest {
+            return;
+        }
         let state = std::mem::replace(self.state.get_mut(), State::Pending);
         let cbs = std::mem::replace(
             self.callbacks.get_mut(),

@@ -9,33 +9,34 @@ pub mod callbacks;
 pub mod errors;
 pub mod event_loop;
 pub mod futures;
+pub mod gather;
 pub mod generator;
 pub mod runners;
 pub mod selector;
+pub mod shield;
 pub mod sleep;
+pub mod taskgroups;
 pub mod tasks;
+pub mod timeouts;
 pub mod timers;
+pub mod wait;
 
 pub use callbacks::Handle;
 pub use errors::{
-    CancelledError, ErrorExt, Exception, GeneratorExit, InvalidStateError, Panic, RuntimeError,
-    SharedError, StopIteration, TimeoutError, TypeError, ValueError, py_bytes_repr, py_repr,
-    py_str,
+    CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit, InvalidStateError, Panic,
+    RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError, TypeError, ValueError,
+    cause, py_bytes_repr, py_repr, py_str, raise_from,
 };
 pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, get_running_loop};
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
+pub use gather::{Gathering, gather, gather_settled};
 pub use generator::{Co, Generator, GeneratorState};
 pub use runners::run;
 pub use selector::FdLike;
-pub use sleep::sleep;
-pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
-pub use timers::TimerHandle;
-
-// Layer 8: waiting for many.
-pub mod gather;
-pub mod shield;
-pub mod wait;
-
-pub use gather::{Gathering, gather, gather_settled};
 pub use shield::shield;
+pub use sleep::sleep;
+pub use taskgroups::{TaskGroup, task_group};
+pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
+pub use timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
+pub use timers::TimerHandle;
 pub use wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};

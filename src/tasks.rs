@@ -73,7 +73,7 @@ pub(crate) trait TaskAny {
 /// Per-loop task bookkeeping, kept in the loop's extension slot.
 #[derive(Default)]
 pub(crate) struct Tasks {
-    current: RefCell<Option<Rc<dyn TaskAny>>>,
+    current: Cell<Option<Rc<dyn TaskAny>>>,
     /// Pending tasks by slot; a free list recycles slots (no hashing per task).
     registry: RefCell<Vec<Option<Weak<dyn TaskAny>>>>,
     free: RefCell<Vec<usize>>,
@@ -143,9 +143,9 @@ struct TaskCore<T: 'static> {
     cancel_msg: RefCell<Option<String>>,
     num_cancels: Cell<u32>,
     /// The future this task waits for, to forward `cancel()` to it.
-    fut_waiter: RefCell<Option<Rc<dyn Waitable>>>,
+    fut_waiter: Cell<Option<Rc<dyn Waitable>>>,
     /// An error to throw in at the next step (a bad await).
-    pending_exc: RefCell<Option<anyhow::Error>>,
+    pending_exc: Cell<Option<anyhow::Error>>,
     name: RefCell<TaskName>,
     slot: Cell<usize>,
     log_destroy_pending: Cell<bool>,
@@ -186,8 +186,8 @@ impl EventLoop {
             must_cancel: Cell::new(false),
             cancel_msg: RefCell::new(None),
             num_cancels: Cell::new(0),
-            fut_waiter: RefCell::new(None),
-            pending_exc: RefCell::new(None),
+            fut_waiter: Cell::new(None),
+            pending_exc: Cell::new(None),
             name: RefCell::new(TaskName::Auto(n)),
             slot: Cell::new(usize::MAX),
             log_destroy_pending: Cell::new(true),
@@ -206,7 +206,7 @@ impl<T: 'static> TaskCore<T> {
         if self.fut.done() || self.coro.borrow().is_none() {
             return;
         }
-        let mut exc = self.pending_exc.borrow_mut().take();
+        let mut exc = self.pending_exc.take();
         if self.must_cancel.replace(false)
             && !exc
                 .as_ref()
@@ -214,7 +214,7 @@ impl<T: 'static> TaskCore<T> {
         {
             exc = Some(CancelledError::new(self.cancel_msg.borrow().clone()).into());
         }
-        *self.fut_waiter.borrow_mut() = None;
+        self.fut_waiter.set(None);
 
         let prev = self
             .tasks
@@ -229,7 +229,7 @@ impl<T: 'static> TaskCore<T> {
                 Some(e) => c.throw(e),
             }
         };
-        *self.tasks.current.borrow_mut() = prev;
+        self.tasks.current.set(prev);
 
         match outcome {
             Ok(GeneratorState::Yielded(Suspend(None))) => {
@@ -276,13 +276,13 @@ impl<T: 'static> TaskCore<T> {
             None
         };
         if let Some(msg) = bad {
-            *self.pending_exc.borrow_mut() = Some(RuntimeError::new(msg).into());
+            self.pending_exc.set(Some(RuntimeError::new(msg).into()));
             let again = self.clone();
             let _ = lp.schedule(move || again.step());
             return;
         }
         w.clone().add_waker(self.clone());
-        *self.fut_waiter.borrow_mut() = Some(w.clone());
+        self.fut_waiter.set(Some(w.clone()));
         if self.must_cancel.get() {
             let msg = self.cancel_msg.borrow().clone();
             if w.cancel_waitable(msg.as_deref()) {
@@ -304,7 +304,9 @@ impl<T: 'static> TaskCore<T> {
             return false;
         }
         self.num_cancels.set(self.num_cancels.get() + 1);
-        let waiter = self.fut_waiter.borrow().clone();
+        // Cells hold no borrow: take the waiter out, look at it, put it back.
+        let waiter = self.fut_waiter.take();
+        self.fut_waiter.set(waiter.clone());
         if let Some(w) = waiter
             && w.cancel_waitable(msg)
         {
@@ -373,7 +375,7 @@ impl<T: 'static> TaskAny for TaskCore<T> {
     }
     fn abandon(&self) {
         self.report_destroyed();
-        *self.fut_waiter.borrow_mut() = None;
+        self.fut_waiter.set(None);
         self.finish();
     }
 }
@@ -591,7 +593,8 @@ fn loop_or_running(lp: Option<&EventLoop>) -> Result<EventLoop> {
 pub fn current_task(lp: Option<&EventLoop>) -> Result<Option<AnyTask>> {
     let lp = loop_or_running(lp)?;
     let tasks = lp.extension::<Tasks>();
-    let current = tasks.current.borrow().clone();
+    let current = tasks.current.take();
+    tasks.current.set(current.clone());
     Ok(current.map(AnyTask))
 }
 

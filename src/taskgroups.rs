@@ -1,0 +1,338 @@
+//! `asyncio.TaskGroup` (Python 3.11) (layer 8).
+//!
+//! A group runs child tasks inside a scope of its parent task and does not leave the scope
+//! before every child is done. The first child error aborts the group: every other child is
+//! cancelled, and so is the parent (once), so that the body stops at its current wait. On
+//! exit the group undoes its own cancel of the parent (`uncancel()`), waits for the children,
+//! and raises an [`ExceptionGroup`] of every child error, plus the body's own error if it
+//! failed with something other than `CancelledError`.
+//!
+//! Python's `async with` becomes a closure:
+//!
+//! ```text
+//! async with asyncio.TaskGroup() as tg:       task_group(co, |co, tg| {
+//!     t1 = tg.create_task(one())                  let t1 = tg.create_task(one)?;
+//!     t2 = tg.create_task(two())                  let t2 = tg.create_task(two)?;
+//!                                                 Ok(())
+//!                                             })?;
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use anyhow::Result;
+
+use crate::errors::{CancelledError, ErrorExt, ExceptionGroup, RuntimeError};
+use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
+use crate::futures::Future;
+use crate::tasks::{AnyTask, Task, TaskCo, current_task};
+use crate::timeouts::OnUnwind;
+
+/// The message of the [`ExceptionGroup`] a task group raises.
+pub const TASK_GROUP_ERRORS: &str = "unhandled errors in a TaskGroup";
+
+#[derive(Default)]
+struct Inner {
+    entered: Cell<bool>,
+    /// The body is over and `exit` runs (or ran).
+    exiting: Cell<bool>,
+    /// A child failed or the parent was cancelled: the children are being cancelled.
+    aborting: Cell<bool>,
+    lp: RefCell<Option<EventLoop>>,
+    parent: RefCell<Option<AnyTask>>,
+    /// Whether the group cancelled the parent: `exit` must `uncancel()` it then.
+    parent_cancel_requested: Cell<bool>,
+    /// The children not done yet, in creation order (by a serial number).
+    tasks: RefCell<Vec<(u64, AnyTask)>>,
+    next_id: Cell<u64>,
+    /// Errors of failed children, in the order they finished.
+    errors: RefCell<Vec<anyhow::Error>>,
+    /// Set when the last child finishes, while `exit` waits for them.
+    on_completed: RefCell<Option<Future<()>>>,
+}
+
+/// asyncio's `TaskGroup`: a cheap clonable handle, so children can add siblings
+/// (`tg.create_task` from inside a child). Made by [`TaskGroup::new`] and entered by
+/// [`TaskGroup::run`]; [`task_group`] does both.
+#[derive(Clone, Default)]
+pub struct TaskGroup(Rc<Inner>);
+
+impl TaskGroup {
+    /// `asyncio.TaskGroup()`: a group not entered yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `async with tg: body`: enters (recording the current task as the parent), runs
+    /// `body(co, self)`, then waits for every child and raises their errors as an
+    /// [`ExceptionGroup`] ("unhandled errors in a TaskGroup (N sub-exceptions)"). A
+    /// `CancelledError` from the body, or a cancel arriving while the group waits, propagates
+    /// when no child failed. Entering twice: `RuntimeError("TaskGroup <...> has already been
+    /// entered")`; outside a task: `"TaskGroup <...> cannot determine the parent task"`.
+    pub fn run<T>(
+        &self,
+        co: &TaskCo,
+        body: impl FnOnce(&TaskCo, &TaskGroup) -> Result<T>,
+    ) -> Result<T> {
+        self.enter()?;
+        // A panicking body skips `exit`: at least stop the children.
+        let guard = OnUnwind(|| self.abort());
+        let outcome = body(co, self);
+        std::mem::forget(guard);
+        self.exit(co, outcome)
+    }
+
+    /// `tg.create_task(coro)`: a child task running `body`, started with `call_soon`.
+    /// Refused with RuntimeError before entry (`"TaskGroup <...> has not been entered"`),
+    /// once the group is over (`"... is finished"`), and while it aborts (`"... is shutting
+    /// down"`).
+    pub fn create_task<T: 'static>(
+        &self,
+        body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
+    ) -> Result<Task<T>> {
+        let me = &self.0;
+        if !me.entered.get() {
+            return Err(self.misuse("has not been entered"));
+        }
+        if me.exiting.get() && me.tasks.borrow().is_empty() {
+            return Err(self.misuse("is finished"));
+        }
+        if me.aborting.get() {
+            return Err(self.misuse("is shutting down"));
+        }
+        let lp = me
+            .lp
+            .borrow()
+            .clone()
+            .expect("an entered TaskGroup knows its loop");
+        let task = lp.create_task(body)?;
+        let id = me.next_id.get();
+        me.next_id.set(id + 1);
+        me.tasks.borrow_mut().push((id, task.as_any()));
+        // Weak: a child left pending when its loop closes must not keep the group alive.
+        let group = Rc::downgrade(&self.0);
+        task.add_done_callback(move |fut| {
+            if let Some(inner) = Weak::upgrade(&group) {
+                TaskGroup(inner).on_task_done(id, fut);
+            }
+        });
+        Ok(task)
+    }
+
+    /// `tg.create_task(coro, name=name)`: [`TaskGroup::create_task`], then names the task.
+    pub fn create_task_named<T: 'static>(
+        &self,
+        name: impl fmt::Display,
+        body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
+    ) -> Result<Task<T>> {
+        let task = self.create_task(body)?;
+        task.set_name(name);
+        Ok(task)
+    }
+
+    fn misuse(&self, what: &str) -> anyhow::Error {
+        RuntimeError::new(format!("TaskGroup {self:?} {what}")).into()
+    }
+
+    /// `__aenter__`.
+    fn enter(&self) -> Result<()> {
+        if self.0.entered.get() {
+            return Err(self.misuse("has already been entered"));
+        }
+        let lp = get_running_loop()?;
+        let Some(parent) = current_task(Some(&lp))? else {
+            return Err(self.misuse("cannot determine the parent task"));
+        };
+        *self.0.lp.borrow_mut() = Some(lp);
+        *self.0.parent.borrow_mut() = Some(parent);
+        self.0.entered.set(true);
+        Ok(())
+    }
+
+    /// `__aexit__`: wait for the children, then decide what the scope raises.
+    fn exit<T>(&self, co: &TaskCo, outcome: Result<T>) -> Result<T> {
+        let me = &self.0;
+        me.exiting.set(true);
+        let body_cancelled = matches!(&outcome, Err(e) if e.isinstance::<CancelledError>());
+
+        /// Which CancelledError to re-raise, if any.
+        enum Propagate {
+            No,
+            /// The body's own.
+            Body,
+            /// One that reached `exit` while it waited for the children.
+            Waited(anyhow::Error),
+        }
+        let mut propagate = if body_cancelled {
+            Propagate::Body
+        } else {
+            Propagate::No
+        };
+        if me.parent_cancel_requested.get() {
+            let parent = me
+                .parent
+                .borrow()
+                .clone()
+                .expect("an entered TaskGroup has a parent");
+            // Our own cancel of the parent is undone; if it was the only one, the
+            // CancelledError it caused is ours and does not propagate.
+            if parent.uncancel() == 0 {
+                propagate = Propagate::No;
+            }
+        }
+        if outcome.is_err() && !me.aborting.get() {
+            // The parent is being cancelled, or the body failed: stop the children.
+            self.abort();
+        }
+
+        // A loop: the wait can be cancelled several times (the parent cancelled repeatedly).
+        while !me.tasks.borrow().is_empty() {
+            let done = me
+                .on_completed
+                .borrow_mut()
+                .get_or_insert_with(|| {
+                    me.lp
+                        .borrow()
+                        .as_ref()
+                        .expect("entered")
+                        .create_future::<()>()
+                })
+                .clone();
+            match co.wait(&done) {
+                Ok(()) => {}
+                Err(e) if e.isinstance::<CancelledError>() => {
+                    if !me.aborting.get() {
+                        // The parent is cancelled while the children still run.
+                        propagate = Propagate::Waited(e);
+                        self.abort();
+                    }
+                }
+                // Not a cancellation (the task is being torn down): leave at once.
+                Err(e) => return Err(e),
+            }
+            me.on_completed.borrow_mut().take();
+        }
+
+        let no_child_errors = me.errors.borrow().is_empty();
+        match propagate {
+            // Child errors have priority over a cancellation.
+            Propagate::Body if no_child_errors => return outcome,
+            Propagate::Waited(e) if no_child_errors => return Err(e),
+            _ => {}
+        }
+        let outcome = match outcome {
+            Err(e) if !body_cancelled => {
+                me.errors.borrow_mut().push(e);
+                None
+            }
+            other => Some(other),
+        };
+        let errors = std::mem::take(&mut *me.errors.borrow_mut());
+        if !errors.is_empty() {
+            return Err(ExceptionGroup::new(TASK_GROUP_ERRORS, errors).into());
+        }
+        // Nothing to add: the body's outcome stands (a CancelledError too, as in Python,
+        // where `__aexit__` returning None re-raises it).
+        outcome.expect("a body error was turned into a child error")
+    }
+
+    /// Cancels every child that is not done.
+    fn abort(&self) {
+        self.0.aborting.set(true);
+        // A copy: cancelling runs no user code, but keep no borrow across it anyway.
+        let tasks: Vec<AnyTask> = self
+            .0
+            .tasks
+            .borrow()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect();
+        for t in tasks {
+            if !t.done() {
+                t.cancel(None);
+            }
+        }
+    }
+
+    /// A child is done (a done callback, so one iteration after it finished).
+    fn on_task_done<T>(&self, id: u64, fut: &Future<T>) {
+        let me = &self.0;
+        let task = {
+            let mut tasks = me.tasks.borrow_mut();
+            let at = tasks.iter().position(|(i, _)| *i == id);
+            at.map(|at| tasks.remove(at).1)
+        };
+        if me.tasks.borrow().is_empty() {
+            let done = me.on_completed.borrow().clone();
+            if let Some(done) = done
+                && !done.done()
+            {
+                let _ = done.set_result(());
+            }
+        }
+        if fut.cancelled() {
+            return;
+        }
+        let Ok(Some(exc)) = fut.exception() else {
+            return;
+        };
+        me.errors.borrow_mut().push(exc);
+        let parent = me
+            .parent
+            .borrow()
+            .clone()
+            .expect("an entered TaskGroup has a parent");
+        if parent.done() {
+            // Python handles it though it doubts it can happen: report it.
+            let lp = me.lp.borrow().clone().expect("entered");
+            let task = task.map(|t| format!("{t:?}")).unwrap_or_default();
+            lp.call_exception_handler(ExceptionContext {
+                message: format!(
+                    "Task {task} has errored out but its parent task {parent:?} is already completed"
+                ),
+                exception: fut.exception().ok().flatten(),
+                fields: vec![("task", task)],
+            });
+            return;
+        }
+        if !me.aborting.get() && !me.parent_cancel_requested.get() {
+            // Stop the body at its current wait; `exit` will uncancel the parent.
+            self.abort();
+            me.parent_cancel_requested.set(true);
+            parent.cancel(None);
+        }
+    }
+}
+
+impl fmt::Debug for TaskGroup {
+    /// Python's repr: `<TaskGroup tasks=2 errors=1 cancelling>`, `<TaskGroup entered>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let me = &self.0;
+        f.write_str("<TaskGroup")?;
+        let tasks = me.tasks.borrow().len();
+        if tasks > 0 {
+            write!(f, " tasks={tasks}")?;
+        }
+        let errors = me.errors.borrow().len();
+        if errors > 0 {
+            write!(f, " errors={errors}")?;
+        }
+        if me.aborting.get() {
+            f.write_str(" cancelling")?;
+        } else if me.entered.get() {
+            f.write_str(" entered")?;
+        }
+        f.write_str(">")
+    }
+}
+
+/// `async with asyncio.TaskGroup() as tg: body`: runs `body(co, tg)`, where
+/// `tg.create_task(...)` starts children, and returns once every child is done. See
+/// [`TaskGroup::run`].
+pub fn task_group<T>(
+    co: &TaskCo,
+    body: impl FnOnce(&TaskCo, &TaskGroup) -> Result<T>,
+) -> Result<T> {
+    TaskGroup::new().run(co, body)
+}
