@@ -323,6 +323,7 @@ impl EventLoop {
         })
     }
 
+    #[inline]
     fn check_closed(&self) -> anyhow::Result<()> {
         if self.inner.closed.get() {
             Err(closed_error())
@@ -336,7 +337,7 @@ impl EventLoop {
     /// on a closed loop.
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         self.check_closed()?;
-        let seq = self.inner.ready.borrow_mut().push(Callback::new(f));
+        let seq = self.inner.ready.borrow_mut().push_fn(f);
         let owner: Weak<dyn ReadyOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
         Ok(Handle::new(owner, seq))
     }
@@ -344,7 +345,7 @@ impl EventLoop {
     /// `call_soon` without a [`Handle`]: the hot path for done callbacks and task steps.
     pub(crate) fn schedule(&self, f: impl FnOnce() + 'static) -> anyhow::Result<()> {
         self.check_closed()?;
-        self.inner.ready.borrow_mut().push(Callback::new(f));
+        self.inner.ready.borrow_mut().push_fn(f);
         Ok(())
     }
 
@@ -490,11 +491,10 @@ impl EventLoop {
         // iteration (and its poll).
         let ntodo = inner.ready.borrow().len();
         for _ in 0..ntodo {
-            let Some(cb) = inner.ready.borrow_mut().pop() else {
-                break;
-            };
-            if let Err(p) = cb.call() {
-                self.report_panic(p);
+            match ReadyQueue::run_front(&inner.ready) {
+                None => break,
+                Some(Ok(())) => {}
+                Some(Err(p)) => self.report_panic(p),
             }
         }
         inner.timers.borrow_mut().free_due();

@@ -85,6 +85,9 @@ enum State<T> {
     Finished(T),
     Failed(SharedError),
     Cancelled(Option<String>),
+    /// A task that ended by its own CancelledError: the first `result()` re-raises it (then
+    /// the state is `Cancelled(None)` and the message is gone, as in CPython).
+    CancelledSaved(CancelledError),
 }
 
 type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
@@ -115,17 +118,138 @@ impl<T> Callbacks<T> {
     }
 }
 
-pub(crate) struct FutureCore<T: 'static> {
+/// What follows a future's own fields in its allocation: nothing for a plain future; a
+/// task's own state for a task, so that a task and its result future are one allocation.
+/// A `Future<T>` reaches its fields directly; only these two calls go through the tail's
+/// vtable.
+pub(crate) trait FutureTail<T: 'static>: 'static {
+    /// How a task waits for this future (a task's own tail cancels as a task).
+    fn waitable(&self, this: &Rc<FutureCore<T>>) -> Rc<dyn Waitable>;
+    /// Runs first when the future is dropped (a pending task reports itself).
+    fn on_drop(&self, _lp: &EventLoop, _pending: bool) {}
+}
+
+impl<T: 'static> FutureTail<T> for () {
+    fn waitable(&self, this: &Rc<FutureCore<T>>) -> Rc<dyn Waitable> {
+        // SAFETY: this is the `()` tail's own impl, so the allocation holds a
+        // `FutureCore<T, ()>`.
+        unsafe { downcast_core::<T, ()>(this) }
+    }
+}
+
+/// The concrete core behind a `Future<T>` handle whose tail type is known to be `X`.
+///
+/// # Safety
+/// The allocation must hold a `FutureCore<T, X>` (callers are `X`'s own `FutureTail` impl).
+pub(crate) unsafe fn downcast_core<T: 'static, X: FutureTail<T>>(
+    this: &Rc<FutureCore<T>>,
+) -> Rc<FutureCore<T, X>> {
+    let raw = Rc::into_raw(this.clone());
+    // SAFETY: per the contract, the data pointer is that of an `Rc<FutureCore<T, X>>` (the
+    // cast only drops the tail's vtable).
+    unsafe { Rc::from_raw(raw as *const FutureCore<T, X>) }
+}
+
+pub(crate) struct FutureCore<T: 'static, X: ?Sized + FutureTail<T> = dyn FutureTail<T>> {
     lp: EventLoop,
     state: RefCell<State<T>>,
     callbacks: RefCell<Callbacks<T>>,
     /// Set with an exception, cleared once someone reads it: "never retrieved" otherwise.
     log_traceback: Cell<bool>,
-    /// A task's own CancelledError, re-raised once by the first `result()` (then a new one
-    /// is built without the message, as CPython does).
-    cancelled_exc: RefCell<Option<CancelledError>>,
     /// "Future" or "Task", for reports.
     kind: Cell<&'static str>,
+    /// Last, so that `Rc<FutureCore<T, X>>` coerces to the `dyn` tail of a `Future<T>`.
+    pub(crate) tail: X,
+}
+
+impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
+    /// A pending future's fields followed by `tail` (not yet in an `Rc`).
+    pub(crate) fn with_tail(lp: &EventLoop, kind: &'static str, tail: X) -> Self {
+        FutureCore {
+            lp: lp.clone(),
+            state: RefCell::new(State::Pending),
+            callbacks: RefCell::new(Callbacks {
+                first: None,
+                rest: Vec::new(),
+            }),
+            log_traceback: Cell::new(false),
+            kind: Cell::new(kind),
+            tail,
+        }
+    }
+}
+
+/// The state queries, shared by `Future<T>` and tasks (which hold their core directly).
+impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    pub(crate) fn event_loop(&self) -> &EventLoop {
+        &self.lp
+    }
+
+    pub(crate) fn done(&self) -> bool {
+        !matches!(*self.state.borrow(), State::Pending)
+    }
+
+    pub(crate) fn cancelled(&self) -> bool {
+        matches!(
+            *self.state.borrow(),
+            State::Cancelled(_) | State::CancelledSaved(_)
+        )
+    }
+
+    /// The CancelledError to raise: a task's saved one once, then fresh ones.
+    fn cancelled_error(&self) -> anyhow::Error {
+        let mut state = self.state.borrow_mut();
+        match std::mem::replace(&mut *state, State::Cancelled(None)) {
+            State::CancelledSaved(exc) => anyhow::Error::new(exc),
+            State::Cancelled(msg) => {
+                let err = anyhow::Error::new(CancelledError::new(msg.clone()));
+                *state = State::Cancelled(msg);
+                err
+            }
+            _ => unreachable!("only called on a cancelled future"),
+        }
+    }
+
+    pub(crate) fn result(&self) -> Result<T>
+    where
+        T: Clone,
+    {
+        match &*self.state.borrow() {
+            State::Pending => return Err(InvalidStateError::new("Result is not set.").into()),
+            State::Finished(v) => return Ok(v.clone()),
+            State::Failed(e) => {
+                self.log_traceback.set(false);
+                return Err(e.to_error());
+            }
+            State::Cancelled(_) | State::CancelledSaved(_) => {}
+        }
+        Err(self.cancelled_error())
+    }
+
+    pub(crate) fn exception(&self) -> Result<Option<anyhow::Error>> {
+        match &*self.state.borrow() {
+            State::Pending => return Err(InvalidStateError::new("Exception is not set.").into()),
+            State::Finished(_) => return Ok(None),
+            State::Failed(e) => {
+                self.log_traceback.set(false);
+                return Ok(Some(e.to_error()));
+            }
+            State::Cancelled(_) | State::CancelledSaved(_) => {}
+        }
+        Err(self.cancelled_error())
+    }
+
+    pub(crate) fn clear_log_traceback(&self) {
+        self.log_traceback.set(false);
+    }
+
+    fn state_word(&self) -> &'static str {
+        match &*self.state.borrow() {
+            State::Pending => "pending",
+            State::Cancelled(_) | State::CancelledSaved(_) => "cancelled",
+            State::Finished(_) | State::Failed(_) => "finished",
+        }
+    }
 }
 
 /// asyncio's `Future`: a cheap clonable handle; clones share one future.
@@ -147,17 +271,7 @@ impl EventLoop {
 impl<T: 'static> Future<T> {
     /// A pending future bound to `lp`.
     pub fn new(lp: &EventLoop) -> Self {
-        Future(Rc::new(FutureCore {
-            lp: lp.clone(),
-            state: RefCell::new(State::Pending),
-            callbacks: RefCell::new(Callbacks {
-                first: None,
-                rest: Vec::new(),
-            }),
-            log_traceback: Cell::new(false),
-            cancelled_exc: RefCell::new(None),
-            kind: Cell::new("Future"),
-        }))
+        Future(Rc::new(FutureCore::with_tail(lp, "Future", ())))
     }
 
     pub(crate) fn set_kind(&self, kind: &'static str) {
@@ -166,7 +280,12 @@ impl<T: 'static> Future<T> {
 
     /// Whether both handles are the same future (Python's `is`).
     pub fn ptr_eq(&self, other: &Future<T>) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        std::ptr::addr_eq(Rc::as_ptr(&self.0), Rc::as_ptr(&other.0))
+    }
+
+    /// How a task waits for this future (a task's own future waits as the task).
+    pub(crate) fn waitable(&self) -> Rc<dyn Waitable> {
+        self.0.tail.waitable(&self.0)
     }
 
     /// The loop this future belongs to.
@@ -176,20 +295,12 @@ impl<T: 'static> Future<T> {
 
     /// Whether the future has a result, an exception, or was cancelled.
     pub fn done(&self) -> bool {
-        !matches!(*self.0.state.borrow(), State::Pending)
+        self.0.done()
     }
 
     /// Whether the future was cancelled.
     pub fn cancelled(&self) -> bool {
-        matches!(*self.0.state.borrow(), State::Cancelled(_))
-    }
-
-    /// The CancelledError to raise: a task's saved one first, then a fresh one.
-    fn cancelled_error(&self, msg: &Option<String>) -> anyhow::Error {
-        match self.0.cancelled_exc.borrow_mut().take() {
-            Some(exc) => anyhow::Error::new(exc),
-            None => anyhow::Error::new(CancelledError::new(msg.clone())),
-        }
+        self.0.cancelled()
     }
 
     /// `result()`: the value; the exception if one was set; `CancelledError` if cancelled;
@@ -198,29 +309,13 @@ impl<T: 'static> Future<T> {
     where
         T: Clone,
     {
-        match &*self.0.state.borrow() {
-            State::Pending => Err(InvalidStateError::new("Result is not set.").into()),
-            State::Finished(v) => Ok(v.clone()),
-            State::Failed(e) => {
-                self.0.log_traceback.set(false);
-                Err(e.to_error())
-            }
-            State::Cancelled(msg) => Err(self.cancelled_error(msg)),
-        }
+        self.0.result()
     }
 
     /// `exception()`: the exception or `None`; `CancelledError` if cancelled;
     /// `InvalidStateError("Exception is not set.")` while pending.
     pub fn exception(&self) -> Result<Option<anyhow::Error>> {
-        match &*self.0.state.borrow() {
-            State::Pending => Err(InvalidStateError::new("Exception is not set.").into()),
-            State::Finished(_) => Ok(None),
-            State::Failed(e) => {
-                self.0.log_traceback.set(false);
-                Ok(Some(e.to_error()))
-            }
-            State::Cancelled(msg) => Err(self.cancelled_error(msg)),
-        }
+        self.0.exception()
     }
 
     fn check_pending(&self) -> Result<()> {
@@ -281,14 +376,8 @@ impl<T: 'static> Future<T> {
 
     /// A task ending with its own CancelledError: cancelled, the error kept for `result()`.
     pub(crate) fn cancel_with(&self, exc: CancelledError) -> Result<()> {
-        *self.0.cancelled_exc.borrow_mut() = Some(exc);
-        *self.0.state.borrow_mut() = State::Cancelled(None);
+        *self.0.state.borrow_mut() = State::CancelledSaved(exc);
         self.schedule_callbacks()
-    }
-
-    /// Whether an exception is set and nobody read it yet.
-    pub(crate) fn clear_log_traceback(&self) {
-        self.0.log_traceback.set(false);
     }
 
     fn next_id(&self) -> CallbackId {
@@ -366,21 +455,13 @@ impl<T: 'static> Future<T> {
         }
         Ok(())
     }
-
-    fn state_word(&self) -> &'static str {
-        match &*self.0.state.borrow() {
-            State::Pending => "pending",
-            State::Cancelled(_) => "cancelled",
-            State::Finished(_) | State::Failed(_) => "finished",
-        }
-    }
 }
 
 impl<T> fmt::Debug for Future<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.0.state.borrow() {
             State::Failed(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
-            _ => write!(f, "<Future {}>", self.state_word()),
+            _ => write!(f, "<Future {}>", self.0.state_word()),
         }
     }
 }
@@ -394,11 +475,11 @@ impl<T: 'static> Awaitable for Future<T> {
         self.cancel(msg)
     }
     fn suspend(&self) -> Suspend {
-        Suspend(Some(self.0.clone()))
+        Suspend(Some(self.waitable()))
     }
 }
 
-impl<T: 'static> Waitable for FutureCore<T> {
+impl<T: 'static> Waitable for FutureCore<T, ()> {
     fn event_loop(&self) -> &EventLoop {
         &self.lp
     }
@@ -428,7 +509,7 @@ thread_local! {
 }
 const DROP_DEPTH_LIMIT: usize = 64;
 
-impl<T: 'static> Drop for FutureCore<T> {
+impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
     fn drop(&mut self) {
         if self.log_traceback.get()
             && let State::Failed(e) = &*self.state.borrow()
@@ -443,6 +524,8 @@ impl<T: 'static> Drop for FutureCore<T> {
                 )],
             });
         }
+        let pending = matches!(self.state.get_mut(), State::Pending);
+        self.tail.on_drop(&self.lp, pending);
         // Fast path: nothing here can hold another future (no callbacks, and a result type
         // without drop glue), so plain field drops cannot recurse.
         let cbs_empty = self.callbacks.get_mut().is_empty();

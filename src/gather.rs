@@ -20,7 +20,7 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, SharedError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
-use crate::futures::{Awaitable, CallbackId, Future, FutureCore, Suspend, Waitable, Wake};
+use crate::futures::{Awaitable, CallbackId, Future, Suspend, Waitable, Wake};
 
 /// The state behind a [`Gathering`], shared by the handle and the children's callbacks.
 struct GatherCore<R: 'static> {
@@ -151,7 +151,7 @@ where
         // A task cancels as a task (its core), anything else as its future.
         let canceller: Rc<dyn Waitable> = match aw.suspend().0 {
             Some(w) => w,
-            None => fut.0.clone() as Rc<FutureCore<A::Output>>,
+            None => fut.waitable(),
         };
         cancellers.push(Rc::downgrade(&canceller));
         let key = Rc::as_ptr(&fut.0) as *const ();

@@ -344,7 +344,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     /// `yield_` it is paused at. Returns what it yields or returns next; an error it raises
     /// finishes it. On a finished generator: `Err(StopIteration)`. On a generator that has
     /// not started: starts it if `S = ()`, else `TypeError` (see the module doc on None).
-    #[inline]
+    #[inline(always)] // with `resume`, the whole resume sits in the caller's loop
     pub fn send(&self, value: S) -> anyhow::Result<GeneratorState<Y, R>> {
         if self.status.get() == Status::Unstarted {
             if TypeId::of::<S>() != TypeId::of::<()>() {
@@ -359,7 +359,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     }
 
     /// Python's `next(g)`, i.e. `send(None)`: sends `S::default()`.
-    #[inline]
+    #[inline(always)]
     pub fn next(&self) -> anyhow::Result<GeneratorState<Y, R>>
     where
         S: Default,
@@ -380,6 +380,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     }
 
     /// Takes a stack, builds the coroutine and runs the body to its first yield.
+    #[inline(never)]
     fn start(&self) -> anyhow::Result<GeneratorState<Y, R>> {
         // A failed mapping leaves the generator unstarted: a later resume may succeed.
         let stack = take_stack(self.stack_size)?;

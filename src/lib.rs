@@ -11,10 +11,14 @@ pub mod event_loop;
 pub mod futures;
 pub mod gather;
 pub mod generator;
+pub mod locks;
+pub mod queues;
 pub mod runners;
 pub mod selector;
 pub mod shield;
 pub mod sleep;
+pub mod sockets;
+pub mod streams;
 pub mod taskgroups;
 pub mod tasks;
 pub mod timeouts;
@@ -31,10 +35,21 @@ pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, 
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use gather::{Gathering, gather, gather_settled};
 pub use generator::{Co, Generator, GeneratorState};
+pub use locks::{
+    Barrier, BarrierState, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Semaphore,
+};
+pub use queues::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull};
 pub use runners::run;
 pub use selector::FdLike;
 pub use shield::shield;
 pub use sleep::sleep;
+pub use sockets::{
+    Listener, OsError, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
+};
+pub use streams::{
+    IncompleteReadError, LimitOverrunError, Server, ServerOptions, StreamReader, StreamWriter,
+    open_connection, open_connection_with, start_server, start_server_with, wrap_stream,
+};
 pub use taskgroups::{TaskGroup, task_group};
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
 pub use timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};

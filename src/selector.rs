@@ -186,11 +186,13 @@ impl Selector {
     }
 
     /// Whether any fd of the user's is registered (the waker does not count).
+    #[inline]
     pub(crate) fn has_fds(&self) -> bool {
         self.registered > 0
     }
 
     /// Whether the thread-safe waker exists.
+    #[inline]
     pub(crate) fn has_waker(&self) -> bool {
         self.waker.is_some()
     }
@@ -308,7 +310,11 @@ impl Selector {
             }
         }
         self.rearm.clear();
-        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        // Only a wait that can be cut short by a signal needs a deadline: no clock read for
+        // the zero-timeout poll made in every busy iteration.
+        let deadline = timeout
+            .filter(|t| !t.is_zero())
+            .and_then(|t| Instant::now().checked_add(t));
         let mut timeout = timeout;
         let poll = self
             .poll
@@ -331,10 +337,14 @@ impl Selector {
 
     /// Hands the callbacks of the ready fds of the last `select` to `push`, READ before WRITE
     /// for each fd, in the order the poll returned the fds.
-    pub(crate) fn process(&mut self, mut push: impl FnMut(Callback)) {
-        if !std::mem::take(&mut self.fresh) {
-            return;
+    #[inline]
+    pub(crate) fn process(&mut self, push: impl FnMut(Callback)) {
+        if std::mem::take(&mut self.fresh) && !self.events.is_empty() {
+            self.process_events(push);
         }
+    }
+
+    fn process_events(&mut self, mut push: impl FnMut(Callback)) {
         for event in self.events.iter() {
             if event.token() == WAKER {
                 continue;

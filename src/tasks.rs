@@ -19,7 +19,9 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
-use crate::futures::{Awaitable, CallbackId, Future, Suspend, Waitable, Wake};
+use crate::futures::{
+    Awaitable, CallbackId, Future, FutureCore, FutureTail, Suspend, Waitable, Wake, downcast_core,
+};
 use crate::generator::{Co, Generator, GeneratorState};
 
 /// The coroutine handle a task's body receives: `co.wait(&fut)` is Python's `await fut`.
@@ -32,6 +34,7 @@ impl Co<Suspend, ()> {
     /// `await aw` (or `yield from fut`): suspends the task until `aw` is done and returns its
     /// result or its error. A done future returns at once without suspending. Works from any
     /// plain function the handle is passed to.
+    #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn wait<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
     where
         A::Output: Clone,
@@ -47,6 +50,7 @@ impl Co<Suspend, ()> {
     }
 
     /// A bare `yield`: gives up exactly one loop iteration (`asyncio.sleep(0)`).
+    #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn yield_now(&self) -> Result<()> {
         self.yield_(Suspend(None))
     }
@@ -65,7 +69,7 @@ pub(crate) trait TaskAny {
     /// The loop closes while this task is pending: report it and unwind its stack.
     fn abandon(&self);
     /// Runs `f` through `call_soon` once the task is done.
-    fn on_done(&self, f: Box<dyn FnOnce()>);
+    fn on_done(self: Rc<Self>, f: Box<dyn FnOnce()>);
     /// The error the task failed with (retrieving it), `None` otherwise.
     fn exception_if_failed(&self) -> Option<anyhow::Error>;
 }
@@ -134,8 +138,9 @@ enum TaskName {
     Named(String),
 }
 
-struct TaskCore<T: 'static> {
-    fut: Future<T>,
+/// A task's own state; it lives in the same allocation as its result future
+/// (`TaskCore<T>` is that future with this tail).
+pub(crate) struct TaskPart<T: 'static> {
     tasks: Rc<Tasks>,
     /// The coroutine; `None` once it finished (its stack went back to the pool).
     coro: RefCell<Option<Coroutine<T>>>,
@@ -151,13 +156,23 @@ struct TaskCore<T: 'static> {
     log_destroy_pending: Cell<bool>,
 }
 
+/// A task: its result future followed by its own state, one allocation.
+type TaskCore<T> = FutureCore<T, TaskPart<T>>;
+
 /// asyncio's `Task`: a cheap clonable handle to a coroutine driven by the loop; it completes
 /// with the body's return value.
-pub struct Task<T: 'static>(Rc<TaskCore<T>>);
+pub struct Task<T: 'static> {
+    core: Rc<TaskCore<T>>,
+    /// The same allocation seen as a plain future (for `future()` and the helpers).
+    fut: Future<T>,
+}
 
 impl<T> Clone for Task<T> {
     fn clone(&self) -> Self {
-        Task(self.0.clone())
+        Task {
+            core: self.core.clone(),
+            fut: self.fut.clone(),
+        }
     }
 }
 
@@ -176,11 +191,8 @@ impl EventLoop {
         if self.is_closed() {
             return Err(RuntimeError::new("Event loop is closed").into());
         }
-        let fut = Future::new(self);
-        fut.set_kind("Task");
         let n = TASK_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let core = Rc::new(TaskCore {
-            fut,
+        let part = TaskPart {
             tasks: Tasks::for_loop(self),
             coro: RefCell::new(Some(coro)),
             must_cancel: Cell::new(false),
@@ -191,70 +203,78 @@ impl EventLoop {
             name: RefCell::new(TaskName::Auto(n)),
             slot: Cell::new(usize::MAX),
             log_destroy_pending: Cell::new(true),
-        });
+        };
+        let core = Rc::new(FutureCore::with_tail(self, "Task", part));
         let weak: Weak<dyn TaskAny> = Rc::downgrade(&core) as Weak<dyn TaskAny>;
-        core.slot.set(core.tasks.register(weak));
+        core.tail.slot.set(core.tail.tasks.register(weak));
         let first = core.clone();
         self.schedule(move || first.step())?;
-        Ok(Task(core))
+        let fut = core.handle();
+        Ok(Task { core, fut })
     }
 }
 
 impl<T: 'static> TaskCore<T> {
+    /// This task seen as its result future (same allocation).
+    fn handle(self: &Rc<Self>) -> Future<T> {
+        Future(self.clone())
+    }
+
     /// One step: resume the coroutine (or throw into it), then act on what it yielded.
     fn step(self: Rc<Self>) {
-        if self.fut.done() || self.coro.borrow().is_none() {
+        if self.done() || self.tail.coro.borrow().is_none() {
             return;
         }
-        let mut exc = self.pending_exc.take();
-        if self.must_cancel.replace(false)
+        let mut exc = self.tail.pending_exc.take();
+        if self.tail.must_cancel.replace(false)
             && !exc
                 .as_ref()
                 .is_some_and(|e| e.isinstance::<CancelledError>())
         {
-            exc = Some(CancelledError::new(self.cancel_msg.borrow().clone()).into());
+            exc = Some(CancelledError::new(self.tail.cancel_msg.borrow().clone()).into());
         }
-        self.fut_waiter.set(None);
+        self.tail.fut_waiter.set(None);
 
         let prev = self
+            .tail
             .tasks
             .current
             .replace(Some(self.clone() as Rc<dyn TaskAny>));
         let outcome = {
             // A shared borrow only: the body may cancel this task, which never touches `coro`.
-            let coro = self.coro.borrow();
+            let coro = self.tail.coro.borrow();
             let c = coro.as_ref().expect("checked above");
             match exc {
                 None => c.send(()),
                 Some(e) => c.throw(e),
             }
         };
-        self.tasks.current.set(prev);
+        self.tail.tasks.current.set(prev);
 
         match outcome {
             Ok(GeneratorState::Yielded(Suspend(None))) => {
                 let again = self.clone();
-                let _ = self.fut.get_loop().schedule(move || again.step());
+                let _ = self.event_loop().schedule(move || again.step());
             }
             Ok(GeneratorState::Yielded(Suspend(Some(w)))) => self.wait_for(w),
             Ok(GeneratorState::Returned(v)) => {
                 self.finish();
-                if self.must_cancel.replace(false) {
+                if self.tail.must_cancel.replace(false) {
                     // Cancelled right before the body returned: cancel wins.
-                    let msg = self.cancel_msg.borrow().clone();
-                    self.fut.cancel(msg.as_deref());
+                    let msg = self.tail.cancel_msg.borrow().clone();
+                    self.handle().cancel(msg.as_deref());
                 } else {
-                    let _ = self.fut.set_result(v);
+                    let _ = self.handle().set_result(v);
                 }
             }
             Err(e) => {
                 self.finish();
                 match e.exc::<CancelledError>() {
                     Some(c) => {
-                        let _ = self.fut.cancel_with(c.clone());
+                        let _ = self.handle().cancel_with(c.clone());
                     }
                     None => {
-                        let _ = self.fut.set_exception(e);
+                        let _ = self.handle().set_exception(e);
                     }
                 }
             }
@@ -263,7 +283,7 @@ impl<T: 'static> TaskCore<T> {
 
     /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
     fn wait_for(self: Rc<Self>, w: Rc<dyn Waitable>) {
-        let lp = self.fut.get_loop();
+        let lp = self.event_loop();
         let bad = if w.event_loop() != lp {
             Some(format!(
                 "Task {} got Future {} attached to a different loop",
@@ -276,45 +296,47 @@ impl<T: 'static> TaskCore<T> {
             None
         };
         if let Some(msg) = bad {
-            self.pending_exc.set(Some(RuntimeError::new(msg).into()));
+            self.tail
+                .pending_exc
+                .set(Some(RuntimeError::new(msg).into()));
             let again = self.clone();
             let _ = lp.schedule(move || again.step());
             return;
         }
         w.clone().add_waker(self.clone());
-        self.fut_waiter.set(Some(w.clone()));
-        if self.must_cancel.get() {
-            let msg = self.cancel_msg.borrow().clone();
+        self.tail.fut_waiter.set(Some(w.clone()));
+        if self.tail.must_cancel.get() {
+            let msg = self.tail.cancel_msg.borrow().clone();
             if w.cancel_waitable(msg.as_deref()) {
-                self.must_cancel.set(false);
+                self.tail.must_cancel.set(false);
             }
         }
     }
 
     /// The body ended: free its stack and leave the registry.
     fn finish(&self) {
-        let coro = self.coro.borrow_mut().take();
+        let coro = self.tail.coro.borrow_mut().take();
         drop(coro);
-        self.tasks.unregister(self.slot.get());
+        self.tail.tasks.unregister(self.tail.slot.get());
     }
 
     fn cancel(&self, msg: Option<&str>) -> bool {
-        self.fut.clear_log_traceback();
-        if self.fut.done() {
+        self.clear_log_traceback();
+        if self.done() {
             return false;
         }
-        self.num_cancels.set(self.num_cancels.get() + 1);
+        self.tail.num_cancels.set(self.tail.num_cancels.get() + 1);
         // Cells hold no borrow: take the waiter out, look at it, put it back.
-        let waiter = self.fut_waiter.take();
-        self.fut_waiter.set(waiter.clone());
+        let waiter = self.tail.fut_waiter.take();
+        self.tail.fut_waiter.set(waiter.clone());
         if let Some(w) = waiter
             && w.cancel_waitable(msg)
         {
             // Keep the waiter: a task that swallows the cancel may need another one.
             return true;
         }
-        self.must_cancel.set(true);
-        *self.cancel_msg.borrow_mut() = msg.map(str::to_string);
+        self.tail.must_cancel.set(true);
+        *self.tail.cancel_msg.borrow_mut() = msg.map(str::to_string);
         true
     }
 }
@@ -327,90 +349,111 @@ impl<T: 'static> Wake for TaskCore<T> {
 
 impl<T: 'static> TaskAny for TaskCore<T> {
     fn name(&self) -> String {
-        match &*self.name.borrow() {
-            TaskName::Auto(n) => format!("Task-{n}"),
-            TaskName::Named(s) => s.clone(),
-        }
+        self.tail.name()
     }
     fn set_name(&self, name: String) {
-        *self.name.borrow_mut() = TaskName::Named(name);
+        *self.tail.name.borrow_mut() = TaskName::Named(name);
     }
     fn cancel(&self, msg: Option<&str>) -> bool {
         TaskCore::cancel(self, msg)
     }
     fn cancelling(&self) -> u32 {
-        self.num_cancels.get()
+        self.tail.num_cancels.get()
     }
     fn uncancel(&self) -> u32 {
-        let n = self.num_cancels.get().saturating_sub(1);
-        self.num_cancels.set(n);
+        let n = self.tail.num_cancels.get().saturating_sub(1);
+        self.tail.num_cancels.set(n);
         n
     }
     fn is_done(&self) -> bool {
-        self.fut.done()
+        self.done()
     }
     fn is_cancelled(&self) -> bool {
-        self.fut.cancelled()
+        self.cancelled()
     }
     fn repr(&self) -> String {
         let name = crate::errors::py_str_repr(&self.name());
-        let state = if !self.fut.done() {
-            if self.num_cancels.get() > 0 {
+        let state = if !self.done() {
+            if self.tail.num_cancels.get() > 0 {
                 "cancelling"
             } else {
                 "pending"
             }
-        } else if self.fut.cancelled() {
+        } else if self.cancelled() {
             "cancelled"
         } else {
             "finished"
         };
         format!("<Task {state} name={name}>")
     }
-    fn on_done(&self, f: Box<dyn FnOnce()>) {
-        self.fut.add_done_callback(move |_| f());
+    fn on_done(self: Rc<Self>, f: Box<dyn FnOnce()>) {
+        self.handle().add_done_callback(move |_| f());
     }
     fn exception_if_failed(&self) -> Option<anyhow::Error> {
-        self.fut.exception().ok().flatten()
+        self.exception().ok().flatten()
     }
     fn abandon(&self) {
         self.report_destroyed();
-        self.fut_waiter.set(None);
+        self.tail.fut_waiter.set(None);
         self.finish();
     }
 }
 
 impl<T: 'static> TaskCore<T> {
     fn report_destroyed(&self) {
-        if self.log_destroy_pending.replace(false) && !self.fut.done() {
-            self.fut
-                .get_loop()
-                .call_exception_handler(ExceptionContext {
-                    message: "Task was destroyed but it is pending!".to_string(),
-                    exception: None,
-                    fields: vec![("task", self.repr())],
-                });
+        if self.tail.log_destroy_pending.replace(false) && !self.done() {
+            self.event_loop().call_exception_handler(ExceptionContext {
+                message: "Task was destroyed but it is pending!".to_string(),
+                exception: None,
+                fields: vec![("task", self.repr())],
+            });
         }
     }
 }
 
-impl<T: 'static> Drop for TaskCore<T> {
-    fn drop(&mut self) {
-        self.report_destroyed();
+impl<T: 'static> FutureTail<T> for TaskPart<T> {
+    fn waitable(&self, this: &Rc<FutureCore<T>>) -> Rc<dyn Waitable> {
+        // SAFETY: this is the task tail's own impl: the allocation holds a `TaskCore<T>`.
+        unsafe { downcast_core::<T, TaskPart<T>>(this) }
+    }
+
+    fn on_drop(&self, lp: &EventLoop, pending: bool) {
+        if pending && self.log_destroy_pending.replace(false) {
+            let state = if self.num_cancels.get() > 0 {
+                "cancelling"
+            } else {
+                "pending"
+            };
+            let name = crate::errors::py_str_repr(&self.name());
+            lp.call_exception_handler(ExceptionContext {
+                message: "Task was destroyed but it is pending!".to_string(),
+                exception: None,
+                fields: vec![("task", format!("<Task {state} name={name}>"))],
+            });
+        }
         self.tasks.unregister(self.slot.get());
         // The coroutine field drops next: its stack unwinds (GeneratorExit at its wait).
     }
 }
 
+impl<T: 'static> TaskPart<T> {
+    fn name(&self) -> String {
+        match &*self.name.borrow() {
+            TaskName::Auto(n) => format!("Task-{n}"),
+            TaskName::Named(s) => s.clone(),
+        }
+    }
+}
+
 impl<T: 'static> Waitable for TaskCore<T> {
     fn event_loop(&self) -> &EventLoop {
-        self.fut.get_loop()
+        self.event_loop()
     }
     fn is_done(&self) -> bool {
-        self.fut.done()
+        self.done()
     }
     fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
-        self.fut.add_waker(w)
+        self.handle().add_waker(w)
     }
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
         TaskCore::cancel(&self, msg)
@@ -426,12 +469,12 @@ impl<T: 'static> Waitable for TaskCore<T> {
 impl<T: 'static> Task<T> {
     /// Whether the task finished (returned, failed or was cancelled).
     pub fn done(&self) -> bool {
-        self.0.fut.done()
+        self.fut.done()
     }
 
     /// Whether the task ended cancelled.
     pub fn cancelled(&self) -> bool {
-        self.0.fut.cancelled()
+        self.fut.cancelled()
     }
 
     /// The body's return value, its error, or `CancelledError`; `InvalidStateError` while
@@ -440,57 +483,57 @@ impl<T: 'static> Task<T> {
     where
         T: Clone,
     {
-        self.0.fut.result()
+        self.fut.result()
     }
 
     /// The body's error, `None` after a return; `CancelledError` if cancelled.
     pub fn exception(&self) -> Result<Option<anyhow::Error>> {
-        self.0.fut.exception()
+        self.fut.exception()
     }
 
     /// `Task.cancel(msg)`: asks the body to stop. Returns false once done.
     pub fn cancel(&self, msg: Option<&str>) -> bool {
-        self.0.cancel(msg)
+        self.core.cancel(msg)
     }
 
     /// How many cancellations were requested and not `uncancel`ed.
     pub fn cancelling(&self) -> u32 {
-        self.0.num_cancels.get()
+        self.core.tail.num_cancels.get()
     }
 
     /// Decrements `cancelling()` (not below 0) and returns the new count.
     pub fn uncancel(&self) -> u32 {
-        TaskAny::uncancel(&*self.0)
+        TaskAny::uncancel(&*self.core)
     }
 
     /// The task's name (`Task-N` unless set).
     pub fn get_name(&self) -> String {
-        self.0.name()
+        self.core.name()
     }
 
     /// Renames the task.
     pub fn set_name(&self, name: impl fmt::Display) {
-        self.0.set_name(name.to_string())
+        self.core.set_name(name.to_string())
     }
 
     /// The task's result future (what done callbacks receive).
     pub fn future(&self) -> &Future<T> {
-        &self.0.fut
+        &self.fut
     }
 
     /// The loop that drives the task.
     pub fn get_loop(&self) -> &EventLoop {
-        self.0.fut.get_loop()
+        self.fut.get_loop()
     }
 
     /// `add_done_callback`: `f(&result_future)` runs through `call_soon` once the task is done.
     pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + 'static) -> CallbackId {
-        self.0.fut.add_done_callback(f)
+        self.fut.add_done_callback(f)
     }
 
     /// Removes a done callback; returns how many were removed.
     pub fn remove_done_callback(&self, id: CallbackId) -> usize {
-        self.0.fut.remove_done_callback(id)
+        self.fut.remove_done_callback(id)
     }
 
     /// Tasks refuse `set_result`, as in asyncio.
@@ -505,26 +548,26 @@ impl<T: 'static> Task<T> {
 
     /// A type-erased handle to this task.
     pub fn as_any(&self) -> AnyTask {
-        AnyTask(self.0.clone())
+        AnyTask(self.core.clone())
     }
 }
 
 impl<T: 'static> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.repr())
+        f.write_str(&self.core.repr())
     }
 }
 
 impl<T: 'static> Awaitable for Task<T> {
     type Output = T;
     fn future(&self) -> &Future<T> {
-        &self.0.fut
+        &self.fut
     }
     fn request_cancel(&self, msg: Option<&str>) -> bool {
         self.cancel(msg)
     }
     fn suspend(&self) -> Suspend {
-        Suspend(Some(self.0.clone()))
+        Suspend(Some(self.core.clone()))
     }
 }
 
@@ -563,7 +606,7 @@ impl AnyTask {
     }
     /// Runs `f` through `call_soon` once the task is done.
     pub fn on_done(&self, f: Box<dyn FnOnce()>) {
-        self.0.on_done(f)
+        self.0.clone().on_done(f)
     }
     /// The error the task failed with (marking it retrieved), `None` otherwise.
     pub fn exception_if_failed(&self) -> Option<anyhow::Error> {

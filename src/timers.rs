@@ -148,7 +148,16 @@ impl Timers {
 
     /// asyncio's clean-up at the start of an iteration: rebuild the heap when it holds more
     /// than 100 entries and over half are stale, else pop stale entries off the head.
+    /// Inline and free when nothing was cancelled (`cancelled` counts stale entries exactly).
+    #[inline]
     pub(crate) fn cleanup(&mut self) {
+        if self.cancelled != 0 {
+            self.cleanup_stale();
+        }
+    }
+
+    #[cold]
+    fn cleanup_stale(&mut self) {
         let n = self.heap.len();
         if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
             let mut heap = mem::take(&mut self.heap);
@@ -203,6 +212,7 @@ impl Timers {
     }
 
     /// Frees the slots of the timers that were due this iteration (they ran or were skipped).
+    #[inline]
     pub(crate) fn free_due(&mut self) {
         while let Some(slot) = self.due.pop() {
             self.free_slot(slot);
@@ -210,6 +220,7 @@ impl Timers {
     }
 
     /// Whether the heap is empty.
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }

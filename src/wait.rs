@@ -113,6 +113,9 @@ fn release(waiter: &Future<()>) {
     }
 }
 
+/// A child seen weakly (see `Completion::todo`).
+type WeakChild<T> = Weak<FutureCore<T>>;
+
 /// The state `as_completed` shares between the children's callbacks and the waits
 /// (CPython's `done` queue and `todo` set).
 struct Completion<T: 'static> {
@@ -123,7 +126,7 @@ struct Completion<T: 'static> {
     getters: RefCell<VecDeque<Future<()>>>,
     /// Children not done yet, with their callbacks. Weak: the callbacks own this state, so
     /// a strong edge back would be a cycle for a child that never finishes.
-    todo: RefCell<Vec<(Weak<FutureCore<T>>, CallbackId)>>,
+    todo: RefCell<Vec<(WeakChild<T>, CallbackId)>>,
     timer: RefCell<Option<TimerHandle>>,
 }
 
@@ -136,7 +139,7 @@ impl<T: 'static> Completion<T> {
                 return; // the timeout came first
             }
             let me = Rc::as_ptr(&f.0);
-            todo.retain(|(w, _)| !std::ptr::eq(w.as_ptr(), me));
+            todo.retain(|(w, _)| !std::ptr::addr_eq(w.as_ptr(), me));
             todo.is_empty()
         };
         self.put(Some(f.clone()));

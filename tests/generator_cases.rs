@@ -1,6 +1,7 @@
 //! Ports of CPython's generator behaviour (asyncio-cases.md cases 1–15, test_yield_from.py,
 //! test_generators.py): each prints the trace its Python twin in tests/cases/gen/ prints.
 mod common;
+use common::py_bool;
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -215,10 +216,6 @@ fn c05_delegate_close() {
             tprint!("gi_frame is None: {}", py_bool(g.is_finished()));
         }
     });
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
 }
 
 // ---- case 7 ----

@@ -2,6 +2,7 @@
 //! ../shared/reference/asyncio-cases.md and more behaviours from CPython's test_tasks.py, each
 //! printing the same trace as its Python program in tests/cases/helpers/.
 mod common;
+use common::{py_bool, run_briefly};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -15,16 +16,6 @@ use tulip::{
     RuntimeError, SharedError, Task, TaskCo, TimeoutError, as_completed, gather, gather_settled,
     shield, sleep, wait,
 };
-
-fn run_briefly(lp: &EventLoop) {
-    let l = lp.clone();
-    lp.call_soon(move || l.stop()).unwrap();
-    lp.run_forever().unwrap();
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
 
 /// Python's `a is b` for two errors read from futures: the same shared error.
 fn same_error(a: &anyhow::Error, b: &anyhow::Error) -> bool {

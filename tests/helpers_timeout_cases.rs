@@ -3,6 +3,7 @@
 //! and more): each port prints the same trace as its Python program in tests/cases/helpers/.
 //! Only the order of events is compared, never timing; delays are clearly apart (ms).
 mod common;
+use common::py_bool;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -22,10 +23,6 @@ fn ms(n: u64) -> Duration {
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
 }
 
 /// `type(e.__cause__).__name__`.

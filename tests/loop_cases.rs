@@ -2,6 +2,7 @@
 //! prints the same trace (checked by `common::check_case`).
 #[macro_use]
 mod common;
+use common::{py_bool, run_briefly};
 
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
@@ -18,18 +19,6 @@ use tulip::{EventLoop, ExceptionContext, get_running_loop, py_bytes_repr};
 fn str_list<S: AsRef<str>>(items: &[S]) -> String {
     let parts: Vec<String> = items.iter().map(|s| py_str_repr(s.as_ref())).collect();
     format!("[{}]", parts.join(", "))
-}
-
-/// Python's `True`/`False`.
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
-
-/// The test suite's idiom: `loop.call_soon(loop.stop); loop.run_forever()`.
-fn run_once(lp: &EventLoop) {
-    let l = lp.clone();
-    lp.call_soon(move || l.stop()).unwrap();
-    lp.run_forever().unwrap();
 }
 
 /// A shared list of strings, the port of a Python `list` that callbacks append to.
@@ -111,7 +100,7 @@ fn call_soon_order() {
         lp.call_soon(move || l.stop()).unwrap();
         lp.run_forever().unwrap();
         tprint!("after the first run: {}", calls.repr());
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("after the second run: {}", calls.repr());
 
         let results = Calls::default();
@@ -136,7 +125,7 @@ fn timers() {
         // call_later(-1) is call_at(time() - 1).
         lp.call_at(lp.time() - secs(1), calls.adder("a")).unwrap();
         lp.call_at(lp.time() - secs(2), calls.adder("b")).unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("{}", calls.repr());
         calls.clear();
         lp.call_later(Duration::ZERO, calls.adder("later(0)"))
@@ -144,7 +133,7 @@ fn timers() {
         lp.call_soon(calls.adder("soon")).unwrap();
         lp.call_at(lp.time() - secs(5), calls.adder("at(past)"))
             .unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!(
             "{} (expired timers run after already-ready callbacks, in deadline order)",
             calls.repr()
@@ -155,7 +144,7 @@ fn timers() {
             let out = out.clone();
             lp.call_at(when, move || out.borrow_mut().push(i)).unwrap();
         }
-        run_once(&lp);
+        run_briefly(&lp);
         // tulip runs equal deadlines FIFO: already sorted.
         let out: Vec<String> = out.borrow().iter().map(|i| i.to_string()).collect();
         tprint!("equal deadlines, all ran: [{}]", out.join(", "));
@@ -222,7 +211,7 @@ fn stop() {
             py_bool(lp.is_running())
         );
         tprint!("the leftover runs in the next run_forever:");
-        run_once(&lp);
+        run_briefly(&lp);
 
         let l = lp.clone();
         lp.call_soon(move || {
@@ -388,7 +377,7 @@ fn exception_handler() {
         lp.call_soon(zero_error).unwrap();
         lp.call_soon(|| tprint!("after: the batch goes on"))
             .unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("direct call:");
         lp.call_exception_handler(
             ExceptionContext::new("custom").with_field("future", "<Future pending>"),
@@ -407,7 +396,7 @@ fn exception_handler() {
         tprint!("default handler:");
         lp.call_soon(zero_error).unwrap();
         lp.call_soon(|| tprint!("after")).unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         lp.close().unwrap();
     });
 }
@@ -437,7 +426,7 @@ fn exception_handler_broken() {
         }));
         lp.call_soon(zero_error).unwrap();
         lp.call_soon(|| tprint!("the loop goes on")).unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         lp.close().unwrap();
     });
 }
@@ -460,7 +449,7 @@ fn timer_cleanup() {
             lp.call_later(secs(100), cb).unwrap().cancel(); // cancelled, at head
         }
         tprint!("before: {}", stats(&lp));
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("after head-pop: {}", stats(&lp));
         let add_cancel = 51;
         let add_keep = 100 - add_cancel;
@@ -471,7 +460,7 @@ fn timer_cleanup() {
             lp.call_later(secs(3600), cb).unwrap().cancel();
         }
         tprint!("before bulk: {}", stats(&lp));
-        run_once(&lp);
+        run_briefly(&lp);
         // No cancelled entry left means every entry is live.
         tprint!(
             "after bulk: {} all live: {}",
@@ -488,7 +477,7 @@ fn timer_cleanup() {
         let h1 = lp.call_later(secs(5), cb).unwrap();
         let _h2 = lp.call_later(secs(10), cb).unwrap();
         h1.cancel();
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("test__run_once: {}", stats(&lp));
         lp.close().unwrap();
     });
@@ -504,10 +493,10 @@ fn handles() {
         h.cancel();
         h.cancel();
         tprint!("cancelled twice: {}", py_bool(h.cancelled()));
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("ran: {}", out.repr());
         let h = lp.call_soon(out.adder("y")).unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         h.cancel();
         tprint!(
             "cancel after it ran: {} {}",
@@ -524,7 +513,7 @@ fn handles() {
         .unwrap();
         *later.borrow_mut() = Some(lp.call_soon(|| tprint!("later (must not run)")).unwrap());
         lp.call_soon(|| tprint!("third")).unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
 
         let t = Rc::new(
             lp.call_at(lp.time() - Duration::from_secs(1), || {
@@ -538,9 +527,9 @@ fn handles() {
             t2.cancel();
         })
         .unwrap();
-        run_once(&lp);
+        run_briefly(&lp);
         tprint!("timer cancelled: {}", py_bool(t.cancelled()));
-        run_once(&lp);
+        run_briefly(&lp);
 
         let when = lp.time() + Duration::from_secs(10);
         let th = lp.call_at(when, || ()).unwrap();
@@ -870,7 +859,7 @@ fn event_after_stopping() {
         .unwrap();
         (&*w).write_all(b"x").unwrap();
         for i in 1..3 {
-            run_once(&lp);
+            run_briefly(&lp);
             tprint!("run {i}/2: calls={}", calls.get());
         }
         lp.remove_reader(&*r);

@@ -2,6 +2,7 @@
 //! test_runners.py (../shared/reference/asyncio-cases.md 17–45, 57, 59): each port prints
 //! the same trace as its Python program in tests/cases/task/.
 mod common;
+use common::{py_bool, run_briefly};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -20,16 +21,6 @@ fn attempt<T>(label: &str, r: Result<T>, show: impl Fn(T) -> String) {
             tulip::errors::py_str_repr(&py_str(&e))
         ),
     }
-}
-
-fn run_briefly(lp: &EventLoop) {
-    let l = lp.clone();
-    lp.call_soon(move || l.stop()).unwrap();
-    lp.run_forever().unwrap();
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
 }
 
 #[test]

@@ -159,3 +159,16 @@ pub fn check_example(name: &str) {
     let actual = String::from_utf8(out.stdout).expect("example prints UTF-8");
     compare(&root().join("tests/python").join(name), &actual);
 }
+
+/// Python's `str(bool)`.
+pub fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+/// asyncio's test helper: one `call_soon(loop.stop)` and `run_forever()`, so exactly one
+/// iteration runs what is ready now.
+pub fn run_briefly(lp: &tulip::EventLoop) {
+    let l = lp.clone();
+    lp.call_soon(move || l.stop()).unwrap();
+    lp.run_forever().unwrap();
+}

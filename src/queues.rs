@@ -1,0 +1,470 @@
+//! Queues (layer 8): asyncio's `Queue`, `LifoQueue` and `PriorityQueue`, ported from CPython
+//! 3.11's `queues.py`.
+//!
+//! Blocked getters and putters each wait on a `Future<()>` in a FIFO deque; `put_nowait` wakes
+//! the first getter and `get_nowait` the first putter (asyncio's `_wakeup_next`, which pops the
+//! waiter). A woken getter does not own an item: it loops and re-checks, as in CPython. A
+//! getter cancelled after it was woken passes the wake-up on to the next getter, so a
+//! cancelled `get` never strands an item (and likewise for putters and free slots).
+//!
+//! The three kinds share one implementation, differing only in their storage: a deque (FIFO),
+//! a stack (LIFO), or a binary heap with `heapq`'s exact sift rules (so the internal order,
+//! visible in `Debug`, is Python's).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use crate::errors::{ErrorExt, Exception, ValueError};
+use crate::futures::Future;
+use crate::locks::{Event, LoopBinding, Waiters, remove_waiter};
+use crate::tasks::TaskCo;
+
+/// asyncio's `QueueEmpty`: `get_nowait()` on an empty queue.
+///
+/// It travels as [`Exception`] named `"QueueEmpty"` (so `py_repr` prints `QueueEmpty()` as
+/// Python does); `Err(QueueEmpty.into())` raises it and [`QueueEmpty::is`] matches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueEmpty;
+
+impl QueueEmpty {
+    /// The Python class name.
+    pub const NAME: &'static str = "QueueEmpty";
+
+    /// `except asyncio.QueueEmpty`.
+    pub fn is(err: &anyhow::Error) -> bool {
+        err.exc::<Exception>().is_some_and(|e| e.name == Self::NAME)
+    }
+}
+
+impl From<QueueEmpty> for anyhow::Error {
+    fn from(_: QueueEmpty) -> Self {
+        Exception::bare(QueueEmpty::NAME).into()
+    }
+}
+
+/// asyncio's `QueueFull`: `put_nowait()` on a full queue (the item is dropped).
+///
+/// It travels as [`Exception`] named `"QueueFull"`; `Err(QueueFull.into())` raises it and
+/// [`QueueFull::is`] matches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueFull;
+
+impl QueueFull {
+    /// The Python class name.
+    pub const NAME: &'static str = "QueueFull";
+
+    /// `except asyncio.QueueFull`.
+    pub fn is(err: &anyhow::Error) -> bool {
+        err.exc::<Exception>().is_some_and(|e| e.name == Self::NAME)
+    }
+}
+
+impl From<QueueFull> for anyhow::Error {
+    fn from(_: QueueFull) -> Self {
+        Exception::bare(QueueFull::NAME).into()
+    }
+}
+
+/// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
+trait Storage<T>: Default {
+    fn push(&mut self, item: T);
+    fn pop(&mut self) -> Option<T>;
+    fn len(&self) -> usize;
+    /// The items in storage order (Python's `list(self._queue)`).
+    fn items(&self) -> Vec<&T>;
+}
+
+/// FIFO: `collections.deque`, `append` / `popleft`.
+impl<T> Storage<T> for VecDeque<T> {
+    fn push(&mut self, item: T) {
+        self.push_back(item)
+    }
+    fn pop(&mut self) -> Option<T> {
+        self.pop_front()
+    }
+    fn len(&self) -> usize {
+        VecDeque::len(self)
+    }
+    fn items(&self) -> Vec<&T> {
+        self.iter().collect()
+    }
+}
+
+/// LIFO: a list, `append` / `pop`.
+impl<T> Storage<T> for Vec<T> {
+    fn push(&mut self, item: T) {
+        Vec::push(self, item)
+    }
+    fn pop(&mut self) -> Option<T> {
+        Vec::pop(self)
+    }
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn items(&self) -> Vec<&T> {
+        self.iter().collect()
+    }
+}
+
+/// A min-heap in a list, `heapq.heappush` / `heapq.heappop`. Only `<` is used, and in the
+/// same places as `heapq`, so items that compare equal come out in Python's order.
+///
+/// `Ord` is user code called while the queue's storage is borrowed; an `Ord` that touches the
+/// same queue is refused by the borrow check (a panic) rather than corrupting the heap.
+struct Heap<T>(Vec<T>);
+
+impl<T> Default for Heap<T> {
+    fn default() -> Self {
+        Heap(Vec::new())
+    }
+}
+
+impl<T: Ord> Heap<T> {
+    /// `heapq._siftdown(heap, startpos, pos)`: moves the item at `pos` up.
+    fn sift_down(&mut self, start: usize, mut pos: usize) {
+        let h = &mut self.0;
+        while pos > start {
+            let parent = (pos - 1) >> 1;
+            if h[pos] < h[parent] {
+                h.swap(pos, parent);
+                pos = parent;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// `heapq._siftup(heap, pos)`: moves the smaller child up until a leaf, then sifts down.
+    fn sift_up(&mut self, mut pos: usize) {
+        let end = self.0.len();
+        let start = pos;
+        let mut child = 2 * pos + 1;
+        while child < end {
+            let right = child + 1;
+            if right < end && self.0[child] >= self.0[right] {
+                child = right;
+            }
+            self.0.swap(pos, child);
+            pos = child;
+            child = 2 * pos + 1;
+        }
+        self.sift_down(start, pos);
+    }
+}
+
+impl<T: Ord> Storage<T> for Heap<T> {
+    fn push(&mut self, item: T) {
+        self.0.push(item);
+        let last = self.0.len() - 1;
+        self.sift_down(0, last);
+    }
+    fn pop(&mut self) -> Option<T> {
+        let last = self.0.pop()?;
+        if self.0.is_empty() {
+            return Some(last);
+        }
+        let top = std::mem::replace(&mut self.0[0], last);
+        self.sift_up(0);
+        Some(top)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn items(&self) -> Vec<&T> {
+        self.0.iter().collect()
+    }
+}
+
+/// The state every queue kind shares.
+struct Core<T, S> {
+    maxsize: usize,
+    items: RefCell<S>,
+    getters: Waiters,
+    putters: Waiters,
+    unfinished_tasks: Cell<usize>,
+    finished: Event,
+    binding: LoopBinding,
+    kind: &'static str,
+    _item: std::marker::PhantomData<T>,
+}
+
+impl<T: 'static, S: Storage<T>> Core<T, S> {
+    fn new(maxsize: usize, kind: &'static str) -> Self {
+        let finished = Event::new();
+        finished.set();
+        Core {
+            maxsize,
+            items: RefCell::default(),
+            getters: RefCell::default(),
+            putters: RefCell::default(),
+            unfinished_tasks: Cell::new(0),
+            finished,
+            binding: LoopBinding::default(),
+            kind,
+            _item: std::marker::PhantomData,
+        }
+    }
+
+    fn qsize(&self) -> usize {
+        self.items.borrow().len()
+    }
+
+    fn empty(&self) -> bool {
+        self.qsize() == 0
+    }
+
+    fn full(&self) -> bool {
+        self.maxsize > 0 && self.qsize() >= self.maxsize
+    }
+
+    /// `_wakeup_next`: pops waiters until one that is not done, and wakes it.
+    fn wakeup_next(waiters: &Waiters) {
+        loop {
+            let next = waiters.borrow_mut().pop_front();
+            match next {
+                None => return,
+                Some(w) if !w.done() => {
+                    let _ = w.set_result(());
+                    return;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Waits on a new future in `waiters` until woken. On any error (cancellation, or the
+    /// coroutine being closed) the future is cancelled and taken out; if it had been woken
+    /// and `can_proceed` holds, the wake-up passes to the next waiter (CPython's bare `except`).
+    fn block(&self, co: &TaskCo, waiters: &Waiters, can_proceed: impl Fn() -> bool) -> Result<()> {
+        let fut: Future<()> = self
+            .binding
+            .get_loop(|| {
+                format!(
+                    "<{} at {:#x} maxsize={}>",
+                    self.kind, self as *const Self as usize, self.maxsize
+                )
+            })?
+            .create_future();
+        waiters.borrow_mut().push_back(fut.clone());
+        let waited = co.wait(&fut);
+        if waited.is_err() {
+            fut.cancel(None); // in case it is not done yet
+            // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
+            remove_waiter(waiters, &fut);
+            if can_proceed() && !fut.cancelled() {
+                Self::wakeup_next(waiters);
+            }
+        }
+        waited
+    }
+
+    fn put(&self, co: &TaskCo, item: T) -> Result<()> {
+        while self.full() {
+            self.block(co, &self.putters, || !self.full())?;
+        }
+        self.put_nowait(item)
+    }
+
+    fn put_nowait(&self, item: T) -> Result<()> {
+        if self.full() {
+            return Err(QueueFull.into());
+        }
+        self.items.borrow_mut().push(item);
+        self.unfinished_tasks.set(self.unfinished_tasks.get() + 1);
+        self.finished.clear();
+        Self::wakeup_next(&self.getters);
+        Ok(())
+    }
+
+    fn get(&self, co: &TaskCo) -> Result<T> {
+        while self.empty() {
+            self.block(co, &self.getters, || !self.empty())?;
+        }
+        self.get_nowait()
+    }
+
+    fn get_nowait(&self) -> Result<T> {
+        let item = self.items.borrow_mut().pop();
+        match item {
+            None => Err(QueueEmpty.into()),
+            Some(item) => {
+                Self::wakeup_next(&self.putters);
+                Ok(item)
+            }
+        }
+    }
+
+    fn task_done(&self) -> Result<()> {
+        let n = self.unfinished_tasks.get();
+        if n == 0 {
+            return Err(ValueError::new("task_done() called too many times").into());
+        }
+        self.unfinished_tasks.set(n - 1);
+        if n == 1 {
+            self.finished.set();
+        }
+        Ok(())
+    }
+
+    fn join(&self, co: &TaskCo) -> Result<()> {
+        if self.unfinished_tasks.get() > 0 {
+            self.finished.wait(co)?;
+        }
+        Ok(())
+    }
+}
+
+/// Python's `str(queue)`: `<Queue maxsize=2 _queue=[1, 2] _getters[1] tasks=2>` (items with
+/// Rust's `Debug`).
+impl<T: fmt::Debug, S: Storage<T>> fmt::Debug for Core<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} maxsize={}", self.kind, self.maxsize)?;
+        {
+            let items = self.items.borrow();
+            if items.len() > 0 {
+                write!(f, " _queue={:?}", items.items())?;
+            }
+        }
+        let getters = self.getters.borrow().len();
+        if getters > 0 {
+            write!(f, " _getters[{getters}]")?;
+        }
+        let putters = self.putters.borrow().len();
+        if putters > 0 {
+            write!(f, " _putters[{putters}]")?;
+        }
+        let tasks = self.unfinished_tasks.get();
+        if tasks > 0 {
+            write!(f, " tasks={tasks}")?;
+        }
+        f.write_str(">")
+    }
+}
+
+/// The methods every queue kind has, written once.
+macro_rules! queue_api {
+    ($(#[$doc:meta])* $name:ident, $storage:ty, [$($bound:tt)*], $order:literal) => {
+        $(#[$doc])*
+        pub struct $name<T: 'static>(Rc<Core<T, $storage>>);
+
+        impl<T: 'static> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                $name(self.0.clone())
+            }
+        }
+
+        impl<T: 'static $($bound)*> $name<T> {
+            #[doc = concat!("`asyncio.", stringify!($name), "(maxsize)`: holds at most `maxsize` ",
+                "items (0: no limit), handed out ", $order, ".")]
+            pub fn new(maxsize: usize) -> Self {
+                $name(Rc::new(Core::new(maxsize, stringify!($name))))
+            }
+
+            /// The limit given to `new` (0: none).
+            pub fn maxsize(&self) -> usize {
+                self.0.maxsize
+            }
+
+            /// The number of items in the queue.
+            pub fn qsize(&self) -> usize {
+                self.0.qsize()
+            }
+
+            /// Whether the queue holds no item.
+            pub fn empty(&self) -> bool {
+                self.0.empty()
+            }
+
+            /// Whether the queue holds `maxsize` items (never, without a limit).
+            pub fn full(&self) -> bool {
+                self.0.full()
+            }
+
+            /// `await queue.put(item)`: waits (FIFO among putters) while the queue is full,
+            /// then puts. If the waiting task is cancelled, `item` is dropped and a free slot
+            /// it had been woken for passes to the next putter.
+            pub fn put(&self, co: &TaskCo, item: T) -> Result<()> {
+                self.0.put(co, item)
+            }
+
+            /// `queue.put_nowait(item)`: puts without waiting and wakes the first getter;
+            /// `QueueFull` (the item is dropped) when full. Each put adds an unfinished task.
+            pub fn put_nowait(&self, item: T) -> Result<()> {
+                self.0.put_nowait(item)
+            }
+
+            /// `await queue.get()`: waits (FIFO among getters) while the queue is empty, then
+            /// takes an item. A getter cancelled after it was woken leaves the item for the next
+            /// getter, so no item is lost.
+            pub fn get(&self, co: &TaskCo) -> Result<T> {
+                self.0.get(co)
+            }
+
+            /// `queue.get_nowait()`: takes an item without waiting and wakes the first putter;
+            /// `QueueEmpty` when empty.
+            pub fn get_nowait(&self) -> Result<T> {
+                self.0.get_nowait()
+            }
+
+            /// `queue.task_done()`: one item taken earlier is fully processed; `join` returns
+            /// once every item put has been. `ValueError("task_done() called too many times")`.
+            pub fn task_done(&self) -> Result<()> {
+                self.0.task_done()
+            }
+
+            /// `await queue.join()`: waits until every item put has been marked `task_done`.
+            pub fn join(&self, co: &TaskCo) -> Result<()> {
+                self.0.join(co)
+            }
+
+            /// Items put and not yet marked `task_done` (asyncio's `_unfinished_tasks`).
+            pub fn unfinished_tasks(&self) -> usize {
+                self.0.unfinished_tasks.get()
+            }
+
+            /// Whether both handles are the same queue (Python's `is`).
+            pub fn ptr_eq(&self, other: &Self) -> bool {
+                Rc::ptr_eq(&self.0, &other.0)
+            }
+        }
+
+        /// Python's `str(queue)`, e.g. `<Queue maxsize=0 _queue=[1, 2] tasks=2>`.
+        impl<T: fmt::Debug + 'static $($bound)*> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(&*self.0, f)
+            }
+        }
+    };
+}
+
+queue_api!(
+    /// asyncio's `Queue`: a FIFO queue for producer and consumer tasks, bounded by `maxsize`.
+    /// Clones are handles to the same queue.
+    Queue,
+    VecDeque<T>,
+    [],
+    "first in, first out"
+);
+
+queue_api!(
+    /// asyncio's `LifoQueue`: like [`Queue`], but the most recently put item comes out first.
+    /// Clones are handles to the same queue.
+    LifoQueue,
+    Vec<T>,
+    [],
+    "last in, first out"
+);
+
+queue_api!(
+    /// asyncio's `PriorityQueue`: like [`Queue`], but the smallest item comes out first (a
+    /// `heapq` heap; use `(priority, data)` tuples as in Python). Clones are handles to the
+    /// same queue.
+    PriorityQueue,
+    Heap<T>,
+    [+ Ord],
+    "smallest first"
+);

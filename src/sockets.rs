@@ -1,0 +1,559 @@
+//! The loop's socket operations (layer 8): asyncio's `loop.sock_recv`, `sock_recv_into`,
+//! `sock_sendall`, `sock_connect` and `sock_accept`, as functions that take the coroutine
+//! handle `co` (`sock_recv(co, &sock, 100)?` is `await loop.sock_recv(sock, 100)`).
+//!
+//! # Which sockets
+//!
+//! Any connected stream socket given by reference to something [`AsRawFd`]: std's
+//! [`TcpStream`] and [`UnixStream`] (what tulip hands out), or a socket of another crate.
+//! Reads and writes pass `MSG_DONTWAIT`, so they never block the loop even on a socket left
+//! in blocking mode, and writes pass `MSG_NOSIGNAL`, so a peer that went away gives
+//! `BrokenPipeError` instead of a SIGPIPE that kills the process. Listeners passed to
+//! [`sock_accept`] must be non-blocking (accept has no per-call flag); accepted streams are
+//! non-blocking. Rust's std has no unconnected socket, so [`sock_connect`] makes the socket
+//! (non-blocking, close-on-exec) and returns it connected, where asyncio connects one the
+//! caller made.
+//!
+//! # How a wait works
+//!
+//! Each operation first tries its syscall; only on `EAGAIN` does it wait: a reader (or
+//! writer) callback on the fd resolves a future the task waits on, and the reader is removed
+//! however the wait ends (result, error, cancellation, or the task being unwound when the loop
+//! closes), so a cancelled `sock_recv` leaves nothing registered. As in asyncio, each wait
+//! registers and deregisters the fd (`epoll_ctl` ADD and DEL); two operations waiting in the
+//! same direction on one fd replace each other's reader, as `add_reader` does.
+//!
+//! # Errors
+//!
+//! Failures are [`OsError`]s that print as Python's: `ConnectionRefusedError: [Errno 111]
+//! Connect call failed ('127.0.0.1', 8)`, `BrokenPipeError: [Errno 32] Broken pipe`. A peer
+//! that closed gives `b''` from `sock_recv`, never an error or a hang.
+
+use std::fmt;
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixListener, UnixStream};
+
+use anyhow::Result;
+
+use crate::errors::{PyException, ValueError};
+use crate::event_loop::{EventLoop, get_running_loop};
+use crate::tasks::TaskCo;
+
+/// Python's `OSError` family: `ConnectionRefusedError`, `ConnectionResetError`,
+/// `BrokenPipeError`, plain `OSError` (e.g. `EMFILE`), ...; the class follows the errno as in
+/// Python (PEP 3151). `str()` is `[Errno N] message`, or the message alone without an errno
+/// (`ConnectionResetError('Connection lost')`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsError {
+    name: &'static str,
+    errno: Option<i32>,
+    msg: String,
+}
+
+/// Python's class for an errno (PEP 3151's mapping; the rest are `OSError`).
+fn class_of(errno: i32) -> &'static str {
+    match errno {
+        libc::EAGAIN | libc::EALREADY | libc::EINPROGRESS => "BlockingIOError",
+        libc::EPIPE | libc::ESHUTDOWN => "BrokenPipeError",
+        libc::ECONNABORTED => "ConnectionAbortedError",
+        libc::ECONNREFUSED => "ConnectionRefusedError",
+        libc::ECONNRESET => "ConnectionResetError",
+        libc::EEXIST => "FileExistsError",
+        libc::ENOENT => "FileNotFoundError",
+        libc::EINTR => "InterruptedError",
+        libc::EACCES | libc::EPERM => "PermissionError",
+        libc::ETIMEDOUT => "TimeoutError",
+        _ => "OSError",
+    }
+}
+
+/// The C library's message for an errno (`os.strerror`): std's text without its
+/// " (os error N)" suffix.
+fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+impl OsError {
+    /// `OSError(errno, msg)`: the class follows the errno.
+    pub fn with_errno(errno: i32, msg: impl Into<String>) -> Self {
+        OsError {
+            name: class_of(errno),
+            errno: Some(errno),
+            msg: msg.into(),
+        }
+    }
+
+    /// An error of class `name` without an errno, e.g.
+    /// `OsError::named("ConnectionResetError", "Connection lost")`.
+    pub fn named(name: &'static str, msg: impl Into<String>) -> Self {
+        OsError {
+            name,
+            errno: None,
+            msg: msg.into(),
+        }
+    }
+
+    /// The error a failed syscall raises in Python: `[Errno N] strerror`.
+    pub fn from_io(e: &io::Error) -> Self {
+        match e.raw_os_error() {
+            Some(errno) => Self::with_errno(errno, strerror(errno)),
+            None => Self::named("OSError", e.to_string()),
+        }
+    }
+
+    /// Python's class name, e.g. `"ConnectionRefusedError"`.
+    pub fn py_name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Python's `errno` attribute.
+    pub fn errno(&self) -> Option<i32> {
+        self.errno
+    }
+
+    /// Python's `strerror` (the message without the `[Errno N]` prefix).
+    pub fn message(&self) -> &str {
+        &self.msg
+    }
+
+    /// The std error kind of the errno (`Other` without one).
+    pub fn kind(&self) -> io::ErrorKind {
+        match self.errno {
+            Some(e) => io::Error::from_raw_os_error(e).kind(),
+            None => match self.name {
+                "ConnectionResetError" => io::ErrorKind::ConnectionReset,
+                "BrokenPipeError" => io::ErrorKind::BrokenPipe,
+                _ => io::ErrorKind::Other,
+            },
+        }
+    }
+
+    /// Python's `isinstance(e, ConnectionError)`: refused, reset, aborted or broken pipe.
+    pub fn is_connection_error(&self) -> bool {
+        matches!(
+            self.name,
+            "ConnectionRefusedError"
+                | "ConnectionResetError"
+                | "ConnectionAbortedError"
+                | "BrokenPipeError"
+        )
+    }
+}
+
+impl fmt::Display for OsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.errno {
+            Some(n) => write!(f, "[Errno {n}] {}", self.msg),
+            None => f.write_str(&self.msg),
+        }
+    }
+}
+
+impl std::error::Error for OsError {}
+
+impl PyException for OsError {
+    fn py_name(&self) -> &str {
+        self.name
+    }
+    fn py_arg(&self) -> Option<&str> {
+        Some(&self.msg)
+    }
+}
+
+/// Python's repr of a socket address: `('127.0.0.1', 8080)` or `('::1', 8080, 0, 0)`, as
+/// asyncio prints it in "Connect call failed ...".
+pub fn py_addr(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => format!("('{}', {})", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!(
+            "('{}', {}, {}, {})",
+            a.ip(),
+            a.port(),
+            a.flowinfo(),
+            a.scope_id()
+        ),
+    }
+}
+
+pub(crate) fn would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+fn interrupted(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::Interrupted
+}
+
+/// One `recv` that never blocks.
+pub(crate) fn recv_raw(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`; uninitialised memory is
+    // fine to write into, and the caller only reads the `n` bytes reported written.
+    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// One `send` that never blocks and never raises SIGPIPE.
+pub(crate) fn send_raw(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for `buf.len()` bytes.
+    let n = unsafe {
+        libc::send(
+            fd,
+            buf.as_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Removes the reader or writer of a wait however the wait ends (unwinding included).
+struct Unregister<'a> {
+    lp: &'a EventLoop,
+    fd: RawFd,
+    read: bool,
+}
+
+impl Drop for Unregister<'_> {
+    fn drop(&mut self) {
+        if self.read {
+            self.lp.remove_reader(self.fd);
+        } else {
+            self.lp.remove_writer(self.fd);
+        }
+    }
+}
+
+/// Suspends the task until `fd` is readable (`read`) or writable: a reader/writer callback
+/// resolves a future, and is removed when the wait ends, whichever way it ends.
+pub(crate) fn wait_ready(co: &TaskCo, lp: &EventLoop, fd: RawFd, read: bool) -> Result<()> {
+    let fut = lp.create_future::<()>();
+    let setter = fut.clone();
+    let ready = move || {
+        if !setter.done() {
+            let _ = setter.set_result(());
+        }
+    };
+    if read {
+        lp.add_reader(fd, ready)?;
+    } else {
+        lp.add_writer(fd, ready)?;
+    }
+    let _unregister = Unregister { lp, fd, read };
+    co.wait(&fut)
+}
+
+/// The running loop, looked up only when an operation has to wait.
+fn running(lp: &mut Option<EventLoop>) -> Result<&EventLoop> {
+    if lp.is_none() {
+        *lp = Some(get_running_loop()?);
+    }
+    Ok(lp.as_ref().expect("set above"))
+}
+
+/// `await loop.sock_recv(sock, n)`: up to `n` bytes; empty at EOF (the peer closed). Returns
+/// at once when data is already there; waits for readability otherwise.
+pub fn sock_recv<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, n: usize) -> Result<Vec<u8>> {
+    let mut buf: Vec<u8> = Vec::with_capacity(n);
+    let got = recv_uninit(co, sock.as_raw_fd(), &mut buf.spare_capacity_mut()[..n])?;
+    // SAFETY: `recv` initialised the first `got` bytes.
+    unsafe { buf.set_len(got) };
+    Ok(buf)
+}
+
+/// `await loop.sock_recv_into(sock, buf)`: reads into `buf`, returns how many bytes (0 at
+/// EOF).
+pub fn sock_recv_into<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: `&mut [u8]` and `&mut [MaybeUninit<u8>]` have the same layout, and recv only
+    // writes initialised bytes into it.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    recv_uninit(co, sock.as_raw_fd(), uninit)
+}
+
+fn recv_uninit(co: &TaskCo, fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> Result<usize> {
+    let mut lp = None;
+    loop {
+        match recv_raw(fd, buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if would_block(&e) => wait_ready(co, running(&mut lp)?, fd, true)?,
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+    }
+}
+
+/// `await loop.sock_sendall(sock, data)`: sends all of `data`, waiting for writability
+/// whenever the socket buffer is full. A peer that went away gives `BrokenPipeError` or
+/// `ConnectionResetError` (never SIGPIPE). If cancelled, some of `data` may have been sent.
+pub fn sock_sendall<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, data: &[u8]) -> Result<()> {
+    let fd = sock.as_raw_fd();
+    let mut lp = None;
+    let mut sent = 0;
+    while sent < data.len() {
+        match send_raw(fd, &data[sent..]) {
+            Ok(n) => sent += n,
+            Err(e) if would_block(&e) => wait_ready(co, running(&mut lp)?, fd, false)?,
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+    }
+    Ok(())
+}
+
+/// A C socket address for `addr`.
+fn c_addr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid `sockaddr_storage`, and it is large enough and aligned
+    // for both `sockaddr_in` and `sockaddr_in6`.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: see above.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: see above.
+            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+/// A new non-blocking, close-on-exec TCP socket of `addr`'s family, owned by a `TcpStream`
+/// (closed on drop even if it never connects).
+pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<TcpStream> {
+    let family = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: plain syscall; the fd is owned by the returned stream.
+    let fd = unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh socket nobody else owns.
+    Ok(unsafe { TcpStream::from_raw_fd(fd) })
+}
+
+/// A non-blocking TCP listener bound to `addr` with asyncio's options (`SO_REUSEADDR`;
+/// `IPV6_V6ONLY` for IPv6) and the given `backlog`.
+pub(crate) fn tcp_listener(addr: &SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let sock = tcp_socket(addr)?;
+    let fd = sock.as_raw_fd();
+    let one: libc::c_int = 1;
+    let set = |level, name| {
+        // SAFETY: `one` is a valid c_int for the call's duration.
+        let r = unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                name,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    };
+    set(libc::SOL_SOCKET, libc::SO_REUSEADDR)?;
+    if addr.is_ipv6() {
+        set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)?;
+    }
+    let (storage, len) = c_addr(addr);
+    // SAFETY: `storage` holds a valid address of `len` bytes.
+    if unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let backlog = backlog.min(i32::MAX as u32) as libc::c_int;
+    // SAFETY: plain syscall on a socket we own.
+    if unsafe { libc::listen(fd, backlog) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(TcpListener::from(std::os::fd::OwnedFd::from(sock)))
+}
+
+/// `await loop.sock_connect(sock, addr)` for TCP: makes a non-blocking socket, connects it to
+/// `addr` and returns it. On `EINPROGRESS` it waits for writability, then reads `SO_ERROR`: a
+/// failure is `OSError(err, "Connect call failed ('127.0.0.1', 8)")` with the errno's class
+/// (`ConnectionRefusedError` for a closed port). A failure reported by `connect` itself is
+/// `[Errno N] strerror`, as in asyncio. Cancellation closes the half-made socket.
+pub fn sock_connect(co: &TaskCo, addr: SocketAddr) -> Result<TcpStream> {
+    let sock = tcp_socket(&addr).map_err(|e| OsError::from_io(&e))?;
+    let fd = sock.as_raw_fd();
+    let (storage, len) = c_addr(&addr);
+    loop {
+        // SAFETY: `storage` holds a valid address of `len` bytes.
+        let r =
+            unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
+        if r == 0 {
+            return Ok(sock);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EINPROGRESS) => break,
+            _ => return Err(OsError::from_io(&e).into()),
+        }
+    }
+    let lp = get_running_loop()?;
+    loop {
+        wait_ready(co, &lp, fd, false)?;
+        match sock.take_error() {
+            Ok(None) => {}
+            Ok(Some(e)) => {
+                let errno = e.raw_os_error().unwrap_or(libc::EIO);
+                return Err(OsError::with_errno(
+                    errno,
+                    format!("Connect call failed {}", py_addr(&addr)),
+                )
+                .into());
+            }
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+        // Writable without an error: connected, unless the wake-up was spurious.
+        match sock.peer_addr() {
+            Ok(_) => return Ok(sock),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => continue,
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+    }
+}
+
+/// A listening socket [`sock_accept`] can take connections from.
+pub trait Listener: AsRawFd {
+    /// The connected socket type.
+    type Stream;
+    /// The peer's address type.
+    type Addr;
+    /// One non-blocking `accept`; the stream it returns is non-blocking.
+    fn accept_nonblocking(&self) -> io::Result<(Self::Stream, Self::Addr)>;
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+    type Addr = SocketAddr;
+    fn accept_nonblocking(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (s, a) = self.accept()?;
+        s.set_nonblocking(true)?;
+        Ok((s, a))
+    }
+}
+
+impl Listener for UnixListener {
+    type Stream = UnixStream;
+    type Addr = UnixSocketAddr;
+    fn accept_nonblocking(&self) -> io::Result<(UnixStream, UnixSocketAddr)> {
+        let (s, a) = self.accept()?;
+        s.set_nonblocking(true)?;
+        Ok((s, a))
+    }
+}
+
+fn is_nonblocking(fd: RawFd) -> io::Result<bool> {
+    // SAFETY: plain syscall.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(flags & libc::O_NONBLOCK != 0)
+}
+
+/// `await loop.sock_accept(listener)`: the next connection and its peer address; the
+/// connection is non-blocking. The listener must be non-blocking (else
+/// `ValueError('the socket must be non-blocking')`, asyncio's debug-mode check: a blocking
+/// accept would stall the loop). Errors such as `EMFILE` (too many open files) come back as
+/// `OsError`, and the listener stays usable.
+pub fn sock_accept<L: Listener + ?Sized>(
+    co: &TaskCo,
+    listener: &L,
+) -> Result<(L::Stream, L::Addr)> {
+    let fd = listener.as_raw_fd();
+    if !is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
+        return Err(ValueError::new("the socket must be non-blocking").into());
+    }
+    let mut lp = None;
+    loop {
+        match listener.accept_nonblocking() {
+            Ok(pair) => return Ok(pair),
+            Err(e) if would_block(&e) => wait_ready(co, running(&mut lp)?, fd, true)?,
+            Err(e) if interrupted(&e) || e.raw_os_error() == Some(libc::ECONNABORTED) => {}
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_print_like_python() {
+        let e = OsError::with_errno(libc::ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)");
+        assert_eq!(e.py_name(), "ConnectionRefusedError");
+        assert_eq!(
+            e.to_string(),
+            "[Errno 111] Connect call failed ('127.0.0.1', 1)"
+        );
+        let e = OsError::from_io(&io::Error::from_raw_os_error(libc::EPIPE));
+        assert_eq!(e.py_name(), "BrokenPipeError");
+        assert_eq!(e.to_string(), "[Errno 32] Broken pipe");
+        assert!(e.is_connection_error());
+        let e = OsError::named("ConnectionResetError", "Connection lost");
+        assert_eq!(e.to_string(), "Connection lost");
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionReset);
+        let e = OsError::from_io(&io::Error::from_raw_os_error(libc::EMFILE));
+        assert_eq!(
+            (e.py_name(), e.message()),
+            ("OSError", "Too many open files")
+        );
+    }
+
+    #[test]
+    fn addresses_print_like_python() {
+        assert_eq!(
+            py_addr(&"127.0.0.1:80".parse().unwrap()),
+            "('127.0.0.1', 80)"
+        );
+        assert_eq!(py_addr(&"[::1]:80".parse().unwrap()), "('::1', 80, 0, 0)");
+    }
+}
