@@ -67,6 +67,15 @@ pub trait PyException: StdError + Send + Sync + 'static {
     fn py_name(&self) -> &str;
     /// The message, Python's `args[0]`, or `None` when `args == ()`.
     fn py_arg(&self) -> Option<&str>;
+    /// Python's `args` as `repr` shows them between the parentheses (one message by default;
+    /// `OSError` overrides it with `errno, 'message'`).
+    fn py_args_repr(&self) -> String {
+        self.py_arg().map(py_str_repr).unwrap_or_default()
+    }
+    /// Python's `str(exc)`: the message by default (`OSError` prints `[Errno N] message`).
+    fn py_str(&self) -> String {
+        self.py_arg().unwrap_or("").to_string()
+    }
 }
 
 macro_rules! message_error {
@@ -460,6 +469,31 @@ fn unshare(err: &anyhow::Error) -> &(dyn StdError + 'static) {
     }
 }
 
+/// Finds a registered exception type in an error (see [`register_py_exception`]).
+type Probe = for<'a> fn(&'a (dyn StdError + 'static)) -> Option<&'a dyn PyException>;
+
+/// Exception types of higher layers (streams, sockets, ...), registered by their constructors,
+/// so that this layer prints them without naming the modules that define them.
+static PROBES: std::sync::RwLock<Vec<(std::any::TypeId, Probe)>> =
+    std::sync::RwLock::new(Vec::new());
+
+/// Makes [`py_repr`], [`py_str`] and [`py_name`] know `E` (a higher layer's exception type).
+/// Call it from `E`'s constructors: it costs one read lock once the type is known.
+pub fn register_py_exception<E: PyException>() {
+    fn probe<'a, E: PyException>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
+        e.downcast_ref::<E>().map(|x| x as &dyn PyException)
+    }
+    let id = std::any::TypeId::of::<E>();
+    let known = |v: &Vec<(std::any::TypeId, Probe)>| v.iter().any(|(t, _)| *t == id);
+    if known(&PROBES.read().unwrap_or_else(|p| p.into_inner())) {
+        return;
+    }
+    let mut probes = PROBES.write().unwrap_or_else(|p| p.into_inner());
+    if !known(&probes) {
+        probes.push((id, probe::<E>));
+    }
+}
+
 fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
     macro_rules! try_types {
         ($($t:ty),*) => {
@@ -478,7 +512,8 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
         Exception,
         Panic
     );
-    None
+    let probes = PROBES.read().unwrap_or_else(|p| p.into_inner());
+    probes.iter().find_map(|(_, probe)| probe(e))
 }
 
 /// Python's class name of an error: tulip's own types by name, `Exception` otherwise.
@@ -505,10 +540,7 @@ pub fn py_repr(err: &anyhow::Error) -> String {
         );
     }
     match as_py(inner) {
-        Some(p) => match p.py_arg() {
-            Some(arg) => format!("{}({})", p.py_name(), py_str_repr(arg)),
-            None => format!("{}()", p.py_name()),
-        },
+        Some(p) => format!("{}({})", p.py_name(), p.py_args_repr()),
         None => format!("Exception({})", py_str_repr(&err.to_string())),
     }
 }
@@ -517,7 +549,7 @@ pub fn py_repr(err: &anyhow::Error) -> String {
 pub fn py_str(err: &anyhow::Error) -> String {
     let inner = unshare(err);
     match as_py(inner) {
-        Some(p) => p.py_arg().unwrap_or("").to_string(),
+        Some(p) => p.py_str(),
         None => inner.to_string(),
     }
 }
@@ -536,6 +568,33 @@ mod tests {
         assert_eq!(py_repr(&e), "ValueError(\"it's\")");
         assert_eq!(py_bytes_repr(b"abc\x00'"), "b\"abc\\x00'\"");
         assert_eq!(py_str_repr("a\nb"), "'a\\nb'");
+    }
+
+    #[derive(Debug)]
+    struct Later;
+    impl fmt::Display for Later {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("made above")
+        }
+    }
+    impl StdError for Later {}
+    impl PyException for Later {
+        fn py_name(&self) -> &str {
+            "LaterError"
+        }
+        fn py_arg(&self) -> Option<&str> {
+            Some("made above")
+        }
+    }
+
+    #[test]
+    fn registered_types_print_as_python() {
+        let e = anyhow::Error::new(Later);
+        assert_eq!(py_repr(&e), "Exception('made above')");
+        register_py_exception::<Later>();
+        register_py_exception::<Later>();
+        assert_eq!(py_repr(&e), "LaterError('made above')");
+        assert_eq!(py_name(&SharedError::new(e).to_error()), "LaterError");
     }
 
     #[test]

@@ -436,22 +436,25 @@ impl<T: 'static> Future<T> {
     }
 
     fn schedule_callbacks(&self) -> Result<()> {
-        let cbs = {
+        let (first, rest) = {
             let mut cbs = self.0.callbacks.borrow_mut();
-            if cbs.is_empty() {
-                return Ok(());
-            }
-            std::mem::replace(
-                &mut *cbs,
-                Callbacks {
-                    first: None,
-                    rest: Vec::new(),
-                },
-            )
+            let first = cbs.first.take();
+            // Most futures have one waiter: leave the empty Vec alone (no iterator, no drop).
+            let rest = if cbs.rest.is_empty() {
+                Vec::new()
+            } else {
+                std::mem::take(&mut cbs.rest)
+            };
+            (first, rest)
         };
         // Registration order; a closed loop refuses them all (after the state changed).
-        for cb in cbs.first.into_iter().chain(cbs.rest) {
+        if let Some(cb) = first {
             self.schedule(cb)?;
+        }
+        if !rest.is_empty() {
+            for cb in rest {
+                self.schedule(cb)?;
+            }
         }
         Ok(())
     }

@@ -7,9 +7,9 @@ use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::tasks::{TaskCo, all_tasks};
 
 /// `asyncio.run(main())`: makes a new loop, runs `main` as a task until it completes, cancels
-/// every task still pending and lets them finish, then closes the loop and returns `main`'s
-/// result. Inside a running loop: `RuntimeError("asyncio.run() cannot be called from a running
-/// event loop")`.
+/// every task still pending and lets them finish, shuts the default executor down (waiting
+/// for its threads), then closes the loop and returns `main`'s result. Inside a running
+/// loop: `RuntimeError("asyncio.run() cannot be called from a running event loop")`.
 pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
     if get_running_loop().is_ok() {
         return Err(
@@ -21,9 +21,15 @@ pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static
         .create_task(main)
         .and_then(|task| lp.run_until_complete(&task));
     let shutdown = cancel_all_tasks(&lp);
+    // As asyncio.run: let the default executor's threads finish before closing.
+    let l = lp.clone();
+    let executor = lp
+        .create_task(move |co| l.shutdown_default_executor(co))
+        .and_then(|t| lp.run_until_complete(&t));
     lp.close()?;
     let value = result?;
     shutdown?;
+    executor?;
     Ok(value)
 }
 

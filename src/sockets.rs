@@ -83,6 +83,7 @@ fn strerror(errno: i32) -> String {
 impl OsError {
     /// `OSError(errno, msg)`: the class follows the errno.
     pub fn with_errno(errno: i32, msg: impl Into<String>) -> Self {
+        crate::errors::register_py_exception::<OsError>();
         OsError {
             name: class_of(errno),
             errno: Some(errno),
@@ -93,6 +94,7 @@ impl OsError {
     /// An error of class `name` without an errno, e.g.
     /// `OsError::named("ConnectionResetError", "Connection lost")`.
     pub fn named(name: &'static str, msg: impl Into<String>) -> Self {
+        crate::errors::register_py_exception::<OsError>();
         OsError {
             name,
             errno: None,
@@ -164,6 +166,15 @@ impl PyException for OsError {
     }
     fn py_arg(&self) -> Option<&str> {
         Some(&self.msg)
+    }
+    fn py_args_repr(&self) -> String {
+        match self.errno {
+            Some(errno) => format!("{errno}, {}", crate::errors::py_str_repr(&self.msg)),
+            None => crate::errors::py_str_repr(&self.msg),
+        }
+    }
+    fn py_str(&self) -> String {
+        self.to_string()
     }
 }
 

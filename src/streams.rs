@@ -56,6 +56,7 @@ pub struct IncompleteReadError {
 impl IncompleteReadError {
     /// `IncompleteReadError(partial, expected)`.
     pub fn new(partial: Vec<u8>, expected: Option<usize>) -> Self {
+        crate::errors::register_py_exception::<IncompleteReadError>();
         let total = expected.map_or_else(|| "undefined".to_string(), |n| n.to_string());
         let msg = format!(
             "{} bytes read on a total of {total} expected bytes",
@@ -98,6 +99,7 @@ pub struct LimitOverrunError {
 impl LimitOverrunError {
     /// `LimitOverrunError(message, consumed)`.
     pub fn new(msg: impl Into<String>, consumed: usize) -> Self {
+        crate::errors::register_py_exception::<LimitOverrunError>();
         LimitOverrunError {
             msg: msg.into(),
             consumed,

@@ -77,7 +77,9 @@ pub(crate) trait TaskAny {
 /// Per-loop task bookkeeping, kept in the loop's extension slot.
 #[derive(Default)]
 pub(crate) struct Tasks {
-    current: Cell<Option<Rc<dyn TaskAny>>>,
+    /// The task whose step is running. A plain pointer, so a step costs no reference count:
+    /// it is set only while that step runs, and the step holds an `Rc` of the task.
+    current: Cell<Option<*const dyn TaskAny>>,
     /// Pending tasks by slot; a free list recycles slots (no hashing per task).
     registry: RefCell<Vec<Option<Weak<dyn TaskAny>>>>,
     free: RefCell<Vec<usize>>,
@@ -128,6 +130,18 @@ impl Tasks {
             .filter_map(Weak::upgrade)
             .filter(|t| !t.is_done())
             .collect()
+    }
+}
+
+/// Restores the previous current task when a step ends, however it ends.
+struct CurrentGuard<'a> {
+    tasks: &'a Tasks,
+    prev: Option<*const dyn TaskAny>,
+}
+
+impl Drop for CurrentGuard<'_> {
+    fn drop(&mut self) {
+        self.tasks.current.set(self.prev);
     }
 }
 
@@ -235,11 +249,11 @@ impl<T: 'static> TaskCore<T> {
         }
         self.tail.fut_waiter.set(None);
 
-        let prev = self
-            .tail
-            .tasks
-            .current
-            .replace(Some(self.clone() as Rc<dyn TaskAny>));
+        let me: *const dyn TaskAny = Rc::as_ptr(&self) as *const TaskCore<T>;
+        let _current = CurrentGuard {
+            tasks: &self.tail.tasks,
+            prev: self.tail.tasks.current.replace(Some(me)),
+        };
         let outcome = {
             // A shared borrow only: the body may cancel this task, which never touches `coro`.
             let coro = self.tail.coro.borrow();
@@ -249,7 +263,7 @@ impl<T: 'static> TaskCore<T> {
                 Some(e) => c.throw(e),
             }
         };
-        self.tail.tasks.current.set(prev);
+        drop(_current);
 
         match outcome {
             Ok(GeneratorState::Yielded(Suspend(None))) => {
@@ -636,9 +650,14 @@ fn loop_or_running(lp: Option<&EventLoop>) -> Result<EventLoop> {
 pub fn current_task(lp: Option<&EventLoop>) -> Result<Option<AnyTask>> {
     let lp = loop_or_running(lp)?;
     let tasks = lp.extension::<Tasks>();
-    let current = tasks.current.take();
-    tasks.current.set(current.clone());
-    Ok(current.map(AnyTask))
+    Ok(tasks.current.get().map(|p| {
+        // SAFETY: `current` points at the task whose step is running, and that step holds
+        // an `Rc` of it (see `Tasks::current`); this makes one more.
+        unsafe {
+            Rc::increment_strong_count(p);
+            AnyTask(Rc::from_raw(p))
+        }
+    }))
 }
 
 /// `asyncio.all_tasks(loop)`: the loop's tasks that are not done, in creation order

@@ -223,3 +223,19 @@ fn dropping_reader_and_writer_closes_the_connection() {
     })
     .unwrap();
 }
+
+#[test]
+fn os_errors_print_as_python() {
+    // Python: repr(ConnectionRefusedError(111, 'Connect call failed')) and str(...).
+    let e = anyhow::Error::new(tulip::OsError::with_errno(111, "Connect call failed"));
+    assert_eq!(
+        tulip::py_repr(&e),
+        "ConnectionRefusedError(111, 'Connect call failed')"
+    );
+    assert_eq!(tulip::py_str(&e), "[Errno 111] Connect call failed");
+    let e = anyhow::Error::new(tulip::IncompleteReadError::new(b"ab".to_vec(), Some(5)));
+    assert_eq!(
+        tulip::py_repr(&e),
+        "IncompleteReadError('2 bytes read on a total of 5 expected bytes')"
+    );
+}

@@ -1,0 +1,479 @@
+//! Subprocesses (layer 9): asyncio's `create_subprocess_exec` / `create_subprocess_shell`
+//! and its `Process` (Linux only).
+//!
+//! A child's exit is watched with a pidfd (`pidfd_open`, Linux 5.3+), which becomes readable
+//! when the child exits: an ordinary level-triggered reader on the loop, with no `SIGCHLD`
+//! handler and no watcher thread (asyncio 3.11 needs a child watcher for the same job). The
+//! pipes are non-blocking and read and written from readers and writers too. Signals go
+//! through `pidfd_send_signal`, so a recycled pid is never hit.
+//!
+//! Every fd is removed from the loop before it is closed; what the loop still holds at
+//! `close()` is dropped there (the selector is closed first, then the fds).
+
+use std::cell::{Cell, RefCell};
+use std::ffi::OsStr;
+use std::fmt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::process::Command;
+use std::rc::Rc;
+
+use anyhow::{Context, Result};
+
+use crate::errors::{Exception, RuntimeError, ValueError};
+use crate::event_loop::{EventLoop, get_running_loop};
+use crate::futures::Future;
+use crate::tasks::TaskCo;
+
+/// Where a child's standard stream goes: asyncio's `subprocess.PIPE`, `DEVNULL`, or `None`
+/// (inherited from this process, the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stdio {
+    /// A pipe to the loop: `asyncio.subprocess.PIPE`.
+    Piped,
+    /// `/dev/null`: `asyncio.subprocess.DEVNULL`.
+    Null,
+    /// This process's own stream: `None`.
+    #[default]
+    Inherit,
+}
+
+impl Stdio {
+    fn to_std(self) -> std::process::Stdio {
+        match self {
+            Stdio::Piped => std::process::Stdio::piped(),
+            Stdio::Null => std::process::Stdio::null(),
+            Stdio::Inherit => std::process::Stdio::inherit(),
+        }
+    }
+}
+
+/// What [`Process::communicate`] returns: `(stdout, stderr)`, `None` for a stream that is
+/// not piped.
+pub type Communicated = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// One end of a pipe to the child, non-blocking. Shared (`Rc`) with the reader or writer
+/// that uses it, which removes itself from the loop before the last reference closes it.
+type Pipe = Rc<OwnedFd>;
+
+fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl on an fd we own, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn pipe_of(fd: impl Into<OwnedFd>) -> Result<Pipe> {
+    let fd: OwnedFd = fd.into();
+    set_nonblocking(fd.as_raw_fd())?;
+    Ok(Rc::new(fd))
+}
+
+/// Reads `pipe` to its end on the loop's readiness; the future gets the bytes. The reader
+/// removes itself at EOF or on an error, before the pipe can be closed.
+fn read_to_end(lp: &EventLoop, pipe: Pipe) -> Result<Future<Vec<u8>>> {
+    let fut = lp.create_future::<Vec<u8>>();
+    let done = fut.clone();
+    let mut buf = Vec::new();
+    let lp2 = lp.clone();
+    let fd = pipe.as_raw_fd();
+    lp.add_reader(fd, move || {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            // SAFETY: reading into a local buffer of the given length from an fd we own.
+            let n = unsafe { libc::read(pipe.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
+            if n > 0 {
+                buf.extend_from_slice(&chunk[..n as usize]);
+                continue;
+            }
+            let err = io::Error::last_os_error();
+            if n < 0 && err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            if n < 0 && err.kind() == io::ErrorKind::WouldBlock {
+                return; // level-triggered: called again when more arrives
+            }
+            lp2.remove_reader(fd);
+            if done.done() {
+                return; // the waiter went away (cancelled)
+            }
+            let _ = if n == 0 {
+                done.set_result(std::mem::take(&mut buf))
+            } else {
+                done.set_exception(err.into())
+            };
+            return;
+        }
+    })?;
+    Ok(fut)
+}
+
+/// Writes all of `data` to `pipe`, then closes it (the child sees EOF). As asyncio's
+/// `_feed_stdin`, a child that closed its end (`EPIPE`, `ECONNRESET`) is not an error.
+fn write_all_and_close(lp: &EventLoop, pipe: Pipe, data: Vec<u8>) -> Result<Future<()>> {
+    let fut = lp.create_future::<()>();
+    let done = fut.clone();
+    let lp2 = lp.clone();
+    let fd = pipe.as_raw_fd();
+    let mut pos = 0;
+    // Held in an Option so the pipe is closed as soon as the writer is done with it.
+    let mut pipe = Some(pipe);
+    let mut finish = move |result: io::Result<()>| {
+        lp2.remove_writer(fd);
+        drop(pipe.take()); // after remove_writer: never close a registered fd
+        if !done.done() {
+            let _ = match result {
+                Ok(()) => done.set_result(()),
+                Err(e) => done.set_exception(e.into()),
+            };
+        }
+    };
+    if data.is_empty() {
+        finish(Ok(()));
+        return Ok(fut);
+    }
+    lp.add_writer(fd, move || {
+        while pos < data.len() {
+            let rest = &data[pos..];
+            // SAFETY: writing from a live slice of the given length to an fd we own.
+            let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+            if n >= 0 {
+                pos += n as usize;
+                continue;
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => return,
+                io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => {
+                    return finish(Ok(()));
+                }
+                _ => return finish(Err(err)),
+            }
+        }
+        finish(Ok(()))
+    })?;
+    Ok(fut)
+}
+
+fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: a plain syscall with integer arguments; a non-negative result is a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the fd was just returned to us and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Reaps `pid` if it has exited: its returncode as Python's (`-signal` for a signal).
+fn try_reap(pid: u32) -> io::Result<Option<i32>> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on our own child, writing to a local.
+        let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
+        if r == 0 {
+            return Ok(None);
+        }
+        if r < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        return Ok(Some(if libc::WIFSIGNALED(status) {
+            -libc::WTERMSIG(status)
+        } else {
+            libc::WEXITSTATUS(status)
+        }));
+    }
+}
+
+/// The loop-side state of a child.
+struct ProcInner {
+    lp: EventLoop,
+    pid: u32,
+    pidfd: OwnedFd,
+    /// Set by the pidfd reader once the child is reaped.
+    returncode: Rc<Cell<Option<i32>>>,
+    /// Resolved with the returncode when the child exits (asyncio's exit waiters).
+    exited: Future<i32>,
+    stdin: RefCell<Option<Pipe>>,
+    stdout: RefCell<Option<Pipe>>,
+    stderr: RefCell<Option<Pipe>>,
+}
+
+impl Drop for ProcInner {
+    fn drop(&mut self) {
+        // Never close a registered fd: the pidfd reader goes first (a no-op once it fired,
+        // or once the loop is closed, whose selector is gone already).
+        self.lp.remove_reader(self.pidfd.as_raw_fd());
+        if self.returncode.get().is_some() {
+            return;
+        }
+        // As asyncio's transport close(): a child still running when its Process goes away is
+        // killed. Something must reap it or it stays a zombie; a short-lived thread does,
+        // so that this drop never blocks.
+        let _ = pidfd_send_signal(&self.pidfd, libc::SIGKILL);
+        let pid = self.pid;
+        if !matches!(try_reap(pid), Ok(Some(_))) {
+            let _ = std::thread::Builder::new()
+                .name("tulip-reaper".into())
+                .spawn(move || {
+                    let mut status = 0;
+                    // SAFETY: blocking waitpid on our own child, writing to a local.
+                    unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+                });
+        }
+    }
+}
+
+fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32) -> io::Result<()> {
+    // SAFETY: a plain syscall; the info pointer may be null.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// asyncio's `asyncio.subprocess.Process`: a child started by [`create_subprocess_exec`] or
+/// [`create_subprocess_shell`]. A cheap clonable handle. Dropping the last handle while the
+/// child runs kills it (asyncio's transport close).
+#[derive(Clone)]
+pub struct Process(Rc<ProcInner>);
+
+impl fmt::Debug for Process {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<Process {}>", self.0.pid)
+    }
+}
+
+/// `await asyncio.create_subprocess_exec(program, *args, stdin=..., stdout=..., stderr=...)`:
+/// starts `program` with `args` (looked up in `PATH` as `execvp` does). The child's exit is
+/// watched on the running loop; `Stdio::Piped` streams are read and written through it.
+///
+/// Errors: the spawn's `io::Error` (e.g. `NotFound`); `RuntimeError` if the kernel has no
+/// `pidfd_open` (Linux < 5.3): the child is then killed and reaped before returning.
+pub fn create_subprocess_exec<I, S>(
+    co: &TaskCo,
+    program: impl AsRef<OsStr>,
+    args: I,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<Process>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    // A coroutine in asyncio; starting a child does not suspend, so `co` is only the proof
+    // that a task of the running loop calls it.
+    let _ = co;
+    let lp = get_running_loop()?;
+    let program = program.as_ref();
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(stdin.to_std())
+        .stdout(stdout.to_std())
+        .stderr(stderr.to_std())
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
+    let pid = child.id();
+    let pidfd = match pidfd_open(pid) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(RuntimeError::new(format!(
+                "cannot watch the child: pidfd_open failed ({e}); tulip needs Linux 5.3 or later"
+            ))
+            .into());
+        }
+    };
+    // From here on the pid is ours to reap (std's `Child` never waits on drop).
+    let stdin = child.stdin.take().map(pipe_of).transpose()?;
+    let stdout = child.stdout.take().map(pipe_of).transpose()?;
+    let stderr = child.stderr.take().map(pipe_of).transpose()?;
+    drop(child);
+
+    let returncode = Rc::new(Cell::new(None));
+    let exited = lp.create_future::<i32>();
+    let inner = Rc::new(ProcInner {
+        lp: lp.clone(),
+        pid,
+        pidfd,
+        returncode: returncode.clone(),
+        exited: exited.clone(),
+        stdin: RefCell::new(stdin),
+        stdout: RefCell::new(stdout),
+        stderr: RefCell::new(stderr),
+    });
+    // The watcher holds only what it sets, never the Process: dropping the Process must be
+    // able to kill the child.
+    let fd = inner.pidfd.as_raw_fd();
+    let lp2 = lp.clone();
+    lp.add_reader(fd, move || {
+        let code = match try_reap(pid) {
+            Ok(None) => return, // spurious: still running
+            Ok(Some(code)) => code,
+            // ECHILD: reaped elsewhere (someone called waitpid(-1)); Python reports 255.
+            Err(_) => 255,
+        };
+        lp2.remove_reader(fd);
+        returncode.set(Some(code));
+        if !exited.done() {
+            let _ = exited.set_result(code);
+        }
+    })?;
+    Ok(Process(inner))
+}
+
+/// `await asyncio.create_subprocess_shell(cmd, ...)`: `/bin/sh -c cmd`.
+pub fn create_subprocess_shell(
+    co: &TaskCo,
+    cmd: impl AsRef<OsStr>,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Result<Process> {
+    create_subprocess_exec(
+        co,
+        "/bin/sh",
+        [OsStr::new("-c"), cmd.as_ref()],
+        stdin,
+        stdout,
+        stderr,
+    )
+}
+
+impl Process {
+    /// `proc.pid`.
+    pub fn pid(&self) -> u32 {
+        self.0.pid
+    }
+
+    /// `proc.returncode`: `None` while running (until the loop has seen the exit), the exit
+    /// code, or `-N` for a child killed by signal `N`.
+    pub fn returncode(&self) -> Option<i32> {
+        self.0.returncode.get()
+    }
+
+    /// `await proc.wait()`: waits for the child to exit and returns its returncode. As in
+    /// asyncio, a child that fills a pipe nobody reads never exits: use `communicate`.
+    pub fn wait(&self, co: &TaskCo) -> Result<i32> {
+        co.wait(&self.0.exited)
+    }
+
+    /// `proc.send_signal(sig)`. Once the loop has seen the exit, `ProcessLookupError()` (as
+    /// asyncio's finished transport); an exit not yet seen is silently ignored (Python's
+    /// `Popen.send_signal`); an invalid number is `ValueError`.
+    pub fn send_signal(&self, sig: i32) -> Result<()> {
+        if self.returncode().is_some() {
+            return Err(Exception::bare("ProcessLookupError").into());
+        }
+        match pidfd_send_signal(&self.0.pidfd, sig) {
+            Ok(()) => Ok(()),
+            // Exited, not yet seen by the loop: as if it had been.
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                Err(ValueError::new(format!("invalid signal number {sig}")).into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `proc.terminate()`: `SIGTERM`.
+    pub fn terminate(&self) -> Result<()> {
+        self.send_signal(libc::SIGTERM)
+    }
+
+    /// `proc.kill()`: `SIGKILL`.
+    pub fn kill(&self) -> Result<()> {
+        self.send_signal(libc::SIGKILL)
+    }
+
+    /// `await proc.communicate(input)`: writes `input` to stdin and closes it, reads stdout
+    /// and stderr to their ends (all at once, through the loop), waits for the exit, and
+    /// returns `(stdout, stderr)`: `None` for a stream that is not piped. As in asyncio 3.11,
+    /// with `input` `None` a piped stdin stays open. A child that exits without reading its
+    /// input is not an error. `ValueError` when `input` is given but stdin is not piped.
+    pub fn communicate(&self, co: &TaskCo, input: Option<&[u8]>) -> Result<Communicated> {
+        let lp = &self.0.lp;
+        let feed = match input {
+            Some(data) => {
+                let pipe = self.0.stdin.borrow_mut().take().ok_or_else(|| {
+                    ValueError::new("communicate(input) needs stdin=PIPE (and only once)")
+                })?;
+                Some(write_all_and_close(lp, pipe, data.to_vec())?)
+            }
+            None => None,
+        };
+        let out = self.start_read(&self.0.stdout)?;
+        let err = self.start_read(&self.0.stderr)?;
+        // The three run together, driven by the loop; waiting for them in turn is gather.
+        if let Some(feed) = &feed {
+            co.wait(feed)?;
+        }
+        let out = out.map(|f| co.wait(&f)).transpose()?;
+        let err = err.map(|f| co.wait(&f)).transpose()?;
+        self.wait(co)?;
+        Ok((out, err))
+    }
+
+    fn start_read(&self, pipe: &RefCell<Option<Pipe>>) -> Result<Option<Future<Vec<u8>>>> {
+        let pipe = pipe.borrow_mut().take();
+        pipe.map(|p| read_to_end(&self.0.lp, p)).transpose()
+    }
+
+    /// `await proc.stdout.read()`: the child's stdout to its end. `ValueError` when stdout is
+    /// not piped or was already read.
+    pub fn read_stdout(&self, co: &TaskCo) -> Result<Vec<u8>> {
+        let fut = self
+            .start_read(&self.0.stdout)?
+            .ok_or_else(|| ValueError::new("stdout is not piped (or was already read)"))?;
+        co.wait(&fut)
+    }
+
+    /// `await proc.stderr.read()`: as [`Process::read_stdout`], for stderr.
+    pub fn read_stderr(&self, co: &TaskCo) -> Result<Vec<u8>> {
+        let fut = self
+            .start_read(&self.0.stderr)?
+            .ok_or_else(|| ValueError::new("stderr is not piped (or was already read)"))?;
+        co.wait(&fut)
+    }
+
+    /// `proc.stdin.write(data); await proc.stdin.drain(); proc.stdin.close()`: writes `data`
+    /// and closes stdin. A child that closed its end first is not an error.
+    pub fn write_stdin_and_close(&self, co: &TaskCo, data: &[u8]) -> Result<()> {
+        let pipe = self
+            .0
+            .stdin
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| ValueError::new("stdin is not piped (or was already closed)"))?;
+        co.wait(&write_all_and_close(&self.0.lp, pipe, data.to_vec())?)
+    }
+
+    /// `proc.stdin.close()`: the child reads EOF. Whether stdin was open.
+    pub fn close_stdin(&self) -> bool {
+        // Not registered with the loop while idle: dropping closes it.
+        self.0.stdin.borrow_mut().take().is_some()
+    }
+}
