@@ -128,6 +128,12 @@ impl Callback {
         Self::new(|| {})
     }
 
+    /// Builds the callback for closure `f` directly in `slot` (see `ReadyQueue` on why).
+    #[inline]
+    pub(crate) fn write_fn<F: FnOnce() + 'static>(slot: &mut MaybeUninit<Callback>, f: F) {
+        Self::write_in_place(slot, Plain(f))
+    }
+
     /// Builds the callback for `c` directly in `slot`, field by field.
     #[inline]
     fn write_in_place<C: Callable>(slot: &mut MaybeUninit<Callback>, c: C) {

@@ -351,6 +351,7 @@ impl EventLoop {
     }
 
     /// Schedules `f` to run `delay` from now ([`EventLoop::time`] + `delay`).
+    #[inline]
     pub fn call_later(
         &self,
         delay: Duration,
@@ -368,13 +369,14 @@ impl EventLoop {
     /// Schedules `f` to run at `when` on the loop's clock. A past deadline runs in the next
     /// iteration, after the callbacks already queued; timers run in deadline order, and (in
     /// tulip) FIFO among equal deadlines.
+    #[inline]
     pub fn call_at(
         &self,
         when: Instant,
         f: impl FnOnce() + 'static,
     ) -> anyhow::Result<TimerHandle> {
         self.check_closed()?;
-        let (slot, seq) = self.inner.timers.borrow_mut().push(when, Callback::new(f));
+        let (slot, seq) = self.inner.timers.borrow_mut().push(when, f);
         let owner: Weak<dyn TimerOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
         Ok(TimerHandle::new(owner, slot, seq, when))
     }

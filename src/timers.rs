@@ -1,18 +1,23 @@
 //! Timers (layer 2, the talk's "Call at"): [`TimerHandle`] and the timer heap.
 //!
-//! The heap is a 4-ary min-heap of small plain entries `(when, seq, slot)`; the callbacks live
-//! in a slab indexed by `slot`. `seq` is unique per timer: it breaks ties between equal
+//! The heap is a 4-ary min-heap of 16-byte plain entries `(when, tie, slot)`; the callbacks
+//! live in a slab indexed by `slot`. `tie` grows with every timer: it breaks ties between equal
 //! deadlines (so they fire **FIFO**; CPython's heap compares only `when`, giving an order that
-//! asyncio documents as undefined) and tells a live heap entry from a stale one whose timer was
-//! cancelled (the slab slot then holds another `seq`, or none).
+//! asyncio documents as undefined). It is 32 bits, so before it wraps the heap is renumbered
+//! in order (once per 4 billion timers). Handles name a timer by `(slot, seq)`, with a 62-bit
+//! `seq` that does not wrap (a century at a billion timers a second).
 //!
 //! Cancelled timers leave stale heap entries, removed lazily with asyncio's clean-up: with more
 //! than 100 entries of which over half are stale, the heap is rebuilt; otherwise stale entries
-//! are popped from the head only.
+//! are popped from the head only. A slot stays reserved while its heap entry exists, so an
+//! entry is live exactly when its slot is `SCHEDULED`.
+//!
+//! When a big share of the heap is due at once (a burst of timers, as in timers_fire), the due
+//! entries are taken out in one sequential pass and sorted, rather than popped one by one.
 
 use std::cell::Cell;
 use std::fmt;
-use std::mem;
+use std::mem::{self, MaybeUninit};
 use std::rc::Weak;
 use std::time::{Duration, Instant};
 
@@ -21,33 +26,104 @@ use crate::callbacks::Callback;
 /// asyncio's `_MIN_SCHEDULED_TIMER_HANDLES`: below this many entries the heap is never rebuilt.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
 
-/// One heap entry: deadline in nanoseconds from the heap's base instant, sequence, slab slot.
+/// `pop_due` considers taking the due timers out in one pass from this heap size on.
+const BATCH_MIN: usize = 256;
+
+/// How many entries ahead `pop_due_batch` prefetches slab slots.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Asks the CPU to load `t`'s cache line: a hint only.
+#[inline]
+fn prefetch<T>(t: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and has no visible effect; SSE is in x86_64's baseline.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+            (t as *const T).cast(),
+        )
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = t;
+}
+
+/// One heap entry: deadline in nanoseconds from the heap's base instant, tie-breaker (creation
+/// order), slab slot. 16 bytes: four entries, a node's children, fill one cache line.
 #[derive(Clone, Copy)]
 struct Entry {
     when: i64,
-    seq: u64,
+    tie: u32,
     slot: u32,
 }
 
 impl Entry {
-    fn key(&self) -> (i64, u64) {
-        (self.when, self.seq)
+    /// `(when, tie)` as one number: compared without branches (a heap's comparisons are
+    /// coin flips for the branch predictor).
+    #[inline]
+    fn key(&self) -> u128 {
+        let when = (self.when as u64) ^ (1 << 63); // order-preserving from i64
+        (u128::from(when) << 32) | u128::from(self.tie)
     }
 }
 
-/// A slab slot.
-enum Slot {
-    Free,
-    /// In the heap, waiting for its deadline.
-    Scheduled {
-        seq: u64,
-        cb: Callback,
-    },
-    /// Moved to the ready queue as entry `ready_seq` this iteration; freed after the batch.
-    Due {
-        seq: u64,
-        ready_seq: u64,
-    },
+/// A slab slot, 32 bytes: `tag` is a state (top two bits) and the timer's `seq`; `data` holds
+/// the callback while `SCHEDULED`, the ready-queue number while `DUE`. The callback is built in
+/// place (see [`Timers::push`]).
+struct Slot {
+    tag: u64,
+    data: MaybeUninit<Callback>,
+}
+
+const STATE_SHIFT: u32 = 62;
+/// Not in use (on the free list, or never used).
+const FREE: u64 = 0;
+/// In the heap, waiting for its deadline.
+const SCHEDULED: u64 = 1 << STATE_SHIFT;
+/// Cancelled while in the heap: reserved until its stale entry leaves the heap.
+const CANCELLED: u64 = 2 << STATE_SHIFT;
+/// Moved to the ready queue; its record stays until the slot is reused (see `free_due`).
+const DUE: u64 = 3 << STATE_SHIFT;
+const STATE_MASK: u64 = 3 << STATE_SHIFT;
+
+impl Slot {
+    #[inline]
+    fn state(&self) -> u64 {
+        self.tag & STATE_MASK
+    }
+
+    /// Takes the callback out of a `SCHEDULED` slot, leaving it in state `next` (same seq).
+    #[inline]
+    fn take_callback(&mut self, next: u64) -> Callback {
+        assert_eq!(self.state(), SCHEDULED);
+        self.tag = next | (self.tag & !STATE_MASK);
+        // SAFETY: a SCHEDULED slot holds an initialised callback; the state no longer says
+        // so, so it is read out exactly once.
+        unsafe { self.data.assume_init_read() }
+    }
+
+    /// Records the ready-queue number of a slot just made `DUE`.
+    #[inline]
+    fn set_ready_seq(&mut self, ready_seq: u64) {
+        debug_assert_eq!(self.state(), DUE);
+        // SAFETY: `data` is 8-aligned and at least 8 bytes; a DUE slot holds no callback.
+        unsafe { self.data.as_mut_ptr().cast::<u64>().write(ready_seq) }
+    }
+
+    /// The ready-queue number of a `DUE` slot (or, if `push` panicked before it was
+    /// recorded, stale bytes: a wrong number, never undefined behaviour).
+    #[inline]
+    fn ready_seq(&self) -> u64 {
+        // SAFETY: `fire` wrote a u64 there when it made the slot DUE; `data` is 8-aligned.
+        unsafe { self.data.as_ptr().cast::<u64>().read() }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.state() == SCHEDULED {
+            // SAFETY: a SCHEDULED slot holds an initialised callback.
+            unsafe { self.data.assume_init_drop() }
+        }
+    }
 }
 
 /// What cancelling a timer found.
@@ -70,6 +146,9 @@ pub(crate) struct Timers {
     /// Stale heap entries: asyncio's `_timer_cancelled_count`.
     cancelled: usize,
     next_seq: u64,
+    next_tie: u32,
+    /// `next_tie` never reaches this: `u32::MAX`, lower in tests.
+    tie_limit: u32,
     /// Slots moved to the ready queue this iteration.
     due: Vec<u32>,
 }
@@ -83,66 +162,105 @@ impl Timers {
             free: Vec::new(),
             cancelled: 0,
             next_seq: 0,
+            next_tie: 0,
+            tie_limit: u32::MAX,
             due: Vec::new(),
         }
     }
 
+    #[inline]
     fn nanos(&self, t: Instant) -> i64 {
-        let clamp = |d: Duration| d.as_nanos().min(i64::MAX as u128) as i64;
-        if t >= self.base {
-            clamp(t - self.base)
-        } else {
-            -clamp(self.base - t)
+        // Seconds and nanoseconds rather than `as_nanos`: no 128-bit arithmetic.
+        let clamp = |d: Duration| {
+            i64::try_from(d.as_secs())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(d.subsec_nanos()))
+        };
+        match t.checked_duration_since(self.base) {
+            Some(d) => clamp(d),
+            None => -clamp(self.base - t),
         }
     }
 
-    /// Schedules `cb` at `when`; returns its `(slot, seq)`.
-    pub(crate) fn push(&mut self, when: Instant, cb: Callback) -> (u32, u64) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = Slot::Scheduled { seq, cb };
-                slot
-            }
-            None => {
-                let slot = u32::try_from(self.slots.len()).expect("too many timers");
-                self.slots.push(Slot::Scheduled { seq, cb });
-                slot
-            }
-        };
-        let when = self.nanos(when);
-        self.heap.push(Entry { when, seq, slot });
-        let last = self.heap.len() - 1;
-        sift_up(&mut self.heap, last);
+    /// Schedules `f` at `when`; returns its `(slot, seq)`.
+    ///
+    /// The callback is built directly in its slab slot: built on the stack and moved in, it
+    /// was stored in 8-byte pieces and reloaded in 16-byte ones, which stalled on
+    /// store-to-load forwarding (as in the ready queue, see `ReadyQueue`).
+    #[inline]
+    pub(crate) fn push<F: FnOnce() + 'static>(&mut self, when: Instant, f: F) -> (u32, u64) {
+        let (slot, seq) = self.schedule(when);
+        let s = &mut self.slots[slot as usize];
+        Callback::write_fn(&mut s.data, f);
+        s.tag = SCHEDULED | seq;
         (slot, seq)
     }
 
-    fn is_live(&self, e: &Entry) -> bool {
-        matches!(self.slots[e.slot as usize], Slot::Scheduled { seq, .. } if seq == e.seq)
+    /// `push` but for the callback: a free slot (in the heap at `when`) and a new seq.
+    fn schedule(&mut self, when: Instant) -> (u32, u64) {
+        let seq = self.next_seq;
+        // 2^62 timers would take a century at a billion a second.
+        self.next_seq += 1;
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let slot = u32::try_from(self.slots.len()).expect("too many timers");
+                self.slots.push(Slot {
+                    tag: FREE,
+                    data: MaybeUninit::uninit(),
+                });
+                slot
+            }
+        };
+        if self.next_tie == self.tie_limit {
+            self.renumber();
+        }
+        let tie = self.next_tie;
+        self.next_tie += 1;
+        let when = self.nanos(when);
+        push(&mut self.heap, Entry { when, tie, slot });
+        (slot, seq)
     }
 
-    fn free_slot(&mut self, slot: u32) {
-        self.slots[slot as usize] = Slot::Free;
-        self.free.push(slot);
+    /// Gives the heap's entries the ties `0..len` in their order, so that `tie` can go on
+    /// growing. A sorted array is a heap.
+    #[cold]
+    fn renumber(&mut self) {
+        self.heap.sort_unstable_by_key(Entry::key);
+        for (i, e) in self.heap.iter_mut().enumerate() {
+            e.tie = u32::try_from(i).expect("too many timers");
+        }
+        self.next_tie = self.heap.len() as u32;
+        assert!(self.next_tie < self.tie_limit, "too many timers");
+    }
+
+    #[inline]
+    fn is_live(&self, e: &Entry) -> bool {
+        self.slots[e.slot as usize].state() == SCHEDULED
+    }
+
+    /// Frees the slot of a stale entry that left the heap.
+    #[inline]
+    fn free_stale(&mut self, e: &Entry) {
+        self.slots[e.slot as usize].tag = FREE;
+        self.free.push(e.slot);
+        self.cancelled -= 1;
     }
 
     /// Cancels timer `(slot, seq)`.
     pub(crate) fn cancel(&mut self, slot: u32, seq: u64) -> Cancelled {
-        match self.slots.get(slot as usize) {
-            Some(Slot::Scheduled { seq: s, .. }) if *s == seq => {
-                let Slot::Scheduled { cb, .. } =
-                    mem::replace(&mut self.slots[slot as usize], Slot::Free)
-                else {
-                    unreachable!()
-                };
-                self.free.push(slot);
-                // Its heap entry is now stale.
-                self.cancelled += 1;
-                Cancelled::Scheduled(cb)
-            }
-            Some(Slot::Due { seq: s, ready_seq }) if *s == seq => Cancelled::Due(*ready_seq),
-            _ => Cancelled::Gone,
+        let Some(s) = self.slots.get_mut(slot as usize) else {
+            return Cancelled::Gone;
+        };
+        if s.tag == SCHEDULED | seq {
+            // Its heap entry is now stale.
+            self.cancelled += 1;
+            Cancelled::Scheduled(s.take_callback(CANCELLED))
+        } else if s.tag == DUE | seq {
+            Cancelled::Due(s.ready_seq())
+        } else {
+            Cancelled::Gone
         }
     }
 
@@ -161,17 +279,31 @@ impl Timers {
         let n = self.heap.len();
         if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
             let mut heap = mem::take(&mut self.heap);
-            heap.retain(|e| self.is_live(e));
+            let mut kept = 0;
+            for i in 0..heap.len() {
+                // The slots are visited at random: fetch ahead.
+                if let Some(ahead) = heap.get(i + PREFETCH_AHEAD) {
+                    prefetch(&self.slots[ahead.slot as usize]);
+                }
+                let e = heap[i];
+                if self.is_live(&e) {
+                    heap[kept] = e;
+                    kept += 1;
+                } else {
+                    self.free_stale(&e);
+                }
+            }
+            heap.truncate(kept);
             heapify(&mut heap);
             self.heap = heap;
-            self.cancelled = 0;
+            debug_assert_eq!(self.cancelled, 0);
         } else {
-            while let Some(head) = self.heap.first() {
-                if self.is_live(head) {
+            while let Some(&head) = self.heap.first() {
+                if self.is_live(&head) {
                     break;
                 }
                 pop(&mut self.heap);
-                self.cancelled -= 1;
+                self.free_stale(&head);
             }
         }
     }
@@ -188,34 +320,91 @@ impl Timers {
     /// ready queue through `push`, in deadline order (FIFO among equal deadlines).
     pub(crate) fn pop_due(&mut self, now: Instant, mut push: impl FnMut(Callback) -> u64) {
         let end = self.nanos(now).saturating_add(1);
+        if self.heap.len() >= BATCH_MIN && self.mostly_due(end) {
+            self.pop_due_batch(end, &mut push);
+            return;
+        }
         while let Some(head) = self.heap.first().copied() {
             if head.when >= end {
                 break;
             }
             pop(&mut self.heap);
-            if !self.is_live(&head) {
-                // asyncio leaves its count too high here; tulip keeps it exact.
-                self.cancelled -= 1;
-                continue;
-            }
-            let slot = &mut self.slots[head.slot as usize];
-            let Slot::Scheduled { cb, .. } = mem::replace(slot, Slot::Free) else {
-                unreachable!()
-            };
-            let ready_seq = push(cb);
-            self.slots[head.slot as usize] = Slot::Due {
-                seq: head.seq,
-                ready_seq,
-            };
-            self.due.push(head.slot);
+            self.fire(head, &mut push);
         }
     }
 
+    /// Whether at least a quarter of a sample of leaves is due. Leaves hold the bigger keys,
+    /// so this underestimates the due share of the whole heap.
+    fn mostly_due(&self, end: i64) -> bool {
+        let n = self.heap.len();
+        let first_leaf = (n - 2) / 4 + 1;
+        let span = n - first_leaf;
+        (0..8)
+            .filter(|k| self.heap[first_leaf + span * k / 8].when < end)
+            .count()
+            >= 2
+    }
+
+    /// `pop_due` for a big share of the heap: one sequential pass moves the due entries to the
+    /// end of the heap's vector, the rest is heapified again, and the due ones are sorted.
+    /// Popping them one by one costs a sift-down with a cache miss per level each; this costs
+    /// a few sequential passes, and no memory besides the heap's.
+    #[cold]
+    fn pop_due_batch(&mut self, end: i64, push: &mut impl FnMut(Callback) -> u64) {
+        let mut heap = mem::take(&mut self.heap);
+        let (mut kept, mut due_from) = (0, heap.len());
+        while kept < due_from {
+            if heap[kept].when < end {
+                due_from -= 1;
+                heap.swap(kept, due_from);
+            } else {
+                kept += 1;
+            }
+        }
+        let (rest, due) = heap.split_at_mut(due_from);
+        heapify(rest);
+        // Within a span of 4 s (the usual case) `(when - first, tie)` fits in a u64, cheaper
+        // to compare than the u128 key.
+        let first = due.iter().map(|e| e.when).min().unwrap_or(end);
+        // Exact: `first <= end` and both are i64, so the difference is below 2^64.
+        if end.wrapping_sub(first) as u64 <= u64::from(u32::MAX) {
+            due.sort_unstable_by_key(|e| ((e.when - first) as u64) << 32 | u64::from(e.tie));
+        } else {
+            due.sort_unstable_by_key(Entry::key);
+        }
+        for (i, &e) in due.iter().enumerate() {
+            // The slots are visited in deadline order, that is at random: fetch ahead.
+            if let Some(ahead) = due.get(i + PREFETCH_AHEAD) {
+                prefetch(&self.slots[ahead.slot as usize]);
+            }
+            self.fire(e, push);
+        }
+        heap.truncate(due_from);
+        self.heap = heap;
+    }
+
+    /// Moves the callback of a popped due entry to the ready queue (or drops a stale entry).
+    #[inline]
+    fn fire(&mut self, e: Entry, push: &mut impl FnMut(Callback) -> u64) {
+        let s = &mut self.slots[e.slot as usize];
+        if s.state() != SCHEDULED {
+            // asyncio leaves its count too high here; tulip keeps it exact.
+            self.free_stale(&e);
+            return;
+        }
+        let cb = s.take_callback(DUE);
+        let ready_seq = push(cb);
+        self.slots[e.slot as usize].set_ready_seq(ready_seq);
+        self.due.push(e.slot);
+    }
+
     /// Frees the slots of the timers that were due this iteration (they ran or were skipped).
+    /// The slots keep their `Due` record until reused: a late `cancel` then finds a ready
+    /// entry that already ran, which is a no-op, so the slab need not be touched again here.
     #[inline]
     pub(crate) fn free_due(&mut self) {
-        while let Some(slot) = self.due.pop() {
-            self.free_slot(slot);
+        if !self.due.is_empty() {
+            self.free.append(&mut self.due);
         }
     }
 
@@ -237,26 +426,29 @@ impl Timers {
 
     /// Removes every timer, returning the callbacks for the caller to drop.
     pub(crate) fn clear(&mut self) -> Vec<Callback> {
-        let slots = mem::take(&mut self.slots);
+        let cbs = (self.slots.iter_mut())
+            .filter(|s| s.state() == SCHEDULED)
+            .map(|s| s.take_callback(FREE))
+            .collect();
+        self.slots.clear();
         self.heap.clear();
         self.free.clear();
         self.due.clear();
         self.cancelled = 0;
-        slots
-            .into_iter()
-            .filter_map(|s| match s {
-                Slot::Scheduled { cb, .. } => Some(cb),
-                _ => None,
-            })
-            .collect()
+        cbs
     }
 }
 
 // The 4-ary heap: the children of `i` are `4i+1 ..= 4i+4`. Shallower than a binary heap, and
 // a node's children share a cache line or two.
 
-fn sift_up(heap: &mut [Entry], mut i: usize) {
-    let item = heap[i];
+// The entry being placed is passed by value rather than read back from the slice: written
+// and reloaded at once, its halves would stall on store-to-load forwarding.
+
+#[inline]
+fn push(heap: &mut Vec<Entry>, item: Entry) {
+    let mut i = heap.len();
+    heap.push(item);
     while i > 0 {
         let parent = (i - 1) / 4;
         if heap[parent].key() <= item.key() {
@@ -268,20 +460,28 @@ fn sift_up(heap: &mut [Entry], mut i: usize) {
     heap[i] = item;
 }
 
-fn sift_down(heap: &mut [Entry], mut i: usize) {
+/// Places `item` in the hole at `i`, moving smaller children up.
+fn sift_down(heap: &mut [Entry], mut i: usize, item: Entry) {
     let n = heap.len();
-    let item = heap[i];
     loop {
         let first = 4 * i + 1;
         if first >= n {
             break;
         }
-        let mut best = first;
-        for c in first + 1..(first + 4).min(n) {
-            if heap[c].key() < heap[best].key() {
-                best = c;
+        let best = if first + 4 <= n {
+            // A tournament: two independent comparisons, then one.
+            let pick = |a: usize, b: usize| if heap[b].key() < heap[a].key() { b } else { a };
+            let (x, y) = (pick(first, first + 1), pick(first + 2, first + 3));
+            pick(x, y)
+        } else {
+            let mut best = first;
+            for c in first + 1..n {
+                if heap[c].key() < heap[best].key() {
+                    best = c;
+                }
             }
-        }
+            best
+        };
         if heap[best].key() >= item.key() {
             break;
         }
@@ -296,15 +496,15 @@ fn pop(heap: &mut Vec<Entry>) -> Option<Entry> {
     if heap.is_empty() {
         return Some(last);
     }
-    let head = mem::replace(&mut heap[0], last);
-    sift_down(heap, 0);
+    let head = heap[0];
+    sift_down(heap, 0, last);
     Some(head)
 }
 
 fn heapify(heap: &mut [Entry]) {
     if heap.len() > 1 {
         for i in (0..=(heap.len() - 2) / 4).rev() {
-            sift_down(heap, i);
+            sift_down(heap, i, heap[i]);
         }
     }
 }
@@ -368,24 +568,147 @@ impl fmt::Debug for TimerHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Pops what is due at `base + at_us` and returns the fired ids in order.
+    fn fire_at(timers: &mut Timers, base: Instant, at_us: u64) -> Vec<u32> {
+        let mut cbs = Vec::new();
+        timers.pop_due(base + Duration::from_micros(at_us), |cb| {
+            cbs.push(cb);
+            cbs.len() as u64
+        });
+        let log = Rc::new(RefCell::new(Vec::new()));
+        LOG.with(|l| *l.borrow_mut() = Some(log.clone()));
+        for cb in cbs {
+            assert!(cb.call().is_ok());
+        }
+        timers.free_due();
+        log.take()
+    }
+
+    thread_local! {
+        static LOG: RefCell<Option<Rc<RefCell<Vec<u32>>>>> = const { RefCell::new(None) };
+    }
+
+    #[test]
+    fn renumbering_the_ties_keeps_the_order() {
+        let base = Instant::now();
+        let mut timers = Timers::new(base);
+        timers.tie_limit = 64;
+        // The model: live timers by (deadline, creation order).
+        let mut model = std::collections::BTreeMap::new();
+        let mut x: u64 = 99;
+        let mut id = 0u32;
+        for now in 0..400u64 {
+            for _ in 0..3 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let when = now + (x >> 60); // a few equal deadlines per step
+                let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
+                let (slot, seq) = timers.push(base + Duration::from_micros(when), cb);
+                if x.is_multiple_of(9) {
+                    timers.cancel(slot, seq);
+                } else {
+                    model.insert((when, id), id);
+                }
+                id += 1;
+            }
+            let fired = fire_at(&mut timers, base, now);
+            let due: Vec<_> = model.keys().take_while(|k| k.0 <= now).copied().collect();
+            let want: Vec<u32> = due.iter().map(|k| model.remove(k).unwrap()).collect();
+            assert_eq!(fired, want, "at {now}");
+            timers.cleanup();
+        }
+        assert!(timers.next_tie < 64 && id == 1200);
+    }
+
+    #[test]
+    fn a_batch_spanning_hours_fires_in_order() {
+        let base = Instant::now() + Duration::from_secs(7200);
+        let mut timers = Timers::new(base);
+        let mut want = Vec::new();
+        for id in 0..600u32 {
+            // Interleaved: deadlines an hour in the past and within the next millisecond.
+            let when = if id % 2 == 0 {
+                want.push((0, id));
+                base - Duration::from_secs(3600) + Duration::from_nanos(u64::from(id % 7))
+            } else {
+                want.push((1, id));
+                base + Duration::from_micros(u64::from(id % 5))
+            };
+            let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
+            timers.push(when, cb);
+        }
+        want.sort_by_key(|&(half, id)| (half, if half == 0 { id % 7 } else { id % 5 }, id));
+        let want: Vec<u32> = want.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(fire_at(&mut timers, base, 10), want);
+    }
+
+    /// Schedules 2000 timers over 50 deadlines, cancels some, fires them in a few steps.
+    #[test]
+    fn batch_and_single_pops_fire_in_deadline_then_fifo_order() {
+        let base = Instant::now();
+        let mut timers = Timers::new(base);
+        // 2000 timers over 50 distinct deadlines; every 7th cancelled.
+        let mut expect = Vec::new();
+        let mut handles = Vec::new();
+        for id in 0..2000u32 {
+            let when_us = (u64::from(id) * 7919) % 50;
+            let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
+            handles.push(timers.push(base + Duration::from_micros(when_us), cb));
+            if id % 7 == 0 {
+                let (slot, seq) = handles[id as usize];
+                assert!(matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
+            } else {
+                expect.push((when_us, id));
+            }
+        }
+        expect.sort();
+        let cancelled = timers.cancelled();
+        // Most of the heap is due: the batch path.
+        let first = fire_at(&mut timers, base, 39);
+        let n = expect.iter().filter(|(w, _)| *w < 40).count();
+        let want: Vec<u32> = expect[..n].iter().map(|&(_, id)| id).collect();
+        assert_eq!(first, want);
+        let stale_left = cancelled - timers.cancelled();
+        assert!(stale_left > 0 && timers.scheduled() + first.len() + stale_left == 2000);
+        // The rest, one at a time or in a batch, continues the order.
+        let mut rest = Vec::new();
+        for at in 40..50 {
+            rest.extend(fire_at(&mut timers, base, at));
+        }
+        let want: Vec<u32> = expect[n..].iter().map(|&(_, id)| id).collect();
+        assert_eq!(rest, want);
+        assert_eq!((timers.scheduled(), timers.cancelled()), (0, 0));
+        // Handles of fired timers find no callback (at most a ready entry that already ran);
+        // their slots are reused.
+        for &(slot, seq) in &handles {
+            assert!(!matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
+        }
+        let (slot, _) = timers.push(base, || {});
+        assert!((slot as usize) < 2000);
+    }
 
     #[test]
     fn heap_pops_in_key_order() {
         let mut heap = Vec::new();
         let mut x: u64 = 12345;
-        for seq in 0..1000u64 {
+        for tie in 0..1000u32 {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            heap.push(Entry {
-                when: (x >> 50) as i64,
-                seq,
-                slot: 0,
-            });
-            let n = heap.len();
-            sift_up(&mut heap, n - 1);
+            push(
+                &mut heap,
+                Entry {
+                    when: (x >> 50) as i64,
+                    tie,
+                    slot: 0,
+                },
+            );
         }
-        let mut last = (i64::MIN, 0);
+        let mut last = 0u128;
         while let Some(e) = pop(&mut heap) {
             assert!(e.key() > last);
             last = e.key();
@@ -394,15 +717,15 @@ mod tests {
 
     #[test]
     fn heapify_then_pop_is_sorted() {
-        let mut heap: Vec<Entry> = (0..500u64)
-            .map(|seq| Entry {
-                when: ((seq * 7919) % 101) as i64,
-                seq,
+        let mut heap: Vec<Entry> = (0..500u32)
+            .map(|tie| Entry {
+                when: ((tie * 7919) % 101) as i64,
+                tie,
                 slot: 0,
             })
             .collect();
         heapify(&mut heap);
-        let mut last = (i64::MIN, 0);
+        let mut last = 0u128;
         while let Some(e) = pop(&mut heap) {
             assert!(e.key() > last);
             last = e.key();

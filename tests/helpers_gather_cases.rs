@@ -1,5 +1,5 @@
 //! gather, shield, wait and as_completed: cases 47 and 49 of
-//! ../shared/reference/asyncio-cases.md and more behaviours from CPython's test_tasks.py, each
+//! the asyncio behaviour cases and more behaviours from CPython's test_tasks.py, each
 //! printing the same trace as its Python program in tests/cases/helpers/.
 mod common;
 use common::{py_bool, run_briefly};

@@ -1,5 +1,5 @@
 //! wait_for, timeout scopes and TaskGroup, ported from CPython 3.11's test_waitfor.py,
-//! test_timeouts.py and test_taskgroups.py (../shared/reference/asyncio-cases.md 51 and 53
+//! test_timeouts.py and test_taskgroups.py (the asyncio behaviour cases 51 and 53
 //! and more): each port prints the same trace as its Python program in tests/cases/helpers/.
 //! Only the order of events is compared, never timing; delays are clearly apart (ms).
 mod common;

@@ -1,5 +1,5 @@
 //! Locks, events, conditions, semaphores, barriers and queues: case 55 of
-//! ../shared/reference/asyncio-cases.md and behaviours from CPython 3.11's test_locks.py and
+//! the asyncio behaviour cases and behaviours from CPython 3.11's test_locks.py and
 //! test_queues.py, each printing the same trace as its Python program in tests/cases/sync/.
 //!
 //! Python's tests read private fields (`lock._waiters`, `queue._getters`, `sem._value`); the

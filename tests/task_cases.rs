@@ -1,5 +1,5 @@
 //! Future and Task cases ported from CPython's test_futures.py, test_tasks.py and
-//! test_runners.py (../shared/reference/asyncio-cases.md 17–45, 57, 59): each port prints
+//! test_runners.py (the asyncio behaviour cases 17–45, 57, 59): each port prints
 //! the same trace as its Python program in tests/cases/task/.
 mod common;
 use common::{py_bool, run_briefly};

@@ -1,4 +1,4 @@
-# Case 53 of ../shared/reference/asyncio-cases.md: asyncio.timeout(): TimeoutError from CancelledError, nesting, states, errors
+# Case 53 of the asyncio behaviour cases: asyncio.timeout(): TimeoutError from CancelledError, nesting, states, errors
 import asyncio
 async def main():
     loop = asyncio.get_running_loop()

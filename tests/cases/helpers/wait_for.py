@@ -1,4 +1,4 @@
-# Case 51 of ../shared/reference/asyncio-cases.md: wait_for(): timeout cancels and waits for the inner task; timeout 0; cancelling the waiter
+# Case 51 of the asyncio behaviour cases: wait_for(): timeout cancels and waits for the inner task; timeout 0; cancelling the waiter
 import asyncio
 async def main():
     loop = asyncio.get_running_loop()

@@ -1,0 +1,449 @@
+//! tulip's side of the benchmark workloads (benches/python/workloads.py is the Python twin).
+//!
+//! `cargo bench --bench workloads -- [NAME...] [--scale F] [--with-fd]`
+//!
+//! NAME selects workloads by prefix (none: all). Each workload runs an untimed warm-up of n/20
+//! operations, then the timed run, and prints one line in the peers' format:
+//!
+//! `name=sleep0 loop=tulip ops=5000000 seconds=0.9000 ops_per_s=5555555`
+//!
+//! `--with-fd` keeps one idle fd registered with `add_reader`, so that every loop iteration
+//! polls (the lines are then named `NAME_fd`). `--scale` multiplies the op counts.
+
+use std::cell::{Cell, RefCell};
+use std::hint::black_box;
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+use tulip::{EventLoop, Future, Generator, TaskCo, gather, get_running_loop, sleep};
+
+/// The command line, once parsed.
+struct Opts {
+    names: Vec<String>,
+    scale: f64,
+    with_fd: bool,
+}
+
+impl Opts {
+    fn parse() -> Opts {
+        let mut o = Opts {
+            names: Vec::new(),
+            scale: 1.0,
+            with_fd: false,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--bench" => {} // cargo passes it to every bench target
+                "--with-fd" => o.with_fd = true,
+                "--scale" => {
+                    let v = args.next().unwrap_or_default();
+                    o.scale = v
+                        .parse()
+                        .unwrap_or_else(|_| die(&format!("--scale takes a number, not {v:?}")));
+                }
+                s if s.starts_with('-') => die(&format!("unknown option {s}")),
+                _ => o.names.push(a),
+            }
+        }
+        o
+    }
+
+    fn wants(&self, name: &str) -> bool {
+        self.names.is_empty() || self.names.iter().any(|p| name.starts_with(p.as_str()))
+    }
+
+    fn ops(&self, base: u64) -> u64 {
+        ((base as f64 * self.scale) as u64).max(1)
+    }
+}
+
+fn die(msg: &str) -> ! {
+    eprintln!("workloads: {msg}");
+    std::process::exit(2)
+}
+
+fn report(name: &str, ops: u64, dt: Duration, extra: &str) {
+    let s = dt.as_secs_f64();
+    let sep = if extra.is_empty() { "" } else { " " };
+    println!(
+        "name={name} loop=tulip ops={ops} seconds={s:.4} ops_per_s={:.0}{sep}{extra}",
+        ops as f64 / s
+    );
+}
+
+/// Untimed warm-up of n/20 operations, then the timed run of n.
+fn timed(n: u64, mut run: impl FnMut(u64)) -> Duration {
+    run((n / 20).max(1));
+    let t0 = Instant::now();
+    run(n);
+    t0.elapsed()
+}
+
+// ---- the event loop: callbacks and timers ----
+
+/// A fixed-seed xorshift64, so that every run draws the same delays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// One callback shared by n calls, as Python schedules one function object n times: it
+/// counts down and stops the loop at zero.
+fn countdown(lp: &EventLoop, n: u64) -> Rc<dyn Fn()> {
+    let (left, lp) = (Cell::new(n), lp.clone());
+    Rc::new(move || {
+        left.set(left.get() - 1);
+        if left.get() == 0 {
+            lp.stop();
+        }
+    })
+}
+
+/// Each callback schedules the next; the n-th stops the loop.
+fn callbacks_chain(lp: &EventLoop, n: u64) {
+    fn step(lp: EventLoop, left: u64) {
+        if left == 1 {
+            lp.stop();
+        } else {
+            let next = lp.clone();
+            lp.call_soon(move || step(next, left - 1)).unwrap();
+        }
+    }
+    let first = lp.clone();
+    lp.call_soon(move || step(first, n)).unwrap();
+    lp.run_forever().unwrap();
+}
+
+/// n callbacks scheduled at once.
+fn callbacks_upfront(lp: &EventLoop, n: u64) {
+    let cb = countdown(lp, n);
+    for _ in 0..n {
+        let cb = cb.clone();
+        lp.call_soon(move || cb()).unwrap();
+    }
+    lp.run_forever().unwrap();
+}
+
+/// n timers, delays drawn in [0, 10 ms], all firing.
+fn timers_fire(lp: &EventLoop, n: u64) {
+    let (cb, mut rng) = (countdown(lp, n), Rng(0x2545_F491_4F6C_DD1D));
+    for _ in 0..n {
+        let cb = cb.clone();
+        let delay = Duration::from_nanos(rng.below(10_000_000));
+        lp.call_later(delay, move || cb()).unwrap();
+    }
+    lp.run_forever().unwrap();
+}
+
+/// n timers 10 s+ away, each cancelled, then one loop iteration (which may purge them).
+fn timers_cancel(lp: &EventLoop, n: u64) {
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let delay = Duration::from_secs(10) + Duration::from_nanos(rng.below(1_000_000_000));
+            lp.call_later(delay, || {}).unwrap()
+        })
+        .collect();
+    for h in &handles {
+        h.cancel();
+    }
+    let stop = lp.clone();
+    lp.call_soon(move || stop.stop()).unwrap();
+    lp.run_forever().unwrap();
+}
+
+// ---- futures and tasks ----
+
+/// Runs `body` as the main task, as Python runs the benchmark coroutine with
+/// `run_until_complete`.
+fn run_main(lp: &EventLoop, body: impl FnOnce(&TaskCo) -> anyhow::Result<()> + 'static) {
+    let main = lp.create_task(body).unwrap();
+    lp.run_until_complete(&main).unwrap();
+}
+
+/// Two tasks; each waits for its own future, replaces it with a fresh one, then resolves the
+/// other's. One op is a round trip (two handoffs). The current futures live in a box, not a
+/// chain, so nothing is ever deep.
+fn future_pingpong(lp: &EventLoop, n: u64) {
+    let futs = Rc::new([
+        RefCell::new(lp.create_future::<()>()),
+        RefCell::new(lp.create_future()),
+    ]);
+    futs[0].borrow().set_result(()).unwrap(); // A goes first
+    let player = |me: usize, futs: Rc<[RefCell<Future<()>>; 2]>| {
+        move |co: &TaskCo| {
+            let lp = get_running_loop()?;
+            for _ in 0..n {
+                let mine = futs[me].borrow().clone();
+                co.wait(&mine)?;
+                *futs[me].borrow_mut() = lp.create_future();
+                futs[1 - me].borrow().set_result(())?;
+            }
+            Ok(())
+        }
+    };
+    let (a, b) = (player(0, futs.clone()), player(1, futs));
+    run_main(lp, move |co| {
+        let lp = get_running_loop()?;
+        let players = [lp.create_task(a)?, lp.create_task(b)?];
+        co.wait(&gather(&players)?)?;
+        Ok(())
+    });
+}
+
+/// Creates no-op tasks in batches of 1000 and gathers each batch.
+fn task_spawn(lp: &EventLoop, n: u64) {
+    run_main(lp, move |co| {
+        let lp = get_running_loop()?;
+        let mut left = n;
+        while left > 0 {
+            let k = left.min(1000);
+            let batch = (0..k)
+                .map(|_| lp.create_task(|_| Ok(())))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            co.wait(&gather(&batch)?)?;
+            left -= k;
+        }
+        Ok(())
+    });
+}
+
+/// `await asyncio.sleep(0)` n times in one task.
+fn sleep0(lp: &EventLoop, n: u64) {
+    run_main(lp, move |co| {
+        for _ in 0..n {
+            sleep(co, Duration::ZERO)?;
+        }
+        Ok(())
+    });
+}
+
+// ---- memory: N tasks suspended at once ----
+
+/// This process's resident memory.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    // SAFETY: sysconf only reads a constant.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+/// n tasks all waiting for one future: let them all suspend, note the resident memory they
+/// added (bytes per task), then resolve the future and wait for every task.
+fn tasks_suspended(lp: &EventLoop, n: u64) -> f64 {
+    let per_task = Rc::new(Cell::new(0.0));
+    let out = per_task.clone();
+    run_main(lp, move |co| {
+        let lp = get_running_loop()?;
+        let fut = lp.create_future::<()>();
+        let before = rss_bytes();
+        let tasks = (0..n)
+            .map(|_| {
+                let fut = fut.clone();
+                lp.create_task(move |co| co.wait(&fut))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        co.yield_now()?; // every task runs to its wait and suspends
+        out.set((rss_bytes().saturating_sub(before)) as f64 / n as f64);
+        fut.set_result(())?;
+        co.wait(&gather(&tasks)?)?;
+        Ok(())
+    });
+    per_task.get()
+}
+
+/// Runs one memory workload in this process: warm-up, then the measured run.
+fn run_suspended(name: &str, n: u64) {
+    let lp = EventLoop::new().unwrap();
+    tasks_suspended(&lp, (n / 20).max(1));
+    let t0 = Instant::now();
+    let per_task = tasks_suspended(&lp, n);
+    let dt = t0.elapsed();
+    lp.close().unwrap();
+    report(
+        name,
+        n,
+        dt,
+        &format!("kib_per_task={:.2}", per_task / 1024.0),
+    );
+}
+
+// ---- generators, no loop ----
+
+/// `while True: yield 1`
+fn leaf() -> Generator<u64> {
+    Generator::new(|co| {
+        loop {
+            co.yield_(1)?;
+        }
+    })
+}
+
+/// `return (yield from inner)`
+fn relay(inner: Generator<u64>) -> Generator<u64> {
+    Generator::new(move |co| co.yield_from(inner))
+}
+
+fn generator_next() -> Generator<u64> {
+    leaf()
+}
+
+/// Ten generators stacked: relay(relay(... leaf())).
+fn generator_yieldfrom10() -> Generator<u64> {
+    (1..10).fold(leaf(), |g, _| relay(g))
+}
+
+/// Runs one generator workload: `next()` n times on one generator.
+fn run_generator(name: &str, n: u64, make: fn() -> Generator<u64>) {
+    let g = make();
+    let dt = timed(n, |k| {
+        for _ in 0..k {
+            black_box(g.next().unwrap());
+        }
+    });
+    report(name, n, dt, "");
+}
+
+/// What a workload needs to run.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// Runs on a loop (made once per workload, for the warm-up and the timed run).
+    Loop(fn(&EventLoop, u64)),
+    /// Resumes one generator (no loop).
+    Generator(fn() -> Generator<u64>),
+    /// N tasks suspended at once, in a process of its own (memory freed by earlier
+    /// workloads would be reused and hide the tasks' cost); the op count is N, never scaled.
+    Suspended,
+}
+
+/// One workload: its name, its op count at scale 1, and how to run n ops of it.
+struct Workload {
+    name: &'static str,
+    ops: u64,
+    kind: Kind,
+}
+
+/// Every workload, in the peers' order; the loop workloads take tokio's op counts.
+const WORKLOADS: &[Workload] = &[
+    Workload {
+        name: "generator_next",
+        ops: 20_000_000,
+        kind: Kind::Generator(generator_next),
+    },
+    Workload {
+        name: "generator_yieldfrom10",
+        ops: 20_000_000,
+        kind: Kind::Generator(generator_yieldfrom10),
+    },
+    Workload {
+        name: "callbacks_chain",
+        ops: 5_000_000,
+        kind: Kind::Loop(callbacks_chain),
+    },
+    Workload {
+        name: "callbacks_upfront",
+        ops: 2_000_000,
+        kind: Kind::Loop(callbacks_upfront),
+    },
+    Workload {
+        name: "timers_fire",
+        ops: 1_000_000,
+        kind: Kind::Loop(timers_fire),
+    },
+    Workload {
+        name: "timers_cancel",
+        ops: 1_000_000,
+        kind: Kind::Loop(timers_cancel),
+    },
+    Workload {
+        name: "future_pingpong",
+        ops: 2_000_000,
+        kind: Kind::Loop(future_pingpong),
+    },
+    Workload {
+        name: "task_spawn",
+        ops: 2_000_000,
+        kind: Kind::Loop(task_spawn),
+    },
+    Workload {
+        name: "sleep0",
+        ops: 5_000_000,
+        kind: Kind::Loop(sleep0),
+    },
+    Workload {
+        name: "tasks_suspended_1k",
+        ops: 1_000,
+        kind: Kind::Suspended,
+    },
+    Workload {
+        name: "tasks_suspended_10k",
+        ops: 10_000,
+        kind: Kind::Suspended,
+    },
+    Workload {
+        name: "tasks_suspended_30k",
+        ops: 30_000,
+        kind: Kind::Suspended,
+    },
+];
+
+/// Runs one loop workload, with the idle fd registered when asked.
+fn run_on_loop(name: &str, n: u64, run: fn(&EventLoop, u64), with_fd: bool) {
+    let lp = EventLoop::new().unwrap();
+    // one end of a socketpair nobody writes to: never readable, but polled every iteration
+    let idle = with_fd.then(|| UnixStream::pair().unwrap());
+    if let Some((a, _)) = &idle {
+        lp.add_reader(a, || {}).unwrap();
+    }
+    let dt = timed(n, |k| run(&lp, k));
+    if let Some((a, _)) = &idle {
+        lp.remove_reader(a);
+    }
+    lp.close().unwrap();
+    let name = if with_fd {
+        format!("{name}_fd")
+    } else {
+        name.to_string()
+    };
+    report(&name, n, dt, "");
+}
+
+fn main() {
+    let opts = Opts::parse();
+    let chosen: Vec<&Workload> = WORKLOADS.iter().filter(|w| opts.wants(w.name)).collect();
+    let mut ran = 0;
+    for w in &chosen {
+        let n = opts.ops(w.ops);
+        match w.kind {
+            Kind::Loop(run) => run_on_loop(w.name, n, run, opts.with_fd),
+            // no loop, so no idle fd to poll: as the Python twin, left out of --with-fd
+            Kind::Generator(_) if opts.with_fd => continue,
+            Kind::Generator(make) => run_generator(w.name, n, make),
+            Kind::Suspended if opts.with_fd => continue,
+            Kind::Suspended if chosen.len() == 1 => run_suspended(w.name, w.ops),
+            Kind::Suspended => {
+                let exe = std::env::current_exe().unwrap();
+                let status = std::process::Command::new(exe)
+                    .arg(w.name)
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "{} failed: {status}", w.name);
+            }
+        }
+        ran += 1;
+    }
+    if ran == 0 {
+        println!("# no workload of tulip's matches {:?}", opts.names);
+    }
+}
