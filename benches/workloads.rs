@@ -1,6 +1,6 @@
 //! tulip's side of the benchmark workloads (benches/python/workloads.py is the Python twin).
 //!
-//! `cargo bench --bench workloads -- [NAME...] [--scale F] [--with-fd]`
+//! `cargo bench --bench workloads -- [NAME...] [--scale F] [--with-fd] [--echo-client PATH]`
 //!
 //! NAME selects workloads by prefix (none: all). Each workload runs an untimed warm-up of n/20
 //! operations, then the timed run, and prints one line in the peers' format:
@@ -9,19 +9,28 @@
 //!
 //! `--with-fd` keeps one idle fd registered with `add_reader`, so that every loop iteration
 //! polls (the lines are then named `NAME_fd`). `--scale` multiplies the op counts.
+//!
+//! The tcp_echo workloads run an echo server (streams) in this process, driven by the peers'
+//! Rust load generator (`tokio-baseline echo-client`, built by `../shared/bench/run-peers
+//! rust`): `--echo-client PATH`, else `$ECHO_CLIENT`; without either they are skipped with a
+//! `#` line. Their timing is the client's (it excludes connecting and its warm-up).
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-use tulip::{EventLoop, Future, Generator, TaskCo, gather, get_running_loop, sleep};
+use tulip::{
+    EventLoop, Future, Generator, Stdio, StreamReader, StreamWriter, TaskCo,
+    create_subprocess_exec, gather, get_running_loop, sleep, sock_recv, sock_sendall, start_server,
+};
 
 /// The command line, once parsed.
 struct Opts {
     names: Vec<String>,
     scale: f64,
     with_fd: bool,
+    echo_client: Option<String>,
 }
 
 impl Opts {
@@ -30,12 +39,20 @@ impl Opts {
             names: Vec::new(),
             scale: 1.0,
             with_fd: false,
+            echo_client: std::env::var("ECHO_CLIENT").ok().filter(|s| !s.is_empty()),
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
             match a.as_str() {
                 "--bench" => {} // cargo passes it to every bench target
                 "--with-fd" => o.with_fd = true,
+                "--echo-client" => {
+                    let v = args.next().unwrap_or_default();
+                    if v.is_empty() {
+                        die("--echo-client takes a path");
+                    }
+                    o.echo_client = Some(v);
+                }
                 "--scale" => {
                     let v = args.next().unwrap_or_default();
                     o.scale = v
@@ -225,6 +242,97 @@ fn sleep0(lp: &EventLoop, n: u64) {
     });
 }
 
+// ---- readiness I/O ----
+
+/// Two tasks bounce 1 byte over a socketpair with `sock_sendall` / `sock_recv`; one op is a
+/// round trip (Python: `loop.sock_sendall`/`sock_recv` over `socket.socketpair()`).
+fn socketpair_pingpong(lp: &EventLoop, n: u64) {
+    run_main(lp, move |co| {
+        let lp = get_running_loop()?;
+        let (a, b) = UnixStream::pair()?;
+        a.set_nonblocking(true)?;
+        b.set_nonblocking(true)?;
+        let pong = lp.create_task(move |co| {
+            for _ in 0..n {
+                sock_recv(co, &b, 1)?;
+                sock_sendall(co, &b, b"y")?;
+            }
+            Ok(())
+        })?;
+        for _ in 0..n {
+            sock_sendall(co, &a, b"x")?;
+            sock_recv(co, &a, 1)?;
+        }
+        co.wait(&pong)?;
+        Ok(())
+    });
+}
+
+/// The echo handler of `asyncio.start_server` in the Python twin: read(65536), write, drain.
+fn echo(co: &TaskCo, r: StreamReader, w: StreamWriter) -> anyhow::Result<()> {
+    loop {
+        let data = r.read(co, 65536)?;
+        if data.is_empty() {
+            break;
+        }
+        w.write(&data)?;
+        w.drain(co)?;
+    }
+    w.close();
+    Ok(())
+}
+
+/// The echo connections the client opens (the peers' setting).
+const ECHO_CONNS: u64 = 10;
+
+/// An echo server (streams) on 127.0.0.1 and the load generator as a child process: `msgs`
+/// messages of `size` bytes over 10 connections. Reports the client's own timing.
+fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64) {
+    let client = client.to_string();
+    let msgs = msgs.max(ECHO_CONNS);
+    let line = tulip::run(move |co| {
+        let server = start_server(co, echo, "127.0.0.1", 0)?;
+        let port = server.local_addr().expect("listening").port();
+        let args = [
+            "echo-client".to_string(),
+            "--addr".into(),
+            format!("127.0.0.1:{port}"),
+            "--conns".into(),
+            ECHO_CONNS.to_string(),
+            "--size".into(),
+            size.to_string(),
+            "--msgs".into(),
+            msgs.to_string(),
+        ];
+        let p = create_subprocess_exec(
+            co,
+            &client,
+            &args,
+            Stdio::Inherit,
+            Stdio::Piped,
+            Stdio::Inherit,
+        )?;
+        let (out, _) = p.communicate(co, None)?;
+        server.close();
+        let out = String::from_utf8_lossy(&out.unwrap_or_default()).into_owned();
+        Ok(out.lines().last().unwrap_or_default().to_string())
+    })
+    .unwrap_or_else(|e| die(&format!("{name}: {e:#}")));
+    // `name=echo_client loop=tokio ops=N seconds=S ops_per_s=R mb_per_s=M`
+    let field = |k: &str| {
+        line.split(' ')
+            .find_map(|f| f.strip_prefix(k)?.strip_prefix('='))
+            .unwrap_or_else(|| die(&format!("{name}: no {k} in the client's line {line:?}")))
+    };
+    let ops = field("ops").parse().unwrap_or(0);
+    let secs: f64 = field("seconds").parse().unwrap_or(0.0);
+    let extra = format!(
+        "mb_per_s={} conns={ECHO_CONNS} size={size} client=rust",
+        field("mb_per_s")
+    );
+    report(name, ops, Duration::from_secs_f64(secs), &extra);
+}
+
 // ---- memory: N tasks suspended at once ----
 
 /// This process's resident memory.
@@ -325,6 +433,8 @@ enum Kind {
     /// N tasks suspended at once, in a process of its own (memory freed by earlier
     /// workloads would be reused and hide the tasks' cost); the op count is N, never scaled.
     Suspended,
+    /// TCP echo of messages of this many bytes, driven by the external client.
+    Echo(usize),
 }
 
 /// One workload: its name, its op count at scale 1, and how to run n ops of it.
@@ -382,6 +492,21 @@ const WORKLOADS: &[Workload] = &[
         kind: Kind::Loop(sleep0),
     },
     Workload {
+        name: "socketpair_pingpong",
+        ops: 200_000,
+        kind: Kind::Loop(socketpair_pingpong),
+    },
+    Workload {
+        name: "tcp_echo_streams_1k",
+        ops: 100_000,
+        kind: Kind::Echo(1024),
+    },
+    Workload {
+        name: "tcp_echo_streams_100k",
+        ops: 20_000,
+        kind: Kind::Echo(100 * 1024),
+    },
+    Workload {
         name: "tasks_suspended_1k",
         ops: 1_000,
         kind: Kind::Suspended,
@@ -431,6 +556,16 @@ fn main() {
             Kind::Generator(_) if opts.with_fd => continue,
             Kind::Generator(make) => run_generator(w.name, n, make),
             Kind::Suspended if opts.with_fd => continue,
+            // its fds are polled anyway
+            Kind::Echo(_) if opts.with_fd => continue,
+            Kind::Echo(size) => match &opts.echo_client {
+                Some(client) => run_tcp_echo(w.name, client, size, n),
+                None => println!(
+                    "# {} skipped: no echo client (pass --echo-client PATH or set ECHO_CLIENT \
+                     to tokio-baseline, built by ../shared/bench/run-peers rust)",
+                    w.name
+                ),
+            },
             Kind::Suspended if chosen.len() == 1 => run_suspended(w.name, w.ops),
             Kind::Suspended => {
                 let exe = std::env::current_exe().unwrap();
