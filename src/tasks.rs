@@ -267,8 +267,11 @@ impl<T: 'static> TaskCore<T> {
 
         match outcome {
             Ok(GeneratorState::Yielded(Suspend(None))) => {
-                let again = self.clone();
-                let _ = self.event_loop().schedule(move || again.step());
+                // A bare yield: the next step reuses this `Rc` (no count up and down).
+                let lp: *const EventLoop = self.event_loop();
+                // SAFETY: `lp` is a field of the task, which the closure keeps alive by
+                // owning `self`; moving the `Rc` does not move the task.
+                let _ = unsafe { &*lp }.schedule(move || self.step());
             }
             Ok(GeneratorState::Yielded(Suspend(Some(w)))) => self.wait_for(w),
             Ok(GeneratorState::Returned(v)) => {
