@@ -261,7 +261,19 @@ impl Timers {
     #[cold]
     fn cleanup_stale(&mut self) {
         let n = self.heap.len();
-        if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
+        if self.cancelled == n && self.slots.len() <= 2 * n {
+            // Every entry is stale (a mass cancellation): the stale slots are exactly the
+            // CANCELLED ones, found in one sequential pass over a slab not much bigger than
+            // the heap, instead of visiting the slab at random through the heap.
+            self.heap.clear();
+            for (i, s) in self.slots.iter_mut().enumerate() {
+                if s.state() == CANCELLED {
+                    s.tag = FREE;
+                    self.free.push(i as u32);
+                }
+            }
+            self.cancelled = 0;
+        } else if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
             let mut heap = mem::take(&mut self.heap);
             let mut kept = 0;
             for i in 0..heap.len() {
@@ -761,6 +773,35 @@ mod tests {
             h.cancel();
             assert!(h.cancelled());
         }
+    }
+
+    #[test]
+    fn cancelling_every_timer_frees_each_slot_once() {
+        let base = Instant::now();
+        let mut timers = Timers::new();
+        // 150 timers fire (their slots go back to the free list), then 400 are all cancelled.
+        for _ in 0..150 {
+            timers.push(Deadline::of(base), || {});
+        }
+        assert!(fire_at(&mut timers, base, 0).is_empty());
+        let handles: Vec<_> = (0..400u64)
+            .map(|i| timers.push(Deadline::of(base + Duration::from_secs(9 + i)), || {}))
+            .collect();
+        for &(slot, seq) in &handles {
+            assert!(matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
+        }
+        timers.cleanup();
+        assert_eq!((timers.scheduled(), timers.cancelled()), (0, 0));
+        let mut free = timers.free.clone();
+        free.sort_unstable();
+        assert_eq!(free, (0..400).collect::<Vec<u32>>());
+        // A late cancel finds nothing; the slots are reused.
+        assert!(matches!(
+            timers.cancel(handles[0].0, handles[0].1),
+            Cancelled::Gone
+        ));
+        let (slot, _) = timers.push(Deadline::of(base), || {});
+        assert!(slot < 400);
     }
 
     #[test]
