@@ -261,17 +261,17 @@ impl Timers {
     #[cold]
     fn cleanup_stale(&mut self) {
         let n = self.heap.len();
-        if self.cancelled == n && self.slots.len() <= 2 * n {
-            // Every entry is stale (a mass cancellation): the stale slots are exactly the
-            // CANCELLED ones, found in one sequential pass over a slab not much bigger than
-            // the heap, instead of visiting the slab at random through the heap.
+        if self.cancelled == n && self.due.is_empty() {
+            // Every entry is stale (a mass cancellation): no slot holds a callback or a ready
+            // entry that has not run (`due` is empty between iterations), so the whole slab
+            // is free. Emptied at once; the slots are then reused from the first, in order.
+            // A late `cancel` finds no slot, or one with another seq: `Gone`, as before.
             self.heap.clear();
-            for (i, s) in self.slots.iter_mut().enumerate() {
-                if s.state() == CANCELLED {
-                    s.tag = FREE;
-                    self.free.push(i as u32);
-                }
-            }
+            debug_assert!(self.slots.iter().all(|s| s.state() != SCHEDULED));
+            // SAFETY: shrinking only forgets the slots, and none is SCHEDULED, the only state
+            // whose drop does anything.
+            unsafe { self.slots.set_len(0) };
+            self.free.clear();
             self.cancelled = 0;
         } else if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
             let mut heap = mem::take(&mut self.heap);
@@ -776,7 +776,7 @@ mod tests {
     }
 
     #[test]
-    fn cancelling_every_timer_frees_each_slot_once() {
+    fn cancelling_every_timer_empties_the_slab() {
         let base = Instant::now();
         let mut timers = Timers::new();
         // 150 timers fire (their slots go back to the free list), then 400 are all cancelled.
@@ -792,16 +792,14 @@ mod tests {
         }
         timers.cleanup();
         assert_eq!((timers.scheduled(), timers.cancelled()), (0, 0));
-        let mut free = timers.free.clone();
-        free.sort_unstable();
-        assert_eq!(free, (0..400).collect::<Vec<u32>>());
-        // A late cancel finds nothing; the slots are reused.
-        assert!(matches!(
-            timers.cancel(handles[0].0, handles[0].1),
-            Cancelled::Gone
-        ));
-        let (slot, _) = timers.push(Deadline::of(base), || {});
-        assert!(slot < 400);
+        assert!(timers.slots.is_empty() && timers.free.is_empty());
+        // The slots are reused from the first; late cancels find nothing, whatever the slot.
+        let (slot, seq) = timers.push(Deadline::of(base), || {});
+        assert_eq!(slot, 0);
+        for &(slot, seq) in &handles {
+            assert!(matches!(timers.cancel(slot, seq), Cancelled::Gone));
+        }
+        assert!(matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
     }
 
     #[test]
