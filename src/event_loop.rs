@@ -251,6 +251,7 @@ impl ReadyOwner for Inner {
 }
 
 impl TimerOwner for Inner {
+    #[inline]
     fn cancel_timer(&self, slot: u32, seq: u64) {
         let found = self.timers.borrow_mut().cancel(slot, seq);
         match found {

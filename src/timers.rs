@@ -233,6 +233,7 @@ impl Timers {
     }
 
     /// Cancels timer `(slot, seq)`.
+    #[inline]
     pub(crate) fn cancel(&mut self, slot: u32, seq: u64) -> Cancelled {
         let Some(s) = self.slots.get_mut(slot as usize) else {
             return Cancelled::Gone;
