@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use crate::callbacks::{Callable, Callback, CallbackPanic, Handle, ReadyOwner, ReadyQueue};
 use crate::errors::{Panic, RuntimeError, py_name, py_repr, py_str, py_str_repr};
 use crate::selector::{FdLike, IoCallback, Selector, Waker, io_callback};
-use crate::timers::{Cancelled, TimerHandle, TimerOwner, Timers};
+use crate::timers::{Cancelled, Deadline, TimerHandle, TimerOwner, Timers};
 
 /// asyncio's `MAXIMUM_SELECT_TIMEOUT`: the longest single poll.
 const MAXIMUM_SELECT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
@@ -212,7 +212,7 @@ impl fmt::Debug for LoopHandle {
 type CloseHook = Box<dyn FnOnce(&EventLoop)>;
 
 /// The loop's state. Every `RefCell` here is borrowed only briefly, never while user code runs.
-struct Inner {
+pub(crate) struct Inner {
     ready: RefCell<ReadyQueue>,
     timers: RefCell<Timers>,
     selector: RefCell<Selector>,
@@ -251,6 +251,7 @@ impl ReadyOwner for Inner {
 }
 
 impl TimerOwner for Inner {
+    #[inline]
     fn cancel_timer(&self, slot: u32, seq: u64) {
         let found = self.timers.borrow_mut().cancel(slot, seq);
         match found {
@@ -308,7 +309,7 @@ impl EventLoop {
     pub fn new() -> anyhow::Result<EventLoop> {
         let inner = Inner {
             ready: RefCell::default(),
-            timers: RefCell::new(Timers::new(Instant::now())),
+            timers: RefCell::new(Timers::new()),
             selector: RefCell::new(Selector::new()?),
             stopping: Cell::new(false),
             running: Cell::new(false),
@@ -376,9 +377,14 @@ impl EventLoop {
         f: impl FnOnce() + 'static,
     ) -> anyhow::Result<TimerHandle> {
         self.check_closed()?;
+        let when = Deadline::of(when);
         let (slot, seq) = self.inner.timers.borrow_mut().push(when, f);
-        let owner: Weak<dyn TimerOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
-        Ok(TimerHandle::new(owner, slot, seq, when))
+        Ok(TimerHandle::new(
+            Rc::downgrade(&self.inner),
+            slot,
+            seq,
+            when,
+        ))
     }
 
     /// The loop's clock: the monotonic [`Instant::now`].

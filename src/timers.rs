@@ -19,9 +19,11 @@ use std::cell::Cell;
 use std::fmt;
 use std::mem::{self, MaybeUninit};
 use std::rc::Weak;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::callbacks::Callback;
+use crate::event_loop::Inner;
 
 /// asyncio's `_MIN_SCHEDULED_TIMER_HANDLES`: below this many entries the heap is never rebuilt.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
@@ -46,7 +48,7 @@ fn prefetch<T>(t: &T) {
     let _ = t;
 }
 
-/// One heap entry: deadline in nanoseconds from the heap's base instant, tie-breaker (creation
+/// One heap entry: deadline in nanoseconds from the base instant (see [`Deadline`]), tie-breaker (creation
 /// order), slab slot. 16 bytes: four entries, a node's children, fill one cache line.
 #[derive(Clone, Copy)]
 struct Entry {
@@ -138,8 +140,6 @@ pub(crate) enum Cancelled {
 
 /// The loop's timers.
 pub(crate) struct Timers {
-    /// Deadlines are stored as signed nanoseconds from here (so past instants keep their order).
-    base: Instant,
     heap: Vec<Entry>,
     slots: Vec<Slot>,
     free: Vec<u32>,
@@ -154,9 +154,8 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub(crate) fn new(base: Instant) -> Self {
+    pub(crate) fn new() -> Self {
         Timers {
-            base,
             heap: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -168,28 +167,13 @@ impl Timers {
         }
     }
 
-    #[inline]
-    fn nanos(&self, t: Instant) -> i64 {
-        // Seconds and nanoseconds rather than `as_nanos`: no 128-bit arithmetic.
-        let clamp = |d: Duration| {
-            i64::try_from(d.as_secs())
-                .unwrap_or(i64::MAX)
-                .saturating_mul(1_000_000_000)
-                .saturating_add(i64::from(d.subsec_nanos()))
-        };
-        match t.checked_duration_since(self.base) {
-            Some(d) => clamp(d),
-            None => -clamp(self.base - t),
-        }
-    }
-
     /// Schedules `f` at `when`; returns its `(slot, seq)`.
     ///
     /// The callback is built directly in its slab slot: built on the stack and moved in, it
     /// was stored in 8-byte pieces and reloaded in 16-byte ones, which stalled on
     /// store-to-load forwarding (as in the ready queue, see `ReadyQueue`).
     #[inline]
-    pub(crate) fn push<F: FnOnce() + 'static>(&mut self, when: Instant, f: F) -> (u32, u64) {
+    pub(crate) fn push<F: FnOnce() + 'static>(&mut self, when: Deadline, f: F) -> (u32, u64) {
         let (slot, seq) = self.schedule(when);
         let s = &mut self.slots[slot as usize];
         Callback::write_fn(&mut s.data, f);
@@ -198,7 +182,7 @@ impl Timers {
     }
 
     /// `push` but for the callback: a free slot (in the heap at `when`) and a new seq.
-    fn schedule(&mut self, when: Instant) -> (u32, u64) {
+    fn schedule(&mut self, when: Deadline) -> (u32, u64) {
         let seq = self.next_seq;
         // 2^62 timers would take a century at a billion a second.
         self.next_seq += 1;
@@ -218,7 +202,7 @@ impl Timers {
         }
         let tie = self.next_tie;
         self.next_tie += 1;
-        let when = self.nanos(when);
+        let when = when.nanos();
         push(&mut self.heap, Entry { when, tie, slot });
         (slot, seq)
     }
@@ -249,6 +233,7 @@ impl Timers {
     }
 
     /// Cancels timer `(slot, seq)`.
+    #[inline]
     pub(crate) fn cancel(&mut self, slot: u32, seq: u64) -> Cancelled {
         let Some(s) = self.slots.get_mut(slot as usize) else {
             return Cancelled::Gone;
@@ -277,7 +262,19 @@ impl Timers {
     #[cold]
     fn cleanup_stale(&mut self) {
         let n = self.heap.len();
-        if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
+        if self.cancelled == n && self.due.is_empty() {
+            // Every entry is stale (a mass cancellation): no slot holds a callback or a ready
+            // entry that has not run (`due` is empty between iterations), so the whole slab
+            // is free. Emptied at once; the slots are then reused from the first, in order.
+            // A late `cancel` finds no slot, or one with another seq: `Gone`, as before.
+            self.heap.clear();
+            debug_assert!(self.slots.iter().all(|s| s.state() != SCHEDULED));
+            // SAFETY: shrinking only forgets the slots, and none is SCHEDULED, the only state
+            // whose drop does anything.
+            unsafe { self.slots.set_len(0) };
+            self.free.clear();
+            self.cancelled = 0;
+        } else if n > MIN_SCHEDULED_TIMER_HANDLES && self.cancelled * 2 > n {
             let mut heap = mem::take(&mut self.heap);
             let mut kept = 0;
             for i in 0..heap.len() {
@@ -312,14 +309,14 @@ impl Timers {
     /// Call after [`Timers::cleanup`], which leaves a live entry at the head.
     pub(crate) fn next_timeout(&self, now: Instant) -> Option<Duration> {
         let head = self.heap.first()?;
-        let dt = head.when.saturating_sub(self.nanos(now));
+        let dt = head.when.saturating_sub(Deadline::of(now).nanos());
         Some(Duration::from_nanos(dt.max(0) as u64))
     }
 
     /// Moves every timer due at `now` (`when < now + 1 ns`, the clock's resolution) to the
     /// ready queue through `push`, in deadline order (FIFO among equal deadlines).
     pub(crate) fn pop_due(&mut self, now: Instant, mut push: impl FnMut(Callback) -> u64) {
-        let end = self.nanos(now).saturating_add(1);
+        let end = Deadline::of(now).nanos().saturating_add(1);
         if self.heap.len() >= BATCH_MIN && self.mostly_due(end) {
             self.pop_due_batch(end, &mut push);
             return;
@@ -515,53 +512,119 @@ pub(crate) trait TimerOwner {
     fn cancel_timer(&self, slot: u32, seq: u64);
 }
 
+/// The process-wide instant that deadlines are measured from.
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// "Before the base" in [`Deadline::nanos`]'s field (nanoseconds stay below 2^30).
+const BEFORE: u32 = 1 << 31;
+
+/// An instant as its exact distance from a process-wide base: 12 bytes where an `Instant`
+/// takes 16 (4 of them padding), and measured once per timer for both the heap and the handle.
+/// Packed to 4-byte alignment so that it takes 12 bytes inside a [`TimerHandle`] too (its
+/// fields are only ever copied, never borrowed).
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+pub(crate) struct Deadline {
+    secs: u64,
+    /// Nanoseconds of the distance; the top bit: the instant is before the base.
+    nanos: u32,
+}
+
+impl Deadline {
+    #[inline]
+    pub(crate) fn of(t: Instant) -> Deadline {
+        let base = base();
+        let (d, before) = match t.checked_duration_since(base) {
+            Some(d) => (d, 0),
+            None => (base - t, BEFORE),
+        };
+        Deadline {
+            secs: d.as_secs(),
+            nanos: d.subsec_nanos() | before,
+        }
+    }
+
+    /// The instant back, exactly.
+    pub(crate) fn instant(self) -> Instant {
+        let d = Duration::new(self.secs, self.nanos & !BEFORE);
+        // In range: `of` measured this distance from a real instant.
+        if self.nanos & BEFORE == 0 {
+            base() + d
+        } else {
+            base() - d
+        }
+    }
+
+    /// Signed nanoseconds from the base, saturating (2^63 ns is three centuries).
+    #[inline]
+    fn nanos(self) -> i64 {
+        // Seconds and nanoseconds rather than `as_nanos`: no 128-bit arithmetic.
+        let n = i64::try_from(self.secs)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::from(self.nanos & !BEFORE));
+        if self.nanos & BEFORE == 0 { n } else { -n }
+    }
+}
+
+/// `cancelled` in a handle's `seq` word (seqs stay below 2^62).
+const HANDLE_CANCELLED: u64 = 1 << 63;
+
 /// A callback scheduled with `call_later`/`call_at`: asyncio's `TimerHandle`.
 ///
 /// Cancelling it before it runs, even after its deadline passed and it was moved to the ready
 /// queue, means it never runs. Dropping a `TimerHandle` does not cancel.
+///
+/// 32 bytes (callers keep many of them): a thin pointer to the loop, the cancelled flag in the
+/// top bit of `seq`, and the deadline as a [`Deadline`].
 pub struct TimerHandle {
-    owner: Weak<dyn TimerOwner>,
+    owner: Weak<Inner>,
+    /// The timer's seq; the top bit is `cancelled`.
+    seq: Cell<u64>,
     slot: u32,
-    seq: u64,
-    when: Instant,
-    cancelled: Cell<bool>,
+    when: Deadline,
 }
 
 impl TimerHandle {
-    pub(crate) fn new(owner: Weak<dyn TimerOwner>, slot: u32, seq: u64, when: Instant) -> Self {
+    #[inline]
+    pub(crate) fn new(owner: Weak<Inner>, slot: u32, seq: u64, when: Deadline) -> Self {
         TimerHandle {
             owner,
+            seq: Cell::new(seq),
             slot,
-            seq,
             when,
-            cancelled: Cell::new(false),
         }
     }
 
     /// The deadline, on the loop's clock ([`std::time::Instant`]).
     pub fn when(&self) -> Instant {
-        self.when
+        self.when.instant()
     }
 
     /// Cancels the timer: its callback will not run. Idempotent; no effect once it ran.
     pub fn cancel(&self) {
-        if !self.cancelled.replace(true)
-            && let Some(owner) = self.owner.upgrade()
-        {
-            owner.cancel_timer(self.slot, self.seq);
+        let seq = self.seq.get();
+        if seq & HANDLE_CANCELLED == 0 {
+            self.seq.set(seq | HANDLE_CANCELLED);
+            if let Some(owner) = self.owner.upgrade() {
+                owner.cancel_timer(self.slot, seq);
+            }
         }
     }
 
     /// Whether `cancel()` was called.
     pub fn cancelled(&self) -> bool {
-        self.cancelled.get()
+        self.seq.get() & HANDLE_CANCELLED != 0
     }
 }
 
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(f, "<TimerHandle{state} when={:?}>", self.when)
+        write!(f, "<TimerHandle{state} when={:?}>", self.when())
     }
 }
 
@@ -594,7 +657,7 @@ mod tests {
     #[test]
     fn renumbering_the_ties_keeps_the_order() {
         let base = Instant::now();
-        let mut timers = Timers::new(base);
+        let mut timers = Timers::new();
         timers.tie_limit = 64;
         // The model: live timers by (deadline, creation order).
         let mut model = std::collections::BTreeMap::new();
@@ -607,7 +670,7 @@ mod tests {
                     .wrapping_add(1442695040888963407);
                 let when = now + (x >> 60); // a few equal deadlines per step
                 let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
-                let (slot, seq) = timers.push(base + Duration::from_micros(when), cb);
+                let (slot, seq) = timers.push(Deadline::of(base + Duration::from_micros(when)), cb);
                 if x.is_multiple_of(9) {
                     timers.cancel(slot, seq);
                 } else {
@@ -627,7 +690,7 @@ mod tests {
     #[test]
     fn a_batch_spanning_hours_fires_in_order() {
         let base = Instant::now() + Duration::from_secs(7200);
-        let mut timers = Timers::new(base);
+        let mut timers = Timers::new();
         let mut want = Vec::new();
         for id in 0..600u32 {
             // Interleaved: deadlines an hour in the past and within the next millisecond.
@@ -639,7 +702,7 @@ mod tests {
                 base + Duration::from_micros(u64::from(id % 5))
             };
             let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
-            timers.push(when, cb);
+            timers.push(Deadline::of(when), cb);
         }
         want.sort_by_key(|&(half, id)| (half, if half == 0 { id % 7 } else { id % 5 }, id));
         let want: Vec<u32> = want.into_iter().map(|(_, id)| id).collect();
@@ -650,14 +713,14 @@ mod tests {
     #[test]
     fn batch_and_single_pops_fire_in_deadline_then_fifo_order() {
         let base = Instant::now();
-        let mut timers = Timers::new(base);
+        let mut timers = Timers::new();
         // 2000 timers over 50 distinct deadlines; every 7th cancelled.
         let mut expect = Vec::new();
         let mut handles = Vec::new();
         for id in 0..2000u32 {
             let when_us = (u64::from(id) * 7919) % 50;
             let cb = move || LOG.with(|l| l.borrow().as_ref().unwrap().borrow_mut().push(id));
-            handles.push(timers.push(base + Duration::from_micros(when_us), cb));
+            handles.push(timers.push(Deadline::of(base + Duration::from_micros(when_us)), cb));
             if id % 7 == 0 {
                 let (slot, seq) = handles[id as usize];
                 assert!(matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
@@ -687,8 +750,57 @@ mod tests {
         for &(slot, seq) in &handles {
             assert!(!matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
         }
-        let (slot, _) = timers.push(base, || {});
+        let (slot, _) = timers.push(Deadline::of(base), || {});
         assert!((slot as usize) < 2000);
+    }
+
+    #[test]
+    fn a_handle_is_32_bytes_and_keeps_its_deadline_exactly() {
+        assert_eq!(mem::size_of::<TimerHandle>(), 32);
+        let now = Instant::now();
+        let far = Duration::new(400 * 365 * 86400, 999_999_999);
+        let cases = [
+            now,
+            now + Duration::from_nanos(1),
+            now.checked_sub(Duration::from_secs(1)).unwrap_or(now),
+            now + far,
+            now.checked_sub(far).unwrap_or(now),
+            base(),
+        ];
+        for when in cases {
+            let h = TimerHandle::new(Weak::new(), 0, 5, Deadline::of(when));
+            assert_eq!(h.when(), when);
+            assert!(!h.cancelled());
+            h.cancel();
+            assert!(h.cancelled());
+        }
+    }
+
+    #[test]
+    fn cancelling_every_timer_empties_the_slab() {
+        let base = Instant::now();
+        let mut timers = Timers::new();
+        // 150 timers fire (their slots go back to the free list), then 400 are all cancelled.
+        for _ in 0..150 {
+            timers.push(Deadline::of(base), || {});
+        }
+        assert!(fire_at(&mut timers, base, 0).is_empty());
+        let handles: Vec<_> = (0..400u64)
+            .map(|i| timers.push(Deadline::of(base + Duration::from_secs(9 + i)), || {}))
+            .collect();
+        for &(slot, seq) in &handles {
+            assert!(matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
+        }
+        timers.cleanup();
+        assert_eq!((timers.scheduled(), timers.cancelled()), (0, 0));
+        assert!(timers.slots.is_empty() && timers.free.is_empty());
+        // The slots are reused from the first; late cancels find nothing, whatever the slot.
+        let (slot, seq) = timers.push(Deadline::of(base), || {});
+        assert_eq!(slot, 0);
+        for &(slot, seq) in &handles {
+            assert!(matches!(timers.cancel(slot, seq), Cancelled::Gone));
+        }
+        assert!(matches!(timers.cancel(slot, seq), Cancelled::Scheduled(_)));
     }
 
     #[test]
