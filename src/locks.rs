@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::{CancelledError, ErrorExt, Exception, GeneratorExit, RuntimeError, ValueError};
+use crate::errors::{CancelledError, ErrorExt, GeneratorExit, RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
 use crate::tasks::TaskCo;
@@ -688,26 +688,43 @@ impl fmt::Debug for BoundedSemaphore {
 // Barrier
 
 /// asyncio's `BrokenBarrierError` (a `RuntimeError` subclass in Python): raised by
-/// [`Barrier::wait`] when the barrier is aborted or reset.
-///
-/// The error travels as [`Exception`] named `"BrokenBarrierError"`, so that `py_repr` prints it
-/// as Python does (`BrokenBarrierError('Barrier aborted')`); match it with
-/// [`BrokenBarrierError::is`]. (Unlike Python, `isinstance::<RuntimeError>()` is false for it.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BrokenBarrierError;
+/// [`Barrier::wait`] when the barrier is aborted or reset. A real error type:
+/// `err.isinstance::<BrokenBarrierError>()` matches it and `py_repr` prints
+/// `BrokenBarrierError('Barrier aborted')`. (Unlike Python, `isinstance::<RuntimeError>()` is
+/// false for it.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenBarrierError(pub String);
 
 impl BrokenBarrierError {
     /// The Python class name.
     pub const NAME: &'static str = "BrokenBarrierError";
 
-    /// `BrokenBarrierError(msg)`.
+    /// `BrokenBarrierError(msg)`, as an error.
     pub fn with_message(msg: &str) -> anyhow::Error {
-        Exception::new(Self::NAME, msg).into()
+        crate::errors::register_py_exception::<Self>();
+        BrokenBarrierError(msg.to_string()).into()
     }
 
-    /// `except BrokenBarrierError`.
+    /// `except BrokenBarrierError` (the same as `err.isinstance::<BrokenBarrierError>()`).
     pub fn is(err: &anyhow::Error) -> bool {
-        err.exc::<Exception>().is_some_and(|e| e.name == Self::NAME)
+        err.isinstance::<Self>()
+    }
+}
+
+impl fmt::Display for BrokenBarrierError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BrokenBarrierError {}
+
+impl crate::errors::PyException for BrokenBarrierError {
+    fn py_name(&self) -> &str {
+        Self::NAME
+    }
+    fn py_arg(&self) -> Option<&str> {
+        Some(&self.0)
     }
 }
 

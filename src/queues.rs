@@ -18,56 +18,62 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::{ErrorExt, Exception, ValueError};
+use crate::errors::{ErrorExt, ValueError};
 use crate::futures::Future;
 use crate::locks::{Event, LoopBinding, Waiters, remove_waiter};
 use crate::tasks::TaskCo;
 
-/// asyncio's `QueueEmpty`: `get_nowait()` on an empty queue.
-///
-/// It travels as [`Exception`] named `"QueueEmpty"` (so `py_repr` prints `QueueEmpty()` as
-/// Python does); `Err(QueueEmpty.into())` raises it and [`QueueEmpty::is`] matches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct QueueEmpty;
+/// Defines one of asyncio's argument-less queue errors as a real error type:
+/// `err.isinstance::<T>()` is Python's `except asyncio.T`, and `py_repr` prints `T()`.
+macro_rules! queue_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct $name;
 
-impl QueueEmpty {
-    /// The Python class name.
-    pub const NAME: &'static str = "QueueEmpty";
+        impl $name {
+            /// The Python class name.
+            pub const NAME: &'static str = stringify!($name);
 
-    /// `except asyncio.QueueEmpty`.
-    pub fn is(err: &anyhow::Error) -> bool {
-        err.exc::<Exception>().is_some_and(|e| e.name == Self::NAME)
-    }
+            /// `except asyncio.NAME` (the same as `err.isinstance::<Self>()`).
+            pub fn is(err: &anyhow::Error) -> bool {
+                err.isinstance::<Self>()
+            }
+
+            /// The error, with its Python name known to `py_repr`.
+            fn raise() -> anyhow::Error {
+                crate::errors::register_py_exception::<Self>();
+                Self.into()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                Ok(())
+            }
+        }
+
+        impl std::error::Error for $name {}
+
+        impl crate::errors::PyException for $name {
+            fn py_name(&self) -> &str {
+                Self::NAME
+            }
+            fn py_arg(&self) -> Option<&str> {
+                None
+            }
+        }
+    };
 }
 
-impl From<QueueEmpty> for anyhow::Error {
-    fn from(_: QueueEmpty) -> Self {
-        Exception::bare(QueueEmpty::NAME).into()
-    }
-}
-
-/// asyncio's `QueueFull`: `put_nowait()` on a full queue (the item is dropped).
-///
-/// It travels as [`Exception`] named `"QueueFull"`; `Err(QueueFull.into())` raises it and
-/// [`QueueFull::is`] matches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct QueueFull;
-
-impl QueueFull {
-    /// The Python class name.
-    pub const NAME: &'static str = "QueueFull";
-
-    /// `except asyncio.QueueFull`.
-    pub fn is(err: &anyhow::Error) -> bool {
-        err.exc::<Exception>().is_some_and(|e| e.name == Self::NAME)
-    }
-}
-
-impl From<QueueFull> for anyhow::Error {
-    fn from(_: QueueFull) -> Self {
-        Exception::bare(QueueFull::NAME).into()
-    }
-}
+queue_error!(
+    /// asyncio's `QueueEmpty`: `get_nowait()` on an empty queue.
+    QueueEmpty
+);
+queue_error!(
+    /// asyncio's `QueueFull`: `put_nowait()` on a full queue (the item is dropped).
+    QueueFull
+);
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
 trait Storage<T>: Default {
@@ -271,7 +277,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
 
     fn put_nowait(&self, item: T) -> Result<()> {
         if self.full() {
-            return Err(QueueFull.into());
+            return Err(QueueFull::raise());
         }
         self.items.borrow_mut().push(item);
         self.unfinished_tasks.set(self.unfinished_tasks.get() + 1);
@@ -290,7 +296,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     fn get_nowait(&self) -> Result<T> {
         let item = self.items.borrow_mut().pop();
         match item {
-            None => Err(QueueEmpty.into()),
+            None => Err(QueueEmpty::raise()),
             Some(item) => {
                 Self::wakeup_next(&self.putters);
                 Ok(item)

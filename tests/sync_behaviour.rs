@@ -247,3 +247,21 @@ fn nothing_is_left_alive_after_close_with_waiters_pending() {
     let stacks = tulip::generator::stack_pool_stats();
     assert_eq!(stacks.idle as u64, stacks.mapped, "a stack is still in use");
 }
+
+#[test]
+fn queue_and_barrier_errors_are_types_of_their_own() {
+    use tulip::{BrokenBarrierError, ErrorExt, Queue, QueueEmpty, QueueFull};
+    let lp = tulip::EventLoop::new().unwrap();
+    let q: Queue<i32> = Queue::new(1);
+    let e = q.get_nowait().unwrap_err();
+    assert!(e.isinstance::<QueueEmpty>() && !e.isinstance::<QueueFull>());
+    assert_eq!(tulip::py_repr(&e), "QueueEmpty()");
+    q.put_nowait(1).unwrap();
+    let e = q.put_nowait(2).unwrap_err();
+    assert!(e.isinstance::<QueueFull>());
+    assert_eq!(tulip::py_repr(&e), "QueueFull()");
+    let e = BrokenBarrierError::with_message("Barrier aborted");
+    assert!(e.isinstance::<BrokenBarrierError>());
+    assert_eq!(tulip::py_repr(&e), "BrokenBarrierError('Barrier aborted')");
+    lp.close().unwrap();
+}
