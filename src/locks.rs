@@ -54,6 +54,22 @@ impl LoopBinding {
 pub(crate) type Waiters = RefCell<VecDeque<Future<()>>>;
 
 /// `waiters.remove(fut)`: by identity; false if it was already taken out.
+/// Queues a fresh waiter on `waiters` (binding the primitive to the running loop), waits for
+/// it, and takes it off the queue however the wait ends: CPython removes the waiter before
+/// handling a CancelledError, so a wake-up passed on afterwards cannot pick it again.
+fn wait_in_line(
+    co: &TaskCo,
+    binding: &LoopBinding,
+    waiters: &Waiters,
+    repr: impl FnOnce() -> String,
+) -> Result<()> {
+    let fut = binding.get_loop(repr)?.create_future::<()>();
+    waiters.borrow_mut().push_back(fut.clone());
+    let waited = co.wait(&fut);
+    remove_waiter(waiters, &fut);
+    waited
+}
+
 pub(crate) fn remove_waiter(waiters: &Waiters, fut: &Future<()>) -> bool {
     let mut w = waiters.borrow_mut();
     match w.iter().position(|f| f.ptr_eq(fut)) {
@@ -168,15 +184,9 @@ impl Lock {
             inner.locked.set(true);
             return Ok(true);
         }
-        let fut = inner
-            .binding
-            .get_loop(|| format!("{self:?}"))?
-            .create_future::<()>();
-        inner.waiters.borrow_mut().push_back(fut.clone());
         // CPython removes the waiter before handling a CancelledError, so that the wake-up
         // passed on below cannot pick this waiter again.
-        let waited = co.wait(&fut);
-        remove_waiter(&inner.waiters, &fut);
+        let waited = wait_in_line(co, &inner.binding, &inner.waiters, || format!("{self:?}"));
         match waited {
             Ok(()) => {
                 inner.locked.set(true);
@@ -306,14 +316,7 @@ impl Event {
         if self.0.value.get() {
             return Ok(true);
         }
-        let fut = self
-            .0
-            .binding
-            .get_loop(|| format!("{self:?}"))?
-            .create_future::<()>();
-        self.0.waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait(&fut);
-        remove_waiter(&self.0.waiters, &fut);
+        let waited = wait_in_line(co, &self.0.binding, &self.0.waiters, || format!("{self:?}"));
         waited.map(|()| true)
     }
 }
@@ -429,14 +432,7 @@ impl Condition {
 
     /// The part of `wait` between release and re-acquire.
     fn wait_notified(&self, co: &TaskCo) -> Result<bool> {
-        let fut = self
-            .0
-            .binding
-            .get_loop(|| format!("{self:?}"))?
-            .create_future::<()>();
-        self.0.waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait(&fut);
-        remove_waiter(&self.0.waiters, &fut);
+        let waited = wait_in_line(co, &self.0.binding, &self.0.waiters, || format!("{self:?}"));
         waited.map(|()| true)
     }
 
