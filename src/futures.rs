@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::rc::Rc;
 
 use anyhow::Result;
@@ -127,6 +128,8 @@ pub(crate) trait FutureTail<T: 'static>: 'static {
     fn waitable(&self, this: &Rc<FutureCore<T>>) -> Rc<dyn Waitable>;
     /// Runs first when the future is dropped (a pending task reports itself).
     fn on_drop(&self, _lp: &EventLoop, _pending: bool) {}
+    /// Drops a last handle, keeping the allocation for the next one of its layout.
+    fn recycler(&self) -> fn(Rc<FutureCore<T>>);
 }
 
 impl<T: 'static> FutureTail<T> for () {
@@ -134,6 +137,11 @@ impl<T: 'static> FutureTail<T> for () {
         // SAFETY: this is the `()` tail's own impl, so the allocation holds a
         // `FutureCore<T, ()>`.
         unsafe { downcast_core::<T, ()>(this) }
+    }
+
+    fn recycler(&self) -> fn(Rc<FutureCore<T>>) {
+        // SAFETY: as above.
+        |this| crate::pool::recycle(unsafe { downcast_owned::<T, ()>(this) })
     }
 }
 
@@ -144,7 +152,18 @@ impl<T: 'static> FutureTail<T> for () {
 pub(crate) unsafe fn downcast_core<T: 'static, X: FutureTail<T>>(
     this: &Rc<FutureCore<T>>,
 ) -> Rc<FutureCore<T, X>> {
-    let raw = Rc::into_raw(this.clone());
+    // SAFETY: the caller's contract.
+    unsafe { downcast_owned(this.clone()) }
+}
+
+/// [`downcast_core`] taking the reference over.
+///
+/// # Safety
+/// As for [`downcast_core`].
+pub(crate) unsafe fn downcast_owned<T: 'static, X: FutureTail<T>>(
+    this: Rc<FutureCore<T>>,
+) -> Rc<FutureCore<T, X>> {
+    let raw = Rc::into_raw(this);
     // SAFETY: per the contract, the data pointer is that of an `Rc<FutureCore<T, X>>` (the
     // cast only drops the tail's vtable).
     unsafe { Rc::from_raw(raw as *const FutureCore<T, X>) }
@@ -253,11 +272,23 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
 }
 
 /// asyncio's `Future`: a cheap clonable handle; clones share one future.
-pub struct Future<T: 'static>(pub(crate) Rc<FutureCore<T>>);
+pub struct Future<T: 'static>(pub(crate) ManuallyDrop<Rc<FutureCore<T>>>);
 
 impl<T> Clone for Future<T> {
     fn clone(&self) -> Self {
-        Future(self.0.clone())
+        Future::from_core(Rc::clone(&self.0))
+    }
+}
+
+impl<T> Drop for Future<T> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the field is never used again.
+        let core = unsafe { ManuallyDrop::take(&mut self.0) };
+        if Rc::strong_count(&core) == 1 && Rc::weak_count(&core) == 0 {
+            let recycle = core.tail.recycler();
+            recycle(core);
+        }
     }
 }
 
@@ -271,7 +302,12 @@ impl EventLoop {
 impl<T: 'static> Future<T> {
     /// A pending future bound to `lp`.
     pub fn new(lp: &EventLoop) -> Self {
-        Future(Rc::new(FutureCore::with_tail(lp, "Future", ())))
+        Future::from_core(crate::pool::rc_new(FutureCore::with_tail(lp, "Future", ())))
+    }
+
+    /// A handle to a core (a plain future's or a task's).
+    pub(crate) fn from_core(core: Rc<FutureCore<T>>) -> Self {
+        Future(ManuallyDrop::new(core))
     }
 
     pub(crate) fn set_kind(&self, kind: &'static str) {
@@ -490,10 +526,10 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
         !matches!(*self.state.borrow(), State::Pending)
     }
     fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
-        Future(self).add_waker(w)
+        Future::from_core(self).add_waker(w)
     }
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
-        Future(self).cancel(msg)
+        Future::from_core(self).cancel(msg)
     }
     fn identity(&self) -> *const () {
         self as *const Self as *const ()

@@ -203,7 +203,7 @@ where
         nfinished: Cell::new(0),
         cancel_requested: Cell::new(false),
         last_cancelled: Box::new(move || match last.as_ref().and_then(Weak::upgrade) {
-            Some(core) => make_cancelled_error(&Future(core)),
+            Some(core) => make_cancelled_error(&Future::from_core(core)),
             None => CancelledError::new(None).into(),
         }),
     });

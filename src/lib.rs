@@ -13,6 +13,7 @@ pub mod futures;
 pub mod gather;
 pub mod generator;
 pub mod locks;
+mod pool;
 pub mod queues;
 pub mod runners;
 pub mod selector;

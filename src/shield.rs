@@ -47,7 +47,7 @@ where
     let weak_inner = Rc::downgrade(&inner.0);
     outer.add_done_callback(move |_| {
         if let Some(core) = weak_inner.upgrade() {
-            let inner = Future(core);
+            let inner = Future::from_core(core);
             if !inner.done() {
                 inner.remove_done_callback(id);
             }

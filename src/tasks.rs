@@ -21,6 +21,7 @@ use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::{
     Awaitable, CallbackId, Future, FutureCore, FutureTail, Suspend, Waitable, Wake, downcast_core,
+    downcast_owned,
 };
 use crate::generator::{Co, Generator, GeneratorState};
 
@@ -218,7 +219,7 @@ impl EventLoop {
             slot: Cell::new(usize::MAX),
             log_destroy_pending: Cell::new(true),
         };
-        let core = Rc::new(FutureCore::with_tail(self, "Task", part));
+        let core = crate::pool::rc_new(FutureCore::with_tail(self, "Task", part));
         let weak: Weak<dyn TaskAny> = Rc::downgrade(&core) as Weak<dyn TaskAny>;
         core.tail.slot.set(core.tail.tasks.register(weak));
         let first = core.clone();
@@ -231,7 +232,7 @@ impl EventLoop {
 impl<T: 'static> TaskCore<T> {
     /// This task seen as its result future (same allocation).
     fn handle(self: &Rc<Self>) -> Future<T> {
-        Future(self.clone())
+        Future::from_core(self.clone())
     }
 
     /// One step: resume the coroutine (or throw into it), then act on what it yielded.
@@ -432,6 +433,11 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
     fn waitable(&self, this: &Rc<FutureCore<T>>) -> Rc<dyn Waitable> {
         // SAFETY: this is the task tail's own impl: the allocation holds a `TaskCore<T>`.
         unsafe { downcast_core::<T, TaskPart<T>>(this) }
+    }
+
+    fn recycler(&self) -> fn(Rc<FutureCore<T>>) {
+        // SAFETY: as above.
+        |this| crate::pool::recycle(unsafe { downcast_owned::<T, TaskPart<T>>(this) })
     }
 
     fn on_drop(&self, lp: &EventLoop, pending: bool) {

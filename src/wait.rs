@@ -156,7 +156,7 @@ impl<T: 'static> Completion<T> {
         let todo = std::mem::take(&mut *self.todo.borrow_mut());
         for (child, id) in todo {
             if let Some(core) = child.upgrade() {
-                Future(core).remove_done_callback(id);
+                Future::from_core(core).remove_done_callback(id);
             }
             self.put(None);
         }
