@@ -24,6 +24,14 @@ pub(crate) trait Wake {
     fn wake(self: Rc<Self>);
 }
 
+/// A combinator's per-child done callback (gather): the future's index among the children
+/// is stored beside it, so registering and scheduling it allocate nothing.
+pub(crate) trait ChildDone<T: 'static> {
+    /// Called once `fut` is done, from whatever finished it: reads what it needs from `fut`
+    /// and schedules the rest of its work with `call_soon` (never runs it here).
+    fn child_done_soon(self: Rc<Self>, slot: usize, fut: &Future<T>) -> Result<()>;
+}
+
 /// Something a task can wait for: a future, or another task (whose `cancel` differs).
 pub(crate) trait Waitable {
     /// The loop the waitable belongs to.
@@ -95,6 +103,8 @@ type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
 
 enum Callback<T: 'static> {
     Wake(Rc<dyn Wake>),
+    #[allow(dead_code)] // gather's, next
+    Child(Rc<dyn ChildDone<T>>, usize),
     User(CallbackId, UserCallback<T>),
 }
 
@@ -460,10 +470,22 @@ impl<T: 'static> Future<T> {
         }
     }
 
+    /// Registers a combinator's per-child callback (see [`ChildDone`]).
+    #[allow(dead_code)] // gather's, next
+    pub(crate) fn add_child_callback(&self, c: Rc<dyn ChildDone<T>>, slot: usize) {
+        let cb = Callback::Child(c, slot);
+        if self.done() {
+            let _ = self.schedule(cb);
+        } else {
+            self.0.callbacks.borrow_mut().push(cb);
+        }
+    }
+
     fn schedule(&self, cb: Callback<T>) -> Result<()> {
         match cb {
             // Two words: the loop keeps it inline, no allocation per wake-up.
             Callback::Wake(w) => self.0.lp.schedule(move || w.wake()),
+            Callback::Child(c, slot) => c.child_done_soon(slot, self),
             Callback::User(_, f) => {
                 let fut = self.clone();
                 self.0.lp.schedule(move || f(&fut))
