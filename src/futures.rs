@@ -123,10 +123,6 @@ impl<T> Callbacks<T> {
             self.rest.push(cb);
         }
     }
-
-    fn is_empty(&self) -> bool {
-        self.first.is_none() && self.rest.is_empty()
-    }
 }
 
 /// What follows a future's own fields in its allocation: nothing for a plain future; a
@@ -181,26 +177,46 @@ pub(crate) unsafe fn downcast_owned<T: 'static, X: FutureTail<T>>(
 
 pub(crate) struct FutureCore<T: 'static, X: ?Sized + FutureTail<T> = dyn FutureTail<T>> {
     lp: EventLoop,
-    state: RefCell<State<T>>,
-    callbacks: RefCell<Callbacks<T>>,
+    /// Dropped by hand in `Drop`: most futures end with nothing in these to free.
+    state: ManuallyDrop<RefCell<State<T>>>,
+    callbacks: ManuallyDrop<RefCell<Callbacks<T>>>,
     /// Set with an exception, cleared once someone reads it: "never retrieved" otherwise.
     log_traceback: Cell<bool>,
-    /// "Future" or "Task", for reports.
-    kind: Cell<&'static str>,
+    /// What it is called in reports.
+    kind: Cell<Kind>,
     /// Last, so that `Rc<FutureCore<T, X>>` coerces to the `dyn` tail of a `Future<T>`.
     pub(crate) tail: X,
 }
 
+/// What a future is called in reports (one byte, where a `&str` took two words).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Future,
+    Task,
+    Gathering,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Future => "Future",
+            Kind::Task => "Task",
+            Kind::Gathering => "_GatheringFuture",
+        }
+    }
+}
+
 impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
     /// A pending future's fields followed by `tail` (not yet in an `Rc`).
-    pub(crate) fn with_tail(lp: &EventLoop, kind: &'static str, tail: X) -> Self {
+    #[inline]
+    pub(crate) fn with_tail(lp: &EventLoop, kind: Kind, tail: X) -> Self {
         FutureCore {
             lp: lp.clone(),
-            state: RefCell::new(State::Pending),
-            callbacks: RefCell::new(Callbacks {
+            state: ManuallyDrop::new(RefCell::new(State::Pending)),
+            callbacks: ManuallyDrop::new(RefCell::new(Callbacks {
                 first: None,
                 rest: Vec::new(),
-            }),
+            })),
             log_traceback: Cell::new(false),
             kind: Cell::new(kind),
             tail,
@@ -312,7 +328,11 @@ impl EventLoop {
 impl<T: 'static> Future<T> {
     /// A pending future bound to `lp`.
     pub fn new(lp: &EventLoop) -> Self {
-        Future::from_core(crate::pool::rc_new(FutureCore::with_tail(lp, "Future", ())))
+        Future::from_core(crate::pool::rc_new(FutureCore::with_tail(
+            lp,
+            Kind::Future,
+            (),
+        )))
     }
 
     /// A handle to a core (a plain future's or a task's).
@@ -320,7 +340,7 @@ impl<T: 'static> Future<T> {
         Future(ManuallyDrop::new(core))
     }
 
-    pub(crate) fn set_kind(&self, kind: &'static str) {
+    pub(crate) fn set_kind(&self, kind: Kind) {
         self.0.kind.set(kind);
     }
 
@@ -558,7 +578,7 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
     }
     fn describe(&self) -> String {
         let word = if self.is_done() { "done" } else { "pending" };
-        format!("<{} {word}>", self.kind.get())
+        format!("<{} {word}>", self.kind.get().name())
     }
 }
 
@@ -575,7 +595,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
         if self.log_traceback.get()
             && let State::Failed(e) = &*self.state.borrow()
         {
-            let kind = self.kind.get();
+            let kind = self.kind.get().name();
             self.lp.call_exception_handler(ExceptionContext {
                 message: format!("{kind} exception was never retrieved"),
                 exception: Some(e.to_error()),
@@ -587,22 +607,25 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
         }
         let pending = matches!(self.state.get_mut(), State::Pending);
         self.tail.on_drop(&self.lp, pending);
-        // Fast path: nothing here can hold another future (no callbacks, and a result type
-        // without drop glue), so plain field drops cannot recurse.
-        let cbs_empty = self.callbacks.get_mut().is_empty();
-        let result_may_nest =
-            std::mem::needs_drop::<T>() && matches!(self.state.get_mut(), State::Finished(_));
-        if cbs_empty && !result_may_nest {
+        // Fast path: nothing in the state or the callback list owns anything (no callbacks,
+        // no spare capacity, a result without drop glue), so there is nothing to free.
+        let cbs = self.callbacks.get_mut();
+        let cbs_free = cbs.first.is_none() && cbs.rest.capacity() == 0;
+        let state_free = match self.state.get_mut() {
+            State::Pending | State::Cancelled(None) => true,
+            State::Finished(_) => !std::mem::needs_drop::<T>(),
+            _ => false,
+        };
+        if cbs_free && state_free {
             return;
         }
-        let state = std::mem::replace(self.state.get_mut(), State::Pending);
-        let cbs = std::mem::replace(
-            self.callbacks.get_mut(),
-            Callbacks {
-                first: None,
-                rest: Vec::new(),
-            },
-        );
+        // SAFETY: taken once, here, and the fields are not used again.
+        let (state, cbs) = unsafe {
+            (
+                ManuallyDrop::take(&mut self.state).into_inner(),
+                ManuallyDrop::take(&mut self.callbacks).into_inner(),
+            )
+        };
         let depth = DROP_DEPTH.with(Cell::get);
         if depth >= DROP_DEPTH_LIMIT {
             DEFERRED.with(|d| d.borrow_mut().push(Box::new((state, cbs))));

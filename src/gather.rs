@@ -189,7 +189,7 @@ where
         None => get_running_loop()?,
     };
     let outer = Future::new(&lp);
-    outer.set_kind("_GatheringFuture");
+    outer.set_kind(crate::futures::Kind::Gathering);
     if distinct.is_empty() {
         outer.set_result(Vec::new())?;
     }

@@ -219,7 +219,11 @@ impl EventLoop {
             slot: Cell::new(usize::MAX),
             log_destroy_pending: Cell::new(true),
         };
-        let core = crate::pool::rc_new(FutureCore::with_tail(self, "Task", part));
+        let core = crate::pool::rc_new(FutureCore::with_tail(
+            self,
+            crate::futures::Kind::Task,
+            part,
+        ));
         let weak: Weak<dyn TaskAny> = Rc::downgrade(&core) as Weak<dyn TaskAny>;
         core.tail.slot.set(core.tail.tasks.register(weak));
         let first = core.clone();
