@@ -39,11 +39,9 @@ pub(crate) trait Waitable {
     /// Whether it has a final state.
     fn is_done(&self) -> bool;
     /// Schedules `w.wake()` when done (at once, through `call_soon`, if already done).
-    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>);
+    fn add_waker(&self, w: Rc<dyn Wake>);
     /// `Future.cancel(msg)` or `Task.cancel(msg)`.
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool;
-    /// Identity, to refuse a task awaiting itself.
-    fn identity(&self) -> *const ();
     /// Python-like repr for error messages.
     fn describe(&self) -> String;
 }
@@ -284,6 +282,17 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         Err(self.cancelled_error())
     }
 
+    /// Registers a task's wake-up; a wake-up needs no handle, so any holder of the core can.
+    #[inline]
+    pub(crate) fn add_waker_core(&self, w: Rc<dyn Wake>) {
+        if self.done() {
+            // Already done: the wake-up goes through `call_soon` all the same.
+            let _ = self.lp.schedule(move || w.wake());
+        } else {
+            self.callbacks.borrow_mut().push(Callback::Wake(w));
+        }
+    }
+
     pub(crate) fn clear_log_traceback(&self) {
         self.log_traceback.set(false);
     }
@@ -394,8 +403,13 @@ impl<T: 'static> Future<T> {
     /// `set_result(v)`: finishes the future and schedules its callbacks.
     /// `InvalidStateError("invalid state")` if already done.
     pub fn set_result(&self, value: T) -> Result<()> {
-        self.check_pending()?;
-        *self.0.state.borrow_mut() = State::Finished(value);
+        {
+            let mut state = self.0.state.borrow_mut();
+            if !matches!(*state, State::Pending) {
+                return Err(InvalidStateError::new("invalid state").into());
+            }
+            *state = State::Finished(value);
+        }
         self.schedule_callbacks()
     }
 
@@ -482,12 +496,7 @@ impl<T: 'static> Future<T> {
     }
 
     pub(crate) fn add_waker(&self, w: Rc<dyn Wake>) {
-        let cb = Callback::Wake(w);
-        if self.done() {
-            let _ = self.schedule(cb);
-        } else {
-            self.0.callbacks.borrow_mut().push(cb);
-        }
+        self.0.add_waker_core(w)
     }
 
     /// Registers a combinator's per-child callback (see [`ChildDone`]).
@@ -513,26 +522,32 @@ impl<T: 'static> Future<T> {
         }
     }
 
+    #[inline]
     fn schedule_callbacks(&self) -> Result<()> {
-        let (first, rest) = {
-            let mut cbs = self.0.callbacks.borrow_mut();
-            let first = cbs.first.take();
-            // Most futures have one waiter: leave the empty Vec alone (no iterator, no drop).
-            let rest = if cbs.rest.is_empty() {
-                Vec::new()
-            } else {
-                std::mem::take(&mut cbs.rest)
+        let mut cbs = self.0.callbacks.borrow_mut();
+        let first = cbs.first.take();
+        if cbs.rest.is_empty() {
+            // Most futures have one waiter, a task: one push, no Vec touched.
+            drop(cbs);
+            return match first {
+                Some(Callback::Wake(w)) => self.0.lp.schedule(move || w.wake()),
+                Some(cb) => self.schedule(cb),
+                None => Ok(()),
             };
-            (first, rest)
-        };
+        }
+        let rest = std::mem::take(&mut cbs.rest);
+        drop(cbs);
+        self.schedule_all(first, rest)
+    }
+
+    #[cold]
+    fn schedule_all(&self, first: Option<Callback<T>>, rest: Vec<Callback<T>>) -> Result<()> {
         // Registration order; a closed loop refuses them all (after the state changed).
         if let Some(cb) = first {
             self.schedule(cb)?;
         }
-        if !rest.is_empty() {
-            for cb in rest {
-                self.schedule(cb)?;
-            }
+        for cb in rest {
+            self.schedule(cb)?;
         }
         Ok(())
     }
@@ -567,14 +582,11 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
     fn is_done(&self) -> bool {
         !matches!(*self.state.borrow(), State::Pending)
     }
-    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
-        Future::from_core(self).add_waker(w)
+    fn add_waker(&self, w: Rc<dyn Wake>) {
+        self.add_waker_core(w)
     }
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
         Future::from_core(self).cancel(msg)
-    }
-    fn identity(&self) -> *const () {
-        self as *const Self as *const ()
     }
     fn describe(&self) -> String {
         let word = if self.is_done() { "done" } else { "pending" };

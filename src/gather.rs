@@ -301,14 +301,11 @@ impl<R: 'static> Waitable for GatherCore<R> {
     fn is_done(&self) -> bool {
         self.outer.done()
     }
-    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
+    fn add_waker(&self, w: Rc<dyn Wake>) {
         self.outer.add_waker(w)
     }
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
         self.cancel(msg)
-    }
-    fn identity(&self) -> *const () {
-        self as *const Self as *const ()
     }
     fn describe(&self) -> String {
         GatherCore::describe(self)

@@ -312,7 +312,7 @@ impl<T: 'static> TaskCore<T> {
                 self.repr(),
                 w.describe()
             ))
-        } else if std::ptr::eq(w.identity(), Rc::as_ptr(&self) as *const ()) {
+        } else if std::ptr::addr_eq(Rc::as_ptr(&w), Rc::as_ptr(&self)) {
             Some(format!("Task cannot await on itself: {}", self.repr()))
         } else {
             None
@@ -325,16 +325,17 @@ impl<T: 'static> TaskCore<T> {
             let _ = lp.schedule(move || again.step());
             return;
         }
-        w.clone().add_waker(self.clone());
+        w.add_waker(self.clone());
+        if !self.tail.must_cancel.get() {
+            self.tail.fut_waiter.set(Some(w));
+            return;
+        }
         self.tail.fut_waiter.set(Some(w.clone()));
-        if self.tail.must_cancel.get() {
-            let msg = self.tail.cancel_msg.borrow().clone();
-            if w.cancel_waitable(msg.as_deref()) {
-                self.tail.must_cancel.set(false);
-            }
+        let msg = self.tail.cancel_msg.borrow().clone();
+        if w.cancel_waitable(msg.as_deref()) {
+            self.tail.must_cancel.set(false);
         }
     }
-
     /// The body ended: free its stack and leave the registry.
     fn finish(&self) {
         let coro = self.tail.coro.borrow_mut().take();
@@ -479,14 +480,11 @@ impl<T: 'static> Waitable for TaskCore<T> {
     fn is_done(&self) -> bool {
         self.done()
     }
-    fn add_waker(self: Rc<Self>, w: Rc<dyn Wake>) {
-        self.handle().add_waker(w)
+    fn add_waker(&self, w: Rc<dyn Wake>) {
+        self.add_waker_core(w)
     }
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
         TaskCore::cancel(&self, msg)
-    }
-    fn identity(&self) -> *const () {
-        self as *const Self as *const ()
     }
     fn describe(&self) -> String {
         self.repr()
