@@ -42,8 +42,28 @@ pub(crate) trait Waitable {
     fn add_waker(&self, w: Rc<dyn Wake>);
     /// `Future.cancel(msg)` or `Task.cancel(msg)`.
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool;
+    /// A task step's registration, asyncio's checks first: a waitable of another loop, or
+    /// the waiting task itself (`task`), is refused; otherwise `w` is added as with
+    /// [`Waitable::add_waker`]. One dynamic call per wait.
+    fn park(&self, lp: &EventLoop, task: *const (), w: Rc<dyn Wake>) -> Park {
+        if self.event_loop() != lp {
+            return Park::OtherLoop;
+        }
+        if std::ptr::eq(self as *const Self as *const (), task) {
+            return Park::OwnTask;
+        }
+        self.add_waker(w);
+        Park::Parked
+    }
     /// Python-like repr for error messages.
     fn describe(&self) -> String;
+}
+
+/// What [`Waitable::park`] did.
+pub(crate) enum Park {
+    Parked,
+    OtherLoop,
+    OwnTask,
 }
 
 /// What a coroutine yields to its task: a future to wait for, or nothing (a bare `yield`,
@@ -187,7 +207,7 @@ pub(crate) struct FutureCore<T: 'static, X: ?Sized + FutureTail<T> = dyn FutureT
 }
 
 /// What a future is called in reports (one byte, where a `&str` took two words).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
     Future,
     Task,
@@ -208,6 +228,11 @@ impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
     /// A pending future's fields followed by `tail` (not yet in an `Rc`).
     #[inline]
     pub(crate) fn with_tail(lp: &EventLoop, kind: Kind, tail: X) -> Self {
+        debug_assert_eq!(
+            kind == Kind::Task,
+            std::mem::size_of::<X>() != 0,
+            "see is_plain"
+        );
         FutureCore {
             lp: lp.clone(),
             state: ManuallyDrop::new(RefCell::new(State::Pending)),
@@ -226,6 +251,12 @@ impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
 impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     pub(crate) fn event_loop(&self) -> &EventLoop {
         &self.lp
+    }
+
+    /// Whether the tail is `()`: only a task's core has another tail, and is of kind Task.
+    #[inline]
+    fn is_plain(&self) -> bool {
+        self.kind.get() != Kind::Task
     }
 
     pub(crate) fn done(&self) -> bool {
@@ -253,7 +284,19 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         }
     }
 
+    #[inline]
     pub(crate) fn result(&self) -> Result<T>
+    where
+        T: Clone,
+    {
+        if let State::Finished(v) = &*self.state.borrow() {
+            return Ok(v.clone());
+        }
+        self.result_slow()
+    }
+
+    #[inline(never)]
+    fn result_slow(&self) -> Result<T>
     where
         T: Clone,
     {
@@ -321,8 +364,13 @@ impl<T> Drop for Future<T> {
         // SAFETY: the field is never used again.
         let core = unsafe { ManuallyDrop::take(&mut self.0) };
         if Rc::strong_count(&core) == 1 && Rc::weak_count(&core) == 0 {
-            let recycle = core.tail.recycler();
-            recycle(core);
+            if core.is_plain() {
+                // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`.
+                crate::pool::recycle(unsafe { downcast_owned::<T, ()>(core) })
+            } else {
+                let recycle = core.tail.recycler();
+                recycle(core);
+            }
         }
     }
 }
@@ -350,6 +398,7 @@ impl<T: 'static> Future<T> {
     }
 
     pub(crate) fn set_kind(&self, kind: Kind) {
+        debug_assert!(self.0.is_plain() && kind != Kind::Task, "see is_plain");
         self.0.kind.set(kind);
     }
 
@@ -359,8 +408,14 @@ impl<T: 'static> Future<T> {
     }
 
     /// How a task waits for this future (a task's own future waits as the task).
+    #[inline]
     pub(crate) fn waitable(&self) -> Rc<dyn Waitable> {
-        self.0.tail.waitable(&self.0)
+        if self.0.is_plain() {
+            // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`.
+            unsafe { downcast_core::<T, ()>(&self.0) }
+        } else {
+            self.0.tail.waitable(&self.0)
+        }
     }
 
     /// The loop this future belongs to.
@@ -602,11 +657,10 @@ thread_local! {
 }
 const DROP_DEPTH_LIMIT: usize = 64;
 
-impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
-    fn drop(&mut self) {
-        if self.log_traceback.get()
-            && let State::Failed(e) = &*self.state.borrow()
-        {
+impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    #[cold]
+    fn report_never_retrieved(&self) {
+        if let State::Failed(e) = &*self.state.borrow() {
             let kind = self.kind.get().name();
             self.lp.call_exception_handler(ExceptionContext {
                 message: format!("{kind} exception was never retrieved"),
@@ -616,6 +670,14 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
                     format!("<{kind} finished exception={}>", py_repr(&e.to_error())),
                 )],
             });
+        }
+    }
+}
+
+impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
+    fn drop(&mut self) {
+        if self.log_traceback.get() {
+            self.report_never_retrieved();
         }
         let pending = matches!(self.state.get_mut(), State::Pending);
         self.tail.on_drop(&self.lp, pending);

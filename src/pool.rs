@@ -10,7 +10,7 @@
 //! alignment of `T`, so one class serves every type of one layout. A pooled allocation still
 //! counts one strong reference; only this module holds it, as a raw pointer.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::mem::{self, MaybeUninit};
 use std::ptr;
 use std::rc::Rc;
@@ -21,29 +21,33 @@ const CLASSES: usize = MAX_SIZE / 8 + 1;
 /// At most this many spare allocations per class (a batch of 1000 tasks fits).
 const MAX_PER_CLASS: usize = 1024;
 
-struct Class {
-    spare: Vec<*mut u8>,
-    /// Frees one spare allocation of this class (any type of the class's layout will do).
-    free: unsafe fn(*mut u8),
-}
-
 struct Pool {
-    classes: RefCell<Vec<Option<Class>>>,
+    /// Spare allocations by class.
+    spare: RefCell<[Vec<*mut u8>; CLASSES]>,
+    /// How to free a spare allocation of each class (any type of the class's layout will do).
+    free: [Cell<Option<unsafe fn(*mut u8)>>; CLASSES],
 }
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        for class in self.classes.get_mut().iter_mut().flatten() {
-            for p in class.spare.drain(..) {
-                // SAFETY: every spare pointer came from `recycle` for this class's layout.
-                unsafe { (class.free)(p) }
+        for (spare, free) in self.spare.get_mut().iter_mut().zip(&self.free) {
+            for p in spare.drain(..) {
+                if let Some(free) = free.get() {
+                    // SAFETY: every spare pointer came from `recycle` for this class's layout.
+                    unsafe { free(p) }
+                }
             }
         }
     }
 }
 
 thread_local! {
-    static POOL: Pool = const { Pool { classes: RefCell::new(Vec::new()) } };
+    static POOL: Pool = const {
+        Pool {
+            spare: RefCell::new([const { Vec::new() }; CLASSES]),
+            free: [const { Cell::new(None) }; CLASSES],
+        }
+    };
 }
 
 /// The class of `V`, if values of its layout are pooled.
@@ -70,10 +74,7 @@ pub(crate) fn rc_new<V>(value: V) -> Rc<V> {
         return Rc::new(value);
     };
     let spare = POOL
-        .try_with(|pool| {
-            let mut classes = pool.classes.borrow_mut();
-            classes.get_mut(class)?.as_mut()?.spare.pop()
-        })
+        .try_with(|pool| pool.spare.borrow_mut()[class].pop())
         .ok()
         .flatten();
     match spare {
@@ -106,20 +107,16 @@ pub(crate) fn recycle<V>(rc: Rc<V>) {
     unsafe { ptr::drop_in_place(p) };
     let kept = POOL
         .try_with(|pool| {
-            let mut classes = pool.classes.borrow_mut();
-            if classes.len() < CLASSES {
-                classes.resize_with(CLASSES, || None);
+            let mut spare = pool.spare.borrow_mut();
+            let spare = &mut spare[class];
+            if spare.len() >= MAX_PER_CLASS {
+                return false;
             }
-            let c = classes[class].get_or_insert_with(|| Class {
-                spare: Vec::new(),
-                free: free_spare::<V>,
-            });
-            if c.spare.len() < MAX_PER_CLASS {
-                c.spare.push(p as *mut u8);
-                true
-            } else {
-                false
+            if spare.capacity() == 0 {
+                pool.free[class].set(Some(free_spare::<V>));
             }
+            spare.push(p as *mut u8);
+            true
         })
         .unwrap_or(false);
     if !kept {
@@ -131,7 +128,6 @@ pub(crate) fn recycle<V>(rc: Rc<V>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
     struct Counted<'a>(&'a Cell<u32>, #[allow(dead_code)] [u64; 3]);
     impl Drop for Counted<'_> {

@@ -20,8 +20,8 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::{
-    Awaitable, CallbackId, Future, FutureCore, FutureTail, Suspend, Waitable, Wake, downcast_core,
-    downcast_owned,
+    Awaitable, CallbackId, Future, FutureCore, FutureTail, Park, Suspend, Waitable, Wake,
+    downcast_core, downcast_owned,
 };
 use crate::generator::{Co, Generator, GeneratorState};
 
@@ -305,27 +305,22 @@ impl<T: 'static> TaskCore<T> {
 
     /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
     fn wait_for(self: Rc<Self>, w: Rc<dyn Waitable>) {
-        let lp = self.event_loop();
-        let bad = if w.event_loop() != lp {
-            Some(format!(
-                "Task {} got Future {} attached to a different loop",
-                self.repr(),
-                w.describe()
-            ))
-        } else if std::ptr::addr_eq(Rc::as_ptr(&w), Rc::as_ptr(&self)) {
-            Some(format!("Task cannot await on itself: {}", self.repr()))
-        } else {
-            None
-        };
-        if let Some(msg) = bad {
-            self.tail
-                .pending_exc
-                .set(Some(RuntimeError::new(msg).into()));
-            let again = self.clone();
-            let _ = lp.schedule(move || again.step());
-            return;
+        let me = Rc::as_ptr(&self) as *const ();
+        match w.park(self.event_loop(), me, self.clone()) {
+            Park::Parked => {}
+            Park::OtherLoop => {
+                let msg = format!(
+                    "Task {} got Future {} attached to a different loop",
+                    self.repr(),
+                    w.describe()
+                );
+                return self.retry_with(msg);
+            }
+            Park::OwnTask => {
+                let msg = format!("Task cannot await on itself: {}", self.repr());
+                return self.retry_with(msg);
+            }
         }
-        w.add_waker(self.clone());
         if !self.tail.must_cancel.get() {
             self.tail.fut_waiter.set(Some(w));
             return;
@@ -336,6 +331,18 @@ impl<T: 'static> TaskCore<T> {
             self.tail.must_cancel.set(false);
         }
     }
+
+    /// A bad await: the RuntimeError is thrown in at the next step.
+    #[cold]
+    fn retry_with(self: Rc<Self>, msg: String) {
+        self.tail
+            .pending_exc
+            .set(Some(RuntimeError::new(msg).into()));
+        let lp: *const EventLoop = self.event_loop();
+        // SAFETY: `lp` is a field of the task, which the closure keeps alive.
+        let _ = unsafe { &*lp }.schedule(move || self.step());
+    }
+
     /// The body ended: free its stack and leave the registry.
     fn finish(&self) {
         let coro = self.tail.coro.borrow_mut().take();
