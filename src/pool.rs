@@ -21,11 +21,14 @@ const CLASSES: usize = MAX_SIZE / 8 + 1;
 /// At most this many spare allocations per class (a batch of 1000 tasks fits).
 const MAX_PER_CLASS: usize = 1024;
 
+/// Frees one spare allocation.
+type FreeFn = unsafe fn(*mut u8);
+
 struct Pool {
     /// Spare allocations by class.
     spare: RefCell<[Vec<*mut u8>; CLASSES]>,
     /// How to free a spare allocation of each class (any type of the class's layout will do).
-    free: [Cell<Option<unsafe fn(*mut u8)>>; CLASSES],
+    free: [Cell<Option<FreeFn>>; CLASSES],
 }
 
 impl Drop for Pool {
