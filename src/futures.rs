@@ -364,14 +364,21 @@ impl<T> Drop for Future<T> {
         // SAFETY: the field is never used again.
         let core = unsafe { ManuallyDrop::take(&mut self.0) };
         if Rc::strong_count(&core) == 1 && Rc::weak_count(&core) == 0 {
-            if core.is_plain() {
-                // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`.
-                crate::pool::recycle(unsafe { downcast_owned::<T, ()>(core) })
-            } else {
-                let recycle = core.tail.recycler();
-                recycle(core);
-            }
+            drop_last(core);
         }
+        // Otherwise a count goes down, inline.
+    }
+}
+
+/// The last reference to a future's allocation: drop it and keep the memory in the pool.
+#[inline(never)]
+fn drop_last<T: 'static>(core: Rc<FutureCore<T>>) {
+    if core.is_plain() {
+        // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`.
+        crate::pool::recycle(unsafe { downcast_owned::<T, ()>(core) })
+    } else {
+        let recycle = core.tail.recycler();
+        recycle(core);
     }
 }
 
@@ -675,6 +682,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
 }
 
 impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
+    #[inline]
     fn drop(&mut self) {
         if self.log_traceback.get() {
             self.report_never_retrieved();
@@ -690,10 +698,18 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
             State::Finished(_) => !std::mem::needs_drop::<T>(),
             _ => false,
         };
-        if cbs_free && state_free {
-            return;
+        if !(cbs_free && state_free) {
+            self.drop_contents();
         }
-        // SAFETY: taken once, here, and the fields are not used again.
+    }
+}
+
+impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    /// Drops the state and the callbacks, deferring past `DROP_DEPTH_LIMIT` nested drops.
+    #[cold]
+    #[inline(never)]
+    fn drop_contents(&mut self) {
+        // SAFETY: called once, from `drop`, and the fields are not used again.
         let (state, cbs) = unsafe {
             (
                 ManuallyDrop::take(&mut self.state).into_inner(),

@@ -10,7 +10,7 @@
 //! alignment of `T`, so one class serves every type of one layout. A pooled allocation still
 //! counts one strong reference; only this module holds it, as a raw pointer.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::mem::{self, MaybeUninit};
 use std::ptr;
 use std::rc::Rc;
@@ -19,38 +19,51 @@ use std::rc::Rc;
 const MAX_SIZE: usize = 512;
 const CLASSES: usize = MAX_SIZE / 8 + 1;
 /// At most this many spare allocations per class (a batch of 1000 tasks fits).
-const MAX_PER_CLASS: usize = 1024;
+const MAX_PER_CLASS: u32 = 1024;
 
 /// Frees one spare allocation.
 type FreeFn = unsafe fn(*mut u8);
 
-struct Pool {
-    /// Spare allocations by class.
-    spare: RefCell<[Vec<*mut u8>; CLASSES]>,
-    /// How to free a spare allocation of each class (any type of the class's layout will do).
-    free: [Cell<Option<FreeFn>>; CLASSES],
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        for (spare, free) in self.spare.get_mut().iter_mut().zip(&self.free) {
-            for p in spare.drain(..) {
-                if let Some(free) = free.get() {
-                    // SAFETY: every spare pointer came from `recycle` for this class's layout.
-                    unsafe { free(p) }
-                }
-            }
-        }
-    }
+/// One class: an intrusive list threaded through the spare allocations' value bytes (every
+/// pooled value is at least 8 bytes and 8-aligned, so the next pointer fits).
+struct Class {
+    head: Cell<*mut u8>,
+    len: Cell<u32>,
+    /// How to free a spare allocation of this class (any type of its layout will do).
+    free: Cell<Option<FreeFn>>,
 }
 
 thread_local! {
-    static POOL: Pool = const {
-        Pool {
-            spare: RefCell::new([const { Vec::new() }; CLASSES]),
-            free: [const { Cell::new(None) }; CLASSES],
-        }
+    /// No destructor, so an access is a plain thread-local load (no registration check).
+    static CLASSES_: [Class; CLASSES] = const {
+        [const {
+            Class { head: Cell::new(ptr::null_mut()), len: Cell::new(0), free: Cell::new(None) }
+        }; CLASSES]
     };
+    /// Frees the spare allocations when the thread exits; registered by the first `keep`.
+    static RELEASE: Release = const { Release };
+}
+
+struct Release;
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        CLASSES_.with(|classes| {
+            for class in classes {
+                let mut p = class.head.replace(ptr::null_mut());
+                class.len.set(MAX_PER_CLASS); // whatever comes later is freed at once
+                while !p.is_null() {
+                    // SAFETY: `p` is a spare allocation of this class: its first word holds
+                    // the next one, and `free` was set when the first one was kept.
+                    unsafe {
+                        let next = *(p as *const *mut u8);
+                        (class.free.get().expect("set with the first spare"))(p);
+                        p = next;
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// The class of `V`, if values of its layout are pooled.
@@ -76,21 +89,25 @@ pub(crate) fn rc_new<V>(value: V) -> Rc<V> {
     let Some(class) = class_of::<V>() else {
         return Rc::new(value);
     };
-    let spare = POOL
-        .try_with(|pool| pool.spare.borrow_mut()[class].pop())
-        .ok()
-        .flatten();
-    match spare {
-        None => Rc::new(value),
-        Some(p) => {
-            // SAFETY: `p` is an `Rc` allocation for a type of `V`'s size and alignment whose
-            // value was dropped and whose one strong reference the pool held: writing a `V`
-            // there and taking that reference back is `Rc::from_raw`'s allowed case.
-            unsafe {
-                ptr::write(p as *mut V, value);
-                Rc::from_raw(p as *const V)
-            }
+    let p = CLASSES_.with(|classes| {
+        let c = &classes[class];
+        let p = c.head.get();
+        if !p.is_null() {
+            // SAFETY: a spare allocation's first word links to the next (see `keep`).
+            c.head.set(unsafe { *(p as *const *mut u8) });
+            c.len.set(c.len.get() - 1);
         }
+        p
+    });
+    if p.is_null() {
+        return Rc::new(value);
+    }
+    // SAFETY: `p` is an `Rc` allocation for a type of `V`'s size and alignment whose value
+    // was dropped and whose one strong reference the pool held: writing a `V` there and
+    // taking that reference back is `Rc::from_raw`'s allowed case.
+    unsafe {
+        ptr::write(p as *mut V, value);
+        Rc::from_raw(p as *const V)
     }
 }
 
@@ -108,24 +125,43 @@ pub(crate) fn recycle<V>(rc: Rc<V>) {
     // SAFETY: the last reference, so nothing else sees the value; the allocation stays
     // owned (one strong count) by `p`. The value's drop may recycle others: no borrow is held.
     unsafe { ptr::drop_in_place(p) };
-    let kept = POOL
-        .try_with(|pool| {
-            let mut spare = pool.spare.borrow_mut();
-            let spare = &mut spare[class];
-            if spare.len() >= MAX_PER_CLASS {
-                return false;
-            }
-            if spare.capacity() == 0 {
-                pool.free[class].set(Some(free_spare::<V>));
-            }
-            spare.push(p as *mut u8);
-            true
-        })
-        .unwrap_or(false);
-    if !kept {
+    if !keep(class, p as *mut u8, free_spare::<V>) {
         // SAFETY: as in `free_spare`: the value is gone, only the memory is left.
         unsafe { free_spare::<V>(p as *mut u8) }
     }
+}
+
+/// Puts a spare allocation (value dropped) on its class's list; false when the class is full.
+#[inline]
+fn keep(class: usize, p: *mut u8, free: FreeFn) -> bool {
+    CLASSES_.with(|classes| {
+        let c = &classes[class];
+        let len = c.len.get();
+        if len >= MAX_PER_CLASS {
+            return false;
+        }
+        if c.free.get().is_none() && !first_keep(c, free) {
+            return false;
+        }
+        // SAFETY: the value bytes are ours until `rc_new` takes the allocation back.
+        unsafe { *(p as *mut *mut u8) = c.head.get() };
+        c.head.set(p);
+        c.len.set(len + 1);
+        true
+    })
+}
+
+/// Sets up a class for its first spare; false if the thread is exiting (then nothing is
+/// kept: the destructor that frees the spares already ran, or never will).
+#[cold]
+fn first_keep(c: &Class, free: FreeFn) -> bool {
+    // Touching `RELEASE` registers its destructor.
+    if RELEASE.try_with(|_| ()).is_err() {
+        c.len.set(MAX_PER_CLASS);
+        return false;
+    }
+    c.free.set(Some(free));
+    true
 }
 
 #[cfg(test)]
