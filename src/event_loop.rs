@@ -780,7 +780,10 @@ impl EventLoop {
         let find = || {
             let exts = self.inner.extensions.borrow();
             let (_, ext) = exts.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
-            ext.clone().downcast::<T>().ok()
+            let raw = Rc::into_raw(ext.clone()) as *const T;
+            // SAFETY: stored under `TypeId::of::<T>()`, so it is an `Rc<T>` (no dynamic
+            // `downcast` check: this runs for every task created).
+            Some(unsafe { Rc::from_raw(raw) })
         };
         if let Some(ext) = find() {
             return ext;

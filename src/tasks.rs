@@ -8,12 +8,13 @@
 //! `_must_cancel` delivers it at the next step.
 //!
 //! Invariant: a pending task is owned by whatever will step it next (the ready queue, or the
-//! done-callback list of the future it waits for); the loop's registry only holds weak
-//! references, and `close()` unwinds the stacks of tasks still pending, so nothing leaks.
+//! done-callback list of the future it waits for); the loop's registry only holds plain
+//! pointers (a task leaves it before it is freed), and `close()` unwinds the stacks of tasks still pending, so nothing leaks.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::rc::{Rc, Weak};
+use std::ptr::NonNull;
+use std::rc::Rc;
 
 use anyhow::Result;
 
@@ -81,8 +82,10 @@ pub(crate) struct Tasks {
     /// The task whose step is running. A plain pointer, so a step costs no reference count:
     /// it is set only while that step runs, and the step holds an `Rc` of the task.
     current: Cell<Option<*const dyn TaskAny>>,
-    /// Pending tasks by slot; a free list recycles slots (no hashing per task).
-    registry: RefCell<Vec<Option<Weak<dyn TaskAny>>>>,
+    /// Pending tasks by slot; a free list recycles slots (no hashing per task). Plain
+    /// pointers: a task leaves before it is freed (at its end, or first thing in its drop),
+    /// so every entry is alive, and no weak count is paid per task.
+    registry: RefCell<Vec<Option<NonNull<dyn TaskAny>>>>,
     free: RefCell<Vec<usize>>,
     hooked: Cell<bool>,
 }
@@ -101,7 +104,7 @@ impl Tasks {
         tasks
     }
 
-    fn register(&self, t: Weak<dyn TaskAny>) -> usize {
+    fn register(&self, t: NonNull<dyn TaskAny>) -> usize {
         let mut reg = self.registry.borrow_mut();
         match self.free.borrow_mut().pop() {
             Some(slot) => {
@@ -128,7 +131,14 @@ impl Tasks {
         let reg = self.registry.borrow();
         reg.iter()
             .flatten()
-            .filter_map(Weak::upgrade)
+            .map(|&p| {
+                // SAFETY: a registered task is alive (see `registry`); this makes one more
+                // strong reference.
+                unsafe {
+                    Rc::increment_strong_count(p.as_ptr());
+                    Rc::from_raw(p.as_ptr())
+                }
+            })
             .filter(|t| !t.is_done())
             .collect()
     }
@@ -224,8 +234,8 @@ impl EventLoop {
             crate::futures::Kind::Task,
             part,
         ));
-        let weak: Weak<dyn TaskAny> = Rc::downgrade(&core) as Weak<dyn TaskAny>;
-        core.tail.slot.set(core.tail.tasks.register(weak));
+        let me: NonNull<dyn TaskAny> = NonNull::from(&*core as &dyn TaskAny);
+        core.tail.slot.set(core.tail.tasks.register(me));
         let first = core.clone();
         self.schedule(move || first.step())?;
         let fut = core.handle();
@@ -453,6 +463,8 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
     }
 
     fn on_drop(&self, lp: &EventLoop, pending: bool) {
+        // First: the report below runs user code, which must not find this task registered.
+        self.tasks.unregister(self.slot.get());
         if pending && self.log_destroy_pending.replace(false) {
             let state = if self.num_cancels.get() > 0 {
                 "cancelling"
@@ -466,7 +478,6 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
                 fields: vec![("task", format!("<Task {state} name={name}>"))],
             });
         }
-        self.tasks.unregister(self.slot.get());
         // The coroutine field drops next: its stack unwinds (GeneratorExit at its wait).
     }
 }
