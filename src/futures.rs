@@ -143,6 +143,98 @@ impl<T> Callbacks<T> {
     }
 }
 
+/// A `RefCell` whose borrow flag is checked in debug builds only.
+///
+/// A future's state and callback list are borrowed on every handoff, and never while user
+/// code that could reach the same future runs: writes happen only while the future is
+/// pending, inside this module, with no user code between borrow and release; user code
+/// (a result's `Clone`, an error's `Display`, a callback's drop) only runs on a done
+/// future's final state, or after the list was taken out. The tests (debug builds) keep the
+/// `RefCell` and would panic on any overlap; release builds skip the flag.
+pub(crate) struct TrustCell<V>(
+    #[cfg(debug_assertions)] RefCell<V>,
+    #[cfg(not(debug_assertions))] std::cell::UnsafeCell<V>,
+);
+
+#[cfg(debug_assertions)]
+impl<V> TrustCell<V> {
+    fn new(v: V) -> Self {
+        TrustCell(RefCell::new(v))
+    }
+    fn borrow(&self) -> std::cell::Ref<'_, V> {
+        self.0.borrow()
+    }
+    fn borrow_mut(&self) -> std::cell::RefMut<'_, V> {
+        self.0.borrow_mut()
+    }
+    fn get_mut(&mut self) -> &mut V {
+        self.0.get_mut()
+    }
+    fn into_inner(self) -> V {
+        self.0.into_inner()
+    }
+}
+
+#[cfg(not(debug_assertions))]
+impl<V> TrustCell<V> {
+    #[inline(always)]
+    fn new(v: V) -> Self {
+        TrustCell(std::cell::UnsafeCell::new(v))
+    }
+    #[inline(always)]
+    fn borrow(&self) -> TrustRef<'_, V> {
+        // SAFETY: no `borrow_mut` overlaps (see the type's doc; debug builds check it).
+        TrustRef(unsafe { &*self.0.get() })
+    }
+    #[inline(always)]
+    fn borrow_mut(&self) -> TrustMut<'_, V> {
+        // SAFETY: no other borrow overlaps (see the type's doc; debug builds check it).
+        TrustMut(unsafe { &mut *self.0.get() })
+    }
+    #[inline(always)]
+    fn get_mut(&mut self) -> &mut V {
+        self.0.get_mut()
+    }
+    #[inline(always)]
+    fn into_inner(self) -> V {
+        self.0.into_inner()
+    }
+}
+
+/// A release build's `Ref`: the same shape, no flag.
+#[cfg(not(debug_assertions))]
+pub(crate) struct TrustRef<'a, V>(&'a V);
+
+#[cfg(not(debug_assertions))]
+impl<V> std::ops::Deref for TrustRef<'_, V> {
+    type Target = V;
+    #[inline(always)]
+    fn deref(&self) -> &V {
+        self.0
+    }
+}
+
+/// A release build's `RefMut`: the same shape, no flag.
+#[cfg(not(debug_assertions))]
+pub(crate) struct TrustMut<'a, V>(&'a mut V);
+
+#[cfg(not(debug_assertions))]
+impl<V> std::ops::Deref for TrustMut<'_, V> {
+    type Target = V;
+    #[inline(always)]
+    fn deref(&self) -> &V {
+        self.0
+    }
+}
+
+#[cfg(not(debug_assertions))]
+impl<V> std::ops::DerefMut for TrustMut<'_, V> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut V {
+        self.0
+    }
+}
+
 /// What follows a future's own fields in its allocation: nothing for a plain future; a
 /// task's own state for a task, so that a task and its result future are one allocation.
 /// A `Future<T>` reaches its fields directly; only these two calls go through the tail's
@@ -196,8 +288,8 @@ pub(crate) unsafe fn downcast_owned<T: 'static, X: FutureTail<T>>(
 pub(crate) struct FutureCore<T: 'static, X: ?Sized + FutureTail<T> = dyn FutureTail<T>> {
     lp: EventLoop,
     /// Dropped by hand in `Drop`: most futures end with nothing in these to free.
-    state: ManuallyDrop<RefCell<State<T>>>,
-    callbacks: ManuallyDrop<RefCell<Callbacks<T>>>,
+    state: ManuallyDrop<TrustCell<State<T>>>,
+    callbacks: ManuallyDrop<TrustCell<Callbacks<T>>>,
     /// Set with an exception, cleared once someone reads it: "never retrieved" otherwise.
     log_traceback: Cell<bool>,
     /// What it is called in reports.
@@ -235,8 +327,8 @@ impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
         );
         FutureCore {
             lp: lp.clone(),
-            state: ManuallyDrop::new(RefCell::new(State::Pending)),
-            callbacks: ManuallyDrop::new(RefCell::new(Callbacks {
+            state: ManuallyDrop::new(TrustCell::new(State::Pending)),
+            callbacks: ManuallyDrop::new(TrustCell::new(Callbacks {
                 first: None,
                 rest: Vec::new(),
             })),
@@ -541,20 +633,27 @@ impl<T: 'static> Future<T> {
 
     /// `remove_done_callback(fn)`: removes the registration; returns how many were removed.
     pub fn remove_done_callback(&self, id: CallbackId) -> usize {
-        let mut cbs = self.0.callbacks.borrow_mut();
         let is_it = |cb: &Callback<T>| matches!(cb, Callback::User(x, _) if *x == id);
-        let mut removed = 0;
-        if cbs.first.as_ref().is_some_and(is_it) {
-            cbs.first = None;
-            removed += 1;
+        // The removed closures are dropped after the list is released (a drop is user code).
+        let mut removed = Vec::new();
+        {
+            let mut cbs = self.0.callbacks.borrow_mut();
+            if cbs.first.as_ref().is_some_and(is_it) {
+                removed.extend(cbs.first.take());
+            }
+            let rest = std::mem::take(&mut cbs.rest);
+            for cb in rest {
+                if is_it(&cb) {
+                    removed.push(cb);
+                } else {
+                    cbs.rest.push(cb);
+                }
+            }
+            if cbs.first.is_none() && !cbs.rest.is_empty() {
+                cbs.first = Some(cbs.rest.remove(0));
+            }
         }
-        let before = cbs.rest.len();
-        cbs.rest.retain(|cb| !is_it(cb));
-        removed += before - cbs.rest.len();
-        if cbs.first.is_none() && !cbs.rest.is_empty() {
-            cbs.first = Some(cbs.rest.remove(0));
-        }
-        removed
+        removed.len()
     }
 
     pub(crate) fn add_waker(&self, w: Rc<dyn Wake>) {
@@ -585,6 +684,7 @@ impl<T: 'static> Future<T> {
     }
 
     #[inline]
+    #[allow(clippy::drop_non_drop)] // a release build's borrow guard has no drop glue
     fn schedule_callbacks(&self) -> Result<()> {
         let mut cbs = self.0.callbacks.borrow_mut();
         let first = cbs.first.take();
