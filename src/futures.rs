@@ -103,7 +103,6 @@ type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
 
 enum Callback<T: 'static> {
     Wake(Rc<dyn Wake>),
-    #[allow(dead_code)] // gather's, next
     Child(Rc<dyn ChildDone<T>>, usize),
     User(CallbackId, UserCallback<T>),
 }
@@ -471,7 +470,6 @@ impl<T: 'static> Future<T> {
     }
 
     /// Registers a combinator's per-child callback (see [`ChildDone`]).
-    #[allow(dead_code)] // gather's, next
     pub(crate) fn add_child_callback(&self, c: Rc<dyn ChildDone<T>>, slot: usize) {
         let cb = Callback::Child(c, slot);
         if self.done() {

@@ -13,6 +13,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::{Rc, Weak};
@@ -21,25 +22,75 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, SharedError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
-use crate::futures::{Awaitable, CallbackId, Future, Suspend, Waitable, Wake};
+use crate::futures::{
+    Awaitable, CallbackId, ChildDone, Future, FutureCore, Suspend, Waitable, Wake,
+};
 
 /// The state behind a [`Gathering`], shared by the handle and the children's callbacks.
-struct GatherCore<R: 'static> {
-    outer: Future<Vec<R>>,
-    /// One entry per argument (duplicates included, as CPython's `_children`), for `cancel`.
-    children: Vec<Weak<dyn Waitable>>,
-    /// Argument position -> slot of its distinct child.
-    index: Vec<usize>,
-    /// One result per distinct child, filled as they finish (so the children need not be
-    /// kept alive to read their results at the end).
-    slots: RefCell<Vec<Option<R>>>,
-    /// How many distinct children there are.
-    nfuts: usize,
+struct GatherCore<T: 'static, M: Mode<T>> {
+    outer: Future<Vec<M::Entry>>,
+    /// How each distinct child is cancelled (a task as a task), weakly.
+    cancellers: Vec<Weak<dyn Waitable>>,
+    /// Argument position -> slot of its distinct child; `None` while no argument repeats
+    /// (then position and slot are the same).
+    index: Option<Vec<usize>>,
+    /// One per distinct child, filled as they finish (so the children need not be kept
+    /// alive to read their results at the end).
+    slots: RefCell<Vec<Slot<T, M::Entry>>>,
     nfinished: Cell<usize>,
     cancel_requested: Cell<bool>,
-    /// CPython's `children[-1]._make_cancelled_error()`: the error the outer fails with when
-    /// it was cancelled and every child has finished.
-    last_cancelled: Box<dyn Fn() -> anyhow::Error>,
+    /// The last argument (CPython's `children[-1]`): its `_make_cancelled_error()` is what
+    /// the outer fails with when it was cancelled and every child has finished.
+    last: Option<Weak<FutureCore<T>>>,
+}
+
+/// A distinct child's place. Two options rather than an enum: filling one drops nothing.
+struct Slot<T: 'static, E> {
+    /// The child once done, until its callback runs (asyncio's queued callback holds it).
+    done: Option<Future<T>>,
+    entry: Option<E>,
+}
+
+/// What a finished child gives: [`gather`]'s value or [`gather_settled`]'s entry.
+trait Mode<T: 'static>: 'static {
+    type Entry: Clone + 'static;
+    /// The child's entry, or the error that fails the outer at once.
+    fn entry(f: &Future<T>) -> Result<Self::Entry>;
+}
+
+/// [`gather`]: a child's value; its error (a cancelled child's `CancelledError`) fails the
+/// outer.
+struct Values;
+
+impl<T: Clone + 'static> Mode<T> for Values {
+    type Entry = T;
+    fn entry(f: &Future<T>) -> Result<T> {
+        // Checked first: a cancelled child raises its own CancelledError.
+        if f.cancelled() {
+            return Err(make_cancelled_error(f));
+        }
+        f.result()
+    }
+}
+
+/// [`gather_settled`] (`return_exceptions=True`): every outcome is an entry.
+struct Settled;
+
+impl<T: Clone + 'static> Mode<T> for Settled {
+    type Entry = Result<T, SharedError>;
+    fn entry(f: &Future<T>) -> Result<Self::Entry> {
+        if f.cancelled() {
+            let msg = f.cancel_message().unwrap_or_default();
+            return Ok(Err(SharedError::new(CancelledError::new(Some(msg)).into())));
+        }
+        Ok(f.result().map_err(share))
+    }
+}
+
+/// What a [`Gathering`] handle reaches, whatever its children's type.
+trait Gather<R: 'static>: Waitable {
+    fn outer(&self) -> &Future<Vec<R>>;
+    fn cancel(&self, msg: Option<&str>) -> bool;
 }
 
 /// The outer future of [`gather`] / [`gather_settled`] (asyncio's `_GatheringFuture`): await
@@ -50,7 +101,7 @@ struct GatherCore<R: 'static> {
 /// task waiting on it forwards `Task.cancel` there. (Calling `cancel` on
 /// [`future()`](Awaitable::future) instead would be the plain `Future.cancel`, which asyncio's
 /// gathering overrides: don't.)
-pub struct Gathering<R: 'static>(Rc<GatherCore<R>>);
+pub struct Gathering<R: 'static>(Rc<dyn Gather<R>>);
 
 impl<R> Clone for Gathering<R> {
     fn clone(&self) -> Self {
@@ -72,9 +123,7 @@ where
     A: Awaitable + ?Sized + 'a,
     A::Output: Clone,
 {
-    build(children, false, |f: &Future<A::Output>| {
-        f.result().expect("called only for a child that returned")
-    })
+    build::<A, Values>(children)
 }
 
 /// `asyncio.gather(*children, return_exceptions=True)`: like [`gather`], but waits for every
@@ -88,19 +137,7 @@ where
     A: Awaitable + ?Sized + 'a,
     A::Output: Clone,
 {
-    build(children, true, settle)
-}
-
-/// One child's outcome as a `return_exceptions=True` entry.
-fn settle<T: Clone + 'static>(f: &Future<T>) -> Result<T, SharedError> {
-    if f.cancelled() {
-        let msg = f.cancel_message().unwrap_or_default();
-        return Err(SharedError::new(CancelledError::new(Some(msg)).into()));
-    }
-    match f.exception() {
-        Ok(Some(e)) => Err(share(e)),
-        _ => Ok(f.result().expect("a finished child has a result")),
-    }
+    build::<A, Settled>(children)
 }
 
 /// Shares an error without wrapping an already shared one again.
@@ -143,26 +180,24 @@ impl Hasher for PtrHasher {
     }
 }
 
-fn build<'a, A, R>(
-    children: impl IntoIterator<Item = &'a A>,
-    settled: bool,
-    convert: fn(&Future<A::Output>) -> R,
-) -> Result<Gathering<R>>
+fn build<'a, A, M>(children: impl IntoIterator<Item = &'a A>) -> Result<Gathering<M::Entry>>
 where
     A: Awaitable + ?Sized + 'a,
-    R: Clone + 'static,
+    M: Mode<A::Output>,
 {
-    let mut lp: Option<EventLoop> = None;
-    let mut distinct: Vec<Future<A::Output>> = Vec::new();
+    let mut lp: Option<&EventLoop> = None;
     let children = children.into_iter();
+    let n = children.size_hint().0;
+    let mut distinct: Vec<&'a Future<A::Output>> = Vec::with_capacity(n);
+    let mut cancellers: Vec<Weak<dyn Waitable>> = Vec::with_capacity(n);
+    let mut index: Option<Vec<usize>> = None;
     let mut seen: HashMap<*const (), usize, BuildHasherDefault<PtrHasher>> =
-        HashMap::with_capacity_and_hasher(children.size_hint().0, Default::default());
-    let mut cancellers: Vec<Weak<dyn Waitable>> = Vec::new();
-    let mut index = Vec::new();
-    for aw in children {
+        HashMap::with_capacity_and_hasher(n, Default::default());
+    let mut last = None;
+    for (pos, aw) in children.enumerate() {
         let fut = aw.future();
-        match &lp {
-            None => lp = Some(fut.get_loop().clone()),
+        match lp {
+            None => lp = Some(fut.get_loop()),
             Some(l) if l != fut.get_loop() => {
                 return Err(ValueError::new(
                     "The future belongs to a different loop than the one specified as the loop argument",
@@ -171,21 +206,31 @@ where
             }
             Some(_) => {}
         }
-        // A task cancels as a task (its core), anything else as its future.
-        let canceller: Rc<dyn Waitable> = match aw.suspend().0 {
-            Some(w) => w,
-            None => fut.waitable(),
-        };
-        cancellers.push(Rc::downgrade(&canceller));
+        last = Some(fut);
         let key = Rc::as_ptr(&fut.0) as *const ();
-        let slot = *seen.entry(key).or_insert_with(|| {
-            distinct.push(fut.clone());
-            distinct.len() - 1
-        });
-        index.push(slot);
+        let slot = match seen.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                // A task cancels as a task (its core), anything else as its future.
+                let canceller: Rc<dyn Waitable> = match aw.suspend().0 {
+                    Some(w) => w,
+                    None => fut.waitable(),
+                };
+                cancellers.push(Rc::downgrade(&canceller));
+                distinct.push(fut);
+                e.insert(distinct.len() - 1);
+                distinct.len() - 1
+            }
+        };
+        match &mut index {
+            Some(index) => index.push(slot),
+            // The first repeat: every position so far was its own slot.
+            None if slot != pos => index = Some((0..pos).chain([slot]).collect()),
+            None => {}
+        }
     }
     let lp = match lp {
-        Some(lp) => lp,
+        Some(lp) => lp.clone(),
         None => get_running_loop()?,
     };
     let outer = Future::new(&lp);
@@ -193,37 +238,55 @@ where
     if distinct.is_empty() {
         outer.set_result(Vec::new())?;
     }
-    let last = distinct.last().map(|f| Rc::downgrade(&f.0));
-    let core = Rc::new(GatherCore {
+    let core = Rc::new(GatherCore::<A::Output, M> {
         outer,
-        children: cancellers,
+        cancellers,
         index,
-        slots: RefCell::new(vec![None; distinct.len()]),
-        nfuts: distinct.len(),
+        slots: RefCell::new(
+            (0..distinct.len())
+                .map(|_| Slot {
+                    done: None,
+                    entry: None,
+                })
+                .collect(),
+        ),
         nfinished: Cell::new(0),
         cancel_requested: Cell::new(false),
-        last_cancelled: Box::new(move || match last.as_ref().and_then(Weak::upgrade) {
-            Some(core) => make_cancelled_error(&Future::from_core(core)),
-            None => CancelledError::new(None).into(),
-        }),
+        last: last.map(|f| Rc::downgrade(&f.0)),
     });
-    for (slot, fut) in distinct.iter().enumerate() {
-        let core = core.clone();
-        fut.add_done_callback(move |f| core.child_done(slot, f, settled, convert));
+    for (slot, fut) in distinct.into_iter().enumerate() {
+        fut.add_child_callback(core.clone(), slot);
     }
     Ok(Gathering(core))
 }
 
-impl<R: Clone + 'static> GatherCore<R> {
+impl<T: 'static, M: Mode<T>> ChildDone<T> for GatherCore<T, M> {
+    fn child_done_soon(self: Rc<Self>, slot: usize, fut: &Future<T>) -> Result<()> {
+        // The callback is two words (queued inline); the child waits here meanwhile.
+        self.slots.borrow_mut()[slot].done = Some(fut.clone());
+        let core = self.clone();
+        let queued = self
+            .outer
+            .get_loop()
+            .schedule(move || core.child_done(slot));
+        if queued.is_err() {
+            // A closed loop: the callback will never run, so nothing waits for it.
+            let child = self.slots.borrow_mut()[slot].done.take();
+            drop(child);
+        }
+        queued
+    }
+}
+
+impl<T: 'static, M: Mode<T>> GatherCore<T, M> {
     /// CPython's `_done_callback` for one distinct child.
-    fn child_done<T: 'static>(
-        &self,
-        slot: usize,
-        fut: &Future<T>,
-        settled: bool,
-        convert: fn(&Future<T>) -> R,
-    ) {
-        self.nfinished.set(self.nfinished.get() + 1);
+    fn child_done(&self, slot: usize) {
+        let fut = self.slots.borrow_mut()[slot]
+            .done
+            .take()
+            .expect("a child's callback runs once, after it parked the child");
+        let nfinished = self.nfinished.get() + 1;
+        self.nfinished.set(nfinished);
         if self.outer.done() {
             if !fut.cancelled() {
                 // Mark the exception retrieved: the outer already reported one.
@@ -231,49 +294,63 @@ impl<R: Clone + 'static> GatherCore<R> {
             }
             return;
         }
-        if !settled {
-            if fut.cancelled() {
-                let _ = self.outer.set_exception(make_cancelled_error(fut));
-                return;
-            }
-            if let Ok(Some(e)) = fut.exception() {
+        // Reading the entry clones the value (user code): no borrow is held meanwhile.
+        let entry = match M::entry(&fut) {
+            Ok(entry) => entry,
+            Err(e) => {
                 let _ = self.outer.set_exception(e);
                 return;
             }
-        }
-        // Converting clones the value (user code): no borrow is held meanwhile.
-        let entry = convert(fut);
-        self.slots.borrow_mut()[slot] = Some(entry);
-        if self.nfinished.get() < self.nfuts {
+        };
+        self.slots.borrow_mut()[slot].entry = Some(entry);
+        if nfinished < self.cancellers.len() {
             return;
         }
         let slots = std::mem::take(&mut *self.slots.borrow_mut());
-        let results: Vec<R> = self
-            .index
-            .iter()
-            .map(|&i| slots[i].clone().expect("every child finished"))
-            .collect();
+        let results: Vec<M::Entry> = match &self.index {
+            Some(index) => index
+                .iter()
+                .map(|&i| slots[i].entry.clone().expect("every child finished"))
+                .collect(),
+            None => slots
+                .into_iter()
+                .map(|s| s.entry.expect("every child finished"))
+                .collect(),
+        };
         if self.cancel_requested.get() {
             // Cancelled while finishing: propagate the cancellation whatever the mode.
-            let _ = self.outer.set_exception((self.last_cancelled)());
+            let err = match self.last.as_ref().and_then(Weak::upgrade) {
+                Some(last) => make_cancelled_error(&Future::from_core(last)),
+                None => CancelledError::new(None).into(),
+            };
+            let _ = self.outer.set_exception(err);
         } else {
             let _ = self.outer.set_result(results);
         }
     }
 }
 
-impl<R: 'static> GatherCore<R> {
+impl<T: 'static, M: Mode<T>> Gather<M::Entry> for GatherCore<T, M> {
+    fn outer(&self) -> &Future<Vec<M::Entry>> {
+        &self.outer
+    }
+
     fn cancel(&self, msg: Option<&str>) -> bool {
         if self.outer.done() {
             return false;
         }
         let mut ret = false;
-        for child in &self.children {
-            if let Some(child) = child.upgrade()
+        let mut cancel = |slot: usize| {
+            if let Some(child) = self.cancellers[slot].upgrade()
                 && child.cancel_waitable(msg)
             {
                 ret = true;
             }
+        };
+        // Per argument, as CPython's `_children`: a task given twice is cancelled twice.
+        match &self.index {
+            Some(index) => index.iter().for_each(|&i| cancel(i)),
+            None => (0..self.cancellers.len()).for_each(cancel),
         }
         if ret {
             // Propagate the cancellation even with return_exceptions (bpo-32684).
@@ -281,20 +358,21 @@ impl<R: 'static> GatherCore<R> {
         }
         ret
     }
-
-    fn describe(&self) -> String {
-        let state = if self.outer.cancelled() {
-            "cancelled"
-        } else if self.outer.done() {
-            "finished"
-        } else {
-            "pending"
-        };
-        format!("<_GatheringFuture {state}>")
-    }
 }
 
-impl<R: 'static> Waitable for GatherCore<R> {
+/// `<_GatheringFuture pending>` / `cancelled` / `finished`.
+fn describe<R>(outer: &Future<Vec<R>>) -> String {
+    let state = if outer.cancelled() {
+        "cancelled"
+    } else if outer.done() {
+        "finished"
+    } else {
+        "pending"
+    };
+    format!("<_GatheringFuture {state}>")
+}
+
+impl<T: 'static, M: Mode<T>> Waitable for GatherCore<T, M> {
     fn event_loop(&self) -> &EventLoop {
         self.outer.get_loop()
     }
@@ -305,13 +383,13 @@ impl<R: 'static> Waitable for GatherCore<R> {
         self.outer.add_waker(w)
     }
     fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
-        self.cancel(msg)
+        Gather::cancel(&*self, msg)
     }
     fn identity(&self) -> *const () {
         self as *const Self as *const ()
     }
     fn describe(&self) -> String {
-        GatherCore::describe(self)
+        describe(&self.outer)
     }
 }
 
@@ -325,13 +403,13 @@ impl<R: 'static> Gathering<R> {
 
     /// Whether the outer future has its results or its error.
     pub fn done(&self) -> bool {
-        self.0.outer.done()
+        self.0.outer().done()
     }
 
     /// Whether the outer future is cancelled: never through [`Gathering::cancel`], which
     /// makes it fail with `CancelledError` instead (as asyncio).
     pub fn cancelled(&self) -> bool {
-        self.0.outer.cancelled()
+        self.0.outer().cancelled()
     }
 
     /// The results in argument order, or the error; asyncio's errors while pending.
@@ -339,24 +417,24 @@ impl<R: 'static> Gathering<R> {
     where
         R: Clone,
     {
-        self.0.outer.result()
+        self.0.outer().result()
     }
 
     /// The error, `None` after success; asyncio's errors while pending.
     pub fn exception(&self) -> Result<Option<anyhow::Error>> {
-        self.0.outer.exception()
+        self.0.outer().exception()
     }
 
     /// `add_done_callback` on the outer future.
     pub fn add_done_callback(&self, f: impl FnOnce(&Future<Vec<R>>) + 'static) -> CallbackId {
-        self.0.outer.add_done_callback(f)
+        self.0.outer().add_done_callback(f)
     }
 }
 
 impl<R: 'static> Awaitable for Gathering<R> {
     type Output = Vec<R>;
     fn future(&self) -> &Future<Vec<R>> {
-        &self.0.outer
+        self.0.outer()
     }
     fn request_cancel(&self, msg: Option<&str>) -> bool {
         self.cancel(msg)
@@ -370,6 +448,6 @@ impl<R: 'static> fmt::Debug for Gathering<R> {
     /// `<_GatheringFuture pending>` / `finished` (without the exception: reading it here
     /// would mark it retrieved).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.describe())
+        f.write_str(&describe(self.0.outer()))
     }
 }
