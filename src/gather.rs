@@ -11,13 +11,13 @@
 //! finishes; the price is that a child nobody else holds (a future created inline and never
 //! resolved) is dropped instead of being kept alive by the gathering.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::rc::{Rc, Weak};
 
 use anyhow::Result;
 
-use crate::errors::{CancelledError, ErrorExt, SharedError, ValueError};
+use crate::errors::{CancelledError, ErrorExt, RuntimeError, SharedError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::{
     Awaitable, CallbackId, ChildDone, Future, FutureCore, Suspend, Waitable, Wake,
@@ -32,8 +32,8 @@ struct GatherCore<T: 'static, M: Mode<T>> {
     /// (then position and slot are the same).
     index: Option<Vec<usize>>,
     /// One per distinct child, filled as they finish (so the children need not be kept
-    /// alive to read their results at the end).
-    slots: RefCell<Vec<Slot<T, M::Entry>>>,
+    /// alive to read their results at the end). Cells: no borrow to check per child.
+    slots: Vec<Slot<T, M::Entry>>,
     nfinished: Cell<usize>,
     cancel_requested: Cell<bool>,
     /// The last argument (CPython's `children[-1]`): its `_make_cancelled_error()` is what
@@ -41,11 +41,11 @@ struct GatherCore<T: 'static, M: Mode<T>> {
     last: Option<Weak<FutureCore<T>>>,
 }
 
-/// A distinct child's place. Two options rather than an enum: filling one drops nothing.
+/// A distinct child's place.
 struct Slot<T: 'static, E> {
     /// The child once done, until its callback runs (asyncio's queued callback holds it).
-    done: Option<Future<T>>,
-    entry: Option<E>,
+    done: Cell<Option<Future<T>>>,
+    entry: Cell<Option<E>>,
 }
 
 /// What a finished child gives: [`gather`]'s value or [`gather_settled`]'s entry.
@@ -62,10 +62,7 @@ struct Values;
 impl<T: Clone + 'static> Mode<T> for Values {
     type Entry = T;
     fn entry(f: &Future<T>) -> Result<T> {
-        // Checked first: a cancelled child raises its own CancelledError.
-        if f.cancelled() {
-            return Err(make_cancelled_error(f));
-        }
+        // A cancelled child's error is its `_make_cancelled_error()`, as CPython's.
         f.result()
     }
 }
@@ -272,14 +269,12 @@ where
         outer,
         cancellers,
         index,
-        slots: RefCell::new(
-            (0..distinct.len())
-                .map(|_| Slot {
-                    done: None,
-                    entry: None,
-                })
-                .collect(),
-        ),
+        slots: (0..distinct.len())
+            .map(|_| Slot {
+                done: Cell::new(None),
+                entry: Cell::new(None),
+            })
+            .collect(),
         nfinished: Cell::new(0),
         cancel_requested: Cell::new(false),
         last: last.map(|f| Rc::downgrade(&f.0)),
@@ -292,26 +287,21 @@ where
 
 impl<T: 'static, M: Mode<T>> ChildDone<T> for GatherCore<T, M> {
     fn child_done_soon(self: Rc<Self>, slot: usize, fut: &Future<T>) -> Result<()> {
-        // The callback is two words (queued inline); the child waits here meanwhile.
-        self.slots.borrow_mut()[slot].done = Some(fut.clone());
-        let core = self.clone();
-        let queued = self
-            .outer
-            .get_loop()
-            .schedule(move || core.child_done(slot));
-        if queued.is_err() {
-            // A closed loop: the callback will never run, so nothing waits for it.
-            let child = self.slots.borrow_mut()[slot].done.take();
-            drop(child);
+        let lp = fut.get_loop();
+        if lp.is_closed() {
+            // Refused, as `call_soon` would be (before anything waits for the callback).
+            return Err(RuntimeError::new("Event loop is closed").into());
         }
-        queued
+        // The child waits in its slot: the callback is two words, queued inline.
+        self.slots[slot].done.set(Some(fut.clone()));
+        lp.schedule(move || self.child_done(slot))
     }
 }
 
 impl<T: 'static, M: Mode<T>> GatherCore<T, M> {
     /// CPython's `_done_callback` for one distinct child.
     fn child_done(&self, slot: usize) {
-        let fut = self.slots.borrow_mut()[slot]
+        let fut = self.slots[slot]
             .done
             .take()
             .expect("a child's callback runs once, after it parked the child");
@@ -332,20 +322,20 @@ impl<T: 'static, M: Mode<T>> GatherCore<T, M> {
                 return;
             }
         };
-        self.slots.borrow_mut()[slot].entry = Some(entry);
-        if nfinished < self.cancellers.len() {
+        self.slots[slot].entry.set(Some(entry));
+        if nfinished < self.slots.len() {
             return;
         }
-        let slots = std::mem::take(&mut *self.slots.borrow_mut());
+        let entries = self
+            .slots
+            .iter()
+            .map(|s| s.entry.take().expect("every child finished"));
         let results: Vec<M::Entry> = match &self.index {
-            Some(index) => index
-                .iter()
-                .map(|&i| slots[i].entry.clone().expect("every child finished"))
-                .collect(),
-            None => slots
-                .into_iter()
-                .map(|s| s.entry.expect("every child finished"))
-                .collect(),
+            None => entries.collect(),
+            Some(index) => {
+                let entries: Vec<M::Entry> = entries.collect();
+                index.iter().map(|&i| entries[i].clone()).collect()
+            }
         };
         if self.cancel_requested.get() {
             // Cancelled while finishing: propagate the cancellation whatever the mode.
@@ -523,5 +513,23 @@ mod tests {
         let want: Vec<usize> = (0..300).map(|i| (i * 7) % 100).collect();
         assert_eq!(got, want);
         lp.close().unwrap();
+    }
+
+    #[test]
+    fn a_child_done_on_a_closed_loop_is_refused_and_not_kept() {
+        let lp = EventLoop::new().unwrap();
+        let f = lp.create_future::<Rc<()>>();
+        let g = gather([&f]).unwrap();
+        lp.close().unwrap();
+        let v = Rc::new(());
+        let err = f.set_result(v.clone()).unwrap_err();
+        assert_eq!(crate::py_repr(&err), "RuntimeError('Event loop is closed')");
+        drop(f);
+        assert_eq!(
+            Rc::strong_count(&v),
+            1,
+            "the gathering kept the finished child"
+        );
+        assert!(!g.done());
     }
 }
