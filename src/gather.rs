@@ -26,8 +26,6 @@ use crate::futures::{
 /// The state behind a [`Gathering`], shared by the handle and the children's callbacks.
 struct GatherCore<T: 'static, M: Mode<T>> {
     outer: Future<Vec<M::Entry>>,
-    /// How each distinct child is cancelled (a task as a task), weakly.
-    cancellers: Vec<Weak<dyn Waitable>>,
     /// Argument position -> slot of its distinct child; `None` while no argument repeats
     /// (then position and slot are the same).
     index: Option<Vec<usize>>,
@@ -43,6 +41,8 @@ struct GatherCore<T: 'static, M: Mode<T>> {
 
 /// A distinct child's place.
 struct Slot<T: 'static, E> {
+    /// How the child is cancelled (a task as a task), weakly.
+    canceller: Weak<dyn Waitable>,
     /// The child once done, until its callback runs (asyncio's queued callback holds it).
     done: Cell<Option<Future<T>>>,
     entry: Cell<Option<E>>,
@@ -221,7 +221,7 @@ where
     let children = children.into_iter();
     let n = children.size_hint().0;
     let mut distinct: Vec<&'a Future<A::Output>> = Vec::with_capacity(n);
-    let mut cancellers: Vec<Weak<dyn Waitable>> = Vec::with_capacity(n);
+    let mut slots: Vec<Slot<A::Output, M::Entry>> = Vec::with_capacity(n);
     let mut index: Option<Vec<usize>> = None;
     let mut seen = Seen::with_capacity(n);
     let mut last = None;
@@ -246,7 +246,11 @@ where
                 Some(w) => w,
                 None => fut.waitable(),
             };
-            cancellers.push(Rc::downgrade(&canceller));
+            slots.push(Slot {
+                canceller: Rc::downgrade(&canceller),
+                done: Cell::new(None),
+                entry: Cell::new(None),
+            });
             distinct.push(fut);
         }
         match &mut index {
@@ -267,14 +271,8 @@ where
     }
     let core = Rc::new(GatherCore::<A::Output, M> {
         outer,
-        cancellers,
         index,
-        slots: (0..distinct.len())
-            .map(|_| Slot {
-                done: Cell::new(None),
-                entry: Cell::new(None),
-            })
-            .collect(),
+        slots,
         nfinished: Cell::new(0),
         cancel_requested: Cell::new(false),
         last: last.map(|f| Rc::downgrade(&f.0)),
@@ -361,7 +359,7 @@ impl<T: 'static, M: Mode<T>> Gather<M::Entry> for GatherCore<T, M> {
         }
         let mut ret = false;
         let mut cancel = |slot: usize| {
-            if let Some(child) = self.cancellers[slot].upgrade()
+            if let Some(child) = self.slots[slot].canceller.upgrade()
                 && child.cancel_waitable(msg)
             {
                 ret = true;
@@ -370,7 +368,7 @@ impl<T: 'static, M: Mode<T>> Gather<M::Entry> for GatherCore<T, M> {
         // Per argument, as CPython's `_children`: a task given twice is cancelled twice.
         match &self.index {
             Some(index) => index.iter().for_each(|&i| cancel(i)),
-            None => (0..self.cancellers.len()).for_each(cancel),
+            None => (0..self.slots.len()).for_each(cancel),
         }
         if ret {
             // Propagate the cancellation even with return_exceptions (bpo-32684).
