@@ -262,6 +262,54 @@ fn shield_basics() {
 }
 
 #[test]
+fn gather_repeats() {
+    common::check_case("helpers/gather_repeats", || {
+        let lp = EventLoop::new().unwrap();
+        let (x, y, z) = (
+            lp.create_future::<&str>(),
+            lp.create_future(),
+            lp.create_future(),
+        );
+        let g = gather([&x, &y, &x, &z, &y, &x]).unwrap();
+        z.set_result("z").unwrap();
+        x.set_result("x").unwrap();
+        run_briefly(&lp);
+        tprint!("two of three done: {}", py_bool(g.done()));
+        y.set_result("y").unwrap();
+        run_briefly(&lp);
+        tprint!(
+            "repeats in argument order: {}",
+            py_strs(&g.result().unwrap())
+        );
+
+        let done = lp.create_task(|_| Ok("d")).unwrap();
+        run_briefly(&lp);
+        tprint!("child done before gather: {}", py_bool(done.done()));
+        let g = gather([&done, &done]).unwrap();
+        tprint!("gathered, callbacks queued: {}", py_bool(g.done()));
+        run_briefly(&lp);
+        tprint!(
+            "one iteration later: {} {}",
+            py_bool(g.done()),
+            py_strs(&g.result().unwrap())
+        );
+
+        let a = named(lp.create_task(forever(&lp)).unwrap(), "a");
+        let b = named(lp.create_task(|_| Ok(())).unwrap(), "b");
+        run_briefly(&lp);
+        tprint!("b done: {}", py_bool(b.done()));
+        let g = gather_settled([&a, &b, &a]).unwrap();
+        tprint!("cancel: {}", py_bool(g.cancel(Some("m"))));
+        tprint!("cancelling a, b: {} {}", a.cancelling(), b.cancelling());
+        if let Err(e) = lp.run_until_complete(&g) {
+            tprint!("gather raised {}", py_repr(&e));
+        }
+        tprint!("a cancelled: {}", py_bool(a.cancelled()));
+        lp.close().unwrap();
+    });
+}
+
+#[test]
 fn gather_cancel() {
     common::check_case("helpers/gather_cancel", || {
         tprint!("== cancellation broadcast");
