@@ -479,6 +479,12 @@ impl<T: 'static> Future<T> {
         }
     }
 
+    /// Whether the future has a result (done, neither failed nor cancelled). Unlike
+    /// `exception()`, asking marks nothing retrieved: a [`ChildDone`] looks before it reads.
+    pub(crate) fn returned(&self) -> bool {
+        matches!(*self.0.state.borrow(), State::Finished(_))
+    }
+
     fn schedule(&self, cb: Callback<T>) -> Result<()> {
         match cb {
             // Two words: the loop keeps it inline, no allocation per wake-up.

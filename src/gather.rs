@@ -6,6 +6,12 @@
 //! cancelled child, as `CancelledError`) fails the outer at once and the other children keep
 //! running; with it ([`gather_settled`]) every outcome becomes an entry.
 //!
+//! Callbacks run in the order their children finished, so only the last one to finish can
+//! resolve the outer with the results. The callback of any other child that returned would do
+//! nothing when it runs (CPython's `_done_callback` only counts it): its value is read as it
+//! finishes and no callback is queued for it. A failed or cancelled child, and the last one,
+//! get theirs, which acts at run time as CPython's does.
+//!
 //! Ownership: the children's callbacks own the gathering, the gathering only points weakly at
 //! its children (to cancel them). So no reference cycle is made, even when a child never
 //! finishes; the price is that a child nobody else holds (a future created inline and never
@@ -32,7 +38,10 @@ struct GatherCore<T: 'static, M: Mode<T>> {
     /// One per distinct child, filled as they finish (so the children need not be kept
     /// alive to read their results at the end). Cells: no borrow to check per child.
     slots: Vec<Slot<T, M::Entry>>,
+    /// How many children have finished (reported through [`ChildDone`]).
     nfinished: Cell<usize>,
+    /// The slot of the child that finished last, once all have: its callback is the last.
+    final_slot: Cell<usize>,
     cancel_requested: Cell<bool>,
     /// The last argument (CPython's `children[-1]`): its `_make_cancelled_error()` is what
     /// the outer fails with when it was cancelled and every child has finished.
@@ -43,7 +52,8 @@ struct GatherCore<T: 'static, M: Mode<T>> {
 struct Slot<T: 'static, E> {
     /// How the child is cancelled (a task as a task), weakly.
     canceller: Weak<dyn Waitable>,
-    /// The child once done, until its callback runs (asyncio's queued callback holds it).
+    /// The child once failed or cancelled, until its callback runs and reads it (asyncio's
+    /// queued callback holds it).
     done: Cell<Option<Future<T>>>,
     entry: Cell<Option<E>>,
 }
@@ -274,6 +284,7 @@ where
         index,
         slots,
         nfinished: Cell::new(0),
+        final_slot: Cell::new(usize::MAX),
         cancel_requested: Cell::new(false),
         last: last.map(|f| Rc::downgrade(&f.0)),
     });
@@ -290,38 +301,57 @@ impl<T: 'static, M: Mode<T>> ChildDone<T> for GatherCore<T, M> {
             // Refused, as `call_soon` would be (before anything waits for the callback).
             return Err(RuntimeError::new("Event loop is closed").into());
         }
-        // The child waits in its slot: the callback is two words, queued inline.
-        self.slots[slot].done.set(Some(fut.clone()));
+        // A returned child's value cannot change: read it now (cloning it is user code, so
+        // before the count below).
+        let entry = if fut.returned() {
+            M::entry(fut).ok()
+        } else {
+            None
+        };
+        let nfinished = self.nfinished.get() + 1;
+        self.nfinished.set(nfinished);
+        let last = nfinished == self.slots.len();
+        match entry {
+            Some(entry) => {
+                self.slots[slot].entry.set(Some(entry));
+                if !last {
+                    // Its callback would only count it.
+                    return Ok(());
+                }
+            }
+            None => self.slots[slot].done.set(Some(fut.clone())),
+        }
+        if last {
+            self.final_slot.set(slot);
+        }
+        // Two words: queued inline.
         lp.schedule(move || self.child_done(slot))
     }
 }
 
 impl<T: 'static, M: Mode<T>> GatherCore<T, M> {
-    /// CPython's `_done_callback` for one distinct child.
+    /// CPython's `_done_callback`, for a failed or cancelled child or the last one.
     fn child_done(&self, slot: usize) {
-        let fut = self.slots[slot]
-            .done
-            .take()
-            .expect("a child's callback runs once, after it parked the child");
-        let nfinished = self.nfinished.get() + 1;
-        self.nfinished.set(nfinished);
+        let fut = self.slots[slot].done.take();
         if self.outer.done() {
-            if !fut.cancelled() {
+            if let Some(fut) = fut
+                && !fut.cancelled()
+            {
                 // Mark the exception retrieved: the outer already reported one.
                 let _ = fut.exception();
             }
             return;
         }
-        // Reading the entry clones the value (user code): no borrow is held meanwhile.
-        let entry = match M::entry(&fut) {
-            Ok(entry) => entry,
-            Err(e) => {
-                let _ = self.outer.set_exception(e);
-                return;
+        if let Some(fut) = fut {
+            match M::entry(&fut) {
+                Ok(entry) => self.slots[slot].entry.set(Some(entry)),
+                Err(e) => {
+                    let _ = self.outer.set_exception(e);
+                    return;
+                }
             }
-        };
-        self.slots[slot].entry.set(Some(entry));
-        if nfinished < self.slots.len() {
+        }
+        if slot != self.final_slot.get() {
             return;
         }
         let entries = self
