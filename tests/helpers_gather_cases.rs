@@ -310,6 +310,78 @@ fn gather_repeats() {
 }
 
 #[test]
+fn gather_order() {
+    common::check_case("helpers/gather_order", || {
+        let lp = EventLoop::new().unwrap();
+        let futs = |n: usize| -> Vec<Future<i32>> { (0..n).map(|_| lp.create_future()).collect() };
+
+        tprint!("-- a failure among successes");
+        let f = futs(4);
+        let g = gather(&f).unwrap();
+        g.add_done_callback(|_| tprint!("outer callback"));
+        marker(&lp, "m1", &g);
+        f[2].set_result(3).unwrap();
+        marker(&lp, "m2", &g);
+        f[1].set_exception(zero_division(Some("b"))).unwrap();
+        marker(&lp, "m3", &g);
+        f[0].set_result(1).unwrap();
+        marker(&lp, "m4", &g);
+        run_briefly(&lp);
+        tprint!("exception: {}", py_repr(&g.exception().unwrap().unwrap()));
+        run_briefly(&lp);
+        f[3].set_result(4).unwrap();
+        run_briefly(&lp);
+
+        tprint!("-- the last child resolves it");
+        let f = futs(3);
+        let g = gather(&f).unwrap();
+        g.add_done_callback(|_| tprint!("outer callback"));
+        f[1].set_result(2).unwrap();
+        marker(&lp, "m1", &g);
+        f[0].set_result(1).unwrap();
+        marker(&lp, "m2", &g);
+        f[2].set_result(3).unwrap();
+        marker(&lp, "m3", &g);
+        run_briefly(&lp);
+        run_briefly(&lp);
+        tprint!("result: {:?}", g.result().unwrap());
+
+        tprint!("-- return_exceptions: only the last one resolves it");
+        let f = futs(3);
+        let g = gather_settled(&f).unwrap();
+        f[0].cancel(Some("ca"));
+        marker(&lp, "m1", &g);
+        f[1].set_exception(zero_division(Some("b"))).unwrap();
+        marker(&lp, "m2", &g);
+        run_briefly(&lp);
+        f[2].set_result(3).unwrap();
+        marker(&lp, "m3", &g);
+        run_briefly(&lp);
+        tprint!(
+            "result: {}",
+            py_entries(&g.result().unwrap(), i32::to_string)
+        );
+
+        tprint!("-- the last child fails");
+        let f = futs(2);
+        let g = gather(&f).unwrap();
+        f[0].set_result(1).unwrap();
+        f[1].set_exception(zero_division(Some("last"))).unwrap();
+        marker(&lp, "m1", &g);
+        run_briefly(&lp);
+        tprint!("exception: {}", py_repr(&g.exception().unwrap().unwrap()));
+        lp.close().unwrap();
+    });
+}
+
+/// Queues a callback that prints whether `g` is done when it runs.
+fn marker<R: 'static>(lp: &EventLoop, name: &'static str, g: &Gathering<R>) {
+    let g = g.clone();
+    lp.call_soon(move || tprint!("{name} sees done: {}", py_bool(g.done())))
+        .unwrap();
+}
+
+#[test]
 fn gather_cancel() {
     common::check_case("helpers/gather_cancel", || {
         tprint!("== cancellation broadcast");
