@@ -52,8 +52,8 @@ struct GatherCore<T: 'static, M: Mode<T>> {
 struct Slot<T: 'static, E> {
     /// How the child is cancelled (a task as a task), weakly.
     canceller: Weak<dyn Waitable>,
-    /// The child once failed or cancelled, until its callback runs and reads it (asyncio's
-    /// queued callback holds it).
+    /// The child once failed or cancelled, until it is read: by its callback, or with
+    /// `return_exceptions` by the last one, as CPython reads every outcome at the end.
     done: Cell<Option<Future<T>>>,
     entry: Cell<Option<E>>,
 }
@@ -61,7 +61,9 @@ struct Slot<T: 'static, E> {
 /// What a finished child gives: [`gather`]'s value or [`gather_settled`]'s entry.
 trait Mode<T: 'static>: 'static {
     type Entry: Clone + 'static;
-    /// The child's entry, or the error that fails the outer at once.
+    /// Whether a failed or cancelled child fails the outer at once (no `return_exceptions`).
+    const RAISES: bool;
+    /// The child's entry, or the error that fails the outer.
     fn entry(f: &Future<T>) -> Result<Self::Entry>;
 }
 
@@ -71,6 +73,7 @@ struct Values;
 
 impl<T: Clone + 'static> Mode<T> for Values {
     type Entry = T;
+    const RAISES: bool = true;
     fn entry(f: &Future<T>) -> Result<T> {
         // A cancelled child's error is its `_make_cancelled_error()`, as CPython's.
         f.result()
@@ -82,6 +85,7 @@ struct Settled;
 
 impl<T: Clone + 'static> Mode<T> for Settled {
     type Entry = Result<T, SharedError>;
+    const RAISES: bool = false;
     fn entry(f: &Future<T>) -> Result<Self::Entry> {
         if f.cancelled() {
             let msg = f.cancel_message().unwrap_or_default();
@@ -343,21 +347,30 @@ impl<T: 'static, M: Mode<T>> GatherCore<T, M> {
             return;
         }
         if let Some(fut) = fut {
-            match M::entry(&fut) {
-                Ok(entry) => self.slots[slot].entry.set(Some(entry)),
-                Err(e) => {
-                    let _ = self.outer.set_exception(e);
-                    return;
+            if !M::RAISES {
+                // Read with the others at the end.
+                self.slots[slot].done.set(Some(fut));
+            } else {
+                match M::entry(&fut) {
+                    Ok(entry) => self.slots[slot].entry.set(Some(entry)),
+                    Err(e) => {
+                        let _ = self.outer.set_exception(e);
+                        return;
+                    }
                 }
             }
         }
         if slot != self.final_slot.get() {
             return;
         }
-        let entries = self
-            .slots
-            .iter()
-            .map(|s| s.entry.take().expect("every child finished"));
+        // CPython's results loop: what is left to read (with return_exceptions) is read now.
+        let entries = self.slots.iter().map(|s| {
+            let waiting = if M::RAISES { None } else { s.done.take() };
+            match waiting {
+                Some(fut) => M::entry(&fut).expect("an entry that cannot fail"),
+                None => s.entry.take().expect("every child finished"),
+            }
+        });
         let results: Vec<M::Entry> = match &self.index {
             None => entries.collect(),
             Some(index) => {

@@ -370,6 +370,34 @@ fn gather_order() {
         marker(&lp, "m1", &g);
         run_briefly(&lp);
         tprint!("exception: {}", py_repr(&g.exception().unwrap().unwrap()));
+
+        lp.set_exception_handler(Some(|_: &EventLoop, ctx: &tulip::ExceptionContext| {
+            tprint!(
+                "exception handler: {} {}",
+                ctx.message,
+                ctx.exception.as_ref().map_or("None".to_string(), py_repr)
+            );
+        }));
+        tprint!("-- return_exceptions reads outcomes at the end");
+        let f = futs(2);
+        let g = gather_settled(&f).unwrap();
+        f[0].set_exception(zero_division(Some("never read")))
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("outer done: {}", py_bool(g.done()));
+        drop((f, g));
+        let f = futs(2);
+        let g = gather_settled(&f).unwrap();
+        f[0].set_exception(zero_division(Some("read"))).unwrap();
+        run_briefly(&lp);
+        f[1].set_result(2).unwrap();
+        run_briefly(&lp);
+        tprint!(
+            "result: {}",
+            py_entries(&g.result().unwrap(), i32::to_string)
+        );
+        drop((f, g));
+        tprint!("(freed)");
         lp.close().unwrap();
     });
 }

@@ -1,8 +1,11 @@
 # Where in its iteration a gathering resolves: each child's callback is queued when the child
 # finishes, between the callbacks queued around it, and the outer is resolved by the callback
 # of the failing child (without return_exceptions) or of the last child to finish. Marker
-# callbacks queued before and after print what they see.
+# callbacks queued before and after print what they see. With return_exceptions, outcomes
+# are read (exceptions marked retrieved) by the last callback only.
+# Adapted for Rust: gc.collect() frees the gathering's reference cycle; tulip has none.
 import asyncio
+import gc
 
 loop = asyncio.new_event_loop()
 
@@ -68,5 +71,26 @@ b.set_exception(ZeroDivisionError("last"))
 marker("m1", g)
 run_briefly()
 print("exception:", repr(g.exception()))
+
+loop.set_exception_handler(
+    lambda _, ctx: print("exception handler:", ctx["message"], repr(ctx.get("exception"))))
+print("-- return_exceptions reads outcomes at the end")
+a, b = loop.create_future(), loop.create_future()
+g = asyncio.gather(a, b, return_exceptions=True)
+a.set_exception(ZeroDivisionError("never read"))
+run_briefly()
+print("outer done:", g.done())
+del a, b, g
+gc.collect()
+a, b = loop.create_future(), loop.create_future()
+g = asyncio.gather(a, b, return_exceptions=True)
+a.set_exception(ZeroDivisionError("read"))
+run_briefly()
+b.set_result(2)
+run_briefly()
+print("result:", g.result())
+del a, b, g
+gc.collect()
+print("(freed)")
 
 loop.close()
