@@ -13,9 +13,10 @@
 //! get theirs, which acts at run time as CPython's does.
 //!
 //! Ownership: the children's callbacks own the gathering, the gathering only points weakly at
-//! its children (to cancel them). So no reference cycle is made, even when a child never
-//! finishes; the price is that a child nobody else holds (a future created inline and never
-//! resolved) is dropped instead of being kept alive by the gathering.
+//! its children (to cancel them), and holds a failed or cancelled one only from its end until
+//! it reads it. So no reference cycle is made, even when a child never finishes; the price is
+//! that a child nobody else holds (a future created inline and never resolved) is dropped
+//! instead of being kept alive by the gathering.
 
 use std::cell::Cell;
 use std::fmt;
