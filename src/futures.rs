@@ -121,7 +121,6 @@ type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
 
 enum Callback<T: 'static> {
     Wake(Rc<dyn Wake>),
-    #[allow(dead_code)] // gather's, next
     Child(Rc<dyn ChildDone<T>>, usize),
     User(CallbackId, UserCallback<T>),
 }
@@ -661,7 +660,6 @@ impl<T: 'static> Future<T> {
     }
 
     /// Registers a combinator's per-child callback (see [`ChildDone`]).
-    #[allow(dead_code)] // gather's, next
     pub(crate) fn add_child_callback(&self, c: Rc<dyn ChildDone<T>>, slot: usize) {
         let cb = Callback::Child(c, slot);
         if self.done() {
@@ -669,6 +667,12 @@ impl<T: 'static> Future<T> {
         } else {
             self.0.callbacks.borrow_mut().push(cb);
         }
+    }
+
+    /// Whether the future has a result (done, neither failed nor cancelled). Unlike
+    /// `exception()`, asking marks nothing retrieved: a [`ChildDone`] looks before it reads.
+    pub(crate) fn returned(&self) -> bool {
+        matches!(*self.0.state.borrow(), State::Finished(_))
     }
 
     fn schedule(&self, cb: Callback<T>) -> Result<()> {

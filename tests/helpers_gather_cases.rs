@@ -262,6 +262,154 @@ fn shield_basics() {
 }
 
 #[test]
+fn gather_repeats() {
+    common::check_case("helpers/gather_repeats", || {
+        let lp = EventLoop::new().unwrap();
+        let (x, y, z) = (
+            lp.create_future::<&str>(),
+            lp.create_future(),
+            lp.create_future(),
+        );
+        let g = gather([&x, &y, &x, &z, &y, &x]).unwrap();
+        z.set_result("z").unwrap();
+        x.set_result("x").unwrap();
+        run_briefly(&lp);
+        tprint!("two of three done: {}", py_bool(g.done()));
+        y.set_result("y").unwrap();
+        run_briefly(&lp);
+        tprint!(
+            "repeats in argument order: {}",
+            py_strs(&g.result().unwrap())
+        );
+
+        let done = lp.create_task(|_| Ok("d")).unwrap();
+        run_briefly(&lp);
+        tprint!("child done before gather: {}", py_bool(done.done()));
+        let g = gather([&done, &done]).unwrap();
+        tprint!("gathered, callbacks queued: {}", py_bool(g.done()));
+        run_briefly(&lp);
+        tprint!(
+            "one iteration later: {} {}",
+            py_bool(g.done()),
+            py_strs(&g.result().unwrap())
+        );
+
+        let a = named(lp.create_task(forever(&lp)).unwrap(), "a");
+        let b = named(lp.create_task(|_| Ok(())).unwrap(), "b");
+        run_briefly(&lp);
+        tprint!("b done: {}", py_bool(b.done()));
+        let g = gather_settled([&a, &b, &a]).unwrap();
+        tprint!("cancel: {}", py_bool(g.cancel(Some("m"))));
+        tprint!("cancelling a, b: {} {}", a.cancelling(), b.cancelling());
+        if let Err(e) = lp.run_until_complete(&g) {
+            tprint!("gather raised {}", py_repr(&e));
+        }
+        tprint!("a cancelled: {}", py_bool(a.cancelled()));
+        lp.close().unwrap();
+    });
+}
+
+#[test]
+fn gather_order() {
+    common::check_case("helpers/gather_order", || {
+        let lp = EventLoop::new().unwrap();
+        let futs = |n: usize| -> Vec<Future<i32>> { (0..n).map(|_| lp.create_future()).collect() };
+
+        tprint!("-- a failure among successes");
+        let f = futs(4);
+        let g = gather(&f).unwrap();
+        g.add_done_callback(|_| tprint!("outer callback"));
+        marker(&lp, "m1", &g);
+        f[2].set_result(3).unwrap();
+        marker(&lp, "m2", &g);
+        f[1].set_exception(zero_division(Some("b"))).unwrap();
+        marker(&lp, "m3", &g);
+        f[0].set_result(1).unwrap();
+        marker(&lp, "m4", &g);
+        run_briefly(&lp);
+        tprint!("exception: {}", py_repr(&g.exception().unwrap().unwrap()));
+        run_briefly(&lp);
+        f[3].set_result(4).unwrap();
+        run_briefly(&lp);
+
+        tprint!("-- the last child resolves it");
+        let f = futs(3);
+        let g = gather(&f).unwrap();
+        g.add_done_callback(|_| tprint!("outer callback"));
+        f[1].set_result(2).unwrap();
+        marker(&lp, "m1", &g);
+        f[0].set_result(1).unwrap();
+        marker(&lp, "m2", &g);
+        f[2].set_result(3).unwrap();
+        marker(&lp, "m3", &g);
+        run_briefly(&lp);
+        run_briefly(&lp);
+        tprint!("result: {:?}", g.result().unwrap());
+
+        tprint!("-- return_exceptions: only the last one resolves it");
+        let f = futs(3);
+        let g = gather_settled(&f).unwrap();
+        f[0].cancel(Some("ca"));
+        marker(&lp, "m1", &g);
+        f[1].set_exception(zero_division(Some("b"))).unwrap();
+        marker(&lp, "m2", &g);
+        run_briefly(&lp);
+        f[2].set_result(3).unwrap();
+        marker(&lp, "m3", &g);
+        run_briefly(&lp);
+        tprint!(
+            "result: {}",
+            py_entries(&g.result().unwrap(), i32::to_string)
+        );
+
+        tprint!("-- the last child fails");
+        let f = futs(2);
+        let g = gather(&f).unwrap();
+        f[0].set_result(1).unwrap();
+        f[1].set_exception(zero_division(Some("last"))).unwrap();
+        marker(&lp, "m1", &g);
+        run_briefly(&lp);
+        tprint!("exception: {}", py_repr(&g.exception().unwrap().unwrap()));
+
+        lp.set_exception_handler(Some(|_: &EventLoop, ctx: &tulip::ExceptionContext| {
+            tprint!(
+                "exception handler: {} {}",
+                ctx.message,
+                ctx.exception.as_ref().map_or("None".to_string(), py_repr)
+            );
+        }));
+        tprint!("-- return_exceptions reads outcomes at the end");
+        let f = futs(2);
+        let g = gather_settled(&f).unwrap();
+        f[0].set_exception(zero_division(Some("never read")))
+            .unwrap();
+        run_briefly(&lp);
+        tprint!("outer done: {}", py_bool(g.done()));
+        drop((f, g));
+        let f = futs(2);
+        let g = gather_settled(&f).unwrap();
+        f[0].set_exception(zero_division(Some("read"))).unwrap();
+        run_briefly(&lp);
+        f[1].set_result(2).unwrap();
+        run_briefly(&lp);
+        tprint!(
+            "result: {}",
+            py_entries(&g.result().unwrap(), i32::to_string)
+        );
+        drop((f, g));
+        tprint!("(freed)");
+        lp.close().unwrap();
+    });
+}
+
+/// Queues a callback that prints whether `g` is done when it runs.
+fn marker<R: 'static>(lp: &EventLoop, name: &'static str, g: &Gathering<R>) {
+    let g = g.clone();
+    lp.call_soon(move || tprint!("{name} sees done: {}", py_bool(g.done())))
+        .unwrap();
+}
+
+#[test]
 fn gather_cancel() {
     common::check_case("helpers/gather_cancel", || {
         tprint!("== cancellation broadcast");
