@@ -224,6 +224,8 @@ pub(crate) struct Inner {
     /// The other half of the thread-safe queue's double buffer (keeps its capacity).
     threadsafe_spare: RefCell<Vec<ThreadsafeCall>>,
     extensions: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
+    /// The extension found last (every task creation looks up the same one).
+    extension_last: Cell<Option<(TypeId, *const ())>>,
     close_hooks: RefCell<Vec<CloseHook>>,
 }
 
@@ -318,6 +320,7 @@ impl EventLoop {
             threadsafe: OnceCell::new(),
             threadsafe_spare: RefCell::default(),
             extensions: RefCell::default(),
+            extension_last: Cell::new(None),
             close_hooks: RefCell::default(),
         };
         Ok(EventLoop {
@@ -777,10 +780,23 @@ impl EventLoop {
     /// loop never names the layers above it.
     #[cfg_attr(not(test), allow(dead_code))] // for the futures and tasks layers
     pub(crate) fn extension<T: Default + 'static>(&self) -> Rc<T> {
+        if let Some((id, raw)) = self.inner.extension_last.get()
+            && id == TypeId::of::<T>()
+        {
+            // SAFETY: `raw` is the `Rc<T>` stored under `T`'s id, which the loop keeps until
+            // it is dropped (entries are never removed); this makes one more reference.
+            unsafe {
+                Rc::increment_strong_count(raw as *const T);
+                return Rc::from_raw(raw as *const T);
+            }
+        }
         let find = || {
             let exts = self.inner.extensions.borrow();
             let (_, ext) = exts.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
             let raw = Rc::into_raw(ext.clone()) as *const T;
+            self.inner
+                .extension_last
+                .set(Some((TypeId::of::<T>(), raw as *const ())));
             // SAFETY: stored under `TypeId::of::<T>()`, so it is an `Rc<T>` (no dynamic
             // `downcast` check: this runs for every task created).
             Some(unsafe { Rc::from_raw(raw) })

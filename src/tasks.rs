@@ -85,10 +85,26 @@ pub(crate) struct Tasks {
     /// Pending tasks by slot; a free list recycles slots (no hashing per task). Plain
     /// pointers: a task leaves before it is freed (at its end, or first thing in its drop),
     /// so every entry is alive, and no weak count is paid per task.
-    registry: RefCell<Vec<Option<NonNull<dyn TaskAny>>>>,
-    free: RefCell<Vec<usize>>,
+    registry: RefCell<Registry>,
     hooked: Cell<bool>,
 }
+
+/// The registry's slots; the free ones form a list through `Entry::Free`.
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Entry>,
+    /// The first free slot, if any.
+    free: Option<usize>,
+}
+
+enum Entry {
+    Task(NonNull<dyn TaskAny>),
+    /// A free slot and the next free one.
+    Free(Option<usize>),
+}
+
+/// A task's slot once it left the registry.
+const NO_SLOT: usize = usize::MAX;
 
 impl Tasks {
     fn for_loop(lp: &EventLoop) -> Rc<Tasks> {
@@ -106,32 +122,42 @@ impl Tasks {
 
     fn register(&self, t: NonNull<dyn TaskAny>) -> usize {
         let mut reg = self.registry.borrow_mut();
-        match self.free.borrow_mut().pop() {
+        match reg.free {
             Some(slot) => {
-                reg[slot] = Some(t);
+                let Entry::Free(next) = reg.slots[slot] else {
+                    unreachable!("the free list holds free slots")
+                };
+                reg.free = next;
+                reg.slots[slot] = Entry::Task(t);
                 slot
             }
             None => {
-                reg.push(Some(t));
-                reg.len() - 1
+                reg.slots.push(Entry::Task(t));
+                reg.slots.len() - 1
             }
         }
     }
 
+    /// Takes the task in `slot` out (once: the caller then forgets the slot).
     fn unregister(&self, slot: usize) {
-        let mut reg = self.registry.borrow_mut();
-        if let Some(entry) = reg.get_mut(slot)
-            && entry.take().is_some()
-        {
-            self.free.borrow_mut().push(slot);
+        if slot == NO_SLOT {
+            return;
         }
+        let mut reg = self.registry.borrow_mut();
+        let next = reg.free;
+        reg.slots[slot] = Entry::Free(next);
+        reg.free = Some(slot);
     }
 
     fn pending(&self) -> Vec<Rc<dyn TaskAny>> {
         let reg = self.registry.borrow();
-        reg.iter()
-            .flatten()
-            .map(|&p| {
+        reg.slots
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Task(p) => Some(*p),
+                Entry::Free(_) => None,
+            })
+            .map(|p| {
                 // SAFETY: a registered task is alive (see `registry`); this makes one more
                 // strong reference.
                 unsafe {
@@ -226,7 +252,7 @@ impl EventLoop {
             fut_waiter: Cell::new(None),
             pending_exc: Cell::new(None),
             name: RefCell::new(TaskName::Auto(n)),
-            slot: Cell::new(usize::MAX),
+            slot: Cell::new(NO_SLOT),
             log_destroy_pending: Cell::new(true),
         };
         let core = crate::pool::rc_new(FutureCore::with_tail(
@@ -357,7 +383,7 @@ impl<T: 'static> TaskCore<T> {
     fn finish(&self) {
         let coro = self.tail.coro.borrow_mut().take();
         drop(coro);
-        self.tail.tasks.unregister(self.tail.slot.get());
+        self.tail.tasks.unregister(self.tail.slot.replace(NO_SLOT));
     }
 
     fn cancel(&self, msg: Option<&str>) -> bool {
@@ -464,7 +490,7 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
 
     fn on_drop(&self, lp: &EventLoop, pending: bool) {
         // First: the report below runs user code, which must not find this task registered.
-        self.tasks.unregister(self.slot.get());
+        self.tasks.unregister(self.slot.replace(NO_SLOT));
         if pending && self.log_destroy_pending.replace(false) {
             let state = if self.num_cancels.get() > 0 {
                 "cancelling"
