@@ -748,6 +748,7 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
     fn is_done(&self) -> bool {
         !matches!(*self.state.borrow(), State::Pending)
     }
+    #[inline]
     fn add_waker(&self, w: Rc<dyn Wake>) {
         self.add_waker_core(w)
     }

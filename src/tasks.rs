@@ -524,6 +524,7 @@ impl<T: 'static> Waitable for TaskCore<T> {
     fn is_done(&self) -> bool {
         self.done()
     }
+    #[inline]
     fn add_waker(&self, w: Rc<dyn Wake>) {
         self.add_waker_core(w)
     }
