@@ -555,11 +555,12 @@ impl<T: 'static> Future<T> {
 
     /// `set_result(v)`: finishes the future and schedules its callbacks.
     /// `InvalidStateError("invalid state")` if already done.
+    #[inline]
     pub fn set_result(&self, value: T) -> Result<()> {
         {
             let mut state = self.0.state.borrow_mut();
             if !matches!(*state, State::Pending) {
-                return Err(InvalidStateError::new("invalid state").into());
+                return Err(invalid_state());
             }
             *state = State::Finished(value);
         }
@@ -675,6 +676,7 @@ impl<T: 'static> Future<T> {
         matches!(*self.0.state.borrow(), State::Finished(_))
     }
 
+    #[inline(never)]
     fn schedule(&self, cb: Callback<T>) -> Result<()> {
         match cb {
             // Two words: the loop keeps it inline, no allocation per wake-up.
@@ -687,7 +689,7 @@ impl<T: 'static> Future<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)] // on the handoff path: the caller's future is already at hand
     #[allow(clippy::drop_non_drop)] // a release build's borrow guard has no drop glue
     fn schedule_callbacks(&self) -> Result<()> {
         let mut cbs = self.0.callbacks.borrow_mut();
@@ -717,6 +719,11 @@ impl<T: 'static> Future<T> {
         }
         Ok(())
     }
+}
+
+#[cold]
+fn invalid_state() -> anyhow::Error {
+    InvalidStateError::new("invalid state").into()
 }
 
 impl<T> fmt::Debug for Future<T> {
