@@ -8,6 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::mem::ManuallyDrop;
+use std::ptr;
 use std::rc::Rc;
 
 use anyhow::Result;
@@ -465,8 +466,18 @@ impl<T> Drop for Future<T> {
 #[inline(never)]
 fn drop_last<T: 'static>(core: Rc<FutureCore<T>>) {
     if core.is_plain() {
-        // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`.
-        crate::pool::recycle(unsafe { downcast_owned::<T, ()>(core) })
+        // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`. The closure drops
+        // it as its `Drop` would: when that has nothing to report or free (the `()` tail has
+        // no `on_drop`), only the loop handle is left, the one other field with drop glue.
+        unsafe {
+            crate::pool::recycle_with(downcast_owned::<T, ()>(core), |p| {
+                if (*p).drops_trivially() {
+                    ptr::drop_in_place(&raw mut (*p).lp)
+                } else {
+                    ptr::drop_in_place(p)
+                }
+            })
+        }
     } else {
         let recycle = core.tail.recycler();
         recycle(core);
@@ -801,18 +812,34 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
         }
         let pending = matches!(self.state.get_mut(), State::Pending);
         self.tail.on_drop(&self.lp, pending);
-        // Fast path: nothing in the state or the callback list owns anything (no callbacks,
-        // no spare capacity, a result without drop glue), so there is nothing to free.
-        let cbs = self.callbacks.get_mut();
-        let cbs_free = cbs.first.is_none() && cbs.rest.capacity() == 0;
-        let state_free = match self.state.get_mut() {
-            State::Pending | State::Cancelled(None) => true,
-            State::Finished(_) => !std::mem::needs_drop::<T>(),
-            _ => false,
-        };
-        if !(cbs_free && state_free) {
+        if !self.contents_free() {
             self.drop_contents();
         }
+    }
+}
+
+impl<T: 'static> FutureCore<T, ()> {
+    /// Whether `Drop` would do nothing but release the loop handle: nothing to report, and
+    /// nothing owned in the state or the callback list.
+    #[inline]
+    fn drops_trivially(&self) -> bool {
+        !self.log_traceback.get() && self.contents_free()
+    }
+}
+
+impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    /// Whether the state and the callback list own nothing (no callbacks, no spare
+    /// capacity, a result without drop glue): then there is nothing in them to free.
+    #[inline]
+    fn contents_free(&self) -> bool {
+        let cbs = self.callbacks.borrow();
+        let cbs_free = cbs.first.is_none() && cbs.rest.capacity() == 0;
+        cbs_free
+            && match &*self.state.borrow() {
+                State::Pending | State::Cancelled(None) => true,
+                State::Finished(_) => !std::mem::needs_drop::<T>(),
+                _ => false,
+            }
     }
 }
 
