@@ -560,14 +560,7 @@ impl EventLoop {
         }
         // Run only what is ready now; callbacks scheduled meanwhile wait for the next
         // iteration (and its poll).
-        let ntodo = inner.ready.borrow().len();
-        for _ in 0..ntodo {
-            match ReadyQueue::run_front(&inner.ready) {
-                None => break,
-                Some(Ok(())) => {}
-                Some(Err(p)) => self.report_panic(p),
-            }
-        }
+        ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
         inner.timers.borrow_mut().free_due();
         Ok(())
     }
