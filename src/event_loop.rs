@@ -531,6 +531,16 @@ impl EventLoop {
     /// One iteration: asyncio's `_run_once`.
     fn run_once(&self) -> anyhow::Result<()> {
         let inner = &*self.inner;
+        if !inner.ready.borrow().is_empty()
+            && inner.timers.borrow().is_idle()
+            && inner.selector.borrow().is_idle()
+        {
+            // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
+            // poll nothing (zero timeout, no fd) and move nothing to the queue.
+            self.take_threadsafe_calls();
+            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+            return Ok(());
+        }
         let timeout = {
             let mut timers = inner.timers.borrow_mut();
             timers.cleanup();
@@ -588,11 +598,18 @@ impl EventLoop {
     }
 
     /// Queues the calls made from other threads since the last iteration.
+    #[inline]
     fn take_threadsafe_calls(&self) {
-        let Some(ts) = self.inner.threadsafe.get() else {
-            return;
-        };
-        if !ts.pending.load(Ordering::Acquire) || !ts.pending.swap(false, Ordering::AcqRel) {
+        if let Some(ts) = self.inner.threadsafe.get()
+            && ts.pending.load(Ordering::Acquire)
+        {
+            self.take_threadsafe_calls_now(ts);
+        }
+    }
+
+    #[cold]
+    fn take_threadsafe_calls_now(&self, ts: &Threadsafe) {
+        if !ts.pending.swap(false, Ordering::AcqRel) {
             return;
         }
         let mut batch = self.inner.threadsafe_spare.borrow_mut();
