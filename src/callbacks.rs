@@ -222,6 +222,19 @@ impl ReadyQueue {
         (seq & (self.buf.len() as u64).wrapping_sub(1)) as usize
     }
 
+    /// The slot of entry `seq`, without a bounds check (the index is masked already).
+    ///
+    /// # Safety
+    /// The buffer is not empty.
+    #[inline]
+    unsafe fn slot(&mut self, seq: u64) -> &mut MaybeUninit<Callback> {
+        let i = self.index(seq);
+        debug_assert!(i < self.buf.len());
+        // SAFETY: the length is a power of two (see the type's doc), not zero per the
+        // contract, so masking with length - 1 gives an index below it.
+        unsafe { self.buf.get_unchecked_mut(i) }
+    }
+
     /// Appends a callback and returns its sequence number.
     #[inline]
     pub(crate) fn push(&mut self, cb: Callback) -> u64 {
@@ -248,8 +261,8 @@ impl ReadyQueue {
         }
         let seq = self.tail;
         self.tail = seq + 1;
-        let i = self.index(seq);
-        (seq, &mut self.buf[i])
+        // SAFETY: there was room for one more entry, so the buffer is not empty.
+        (seq, unsafe { self.slot(seq) })
     }
 
     /// Doubles the capacity. The buffer is reallocated in place where the allocator can (a
@@ -302,12 +315,13 @@ impl ReadyQueue {
         for _ in 0..n {
             let entry: *mut Callback = {
                 let mut q = queue.borrow_mut();
-                if q.head == q.tail {
+                let seq = q.head;
+                if seq == q.tail {
                     return;
                 }
-                let i = q.index(q.head);
-                q.head += 1;
-                q.buf[i].as_mut_ptr()
+                q.head = seq + 1;
+                // SAFETY: entry `seq` is queued, so the buffer is not empty.
+                unsafe { q.slot(seq) }.as_mut_ptr()
             };
             // SAFETY: the entry was initialised and is no longer counted as queued, so
             // nothing else reads or drops it, even if the call unwinds. The slot stays valid
