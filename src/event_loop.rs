@@ -531,13 +531,9 @@ impl EventLoop {
     /// One iteration: asyncio's `_run_once`.
     fn run_once(&self) -> anyhow::Result<()> {
         let inner = &*self.inner;
-        if !inner.ready.borrow().is_empty()
-            && inner.timers.borrow().is_idle()
-            && inner.selector.borrow().is_idle()
-        {
+        if self.only_ready() {
             // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
             // poll nothing (zero timeout, no fd) and move nothing to the queue.
-            self.take_threadsafe_calls();
             ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
             return Ok(());
         }
@@ -573,6 +569,25 @@ impl EventLoop {
         ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
         inner.timers.borrow_mut().free_due();
         Ok(())
+    }
+
+    /// Whether callbacks are ready and nothing else is: no timer, no fd of the user's, no
+    /// owned source due, no call from another thread.
+    #[inline]
+    fn only_ready(&self) -> bool {
+        let inner = &*self.inner;
+        // SAFETY: each reference is only read from, at once, with no call in between: no
+        // mutable borrow can begin while it lives. A cell mutably borrowed (never the case
+        // between callbacks) gives `Err`, and the slow path.
+        let idle = unsafe {
+            matches!(inner.ready.try_borrow_unguarded(), Ok(r) if !r.is_empty())
+                && matches!(inner.timers.try_borrow_unguarded(), Ok(t) if t.is_idle())
+                && matches!(inner.selector.try_borrow_unguarded(), Ok(s) if s.is_idle())
+        };
+        idle && !inner
+            .threadsafe
+            .get()
+            .is_some_and(|ts| ts.pending.load(Ordering::Acquire))
     }
 
     /// Step 3 of an iteration, with the fast paths when no fd of the user's is registered.
