@@ -576,18 +576,13 @@ impl EventLoop {
     #[inline]
     fn only_ready(&self) -> bool {
         let inner = &*self.inner;
-        // SAFETY: each reference is only read from, at once, with no call in between: no
-        // mutable borrow can begin while it lives. A cell mutably borrowed (never the case
-        // between callbacks) gives `Err`, and the slow path.
-        let idle = unsafe {
-            matches!(inner.ready.try_borrow_unguarded(), Ok(r) if !r.is_empty())
-                && matches!(inner.timers.try_borrow_unguarded(), Ok(t) if t.is_idle())
-                && matches!(inner.selector.try_borrow_unguarded(), Ok(s) if s.is_idle())
-        };
-        idle && !inner
-            .threadsafe
-            .get()
-            .is_some_and(|ts| ts.pending.load(Ordering::Acquire))
+        !inner.ready.borrow().is_empty()
+            && inner.timers.borrow().is_idle()
+            && inner.selector.borrow().is_idle()
+            && !inner
+                .threadsafe
+                .get()
+                .is_some_and(|ts| ts.pending.load(Ordering::Acquire))
     }
 
     /// Step 3 of an iteration, with the fast paths when no fd of the user's is registered.
