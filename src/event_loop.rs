@@ -12,7 +12,9 @@
 //!    next iteration.
 //!
 //! When no fd of the user's is registered, step 3 makes no syscall at all for a zero timeout,
-//! and sleeps on the clock for a finite one.
+//! and sleeps on the clock for a finite one. When callbacks are ready and there is nothing
+//! else (no timer, no fd, no owned source due, no call from another thread), steps 1 to 3
+//! would do nothing, and the iteration is step 4 alone.
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
