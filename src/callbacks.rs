@@ -57,7 +57,10 @@ type Storage = MaybeUninit<[usize; 2]>;
 
 /// How to call and drop the callable stored in a [`Callback`].
 struct VTable {
-    call: unsafe fn(*mut Storage) -> Result<(), CallbackPanic>,
+    /// Moves the callable out and runs it, first writing its name to the `&'static str`:
+    /// a panic is caught by the caller's `catch_unwind`, around a whole batch, which then
+    /// still knows whom to blame.
+    call: unsafe fn(*mut Storage, &mut &'static str),
     drop: unsafe fn(*mut Storage),
 }
 
@@ -86,13 +89,13 @@ impl<C: Callable> Shims<C> {
         drop: Self::drop,
     };
 
-    /// Moves the callable out and runs it; a panic is caught here, where its name is known.
-    unsafe fn call(data: *mut Storage) -> Result<(), CallbackPanic> {
+    /// Moves the callable out, records its name, and runs it. No `catch_unwind` here: one
+    /// per callback kept this from being a tail call and cost the caller a result to check.
+    unsafe fn call(data: *mut Storage, name: &mut &'static str) {
         // SAFETY: `Callback::inline` wrote a `C` there and the caller never touches it again.
         let c: C = unsafe { ptr::read(data.cast::<C>()) };
-        let name = c.name();
-        panic::catch_unwind(AssertUnwindSafe(move || c.call()))
-            .map_err(|payload| CallbackPanic { name, payload })
+        *name = c.name();
+        c.call()
     }
 
     unsafe fn drop(data: *mut Storage) {
@@ -167,19 +170,24 @@ impl Callback {
     #[cfg(test)]
     pub(crate) fn call(self) -> Result<(), CallbackPanic> {
         let mut me = mem::ManuallyDrop::new(self);
+        let mut name = "";
         // SAFETY: `me` is initialised and never used or dropped again.
-        unsafe { Self::call_in_place(&mut *me) }
+        panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            Self::call_in_place(&mut *me, &mut name)
+        }))
+        .map_err(|payload| CallbackPanic { name, payload })
     }
 
-    /// Runs the callback at `this` where it lies, catching a panic.
+    /// Runs the callback at `this` where it lies, having written its name to `name`. A panic
+    /// unwinds out of here.
     ///
     /// # Safety
     /// `this` points to an initialised callback that the caller gives up: it is neither used
-    /// nor dropped afterwards.
+    /// nor dropped afterwards (not even if the call unwinds).
     #[inline]
-    pub(crate) unsafe fn call_in_place(this: *mut Callback) -> Result<(), CallbackPanic> {
+    unsafe fn call_in_place(this: *mut Callback, name: &mut &'static str) {
         // SAFETY: per the contract; the shim moves the callable out before running it.
-        unsafe { ((*this).vtable.call)(&raw mut (*this).data) }
+        unsafe { ((*this).vtable.call)(&raw mut (*this).data, name) }
     }
 }
 
@@ -196,7 +204,7 @@ impl Drop for Callback {
 /// `seq & (capacity - 1)`, the live entries are `head..tail`. Numbers only grow, so an entry's
 /// number says whether it is still queued and where.
 ///
-/// Entries are run where they lie ([`ReadyQueue::run_front`]) rather than moved out first: a
+/// Entries are run where they lie ([`ReadyQueue::run_batch`]) rather than moved out first: a
 /// callback written by `push` and read back as a whole 24-byte value a few nanoseconds later
 /// stalls on store-to-load forwarding (the write and the read are split into different
 /// chunks), which cost a third of a `call_soon`-and-run.
@@ -212,6 +220,19 @@ impl ReadyQueue {
     #[inline]
     fn index(&self, seq: u64) -> usize {
         (seq & (self.buf.len() as u64).wrapping_sub(1)) as usize
+    }
+
+    /// The slot of entry `seq`, without a bounds check (the index is masked already).
+    ///
+    /// # Safety
+    /// The buffer is not empty.
+    #[inline]
+    unsafe fn slot(&mut self, seq: u64) -> &mut MaybeUninit<Callback> {
+        let i = self.index(seq);
+        debug_assert!(i < self.buf.len());
+        // SAFETY: the length is a power of two (see the type's doc), not zero per the
+        // contract, so masking with length - 1 gives an index below it.
+        unsafe { self.buf.get_unchecked_mut(i) }
     }
 
     /// Appends a callback and returns its sequence number.
@@ -240,8 +261,8 @@ impl ReadyQueue {
         }
         let seq = self.tail;
         self.tail = seq + 1;
-        let i = self.index(seq);
-        (seq, &mut self.buf[i])
+        // SAFETY: there was room for one more entry, so the buffer is not empty.
+        (seq, unsafe { self.slot(seq) })
     }
 
     /// Doubles the capacity. The buffer is reallocated in place where the allocator can (a
@@ -263,24 +284,51 @@ impl ReadyQueue {
         }
     }
 
-    /// Takes the front callback off the queue (borrowing `queue` only for that) and runs it,
-    /// catching a panic. `None` when the queue is empty.
-    #[inline]
-    pub(crate) fn run_front(queue: &RefCell<ReadyQueue>) -> Option<Result<(), CallbackPanic>> {
-        let entry: *mut Callback = {
-            let mut q = queue.borrow_mut();
-            if q.head == q.tail {
-                return None;
-            }
-            let i = q.index(q.head);
-            q.head += 1;
-            q.buf[i].as_mut_ptr()
+    /// Runs the callbacks queued now, in order, each taken off the queue (borrowing `queue`
+    /// only for that) before it runs; what they queue waits for the next batch. A panic is
+    /// caught and handed to `on_panic` with the callback's name, and the batch goes on.
+    ///
+    /// One `catch_unwind` covers the whole batch (entered again after a panic): it costs
+    /// nothing until something panics, and lets each callback's shim end in a tail call.
+    pub(crate) fn run_batch(queue: &RefCell<ReadyQueue>, mut on_panic: impl FnMut(CallbackPanic)) {
+        // The batch ends at a sequence number: what runs meanwhile only appends.
+        let (mut left, end) = {
+            let q = queue.borrow();
+            (q.len(), q.tail)
         };
-        // SAFETY: the entry was initialised and is no longer counted as queued, so nothing
-        // else reads or drops it. The slot stays valid until user code pushes (the buffer may
-        // then grow or reuse the slot), and the shim moves the callable out before it runs
-        // any user code.
-        Some(unsafe { Callback::call_in_place(entry) })
+        let mut name = "";
+        while left != 0 {
+            // `left` is passed by value so that the loop keeps it in a register; after a
+            // panic it is worked out again from the queue.
+            match panic::catch_unwind(AssertUnwindSafe(|| Self::run_n(queue, left, &mut name))) {
+                Ok(()) => return,
+                Err(payload) => on_panic(CallbackPanic { name, payload }),
+            }
+            left = end.saturating_sub(queue.borrow().head) as usize;
+        }
+    }
+
+    /// Runs up to `n` callbacks from the front (fewer if the queue runs dry, which it cannot
+    /// while the loop runs: only `close` empties it). A panic unwinds out.
+    #[inline]
+    fn run_n(queue: &RefCell<ReadyQueue>, n: usize, name: &mut &'static str) {
+        for _ in 0..n {
+            let entry: *mut Callback = {
+                let mut q = queue.borrow_mut();
+                let seq = q.head;
+                if seq == q.tail {
+                    return;
+                }
+                q.head = seq + 1;
+                // SAFETY: entry `seq` is queued, so the buffer is not empty.
+                unsafe { q.slot(seq) }.as_mut_ptr()
+            };
+            // SAFETY: the entry was initialised and is no longer counted as queued, so
+            // nothing else reads or drops it, even if the call unwinds. The slot stays valid
+            // until user code pushes (the buffer may then grow or reuse the slot), and the
+            // shim moves the callable out before it runs any user code.
+            unsafe { Callback::call_in_place(entry, name) };
+        }
     }
 
     /// How many callbacks are queued.
@@ -429,7 +477,7 @@ mod tests {
         let cell = RefCell::new(ReadyQueue::default());
         let a = cell.borrow_mut().push(Callback::noop());
         let b = cell.borrow_mut().push(Callback::noop());
-        assert!(ReadyQueue::run_front(&cell).is_some());
+        ReadyQueue::run_n(&cell, 1, &mut "");
         let mut q = cell.borrow_mut();
         assert!(q.cancel(a).is_none());
         assert!(q.cancel(b).is_some());
@@ -452,11 +500,12 @@ mod tests {
                 next += 1;
             }
             for _ in 0..(5 + round * 11) {
-                ReadyQueue::run_front(&cell).unwrap().ok().unwrap();
+                ReadyQueue::run_n(&cell, 1, &mut "");
             }
         }
         let left = cell.borrow().len();
-        while ReadyQueue::run_front(&cell).is_some() {}
+        ReadyQueue::run_batch(&cell, |_| unreachable!());
+        assert!(cell.borrow().is_empty());
         assert_eq!(*log.borrow(), (0..next).collect::<Vec<_>>());
         assert!(left > 0);
         let r = rc.clone();
@@ -470,5 +519,31 @@ mod tests {
         drop(taken);
         drop(cell);
         assert_eq!(Rc::strong_count(&rc), 1);
+    }
+
+    #[test]
+    fn a_batch_runs_only_its_entries_and_goes_on_after_a_panic() {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let cell = Rc::new(RefCell::new(ReadyQueue::default()));
+        fn boom() {
+            panic!("boom")
+        }
+        for i in 0..4 {
+            let (l, c) = (log.clone(), cell.clone());
+            cell.borrow_mut().push(Callback::new(move || {
+                l.borrow_mut().push(i);
+                // Queued during the batch: left for the next one.
+                c.borrow_mut().push(Callback::noop());
+            }));
+            if i % 2 == 0 {
+                cell.borrow_mut().push(Callback::new(boom));
+            }
+        }
+        let mut caught = Vec::new();
+        ReadyQueue::run_batch(&cell, |p| caught.push(p.name));
+        assert_eq!(*log.borrow(), [0, 1, 2, 3]);
+        assert_eq!(caught.len(), 2);
+        assert!(caught.iter().all(|n| n.ends_with("boom")), "{caught:?}");
+        assert_eq!(cell.borrow().len(), 4);
     }
 }

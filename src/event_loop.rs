@@ -12,7 +12,9 @@
 //!    next iteration.
 //!
 //! When no fd of the user's is registered, step 3 makes no syscall at all for a zero timeout,
-//! and sleeps on the clock for a finite one.
+//! and sleeps on the clock for a finite one. When callbacks are ready and there is nothing
+//! else (no timer, no fd, no owned source due, no call from another thread), steps 1 to 3
+//! would do nothing, and the iteration is step 4 alone.
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
@@ -217,6 +219,10 @@ pub(crate) struct Inner {
     timers: RefCell<Timers>,
     selector: RefCell<Selector>,
     stopping: Cell<bool>,
+    /// No timer, no fd of the user's and no owned source due, for sure: an iteration with
+    /// callbacks ready then only runs them. Cleared by whatever may add one of these (all of
+    /// them go through `EventLoop`); set again by a full iteration that finds none.
+    quiet: Cell<bool>,
     running: Cell<bool>,
     closed: Cell<bool>,
     handler: RefCell<Option<Rc<ExceptionHandler>>>,
@@ -314,6 +320,7 @@ impl EventLoop {
             timers: RefCell::new(Timers::new()),
             selector: RefCell::new(Selector::new()?),
             stopping: Cell::new(false),
+            quiet: Cell::new(true),
             running: Cell::new(false),
             closed: Cell::new(false),
             handler: RefCell::new(None),
@@ -382,6 +389,7 @@ impl EventLoop {
         self.check_closed()?;
         let when = Deadline::of(when);
         let (slot, seq) = self.inner.timers.borrow_mut().push(when, f);
+        self.inner.quiet.set(false);
         Ok(TimerHandle::new(
             Rc::downgrade(&self.inner),
             slot,
@@ -400,6 +408,7 @@ impl EventLoop {
         // Keep a reference so that, if the selector refuses the fd, the closure is dropped here
         // rather than under the selector's borrow.
         let keep = cb.clone();
+        self.inner.quiet.set(false);
         let old = self.inner.selector.borrow_mut().add(fd.raw_fd(), read, cb);
         drop(keep);
         let old = old?;
@@ -471,6 +480,7 @@ impl EventLoop {
         self.check_closed()?;
         let (r, w) = (io_callback(on_read), io_callback(on_write));
         let keep = (r.clone(), w.clone());
+        self.inner.quiet.set(false);
         let res = self.inner.selector.borrow_mut().register_edge(fd, r, w);
         // On failure the closures are dropped here, with no borrow held.
         drop(keep);
@@ -481,6 +491,7 @@ impl EventLoop {
     /// that direction is ready. No syscall.
     pub(crate) fn want_source(&self, fd: RawFd, read: bool, want: bool) {
         if !self.inner.closed.get() {
+            self.inner.quiet.set(false);
             self.inner.selector.borrow_mut().want_edge(fd, read, want);
         }
     }
@@ -534,6 +545,12 @@ impl EventLoop {
     /// One iteration: asyncio's `_run_once`.
     fn run_once(&self) -> anyhow::Result<()> {
         let inner = &*self.inner;
+        if self.only_ready() {
+            // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
+            // poll nothing (zero timeout, no fd) and move nothing to the queue.
+            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+            return Ok(());
+        }
         let timeout = {
             let mut timers = inner.timers.borrow_mut();
             timers.cleanup();
@@ -563,16 +580,31 @@ impl EventLoop {
         }
         // Run only what is ready now; callbacks scheduled meanwhile wait for the next
         // iteration (and its poll).
-        let ntodo = inner.ready.borrow().len();
-        for _ in 0..ntodo {
-            match ReadyQueue::run_front(&inner.ready) {
-                None => break,
-                Some(Ok(())) => {}
-                Some(Err(p)) => self.report_panic(p),
-            }
-        }
-        inner.timers.borrow_mut().free_due();
+        ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+        let mut timers = inner.timers.borrow_mut();
+        timers.free_due();
+        inner
+            .quiet
+            .set(timers.is_idle() && inner.selector.borrow().is_idle());
         Ok(())
+    }
+
+    /// Whether callbacks are ready and nothing else is: no timer, no fd of the user's, no
+    /// owned source due, no call from another thread.
+    #[inline]
+    fn only_ready(&self) -> bool {
+        let inner = &*self.inner;
+        let only = inner.quiet.get()
+            && !inner.ready.borrow().is_empty()
+            && !inner
+                .threadsafe
+                .get()
+                .is_some_and(|ts| ts.pending.load(Ordering::Acquire));
+        debug_assert!(
+            !only || (inner.timers.borrow().is_idle() && inner.selector.borrow().is_idle()),
+            "`quiet` was left set"
+        );
+        only
     }
 
     /// Step 3 of an iteration, with the fast paths when no fd of the user's is registered.
@@ -598,11 +630,18 @@ impl EventLoop {
     }
 
     /// Queues the calls made from other threads since the last iteration.
+    #[inline]
     fn take_threadsafe_calls(&self) {
-        let Some(ts) = self.inner.threadsafe.get() else {
-            return;
-        };
-        if !ts.pending.load(Ordering::Acquire) || !ts.pending.swap(false, Ordering::AcqRel) {
+        if let Some(ts) = self.inner.threadsafe.get()
+            && ts.pending.load(Ordering::Acquire)
+        {
+            self.take_threadsafe_calls_now(ts);
+        }
+    }
+
+    #[cold]
+    fn take_threadsafe_calls_now(&self, ts: &Threadsafe) {
+        if !ts.pending.swap(false, Ordering::AcqRel) {
             return;
         }
         let mut batch = self.inner.threadsafe_spare.borrow_mut();
@@ -854,6 +893,7 @@ impl fmt::Debug for EventLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
 
     #[derive(Default)]
     struct Registry(Cell<u32>);
@@ -891,5 +931,33 @@ mod tests {
         lp.stop();
         lp.run_forever().unwrap();
         assert_eq!(*log.borrow(), [1, 2]);
+    }
+
+    #[test]
+    fn a_timer_or_reader_added_in_a_fast_iteration_is_not_missed() {
+        let lp = EventLoop::new().unwrap();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (l, lp2) = (log.clone(), lp.clone());
+        // Only callbacks so far: this iteration takes the fast path.
+        lp.call_soon(move || {
+            let (l1, l2, l3) = (l.clone(), l.clone(), l.clone());
+            lp2.call_later(Duration::ZERO, move || l1.borrow_mut().push("timer"))
+                .unwrap();
+            lp2.call_soon(move || l2.borrow_mut().push("soon")).unwrap();
+            let (lp3, fd) = (lp2.clone(), b.as_raw_fd());
+            lp2.add_reader(fd, move || {
+                let _open = &b; // the reader owns the socket
+                l3.borrow_mut().push("reader");
+                lp3.remove_reader(fd);
+                lp3.stop();
+            })
+            .unwrap();
+            std::io::Write::write_all(&mut &a, b"x").unwrap();
+        })
+        .unwrap();
+        lp.run_forever().unwrap();
+        // As asyncio: the queued callback, then I/O, then timers.
+        assert_eq!(*log.borrow(), ["soon", "reader", "timer"]);
     }
 }

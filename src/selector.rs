@@ -270,6 +270,13 @@ impl Selector {
         !self.pending.is_empty()
     }
 
+    /// Whether a zero-timeout iteration has nothing to do here: no fd to poll (the waker's
+    /// readiness is seen by its flag) and no owned source due.
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.registered == 0 && self.pending.is_empty()
+    }
+
     /// Whether the thread-safe waker exists.
     #[inline]
     pub(crate) fn has_waker(&self) -> bool {

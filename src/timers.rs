@@ -405,6 +405,13 @@ impl Timers {
         }
     }
 
+    /// Whether an iteration has nothing to do here: no timer to clean up, fire or free.
+    #[inline]
+    pub(crate) fn is_idle(&self) -> bool {
+        // An empty heap has no stale entries either.
+        self.heap.is_empty() && self.due.is_empty()
+    }
+
     /// Whether the heap is empty.
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
