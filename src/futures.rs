@@ -418,14 +418,19 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     }
 
     /// Registers a task's wake-up; a wake-up needs no handle, so any holder of the core can.
-    #[inline]
+    #[inline(always)] // into `park`: one dynamic call per wait, nothing under it
     pub(crate) fn add_waker_core(&self, w: Rc<dyn Wake>) {
         if self.done() {
-            // Already done: the wake-up goes through `call_soon` all the same.
-            let _ = self.lp.schedule(move || w.wake());
+            self.wake_soon(w);
         } else {
             self.callbacks.borrow_mut().push(Callback::Wake(w));
         }
+    }
+
+    /// Already done: the wake-up goes through `call_soon` all the same.
+    #[cold]
+    fn wake_soon(&self, w: Rc<dyn Wake>) {
+        let _ = self.lp.schedule(move || w.wake());
     }
 
     pub(crate) fn clear_log_traceback(&self) {

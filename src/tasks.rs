@@ -277,9 +277,14 @@ impl<T: 'static> TaskCore<T> {
 
     /// One step: resume the coroutine (or throw into it), then act on what it yielded.
     fn step(self: Rc<Self>) {
-        if self.done() || self.tail.coro.borrow().is_none() {
+        // A task is done only after its coroutine is gone (`finish`), so one test covers both.
+        if self.tail.coro.borrow().is_none() {
             return;
         }
+        debug_assert!(
+            !self.done(),
+            "a task that still has its coroutine is pending"
+        );
         let mut exc = self.tail.pending_exc.take();
         if self.tail.must_cancel.replace(false)
             && !exc
