@@ -818,6 +818,7 @@ impl EventLoop {
     /// Per-loop state of a higher layer (e.g. the task registry), made on first use, so the
     /// loop never names the layers above it.
     #[cfg_attr(not(test), allow(dead_code))] // for the futures and tasks layers
+    #[inline]
     pub(crate) fn extension<T: Default + 'static>(&self) -> Rc<T> {
         if let Some((id, raw)) = self.inner.extension_last.get()
             && id == TypeId::of::<T>()
@@ -829,6 +830,11 @@ impl EventLoop {
                 return Rc::from_raw(raw as *const T);
             }
         }
+        self.extension_slow()
+    }
+
+    #[inline(never)]
+    fn extension_slow<T: Default + 'static>(&self) -> Rc<T> {
         let find = || {
             let exts = self.inner.extensions.borrow();
             let (_, ext) = exts.iter().find(|(id, _)| *id == TypeId::of::<T>())?;

@@ -107,17 +107,25 @@ enum Entry {
 const NO_SLOT: usize = usize::MAX;
 
 impl Tasks {
+    #[inline]
     fn for_loop(lp: &EventLoop) -> Rc<Tasks> {
         let tasks = lp.extension::<Tasks>();
-        if !tasks.hooked.replace(true) {
-            lp.add_close_hook(|lp| {
-                let tasks = lp.extension::<Tasks>();
-                for t in tasks.pending() {
-                    t.abandon();
-                }
-            });
+        if !tasks.hooked.get() {
+            tasks.hook(lp);
         }
         tasks
+    }
+
+    /// On the loop's first task: pending tasks are abandoned when it closes.
+    #[cold]
+    fn hook(&self, lp: &EventLoop) {
+        self.hooked.set(true);
+        lp.add_close_hook(|lp| {
+            let tasks = lp.extension::<Tasks>();
+            for t in tasks.pending() {
+                t.abandon();
+            }
+        });
     }
 
     fn register(&self, t: NonNull<dyn TaskAny>) -> usize {
