@@ -76,6 +76,12 @@ pub trait PyException: StdError + Send + Sync + 'static {
     fn py_str(&self) -> String {
         self.py_arg().unwrap_or("").to_string()
     }
+    /// Whether the Python class derives from the exception type `base` (Rust has no
+    /// subclassing: [`ErrorExt::isinstance`] asks here when the type itself differs). None
+    /// by default.
+    fn py_subclass_of(&self, _base: std::any::TypeId) -> bool {
+        false
+    }
 }
 
 macro_rules! message_error {
@@ -421,11 +427,11 @@ pub trait ErrorExt {
     /// The first error of type `E` in the chain (context layers and shared errors included).
     fn find<E: StdError + 'static>(&self) -> Option<&E>;
 
-    /// Python's `isinstance(exc, E)`, on [`ErrorExt::exc`] (named so because
-    /// `anyhow::Error::is` does not look through shared errors).
-    fn isinstance<E: StdError + Send + Sync + 'static>(&self) -> bool {
-        self.exc::<E>().is_some()
-    }
+    /// Python's `isinstance(exc, E)`: [`ErrorExt::exc`] finds an `E`, or the exception's
+    /// class derives from `E` ([`PyException::py_subclass_of`]: `BrokenBarrierError` is a
+    /// `RuntimeError`). Named so because `anyhow::Error::is` does not look through shared
+    /// errors.
+    fn isinstance<E: StdError + Send + Sync + 'static>(&self) -> bool;
 }
 
 impl ErrorExt for anyhow::Error {
@@ -452,6 +458,29 @@ impl ErrorExt for anyhow::Error {
 
     fn find<E: StdError + 'static>(&self) -> Option<&E> {
         self.chain().find_map(|e| e.downcast_ref::<E>())
+    }
+
+    fn isinstance<E: StdError + Send + Sync + 'static>(&self) -> bool {
+        self.exc::<E>().is_some() || subclass_of(self, std::any::TypeId::of::<E>())
+    }
+}
+
+/// Whether the exception (through sharing and `raise ... from`, as [`ErrorExt::exc`]) is of
+/// a class that derives from `base`.
+#[cold]
+fn subclass_of(err: &anyhow::Error, base: std::any::TypeId) -> bool {
+    let mut e: &(dyn StdError + 'static) = err.as_ref();
+    loop {
+        if as_py(e).is_some_and(|p| p.py_subclass_of(base)) {
+            return true;
+        }
+        e = if let Some(shared) = e.downcast_ref::<SharedError>() {
+            shared.0.as_ref().as_ref()
+        } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
+            raised.exc.as_ref()
+        } else {
+            return false;
+        };
     }
 }
 

@@ -686,8 +686,8 @@ impl fmt::Debug for BoundedSemaphore {
 /// asyncio's `BrokenBarrierError` (a `RuntimeError` subclass in Python): raised by
 /// [`Barrier::wait`] when the barrier is aborted or reset. A real error type:
 /// `err.isinstance::<BrokenBarrierError>()` matches it and `py_repr` prints
-/// `BrokenBarrierError('Barrier aborted')`. (Unlike Python, `isinstance::<RuntimeError>()` is
-/// false for it.)
+/// `BrokenBarrierError('Barrier aborted')`; as in Python, it is also a `RuntimeError`
+/// (`isinstance::<RuntimeError>()`), though `exc::<RuntimeError>()` finds no value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenBarrierError(pub String);
 
@@ -716,6 +716,9 @@ impl fmt::Display for BrokenBarrierError {
 impl std::error::Error for BrokenBarrierError {}
 
 impl crate::errors::PyException for BrokenBarrierError {
+    fn py_subclass_of(&self, base: std::any::TypeId) -> bool {
+        base == std::any::TypeId::of::<crate::errors::RuntimeError>()
+    }
     fn py_name(&self) -> &str {
         Self::NAME
     }

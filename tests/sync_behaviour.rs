@@ -265,3 +265,20 @@ fn queue_and_barrier_errors_are_types_of_their_own() {
     assert_eq!(tulip::py_repr(&e), "BrokenBarrierError('Barrier aborted')");
     lp.close().unwrap();
 }
+
+#[test]
+fn a_broken_barrier_is_a_runtime_error_as_in_python() {
+    use tulip::{BrokenBarrierError, ErrorExt, RuntimeError, SharedError, ValueError};
+    // `issubclass(asyncio.BrokenBarrierError, RuntimeError)` is True; the reverse is not.
+    let e = BrokenBarrierError::with_message("Barrier aborted");
+    assert!(e.isinstance::<RuntimeError>());
+    assert!(!e.isinstance::<ValueError>());
+    assert!(
+        e.exc::<RuntimeError>().is_none(),
+        "no RuntimeError value to hand out"
+    );
+    let shared = SharedError::new(e).to_error();
+    assert!(shared.isinstance::<RuntimeError>() && shared.isinstance::<BrokenBarrierError>());
+    let plain: anyhow::Error = RuntimeError::new("x").into();
+    assert!(!plain.isinstance::<BrokenBarrierError>());
+}
