@@ -276,8 +276,12 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     }
 
     fn put_nowait(&self, item: T) -> Result<()> {
+        self.try_put(item).map_err(|_item| QueueFull::raise())
+    }
+
+    fn try_put(&self, item: T) -> std::result::Result<(), T> {
         if self.full() {
-            return Err(QueueFull::raise());
+            return Err(item);
         }
         self.items.borrow_mut().push(item);
         self.unfinished_tasks.set(self.unfinished_tasks.get() + 1);
@@ -398,9 +402,16 @@ macro_rules! queue_api {
             }
 
             /// `queue.put_nowait(item)`: puts without waiting and wakes the first getter;
-            /// `QueueFull` (the item is dropped) when full. Each put adds an unfinished task.
+            /// `QueueFull` (the item is dropped: see [`Self::try_put`]) when full. Each put
+            /// adds an unfinished task.
             pub fn put_nowait(&self, item: T) -> Result<()> {
                 self.0.put_nowait(item)
+            }
+
+            /// `put_nowait` that hands the item back when the queue is full (where Python's
+            /// caller still holds the object after `QueueFull`).
+            pub fn try_put(&self, item: T) -> std::result::Result<(), T> {
+                self.0.try_put(item)
             }
 
             /// `await queue.get()`: waits (FIFO among getters) while the queue is empty, then

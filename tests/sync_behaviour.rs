@@ -260,6 +260,10 @@ fn queue_and_barrier_errors_are_types_of_their_own() {
     let e = q.put_nowait(2).unwrap_err();
     assert!(e.isinstance::<QueueFull>());
     assert_eq!(tulip::py_repr(&e), "QueueFull()");
+    assert_eq!(q.try_put(3), Err(3), "a full queue hands the item back");
+    assert_eq!(q.get_nowait().unwrap(), 1);
+    assert_eq!(q.try_put(4), Ok(()));
+    assert_eq!(q.get_nowait().unwrap(), 4);
     let e = BrokenBarrierError::with_message("Barrier aborted");
     assert!(e.isinstance::<BrokenBarrierError>());
     assert_eq!(tulip::py_repr(&e), "BrokenBarrierError('Barrier aborted')");
