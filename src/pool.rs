@@ -201,6 +201,20 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_frees_its_spares_when_it_exits() {
+        std::thread::spawn(|| {
+            let a = rc_new([1u64; 5]);
+            let b = rc_new([2u64; 5]);
+            recycle(a);
+            recycle(b); // two spares; `Release` frees both as the thread exits
+            let c = rc_new([3u64; 5]);
+            assert_eq!(*c, [3; 5]);
+        })
+        .join()
+        .expect("the thread and its pool's destructor ran");
+    }
+
+    #[test]
     fn shared_values_are_not_recycled() {
         let drops = Cell::new(0);
         let a = rc_new(Counted(&drops, [0; 3]));
