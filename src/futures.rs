@@ -256,8 +256,7 @@ impl<T: 'static> FutureTail<T> for () {
     }
 
     fn recycler(&self) -> fn(Rc<FutureCore<T>>) {
-        // SAFETY: as above.
-        |this| crate::pool::recycle(unsafe { downcast_owned::<T, ()>(this) })
+        recycle_plain::<T>
     }
 }
 
@@ -471,21 +470,28 @@ impl<T> Drop for Future<T> {
 #[inline(never)]
 fn drop_last<T: 'static>(core: Rc<FutureCore<T>>) {
     if core.is_plain() {
-        // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`. The closure drops
-        // it as its `Drop` would: when that has nothing to report or free (the `()` tail has
-        // no `on_drop`), only the loop handle is left, the one other field with drop glue.
-        unsafe {
-            crate::pool::recycle_with(downcast_owned::<T, ()>(core), |p| {
-                if (*p).drops_trivially() {
-                    ptr::drop_in_place(&raw mut (*p).lp)
-                } else {
-                    ptr::drop_in_place(p)
-                }
-            })
-        }
+        // The `()` tail's recycler, without the dynamic call.
+        recycle_plain(core)
     } else {
         let recycle = core.tail.recycler();
         recycle(core);
+    }
+}
+
+/// Recycles a plain future (its tail is `()`).
+#[inline(always)]
+fn recycle_plain<T: 'static>(core: Rc<FutureCore<T>>) {
+    // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`. The closure drops it
+    // as its `Drop` would: when that has nothing to report or free (the `()` tail has no
+    // `on_drop`), only the loop handle is left, the one other field with drop glue.
+    unsafe {
+        crate::pool::recycle_with(downcast_owned::<T, ()>(core), |p| {
+            if (*p).drops_trivially() {
+                ptr::drop_in_place(&raw mut (*p).lp)
+            } else {
+                ptr::drop_in_place(p)
+            }
+        })
     }
 }
 

@@ -124,7 +124,7 @@ pub(crate) fn recycle<V>(rc: Rc<V>) {
 ///
 /// # Safety
 /// `drop_value(p)` must drop the value at `p` exactly as `ptr::drop_in_place(p)` would.
-#[inline]
+#[inline(always)] // the last drop of every future: its caller already paid for the call
 pub(crate) unsafe fn recycle_with<V>(rc: Rc<V>, drop_value: impl FnOnce(*mut V)) {
     let Some(class) = class_of::<V>() else {
         return drop(rc);

@@ -9,7 +9,8 @@
 //!
 //! Invariant: a pending task is owned by whatever will step it next (the ready queue, or the
 //! done-callback list of the future it waits for); the loop's registry only holds plain
-//! pointers (a task leaves it before it is freed), and `close()` unwinds the stacks of tasks still pending, so nothing leaks.
+//! pointers (a task leaves it before it is freed), and `close()` unwinds the stacks of tasks
+//! still pending, so nothing leaks.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -162,16 +163,13 @@ impl Tasks {
         reg.slots
             .iter()
             .filter_map(|e| match e {
-                Entry::Task(p) => Some(*p),
-                Entry::Free(_) => None,
-            })
-            .map(|p| {
                 // SAFETY: a registered task is alive (see `registry`); this makes one more
                 // strong reference.
-                unsafe {
+                Entry::Task(p) => Some(unsafe {
                     Rc::increment_strong_count(p.as_ptr());
                     Rc::from_raw(p.as_ptr())
-                }
+                }),
+                Entry::Free(_) => None,
             })
             .filter(|t| !t.is_done())
             .collect()
@@ -387,9 +385,8 @@ impl<T: 'static> TaskCore<T> {
         self.tail
             .pending_exc
             .set(Some(RuntimeError::new(msg).into()));
-        let lp: *const EventLoop = self.event_loop();
-        // SAFETY: `lp` is a field of the task, which the closure keeps alive.
-        let _ = unsafe { &*lp }.schedule(move || self.step());
+        let lp = self.event_loop().clone();
+        let _ = lp.schedule(move || self.step());
     }
 
     /// The body ended: free its stack and leave the registry.
