@@ -485,7 +485,7 @@ fn recycle_plain<T: 'static>(core: Rc<FutureCore<T>>) {
     // as its `Drop` would: when that has nothing to report or free (the `()` tail has no
     // `on_drop`), only the loop handle is left, the one other field with drop glue.
     unsafe {
-        crate::pool::recycle_with(downcast_owned::<T, ()>(core), |p| {
+        crate::recycle::recycle_with(downcast_owned::<T, ()>(core), |p| {
             if (*p).drops_trivially() {
                 ptr::drop_in_place(&raw mut (*p).lp)
             } else {
@@ -505,7 +505,7 @@ impl EventLoop {
 impl<T: 'static> Future<T> {
     /// A pending future bound to `lp`.
     pub fn new(lp: &EventLoop) -> Self {
-        Future::from_core(crate::pool::rc_new(FutureCore::with_tail(
+        Future::from_core(crate::recycle::rc_new(FutureCore::with_tail(
             lp,
             Kind::Future,
             (),

@@ -261,7 +261,7 @@ impl EventLoop {
             slot: Cell::new(NO_SLOT),
             log_destroy_pending: Cell::new(true),
         };
-        let core = crate::pool::rc_new(FutureCore::with_tail(
+        let core = crate::recycle::rc_new(FutureCore::with_tail(
             self,
             crate::futures::Kind::Task,
             part,
@@ -495,7 +495,7 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
 
     fn recycler(&self) -> fn(Rc<FutureCore<T>>) {
         // SAFETY: as above.
-        |this| crate::pool::recycle(unsafe { downcast_owned::<T, TaskPart<T>>(this) })
+        |this| crate::recycle::recycle(unsafe { downcast_owned::<T, TaskPart<T>>(this) })
     }
 
     fn on_drop(&self, lp: &EventLoop, pending: bool) {

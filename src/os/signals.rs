@@ -114,7 +114,7 @@ impl Signals {
                     h.keys().copied().collect()
                 };
                 for sig in sigs {
-                    let _ = remove_signal_handler(lp, sig);
+                    let _ = lp.remove_signal_handler(sig);
                 }
             });
         }
@@ -280,20 +280,6 @@ impl EventLoop {
         drop(old);
         Ok(true)
     }
-}
-
-/// `loop.add_signal_handler(sig, callback)`; see [`EventLoop::add_signal_handler`].
-pub fn add_signal_handler(
-    lp: &EventLoop,
-    sig: i32,
-    callback: impl FnMut() + 'static,
-) -> Result<()> {
-    lp.add_signal_handler(sig, callback)
-}
-
-/// `loop.remove_signal_handler(sig)`; see [`EventLoop::remove_signal_handler`].
-pub fn remove_signal_handler(lp: &EventLoop, sig: i32) -> Result<bool> {
-    lp.remove_signal_handler(sig)
 }
 
 #[cfg(test)]

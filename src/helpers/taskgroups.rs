@@ -26,11 +26,11 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, ExceptionGroup, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
+use crate::helpers::timeouts::OnUnwind;
 use crate::tasks::{AnyTask, Task, TaskCo, current_task};
-use crate::timeouts::OnUnwind;
 
 /// The message of the [`ExceptionGroup`] a task group raises.
-pub const TASK_GROUP_ERRORS: &str = "unhandled errors in a TaskGroup";
+pub(crate) const TASK_GROUP_ERRORS: &str = "unhandled errors in a TaskGroup";
 
 #[derive(Default)]
 struct Inner {

@@ -20,7 +20,7 @@ use anyhow::Result;
 
 use crate::errors::{ErrorExt, ValueError};
 use crate::futures::Future;
-use crate::locks::{Event, LoopBinding, Waiters, remove_waiter};
+use crate::sync::locks::{Event, LoopBinding, Waiters, remove_waiter};
 use crate::tasks::TaskCo;
 
 /// Defines one of asyncio's argument-less queue errors as a real error type:

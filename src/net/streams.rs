@@ -35,7 +35,7 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, PyException, RuntimeError, SharedError, ValueError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
-use crate::sockets::{
+use crate::net::sockets::{
     OsError, py_addr, recv_raw, send_raw, sock_connect, tcp_listener, would_block,
 };
 use crate::tasks::TaskCo;

@@ -352,14 +352,6 @@ impl EventLoop {
     }
 }
 
-/// `loop.run_in_executor(None, f)`; see [`EventLoop::run_in_executor`].
-pub fn run_in_executor<T: Send + 'static>(
-    lp: &EventLoop,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<Future<T>> {
-    lp.run_in_executor(f)
-}
-
 /// `await asyncio.to_thread(f)`: runs `f` in the running loop's default executor while the
 /// loop goes on, and returns its value (or its panic as [`Panic`]). The value needs no
 /// `Clone`: it is moved out once.

@@ -1,0 +1,10 @@
+//! asyncio's helpers (layer 8), built on tasks and futures only: `sleep`, `run`, `gather`,
+//! `shield`, `wait`/`as_completed`, timeouts and task groups.
+
+pub(crate) mod gather;
+pub(crate) mod runners;
+pub(crate) mod shield;
+pub(crate) mod sleep;
+pub(crate) mod taskgroups;
+pub(crate) mod timeouts;
+pub(crate) mod wait;
