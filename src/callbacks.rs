@@ -11,13 +11,11 @@
 //! cancelled handles do, and what the closure captured is released at once.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::fmt;
+use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::mem::{self, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
-use std::rc::Weak;
 
 /// Something the loop can run once: a plain closure, or one of the loop's own calls (a reader
 /// firing, a call from another thread) that names the user's callback for error reports.
@@ -379,53 +377,6 @@ impl Drop for ReadyQueue {
             // SAFETY: entries `head..tail` are initialised; each is dropped once.
             unsafe { self.buf[i].assume_init_drop() };
         }
-    }
-}
-
-/// Who owns the ready queue a [`Handle`] points into (the loop).
-pub(crate) trait ReadyOwner {
-    /// Cancels the queued entry `seq`, if it has not run yet.
-    fn cancel_ready(&self, seq: u64);
-}
-
-/// A callback scheduled with `call_soon`: it can be cancelled until it runs.
-///
-/// Like asyncio's `Handle`, a cancelled handle keeps its place in the queue and is skipped; the
-/// closure itself is dropped as soon as it is cancelled. Dropping a `Handle` does not cancel.
-pub struct Handle {
-    owner: Weak<dyn ReadyOwner>,
-    seq: u64,
-    cancelled: Cell<bool>,
-}
-
-impl Handle {
-    pub(crate) fn new(owner: Weak<dyn ReadyOwner>, seq: u64) -> Self {
-        Handle {
-            owner,
-            seq,
-            cancelled: Cell::new(false),
-        }
-    }
-
-    /// Cancels the callback: it will not run. Idempotent; no effect once it ran.
-    pub fn cancel(&self) {
-        if !self.cancelled.replace(true)
-            && let Some(owner) = self.owner.upgrade()
-        {
-            owner.cancel_ready(self.seq);
-        }
-    }
-
-    /// Whether `cancel()` was called.
-    pub fn cancelled(&self) -> bool {
-        self.cancelled.get()
-    }
-}
-
-impl fmt::Debug for Handle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(f, "<Handle{state} seq={}>", self.seq)
     }
 }
 

@@ -19,13 +19,15 @@ mod sync;
 mod tasks;
 mod timers;
 
-pub use callbacks::Handle;
 pub use errors::{
     CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit, InvalidStateError, Panic,
     RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError, TypeError, ValueError,
     cause, py_bytes_repr, py_repr, py_str, raise_from,
 };
-pub use event_loop::{EventLoop, ExceptionContext, ExceptionHandler, LoopHandle, get_running_loop};
+pub use event_loop::{
+    EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,
+    get_running_loop,
+};
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use generator::{Co, Generator, GeneratorState};
 pub use helpers::gather::{Gathering, gather, gather_settled};
@@ -53,4 +55,3 @@ pub use sync::locks::{
 };
 pub use sync::queues::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull};
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
-pub use timers::TimerHandle;

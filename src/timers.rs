@@ -15,15 +15,11 @@
 //! When a big share of the heap is due at once (a burst of timers, as in timers_fire), the due
 //! entries are taken out in one sequential pass and sorted, rather than popped one by one.
 
-use std::cell::Cell;
-use std::fmt;
 use std::mem::{self, MaybeUninit};
-use std::rc::Weak;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use crate::callbacks::Callback;
-use crate::event_loop::Inner;
 
 /// asyncio's `_MIN_SCHEDULED_TIMER_HANDLES`: below this many entries the heap is never rebuilt.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
@@ -513,14 +509,8 @@ fn heapify(heap: &mut [Entry]) {
     }
 }
 
-/// Who owns the timers a [`TimerHandle`] points into (the loop).
-pub(crate) trait TimerOwner {
-    /// Cancels timer `(slot, seq)` if it has not run yet.
-    fn cancel_timer(&self, slot: u32, seq: u64);
-}
-
 /// The process-wide instant that deadlines are measured from.
-fn base() -> Instant {
+pub(crate) fn base() -> Instant {
     static BASE: OnceLock<Instant> = OnceLock::new();
     *BASE.get_or_init(Instant::now)
 }
@@ -574,64 +564,6 @@ impl Deadline {
             .saturating_mul(1_000_000_000)
             .saturating_add(i64::from(self.nanos & !BEFORE));
         if self.nanos & BEFORE == 0 { n } else { -n }
-    }
-}
-
-/// `cancelled` in a handle's `seq` word (seqs stay below 2^62).
-const HANDLE_CANCELLED: u64 = 1 << 63;
-
-/// A callback scheduled with `call_later`/`call_at`: asyncio's `TimerHandle`.
-///
-/// Cancelling it before it runs, even after its deadline passed and it was moved to the ready
-/// queue, means it never runs. Dropping a `TimerHandle` does not cancel.
-///
-/// 32 bytes (callers keep many of them): a thin pointer to the loop, the cancelled flag in the
-/// top bit of `seq`, and the deadline as a [`Deadline`].
-pub struct TimerHandle {
-    owner: Weak<Inner>,
-    /// The timer's seq; the top bit is `cancelled`.
-    seq: Cell<u64>,
-    slot: u32,
-    when: Deadline,
-}
-
-impl TimerHandle {
-    #[inline]
-    pub(crate) fn new(owner: Weak<Inner>, slot: u32, seq: u64, when: Deadline) -> Self {
-        TimerHandle {
-            owner,
-            seq: Cell::new(seq),
-            slot,
-            when,
-        }
-    }
-
-    /// The deadline, on the loop's clock ([`std::time::Instant`]).
-    pub fn when(&self) -> Instant {
-        self.when.instant()
-    }
-
-    /// Cancels the timer: its callback will not run. Idempotent; no effect once it ran.
-    pub fn cancel(&self) {
-        let seq = self.seq.get();
-        if seq & HANDLE_CANCELLED == 0 {
-            self.seq.set(seq | HANDLE_CANCELLED);
-            if let Some(owner) = self.owner.upgrade() {
-                owner.cancel_timer(self.slot, seq);
-            }
-        }
-    }
-
-    /// Whether `cancel()` was called.
-    pub fn cancelled(&self) -> bool {
-        self.seq.get() & HANDLE_CANCELLED != 0
-    }
-}
-
-impl fmt::Debug for TimerHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(f, "<TimerHandle{state} when={:?}>", self.when())
     }
 }
 
@@ -759,28 +691,6 @@ mod tests {
         }
         let (slot, _) = timers.push(Deadline::of(base), || {});
         assert!((slot as usize) < 2000);
-    }
-
-    #[test]
-    fn a_handle_is_32_bytes_and_keeps_its_deadline_exactly() {
-        assert_eq!(mem::size_of::<TimerHandle>(), 32);
-        let now = Instant::now();
-        let far = Duration::new(400 * 365 * 86400, 999_999_999);
-        let cases = [
-            now,
-            now + Duration::from_nanos(1),
-            now.checked_sub(Duration::from_secs(1)).unwrap_or(now),
-            now + far,
-            now.checked_sub(far).unwrap_or(now),
-            base(),
-        ];
-        for when in cases {
-            let h = TimerHandle::new(Weak::new(), 0, 5, Deadline::of(when));
-            assert_eq!(h.when(), when);
-            assert!(!h.cancelled());
-            h.cancel();
-            assert!(h.cancelled());
-        }
     }
 
     #[test]

@@ -21,21 +21,26 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::callbacks::{Callable, Callback, CallbackPanic, Handle, ReadyOwner, ReadyQueue};
-use crate::errors::{Panic, RuntimeError, py_name, py_repr, py_str, py_str_repr};
-use crate::selector::{FdLike, IoCallback, Selector, Waker, io_callback};
-use crate::timers::{Cancelled, Deadline, TimerHandle, TimerOwner, Timers};
+use crate::callbacks::{CallbackPanic, ReadyQueue};
+use crate::errors::RuntimeError;
+use crate::selector::{FdLike, IoCallback, Selector, io_callback};
+use crate::timers::{Cancelled, Deadline, Timers};
+
+mod exceptions;
+mod handles;
+mod threadsafe;
+
+pub use exceptions::{ExceptionContext, ExceptionHandler};
+pub use handles::{Handle, TimerHandle};
+pub use threadsafe::LoopHandle;
+use threadsafe::{Threadsafe, ThreadsafeCall};
 
 /// asyncio's `MAXIMUM_SELECT_TIMEOUT`: the longest single poll.
 const MAXIMUM_SELECT_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
-
-/// A custom exception handler (see [`EventLoop::set_exception_handler`]).
-pub type ExceptionHandler = dyn Fn(&EventLoop, &ExceptionContext);
 
 thread_local! {
     /// The loop running on this thread: [`get_running_loop`].
@@ -47,168 +52,6 @@ pub fn get_running_loop() -> anyhow::Result<EventLoop> {
     RUNNING
         .with(|r| r.borrow().clone())
         .ok_or_else(|| RuntimeError::new("no running event loop").into())
-}
-
-/// What went wrong, for the exception handler: asyncio's context dict.
-///
-/// `message` and `exception` are the dict's keys of the same names; `fields` are its other
-/// keys with the `repr` of their values, e.g. `("handle", "<Handle main::hello()>")`.
-#[derive(Debug)]
-pub struct ExceptionContext {
-    /// What happened, e.g. `"Exception in callback main::hello()"`.
-    pub message: String,
-    /// The error, if there is one (a callback's panic arrives as [`Panic`]).
-    pub exception: Option<anyhow::Error>,
-    /// The other keys and their values' repr, e.g. `("handle", ...)`, `("future", ...)`.
-    pub fields: Vec<(&'static str, String)>,
-}
-
-impl ExceptionContext {
-    /// A context with a message only.
-    pub fn new(message: impl Into<String>) -> Self {
-        ExceptionContext {
-            message: message.into(),
-            exception: None,
-            fields: Vec::new(),
-        }
-    }
-
-    /// Sets the exception.
-    pub fn with_exception(mut self, exception: anyhow::Error) -> Self {
-        self.exception = Some(exception);
-        self
-    }
-
-    /// Adds a key and its value's repr.
-    pub fn with_field(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.fields.push((key, value.into()));
-        self
-    }
-
-    /// The repr of the value of `key` among the other keys.
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every key, sorted: Python's `sorted(context)`.
-    pub fn keys(&self) -> Vec<&'static str> {
-        let mut keys = vec!["message"];
-        if self.exception.is_some() {
-            keys.push("exception");
-        }
-        keys.extend(self.fields.iter().map(|(k, _)| *k));
-        keys.sort_unstable();
-        keys
-    }
-
-    /// The context as Python prints the dict:
-    /// `{'message': '...', 'exception': Panic('boom'), 'handle': <Handle ...>}`.
-    pub fn repr(&self) -> String {
-        let mut parts = vec![format!("'message': {}", py_str_repr(&self.message))];
-        if let Some(e) = &self.exception {
-            parts.push(format!("'exception': {}", py_repr(e)));
-        }
-        for (k, v) in &self.fields {
-            parts.push(format!("'{k}': {v}"));
-        }
-        format!("{{{}}}", parts.join(", "))
-    }
-}
-
-/// A callback from another thread.
-trait SendCallable: Send {
-    fn name(&self) -> &'static str;
-    fn call(self: Box<Self>);
-}
-
-impl<F: FnOnce() + Send + 'static> SendCallable for F {
-    fn name(&self) -> &'static str {
-        std::any::type_name::<F>()
-    }
-    fn call(self: Box<Self>) {
-        (*self)()
-    }
-}
-
-/// A queued callback from another thread (one box; two words, stored inline in the queue).
-struct ThreadsafeCall(Box<dyn SendCallable>);
-
-impl Callable for ThreadsafeCall {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-    fn call(self) {
-        self.0.call()
-    }
-}
-
-/// The part of the loop other threads can reach.
-struct Threadsafe {
-    /// Set when `calls` may be non-empty: the loop looks at it before taking the lock.
-    pending: AtomicBool,
-    calls: Mutex<ThreadsafeCalls>,
-    waker: Arc<Waker>,
-}
-
-#[derive(Default)]
-struct ThreadsafeCalls {
-    closed: bool,
-    calls: Vec<ThreadsafeCall>,
-}
-
-impl Threadsafe {
-    fn lock(&self) -> MutexGuard<'_, ThreadsafeCalls> {
-        // No user code runs under the lock, so poisoning carries no meaning here.
-        self.calls.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn push(&self, call: ThreadsafeCall) -> anyhow::Result<()> {
-        {
-            let mut q = self.lock();
-            if q.closed {
-                return Err(RuntimeError::new("Event loop is closed").into());
-            }
-            q.calls.push(call);
-        }
-        // Only the call that raises the flag wakes the loop; the loop clears the flag before
-        // it takes the queue, so no call is left behind.
-        if !self.pending.swap(true, Ordering::AcqRel) {
-            self.waker.wake()?;
-        }
-        Ok(())
-    }
-}
-
-/// A `Send + Sync` handle to a loop, for other threads: asyncio's `call_soon_threadsafe`.
-#[derive(Clone)]
-pub struct LoopHandle {
-    shared: Arc<Threadsafe>,
-}
-
-impl LoopHandle {
-    /// Schedules `f` on the loop's thread and wakes the loop if it is waiting in poll.
-    /// `RuntimeError("Event loop is closed")` once the loop is closed.
-    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
-        self.shared.push(ThreadsafeCall(Box::new(f)))
-    }
-
-    /// Stops the loop from another thread: `call_soon_threadsafe(loop.stop)`.
-    pub fn stop(&self) -> anyhow::Result<()> {
-        self.call_soon_threadsafe(|| {
-            if let Ok(lp) = get_running_loop() {
-                lp.stop();
-            }
-        })
-    }
-}
-
-impl fmt::Debug for LoopHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<LoopHandle>")
-    }
 }
 
 type CloseHook = Box<dyn FnOnce(&EventLoop)>;
@@ -240,27 +83,24 @@ impl Drop for Inner {
         // A loop dropped without close(): other threads' handles must get "Event loop is
         // closed" rather than queue into a loop that is gone.
         if let Some(ts) = self.threadsafe.get() {
-            let calls = {
-                let mut q = ts.lock();
-                q.closed = true;
-                std::mem::take(&mut q.calls)
-            };
-            drop(calls);
+            drop(ts.close());
         }
     }
 }
 
-impl ReadyOwner for Inner {
-    fn cancel_ready(&self, seq: u64) {
+impl Inner {
+    /// Cancels queued callback `seq` (a [`Handle`]'s), if it has not run yet.
+    pub(super) fn cancel_ready(&self, seq: u64) {
         let cb = self.ready.borrow_mut().cancel(seq);
         // Dropped here, after the borrow: the closure's captures may run user code.
         drop(cb);
     }
 }
 
-impl TimerOwner for Inner {
+impl Inner {
+    /// Cancels timer `(slot, seq)` (a [`TimerHandle`]'s), if it has not run yet.
     #[inline]
-    fn cancel_timer(&self, slot: u32, seq: u64) {
+    pub(super) fn cancel_timer(&self, slot: u32, seq: u64) {
         let found = self.timers.borrow_mut().cancel(slot, seq);
         match found {
             Cancelled::Scheduled(cb) => drop(cb),
@@ -350,8 +190,7 @@ impl EventLoop {
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         self.check_closed()?;
         let seq = self.inner.ready.borrow_mut().push_fn(f);
-        let owner: Weak<dyn ReadyOwner> = Rc::downgrade(&self.inner) as Weak<Inner>;
-        Ok(Handle::new(owner, seq))
+        Ok(Handle::new(Rc::downgrade(&self.inner), seq))
     }
 
     /// `call_soon` without a [`Handle`]: the hot path for done callbacks and task steps.
@@ -596,10 +435,7 @@ impl EventLoop {
         let inner = &*self.inner;
         let only = inner.quiet.get()
             && !inner.ready.borrow().is_empty()
-            && !inner
-                .threadsafe
-                .get()
-                .is_some_and(|ts| ts.pending.load(Ordering::Acquire));
+            && !inner.threadsafe.get().is_some_and(|ts| ts.is_pending());
         debug_assert!(
             !only || (inner.timers.borrow().is_idle() && inner.selector.borrow().is_idle()),
             "`quiet` was left set"
@@ -627,29 +463,6 @@ impl EventLoop {
             None => selector.select(None)?,
         }
         Ok(())
-    }
-
-    /// Queues the calls made from other threads since the last iteration.
-    #[inline]
-    fn take_threadsafe_calls(&self) {
-        if let Some(ts) = self.inner.threadsafe.get()
-            && ts.pending.load(Ordering::Acquire)
-        {
-            self.take_threadsafe_calls_now(ts);
-        }
-    }
-
-    #[cold]
-    fn take_threadsafe_calls_now(&self, ts: &Threadsafe) {
-        if !ts.pending.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        let mut batch = self.inner.threadsafe_spare.borrow_mut();
-        std::mem::swap(&mut *batch, &mut ts.lock().calls);
-        let mut ready = self.inner.ready.borrow_mut();
-        for call in batch.drain(..) {
-            ready.push(Callback::from_callable(call));
-        }
     }
 
     /// Asks the loop to stop: the current iteration finishes, then `run_forever` returns.
@@ -694,11 +507,7 @@ impl EventLoop {
         let timers = self.inner.timers.borrow_mut().clear();
         let io = self.inner.selector.borrow_mut().close();
         let calls = match self.inner.threadsafe.get() {
-            Some(ts) => {
-                let mut q = ts.lock();
-                q.closed = true;
-                std::mem::take(&mut q.calls)
-            }
+            Some(ts) => ts.close(),
             None => Vec::new(),
         };
         drop(ready);
@@ -713,106 +522,6 @@ impl EventLoop {
     /// Whether [`EventLoop::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.inner.closed.get()
-    }
-
-    /// Sets the handler called with every error the loop catches (`None`: the default,
-    /// [`EventLoop::default_exception_handler`]). To reset it:
-    /// `set_exception_handler(None::<fn(&EventLoop, &ExceptionContext)>)`.
-    pub fn set_exception_handler(
-        &self,
-        h: Option<impl Fn(&EventLoop, &ExceptionContext) + 'static>,
-    ) {
-        let h = h.map(|h| Rc::new(h) as Rc<ExceptionHandler>);
-        *self.inner.handler.borrow_mut() = h;
-    }
-
-    /// Reports an error: calls the custom handler, or the default one. If the custom handler
-    /// panics, the default one reports "Unhandled error in exception handler".
-    pub fn call_exception_handler(&self, ctx: ExceptionContext) {
-        let handler = self.inner.handler.borrow().clone();
-        let Some(handler) = handler else {
-            self.default_handler_guarded(&ctx);
-            return;
-        };
-        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| handler(self, &ctx))) {
-            let ctx2 = ExceptionContext::new("Unhandled error in exception handler")
-                .with_exception(Panic::from_payload(&*payload).into())
-                .with_field("context", ctx.repr());
-            self.default_handler_guarded(&ctx2);
-        }
-    }
-
-    fn default_handler_guarded(&self, ctx: &ExceptionContext) {
-        if panic::catch_unwind(AssertUnwindSafe(|| self.default_exception_handler(ctx))).is_err() {
-            eprintln!("Exception in default exception handler");
-        }
-    }
-
-    /// asyncio's default handler: the message, one `key: value` line per other key (sorted),
-    /// then the exception as `Class: message`. It goes to the `log` crate (target `"tulip"`,
-    /// level error) when a logger is installed, else to stderr.
-    pub fn default_exception_handler(&self, ctx: &ExceptionContext) {
-        let mut text = if ctx.message.is_empty() {
-            "Unhandled exception in event loop".to_string()
-        } else {
-            ctx.message.clone()
-        };
-        let mut fields: Vec<_> = ctx.fields.iter().collect();
-        fields.sort_by_key(|(k, _)| *k);
-        for (k, v) in fields {
-            text.push_str(&format!("\n{k}: {v}"));
-        }
-        if let Some(e) = &ctx.exception {
-            let msg = py_str(e);
-            if msg.is_empty() {
-                text.push_str(&format!("\n{}", py_name(e)));
-            } else {
-                text.push_str(&format!("\n{}: {msg}", py_name(e)));
-            }
-        }
-        if log::max_level() != log::LevelFilter::Off {
-            log::error!(target: "tulip", "{text}");
-        } else {
-            eprintln!("{text}");
-        }
-    }
-
-    fn report_panic(&self, p: CallbackPanic) {
-        let ctx = ExceptionContext::new(format!("Exception in callback {}()", p.name))
-            .with_exception(Panic::from_payload(&*p.payload).into())
-            .with_field("handle", format!("<Handle {}()>", p.name));
-        self.call_exception_handler(ctx);
-    }
-
-    fn threadsafe(&self) -> anyhow::Result<&Arc<Threadsafe>> {
-        self.check_closed()?;
-        if let Some(ts) = self.inner.threadsafe.get() {
-            return Ok(ts);
-        }
-        let waker = self.inner.selector.borrow_mut().waker()?;
-        Ok(self.inner.threadsafe.get_or_init(|| {
-            Arc::new(Threadsafe {
-                pending: AtomicBool::new(false),
-                calls: Mutex::default(),
-                waker,
-            })
-        }))
-    }
-
-    /// `call_soon` for a `Send` callback. Called on the loop's own thread (an `EventLoop`
-    /// never leaves it), it queues `f` like `call_soon`, FIFO with it; other threads use
-    /// [`EventLoop::threadsafe_handle`].
-    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> anyhow::Result<()> {
-        self.schedule(f)
-    }
-
-    /// A `Send + Sync` handle through which other threads schedule callbacks on this loop and
-    /// wake it. The first call registers the loop's waker (an eventfd): from then on, every
-    /// iteration that may block polls.
-    pub fn threadsafe_handle(&self) -> anyhow::Result<LoopHandle> {
-        Ok(LoopHandle {
-            shared: self.threadsafe()?.clone(),
-        })
     }
 
     /// Per-loop state of a higher layer (e.g. the task registry), made on first use, so the

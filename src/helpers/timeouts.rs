@@ -25,10 +25,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, RuntimeError, TimeoutError, raise_from};
+use crate::event_loop::TimerHandle;
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::{Awaitable, Future};
 use crate::tasks::{AnyTask, Task, TaskCo, current_task};
-use crate::timers::TimerHandle;
 
 /// Where a [`Timeout`] is in its life (Python's `_State`; the names are its repr words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

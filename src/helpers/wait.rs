@@ -13,10 +13,10 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::errors::{TimeoutError, ValueError};
+use crate::event_loop::TimerHandle;
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::{Awaitable, CallbackId, Future, FutureCore};
 use crate::tasks::TaskCo;
-use crate::timers::TimerHandle;
 
 /// When [`wait`] returns (asyncio's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
