@@ -818,13 +818,25 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
 impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
     #[inline]
     fn drop(&mut self) {
-        if self.log_traceback.get() {
-            self.report_never_retrieved();
+        // Frees the contents last, even if the report unwinds (an error's `Display`).
+        let this = FreeContents(self);
+        if this.0.log_traceback.get() {
+            this.0.report_never_retrieved();
         }
-        let pending = matches!(self.state.get_mut(), State::Pending);
-        self.tail.on_drop(&self.lp, pending);
-        if !self.contents_free() {
-            self.drop_contents();
+        let pending = matches!(this.0.state.get_mut(), State::Pending);
+        this.0.tail.on_drop(&this.0.lp, pending);
+    }
+}
+
+/// The end of a future's `Drop`, as a guard: the state and callbacks are `ManuallyDrop`, so
+/// an unwinding `Drop` would otherwise leak them.
+struct FreeContents<'a, T: 'static, X: ?Sized + FutureTail<T>>(&'a mut FutureCore<T, X>);
+
+impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FreeContents<'_, T, X> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.0.contents_free() {
+            self.0.drop_contents();
         }
     }
 }
@@ -859,29 +871,76 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     #[cold]
     #[inline(never)]
     fn drop_contents(&mut self) {
-        // SAFETY: called once, from `drop`, and the fields are not used again.
-        let (state, cbs) = unsafe {
+        let depth = DROP_DEPTH.with(Cell::get);
+        if depth >= DROP_DEPTH_LIMIT {
+            // SAFETY: called once, from `drop`, and the fields are not used again.
+            let contents = unsafe { self.take_contents() };
+            DEFERRED.with(|d| d.borrow_mut().push(Box::new(contents)));
+            return;
+        }
+        // First, so that it is dropped last: if `state` unwinds, `cbs` drops at this depth.
+        let _level = DropLevel::enter(depth);
+        // SAFETY: as above.
+        let (state, cbs) = unsafe { self.take_contents() };
+        drop(state);
+        drop(cbs);
+    }
+
+    /// Moves the state and the callbacks out.
+    ///
+    /// # Safety
+    /// Once only, from `drop`: the fields are not used again.
+    unsafe fn take_contents(&mut self) -> (State<T>, Callbacks<T>) {
+        // SAFETY: the caller's contract.
+        unsafe {
             (
                 ManuallyDrop::take(&mut self.state).into_inner(),
                 ManuallyDrop::take(&mut self.callbacks).into_inner(),
             )
-        };
-        let depth = DROP_DEPTH.with(Cell::get);
-        if depth >= DROP_DEPTH_LIMIT {
-            DEFERRED.with(|d| d.borrow_mut().push(Box::new((state, cbs))));
-            return;
         }
-        DROP_DEPTH.with(|d| d.set(depth + 1));
-        drop(state);
-        drop(cbs);
-        if depth == 0 {
-            // The outermost drop finishes what deeper ones deferred, iteratively.
-            while let Some(item) = DEFERRED.with(|d| d.borrow_mut().pop()) {
-                drop(item);
-            }
-        }
-        DROP_DEPTH.with(|d| d.set(depth));
     }
+}
+
+/// One level of nested `drop_contents`. A guard, so that an unwinding drop lowers the depth
+/// too (left raised, it would defer every later drop past the limit to the thread's exit);
+/// the outermost level drains what deeper ones deferred.
+struct DropLevel(usize);
+
+impl DropLevel {
+    #[inline]
+    fn enter(depth: usize) -> Self {
+        DROP_DEPTH.with(|d| d.set(depth + 1));
+        DropLevel(depth)
+    }
+}
+
+impl Drop for DropLevel {
+    #[inline]
+    fn drop(&mut self) {
+        let panic = if self.0 == 0 { drain_deferred() } else { None };
+        DROP_DEPTH.with(|d| d.set(self.0));
+        // A result may own a descriptor, so a panicking drop stops nothing: every other
+        // value was dropped, and now the first panic goes on (as a `Vec`'s drop glue does
+        // with its elements), unless one is already unwinding. Later panics were shown by
+        // the panic hook and are dropped here, where a second panic in drop glue aborts.
+        if let Some(payload) = panic
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// Drops the deferred contents, iteratively, through any panic: returns the first one.
+fn drain_deferred() -> Option<Box<dyn std::any::Any + Send>> {
+    let mut first_panic = None;
+    while let Some(item) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(item)))
+        {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    first_panic
 }
 
 impl EventLoop {
