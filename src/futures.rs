@@ -146,11 +146,13 @@ impl<T> Callbacks<T> {
 /// A `RefCell` whose borrow flag is checked in debug builds only.
 ///
 /// A future's state and callback list are borrowed on every handoff, and never while user
-/// code that could reach the same future runs: writes happen only while the future is
-/// pending, inside this module, with no user code between borrow and release; user code
-/// (a result's `Clone`, an error's `Display`, a callback's drop) only runs on a done
-/// future's final state, or after the list was taken out. The tests (debug builds) keep the
-/// `RefCell` and would panic on any overlap; release builds skip the flag.
+/// code runs (it could reach the same future): a user value is cloned, formatted or dropped
+/// only after the borrow ends (an error as its own `Arc` handle, a done future's result
+/// through [`FutureCore::finished_value`], a callback or a refused value once out of the
+/// cell). Writers look with a shared borrow first and write only to a pending state (a
+/// cancelled one only swaps its message), with no user code between borrow and release.
+/// The tests (debug builds) keep the `RefCell` and would panic on any overlap; release
+/// builds skip the flag.
 pub(crate) struct TrustCell<V>(
     #[cfg(debug_assertions)] RefCell<V>,
     #[cfg(not(debug_assertions))] std::cell::UnsafeCell<V>,
@@ -375,25 +377,35 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         }
     }
 
+    /// A finished future's result, borrowed past the cell's borrow, so that user code (its
+    /// `Clone`) may run while it is held, even code that calls this future.
+    #[inline(always)]
+    fn finished_value(&self) -> Option<&T> {
+        match &*self.state.borrow() {
+            // SAFETY: the future lives as long as `&self`, and a final state never changes
+            // nor is borrowed mutably again (see `TrustCell`), so this shared reference
+            // stays valid and unaliased by any `&mut` for that long.
+            State::Finished(v) => Some(unsafe { &*ptr::from_ref(v) }),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub(crate) fn result(&self) -> Result<T>
     where
         T: Clone,
     {
-        if let State::Finished(v) = &*self.state.borrow() {
+        if let Some(v) = self.finished_value() {
             return Ok(v.clone());
         }
         self.result_slow()
     }
 
     #[inline(never)]
-    fn result_slow(&self) -> Result<T>
-    where
-        T: Clone,
-    {
+    fn result_slow(&self) -> Result<T> {
         match &*self.state.borrow() {
             State::Pending => return Err(InvalidStateError::new("Result is not set.").into()),
-            State::Finished(v) => return Ok(v.clone()),
+            State::Finished(_) => unreachable!("`result` returns a finished future's value"),
             State::Failed(e) => {
                 self.log_traceback.set(false);
                 return Err(e.to_error());
@@ -579,13 +591,11 @@ impl<T: 'static> Future<T> {
     /// `InvalidStateError("invalid state")` if already done.
     #[inline]
     pub fn set_result(&self, value: T) -> Result<()> {
-        {
-            let mut state = self.0.state.borrow_mut();
-            if !matches!(*state, State::Pending) {
-                return Err(invalid_state());
-            }
-            *state = State::Finished(value);
+        // Look before the mutable borrow: a refused value is dropped (user code) with none.
+        if self.done() {
+            return Err(invalid_state());
         }
+        *self.0.state.borrow_mut() = State::Finished(value);
         self.schedule_callbacks()
     }
 
@@ -603,6 +613,8 @@ impl<T: 'static> Future<T> {
             Ok(shared) => shared,
             Err(err) => SharedError::new(err),
         };
+        // Again: the class check above may run user code (an error's `source`).
+        self.check_pending()?;
         *self.0.state.borrow_mut() = State::Failed(shared);
         self.0.log_traceback.set(true);
         self.schedule_callbacks()
@@ -632,6 +644,7 @@ impl<T: 'static> Future<T> {
 
     /// A task ending with its own CancelledError: cancelled, the error kept for `result()`.
     pub(crate) fn cancel_with(&self, exc: CancelledError) -> Result<()> {
+        self.check_pending()?;
         *self.0.state.borrow_mut() = State::CancelledSaved(exc);
         self.schedule_callbacks()
     }
@@ -750,9 +763,10 @@ fn invalid_state() -> anyhow::Error {
 
 impl<T> fmt::Debug for Future<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.0.state.borrow() {
-            State::Failed(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
-            _ => write!(f, "<Future {}>", self.0.state_word()),
+        // The error's own handle: its `Display` is user code, run with no borrow held.
+        match self.0.failure() {
+            Some(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
+            None => write!(f, "<Future {}>", self.0.state_word()),
         }
     }
 }
@@ -799,9 +813,18 @@ thread_local! {
 const DROP_DEPTH_LIMIT: usize = 64;
 
 impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    /// The exception of a failed future, as a handle of its own.
+    fn failure(&self) -> Option<SharedError> {
+        match &*self.state.borrow() {
+            State::Failed(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     #[cold]
     fn report_never_retrieved(&self) {
-        if let State::Failed(e) = &*self.state.borrow() {
+        // No borrow held: formatting and the handler are user code.
+        if let Some(e) = self.failure() {
             let kind = self.kind.get().name();
             self.lp.call_exception_handler(ExceptionContext {
                 message: format!("{kind} exception was never retrieved"),
