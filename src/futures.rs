@@ -146,11 +146,13 @@ impl<T> Callbacks<T> {
 /// A `RefCell` whose borrow flag is checked in debug builds only.
 ///
 /// A future's state and callback list are borrowed on every handoff, and never while user
-/// code that could reach the same future runs: writes happen only while the future is
-/// pending, inside this module, with no user code between borrow and release; user code
-/// (a result's `Clone`, an error's `Display`, a callback's drop) only runs on a done
-/// future's final state, or after the list was taken out. The tests (debug builds) keep the
-/// `RefCell` and would panic on any overlap; release builds skip the flag.
+/// code runs (it could reach the same future): a user value is cloned, formatted or dropped
+/// only after the borrow ends (an error as its own `Arc` handle, a done future's result
+/// through [`FutureCore::finished_value`], a callback or a refused value once out of the
+/// cell). Writers look with a shared borrow first and write only to a pending state (a
+/// cancelled one only swaps its message), with no user code between borrow and release.
+/// The tests (debug builds) keep the `RefCell` and would panic on any overlap; release
+/// builds skip the flag.
 pub(crate) struct TrustCell<V>(
     #[cfg(debug_assertions)] RefCell<V>,
     #[cfg(not(debug_assertions))] std::cell::UnsafeCell<V>,
@@ -375,25 +377,35 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         }
     }
 
+    /// A finished future's result, borrowed past the cell's borrow, so that user code (its
+    /// `Clone`) may run while it is held, even code that calls this future.
+    #[inline(always)]
+    fn finished_value(&self) -> Option<&T> {
+        match &*self.state.borrow() {
+            // SAFETY: the future lives as long as `&self`, and a final state never changes
+            // nor is borrowed mutably again (see `TrustCell`), so this shared reference
+            // stays valid and unaliased by any `&mut` for that long.
+            State::Finished(v) => Some(unsafe { &*ptr::from_ref(v) }),
+            _ => None,
+        }
+    }
+
     #[inline]
     pub(crate) fn result(&self) -> Result<T>
     where
         T: Clone,
     {
-        if let State::Finished(v) = &*self.state.borrow() {
+        if let Some(v) = self.finished_value() {
             return Ok(v.clone());
         }
         self.result_slow()
     }
 
     #[inline(never)]
-    fn result_slow(&self) -> Result<T>
-    where
-        T: Clone,
-    {
+    fn result_slow(&self) -> Result<T> {
         match &*self.state.borrow() {
             State::Pending => return Err(InvalidStateError::new("Result is not set.").into()),
-            State::Finished(v) => return Ok(v.clone()),
+            State::Finished(_) => unreachable!("`result` returns a finished future's value"),
             State::Failed(e) => {
                 self.log_traceback.set(false);
                 return Err(e.to_error());
@@ -579,13 +591,11 @@ impl<T: 'static> Future<T> {
     /// `InvalidStateError("invalid state")` if already done.
     #[inline]
     pub fn set_result(&self, value: T) -> Result<()> {
-        {
-            let mut state = self.0.state.borrow_mut();
-            if !matches!(*state, State::Pending) {
-                return Err(invalid_state());
-            }
-            *state = State::Finished(value);
+        // Look before the mutable borrow: a refused value is dropped (user code) with none.
+        if self.done() {
+            return Err(invalid_state());
         }
+        *self.0.state.borrow_mut() = State::Finished(value);
         self.schedule_callbacks()
     }
 
@@ -603,6 +613,8 @@ impl<T: 'static> Future<T> {
             Ok(shared) => shared,
             Err(err) => SharedError::new(err),
         };
+        // Again: the class check above may run user code (an error's `source`).
+        self.check_pending()?;
         *self.0.state.borrow_mut() = State::Failed(shared);
         self.0.log_traceback.set(true);
         self.schedule_callbacks()
@@ -632,6 +644,7 @@ impl<T: 'static> Future<T> {
 
     /// A task ending with its own CancelledError: cancelled, the error kept for `result()`.
     pub(crate) fn cancel_with(&self, exc: CancelledError) -> Result<()> {
+        self.check_pending()?;
         *self.0.state.borrow_mut() = State::CancelledSaved(exc);
         self.schedule_callbacks()
     }
@@ -750,9 +763,10 @@ fn invalid_state() -> anyhow::Error {
 
 impl<T> fmt::Debug for Future<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.0.state.borrow() {
-            State::Failed(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
-            _ => write!(f, "<Future {}>", self.0.state_word()),
+        // The error's own handle: its `Display` is user code, run with no borrow held.
+        match self.0.failure() {
+            Some(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
+            None => write!(f, "<Future {}>", self.0.state_word()),
         }
     }
 }
@@ -799,9 +813,18 @@ thread_local! {
 const DROP_DEPTH_LIMIT: usize = 64;
 
 impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    /// The exception of a failed future, as a handle of its own.
+    fn failure(&self) -> Option<SharedError> {
+        match &*self.state.borrow() {
+            State::Failed(e) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     #[cold]
     fn report_never_retrieved(&self) {
-        if let State::Failed(e) = &*self.state.borrow() {
+        // No borrow held: formatting and the handler are user code.
+        if let Some(e) = self.failure() {
             let kind = self.kind.get().name();
             self.lp.call_exception_handler(ExceptionContext {
                 message: format!("{kind} exception was never retrieved"),
@@ -818,13 +841,25 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
 impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
     #[inline]
     fn drop(&mut self) {
-        if self.log_traceback.get() {
-            self.report_never_retrieved();
+        // Frees the contents last, even if the report unwinds (an error's `Display`).
+        let this = FreeContents(self);
+        if this.0.log_traceback.get() {
+            this.0.report_never_retrieved();
         }
-        let pending = matches!(self.state.get_mut(), State::Pending);
-        self.tail.on_drop(&self.lp, pending);
-        if !self.contents_free() {
-            self.drop_contents();
+        let pending = matches!(this.0.state.get_mut(), State::Pending);
+        this.0.tail.on_drop(&this.0.lp, pending);
+    }
+}
+
+/// The end of a future's `Drop`, as a guard: the state and callbacks are `ManuallyDrop`, so
+/// an unwinding `Drop` would otherwise leak them.
+struct FreeContents<'a, T: 'static, X: ?Sized + FutureTail<T>>(&'a mut FutureCore<T, X>);
+
+impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FreeContents<'_, T, X> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.0.contents_free() {
+            self.0.drop_contents();
         }
     }
 }
@@ -859,29 +894,76 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     #[cold]
     #[inline(never)]
     fn drop_contents(&mut self) {
-        // SAFETY: called once, from `drop`, and the fields are not used again.
-        let (state, cbs) = unsafe {
+        let depth = DROP_DEPTH.with(Cell::get);
+        if depth >= DROP_DEPTH_LIMIT {
+            // SAFETY: called once, from `drop`, and the fields are not used again.
+            let contents = unsafe { self.take_contents() };
+            DEFERRED.with(|d| d.borrow_mut().push(Box::new(contents)));
+            return;
+        }
+        // First, so that it is dropped last: if `state` unwinds, `cbs` drops at this depth.
+        let _level = DropLevel::enter(depth);
+        // SAFETY: as above.
+        let (state, cbs) = unsafe { self.take_contents() };
+        drop(state);
+        drop(cbs);
+    }
+
+    /// Moves the state and the callbacks out.
+    ///
+    /// # Safety
+    /// Once only, from `drop`: the fields are not used again.
+    unsafe fn take_contents(&mut self) -> (State<T>, Callbacks<T>) {
+        // SAFETY: the caller's contract.
+        unsafe {
             (
                 ManuallyDrop::take(&mut self.state).into_inner(),
                 ManuallyDrop::take(&mut self.callbacks).into_inner(),
             )
-        };
-        let depth = DROP_DEPTH.with(Cell::get);
-        if depth >= DROP_DEPTH_LIMIT {
-            DEFERRED.with(|d| d.borrow_mut().push(Box::new((state, cbs))));
-            return;
         }
-        DROP_DEPTH.with(|d| d.set(depth + 1));
-        drop(state);
-        drop(cbs);
-        if depth == 0 {
-            // The outermost drop finishes what deeper ones deferred, iteratively.
-            while let Some(item) = DEFERRED.with(|d| d.borrow_mut().pop()) {
-                drop(item);
-            }
-        }
-        DROP_DEPTH.with(|d| d.set(depth));
     }
+}
+
+/// One level of nested `drop_contents`. A guard, so that an unwinding drop lowers the depth
+/// too (left raised, it would defer every later drop past the limit to the thread's exit);
+/// the outermost level drains what deeper ones deferred.
+struct DropLevel(usize);
+
+impl DropLevel {
+    #[inline]
+    fn enter(depth: usize) -> Self {
+        DROP_DEPTH.with(|d| d.set(depth + 1));
+        DropLevel(depth)
+    }
+}
+
+impl Drop for DropLevel {
+    #[inline]
+    fn drop(&mut self) {
+        let panic = if self.0 == 0 { drain_deferred() } else { None };
+        DROP_DEPTH.with(|d| d.set(self.0));
+        // A result may own a descriptor, so a panicking drop stops nothing: every other
+        // value was dropped, and now the first panic goes on (as a `Vec`'s drop glue does
+        // with its elements), unless one is already unwinding. Later panics were shown by
+        // the panic hook and are dropped here, where a second panic in drop glue aborts.
+        if let Some(payload) = panic
+            && !std::thread::panicking()
+        {
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// Drops the deferred contents, iteratively, through any panic: returns the first one.
+fn drain_deferred() -> Option<Box<dyn std::any::Any + Send>> {
+    let mut first_panic = None;
+    while let Some(item) = DEFERRED.with(|d| d.borrow_mut().pop()) {
+        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(item)))
+        {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    first_panic
 }
 
 impl EventLoop {

@@ -134,11 +134,26 @@ pub(crate) unsafe fn recycle_with<V>(rc: Rc<V>, drop_value: impl FnOnce(*mut V))
     }
     let p = Rc::into_raw(rc) as *mut V;
     // The last reference, so nothing else sees the value; the allocation stays owned (one
-    // strong count) by `p`. The value's drop may recycle others: no borrow is held.
+    // strong count) by `p`. The value's drop may recycle others: no borrow is held. The
+    // memory goes back from a guard, so a drop that unwinds (a user `Drop` panicked; the
+    // rest of the value was dropped by its glue) leaks nothing.
+    let _reclaim = Reclaim::<V> { p, class };
     drop_value(p);
-    if !keep(class, p as *mut u8, free_spare::<V>) {
-        // SAFETY: as in `free_spare`: the value is gone, only the memory is left.
-        unsafe { free_spare::<V>(p as *mut u8) }
+}
+
+/// Returns an allocation whose value was dropped to its class, or to the allocator.
+struct Reclaim<V> {
+    p: *mut V,
+    class: usize,
+}
+
+impl<V> Drop for Reclaim<V> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !keep(self.class, self.p as *mut u8, free_spare::<V>) {
+            // SAFETY: as in `free_spare`: the value is gone, only the memory is left.
+            unsafe { free_spare::<V>(self.p as *mut u8) }
+        }
     }
 }
 
@@ -212,6 +227,32 @@ mod tests {
         })
         .join()
         .expect("the thread and its pool's destructor ran");
+    }
+
+    /// Drops its counter, then panics.
+    struct Boom<'a>(#[allow(dead_code)] Counted<'a>);
+    impl Drop for Boom<'_> {
+        fn drop(&mut self) {
+            panic!("boom");
+        }
+    }
+
+    fn spares<V>() -> u32 {
+        CLASSES_.with(|c| c[class_of::<V>().unwrap()].len.get())
+    }
+
+    #[test]
+    fn a_value_whose_drop_panics_gives_its_memory_back() {
+        let drops = Cell::new(0);
+        let before = spares::<Boom>();
+        let a = rc_new(Boom(Counted(&drops, [0; 3])));
+        let addr = Rc::as_ptr(&a) as usize;
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| recycle(a)));
+        assert!(r.is_err(), "the panic goes on");
+        assert_eq!(drops.get(), 1, "the rest of the value is dropped");
+        assert_eq!(spares::<Boom>(), before + 1, "the allocation is kept");
+        let b = rc_new([9u64; 4]);
+        assert_eq!(Rc::as_ptr(&b) as usize, addr, "and reused");
     }
 
     #[test]
