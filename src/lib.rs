@@ -20,9 +20,10 @@ mod tasks;
 mod timers;
 
 pub use errors::{
-    CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit, InvalidStateError, Panic,
-    RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError, TypeError, ValueError,
-    cause, py_bytes_repr, py_repr, py_str, raise_from,
+    BrokenBarrierError, CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit,
+    IncompleteReadError, InvalidStateError, LimitOverrunError, OsError, Panic, QueueEmpty,
+    QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError, TypeError,
+    ValueError, cause, py_bytes_repr, py_repr, py_str, raise_from,
 };
 pub use event_loop::{
     EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,
@@ -37,21 +38,19 @@ pub use helpers::sleep::sleep;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
 pub use helpers::wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
+pub use net::reader::StreamReader;
+pub use net::server::{Server, ServerOptions, start_server, start_server_with};
 pub use net::sockets::{
-    Listener, OsError, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
+    Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
 };
-pub use net::streams::{
-    DEFAULT_LIMIT, IncompleteReadError, LimitOverrunError, Server, ServerOptions, StreamReader,
-    StreamSocket, StreamWriter, open_connection, open_connection_with, start_server,
-    start_server_with, wrap_stream,
-};
+pub use net::streams::{DEFAULT_LIMIT, open_connection, open_connection_with, wrap_stream};
+pub use net::transport::StreamSocket;
+pub use net::writer::StreamWriter;
 pub use os::executor::{ConcurrentFuture, run_coroutine_threadsafe, to_thread};
 pub use os::subprocess::{
     Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
 };
 pub use selector::FdLike;
-pub use sync::locks::{
-    Barrier, BarrierState, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Semaphore,
-};
-pub use sync::queues::{LifoQueue, PriorityQueue, Queue, QueueEmpty, QueueFull};
+pub use sync::locks::{Barrier, BarrierState, BoundedSemaphore, Condition, Event, Lock, Semaphore};
+pub use sync::queues::{LifoQueue, PriorityQueue, Queue};
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};

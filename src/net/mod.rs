@@ -1,4 +1,8 @@
 //! Networking (layer 8): the loop's low-level socket calls and asyncio's streams.
 
+pub(crate) mod reader;
+pub(crate) mod server;
 pub(crate) mod sockets;
 pub(crate) mod streams;
+pub(crate) mod transport;
+pub(crate) mod writer;

@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
+use crate::BrokenBarrierError;
 use crate::errors::{CancelledError, ErrorExt, GeneratorExit, RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
@@ -682,50 +683,6 @@ impl fmt::Debug for BoundedSemaphore {
 
 // ---------------------------------------------------------------------------------------------
 // Barrier
-
-/// asyncio's `BrokenBarrierError` (a `RuntimeError` subclass in Python): raised by
-/// [`Barrier::wait`] when the barrier is aborted or reset. A real error type:
-/// `err.isinstance::<BrokenBarrierError>()` matches it and `py_repr` prints
-/// `BrokenBarrierError('Barrier aborted')`; as in Python, it is also a `RuntimeError`
-/// (`isinstance::<RuntimeError>()`), though `exc::<RuntimeError>()` finds no value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenBarrierError(pub String);
-
-impl BrokenBarrierError {
-    /// The Python class name.
-    pub const NAME: &'static str = "BrokenBarrierError";
-
-    /// `BrokenBarrierError(msg)`, as an error.
-    pub fn with_message(msg: &str) -> anyhow::Error {
-        crate::errors::register_py_exception::<Self>();
-        BrokenBarrierError(msg.to_string()).into()
-    }
-
-    /// `except BrokenBarrierError` (the same as `err.isinstance::<BrokenBarrierError>()`).
-    pub fn is(err: &anyhow::Error) -> bool {
-        err.isinstance::<Self>()
-    }
-}
-
-impl fmt::Display for BrokenBarrierError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for BrokenBarrierError {}
-
-impl crate::errors::PyException for BrokenBarrierError {
-    fn py_subclass_of(&self, base: std::any::TypeId) -> bool {
-        base == std::any::TypeId::of::<crate::errors::RuntimeError>()
-    }
-    fn py_name(&self) -> &str {
-        Self::NAME
-    }
-    fn py_arg(&self) -> Option<&str> {
-        Some(&self.0)
-    }
-}
 
 /// A barrier's state (asyncio's `_BarrierState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

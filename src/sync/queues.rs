@@ -18,62 +18,12 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::{ErrorExt, ValueError};
+use crate::QueueEmpty;
+use crate::QueueFull;
+use crate::errors::ValueError;
 use crate::futures::Future;
 use crate::sync::locks::{Event, LoopBinding, Waiters, remove_waiter};
 use crate::tasks::TaskCo;
-
-/// Defines one of asyncio's argument-less queue errors as a real error type:
-/// `err.isinstance::<T>()` is Python's `except asyncio.T`, and `py_repr` prints `T()`.
-macro_rules! queue_error {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-        pub struct $name;
-
-        impl $name {
-            /// The Python class name.
-            pub const NAME: &'static str = stringify!($name);
-
-            /// `except asyncio.NAME` (the same as `err.isinstance::<Self>()`).
-            pub fn is(err: &anyhow::Error) -> bool {
-                err.isinstance::<Self>()
-            }
-
-            /// The error, with its Python name known to `py_repr`.
-            fn raise() -> anyhow::Error {
-                crate::errors::register_py_exception::<Self>();
-                Self.into()
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, _f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                Ok(())
-            }
-        }
-
-        impl std::error::Error for $name {}
-
-        impl crate::errors::PyException for $name {
-            fn py_name(&self) -> &str {
-                Self::NAME
-            }
-            fn py_arg(&self) -> Option<&str> {
-                None
-            }
-        }
-    };
-}
-
-queue_error!(
-    /// asyncio's `QueueEmpty`: `get_nowait()` on an empty queue.
-    QueueEmpty
-);
-queue_error!(
-    /// asyncio's `QueueFull`: `put_nowait()` on a full queue (the item is dropped).
-    QueueFull
-);
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
 trait Storage<T>: Default {

@@ -4,6 +4,14 @@
 //! [`ErrorExt::find`] is `except SomeError`. [`py_repr`] prints an error the way Python's
 //! `repr(exc)` does, which is what the parity tests compare.
 
+mod asyncio;
+mod os;
+
+pub use asyncio::{
+    BrokenBarrierError, IncompleteReadError, LimitOverrunError, QueueEmpty, QueueFull,
+};
+pub use os::OsError;
+
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;

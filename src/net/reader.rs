@@ -1,0 +1,444 @@
+//! asyncio's `StreamReader`: the buffer a transport feeds and the reads that wait on it.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::RawFd;
+use std::rc::{Rc, Weak};
+
+use anyhow::Result;
+
+use crate::errors::{RuntimeError, SharedError, ValueError};
+use crate::event_loop::EventLoop;
+use crate::futures::Future;
+use crate::net::sockets::recv_raw;
+use crate::tasks::TaskCo;
+
+use super::streams::DEFAULT_LIMIT;
+use crate::errors::{IncompleteReadError, LimitOverrunError};
+use crate::net::transport::Owner;
+use crate::net::transport::Transport;
+
+/// A byte buffer consumed from the front: a Vec and a start offset, so that many small reads
+/// from a large buffer do not move the rest each time (Python's `del buf[:n]` does).
+#[derive(Default)]
+pub(crate) struct Buf {
+    data: Vec<u8>,
+    start: usize,
+}
+
+impl Buf {
+    pub(crate) fn len(&self) -> usize {
+        self.data.len() - self.start
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data[self.start..]
+    }
+
+    /// Moves the live bytes to the front once the dead prefix is at least half the buffer.
+    fn compact(&mut self) {
+        if self.start > 0 && self.start >= self.data.len() / 2 {
+            self.data.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        self.compact();
+        self.data.extend_from_slice(bytes);
+    }
+
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
+        if self.start == self.data.len() {
+            self.data.clear();
+            self.start = 0;
+        }
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> Vec<u8> {
+        let n = n.min(self.len());
+        let out = self.bytes()[..n].to_vec();
+        self.consume(n);
+        out
+    }
+
+    pub(crate) fn take_all(&mut self) -> Vec<u8> {
+        let out = if self.start == 0 {
+            std::mem::take(&mut self.data)
+        } else {
+            self.bytes().to_vec()
+        };
+        self.clear();
+        out
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.data.clear();
+        self.start = 0;
+    }
+
+    /// One `recv` of at most `max` bytes appended to the buffer.
+    pub(crate) fn recv(&mut self, fd: RawFd, max: usize) -> io::Result<usize> {
+        self.compact();
+        self.data.reserve(max);
+        let spare: &mut [MaybeUninit<u8>] = &mut self.data.spare_capacity_mut()[..max];
+        let n = recv_raw(fd, spare)?;
+        // SAFETY: recv initialised the first `n` bytes of the spare capacity.
+        unsafe { self.data.set_len(self.data.len() + n) };
+        Ok(n)
+    }
+}
+
+/// The state of a [`StreamReader`], shared with the transport that feeds it.
+pub(crate) struct ReaderCore {
+    lp: EventLoop,
+    limit: usize,
+    pub(crate) buf: RefCell<Buf>,
+    eof: Cell<bool>,
+    /// The future of the one coroutine waiting for data.
+    waiter: RefCell<Option<Future<()>>>,
+    exception: RefCell<Option<SharedError>>,
+    /// The transport feeding it, to pause and resume reading (weak: the transport owns us).
+    pub(crate) transport: RefCell<Weak<Transport>>,
+    /// Whether we paused the transport's reading because the buffer is over 2 * limit.
+    paused: Cell<bool>,
+}
+
+impl ReaderCore {
+    pub(crate) fn check_exception(&self) -> Result<()> {
+        match &*self.exception.borrow() {
+            Some(e) => Err(e.to_error()),
+            None => Ok(()),
+        }
+    }
+
+    /// Wakes the waiting coroutine, with `exc` if given.
+    fn wakeup_waiter(&self, exc: Option<&SharedError>) {
+        let waiter = self.waiter.borrow_mut().take();
+        if let Some(w) = waiter
+            && !w.done()
+        {
+            let _ = match exc {
+                None => w.set_result(()),
+                Some(e) => w.set_exception(e.to_error()),
+            };
+        }
+    }
+
+    /// After bytes were appended to the buffer.
+    pub(crate) fn data_arrived(&self) {
+        self.wakeup_waiter(None);
+        if !self.paused.get()
+            && self.buf.borrow().len() > 2 * self.limit
+            && let Some(t) = self.transport.borrow().upgrade()
+        {
+            t.pause_reading();
+            self.paused.set(true);
+        }
+    }
+
+    pub(crate) fn feed_eof(&self) {
+        self.eof.set(true);
+        self.wakeup_waiter(None);
+    }
+
+    pub(crate) fn set_exception(&self, exc: SharedError) {
+        *self.exception.borrow_mut() = Some(exc.clone());
+        self.wakeup_waiter(Some(&exc));
+    }
+
+    fn maybe_resume_transport(&self) {
+        if self.paused.get() && self.buf.borrow().len() <= self.limit {
+            self.paused.set(false);
+            if let Some(t) = self.transport.borrow().upgrade() {
+                t.resume_reading();
+            }
+        }
+    }
+
+    /// asyncio's `_wait_for_data(func_name)`: waits until data, EOF or an error arrives.
+    fn wait_for_data(&self, co: &TaskCo, func: &str) -> Result<()> {
+        if self.waiter.borrow().is_some() {
+            return Err(RuntimeError::new(format!(
+                "{func}() called while another coroutine is already waiting for incoming data"
+            ))
+            .into());
+        }
+        // Waiting while paused would never end: resume first.
+        if self.paused.replace(false)
+            && let Some(t) = self.transport.borrow().upgrade()
+        {
+            t.resume_reading();
+        }
+        let fut = self.lp.create_future::<()>();
+        *self.waiter.borrow_mut() = Some(fut.clone());
+        let r = co.wait(&fut);
+        let mut w = self.waiter.borrow_mut();
+        if w.as_ref().is_some_and(|x| x.ptr_eq(&fut)) {
+            *w = None;
+        }
+        r
+    }
+}
+
+/// asyncio's `StreamReader`: bytes from a connection (or from [`StreamReader::feed_data`]),
+/// read with `read`, `readline`, `readexactly` and `readuntil`. Only one coroutine may wait
+/// for data at a time. Clones share one reader.
+#[derive(Clone)]
+pub struct StreamReader {
+    pub(crate) core: Rc<ReaderCore>,
+    /// Keeps the connection open (`None` for a reader fed by hand).
+    pub(crate) _owner: Option<Rc<Owner>>,
+}
+
+impl StreamReader {
+    /// `asyncio.StreamReader()`: a reader fed by hand, with the default limit (2**16).
+    pub fn new(lp: &EventLoop) -> StreamReader {
+        Self::make(lp, DEFAULT_LIMIT)
+    }
+
+    /// `asyncio.StreamReader(limit=limit)`; `ValueError('Limit cannot be <= 0')` for 0.
+    pub fn with_limit(lp: &EventLoop, limit: usize) -> Result<StreamReader> {
+        if limit == 0 {
+            return Err(ValueError::new("Limit cannot be <= 0").into());
+        }
+        Ok(Self::make(lp, limit))
+    }
+
+    pub(crate) fn make(lp: &EventLoop, limit: usize) -> StreamReader {
+        StreamReader {
+            core: Rc::new(ReaderCore {
+                lp: lp.clone(),
+                limit,
+                buf: RefCell::default(),
+                eof: Cell::new(false),
+                waiter: RefCell::new(None),
+                exception: RefCell::new(None),
+                transport: RefCell::new(Weak::new()),
+                paused: Cell::new(false),
+            }),
+            _owner: None,
+        }
+    }
+
+    /// The buffer limit.
+    pub fn limit(&self) -> usize {
+        self.core.limit
+    }
+
+    /// `feed_data(data)`: appends to the buffer and wakes the waiting coroutine.
+    pub fn feed_data(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.core.buf.borrow_mut().extend(data);
+        self.core.data_arrived();
+    }
+
+    /// `feed_eof()`: no more data will come.
+    pub fn feed_eof(&self) {
+        self.core.feed_eof();
+    }
+
+    /// `set_exception(exc)`: every later read raises `exc`; the waiting one too.
+    pub fn set_exception(&self, exc: anyhow::Error) {
+        self.core.set_exception(SharedError::new(exc));
+    }
+
+    /// `exception()`: the error set on the reader, if any.
+    pub fn exception(&self) -> Option<anyhow::Error> {
+        self.core
+            .exception
+            .borrow()
+            .as_ref()
+            .map(SharedError::to_error)
+    }
+
+    /// `at_eof()`: EOF was fed and the buffer is empty.
+    pub fn at_eof(&self) -> bool {
+        self.core.eof.get() && self.core.buf.borrow().is_empty()
+    }
+
+    /// A copy of the bytes buffered and not read yet (asyncio's `_buffer`, for tests).
+    pub fn buffer(&self) -> Vec<u8> {
+        self.core.buf.borrow().bytes().to_vec()
+    }
+
+    /// `await reader.read(n)`: up to `n` bytes, waiting only while the buffer is empty;
+    /// empty at EOF (and for `n == 0`).
+    pub fn read(&self, co: &TaskCo, n: usize) -> Result<Vec<u8>> {
+        let c = &*self.core;
+        c.check_exception()?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        if c.buf.borrow().is_empty() && !c.eof.get() {
+            c.wait_for_data(co, "read")?;
+        }
+        let data = c.buf.borrow_mut().take(n);
+        c.maybe_resume_transport();
+        Ok(data)
+    }
+
+    /// `await reader.read(-1)` (or `read()`): everything up to EOF.
+    pub fn read_all(&self, co: &TaskCo) -> Result<Vec<u8>> {
+        self.core.check_exception()?;
+        let mut out = Vec::new();
+        loop {
+            let block = self.read(co, self.core.limit)?;
+            if block.is_empty() {
+                return Ok(out);
+            }
+            out.extend_from_slice(&block);
+        }
+    }
+
+    /// `await reader.readexactly(n)`: exactly `n` bytes; `IncompleteReadError` (holding what
+    /// was read, which leaves the buffer) if EOF comes first.
+    pub fn readexactly(&self, co: &TaskCo, n: usize) -> Result<Vec<u8>> {
+        let c = &*self.core;
+        c.check_exception()?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        while c.buf.borrow().len() < n {
+            if c.eof.get() {
+                let partial = c.buf.borrow_mut().take_all();
+                return Err(IncompleteReadError::new(partial, Some(n)).into());
+            }
+            c.wait_for_data(co, "readexactly")?;
+        }
+        let data = c.buf.borrow_mut().take(n);
+        c.maybe_resume_transport();
+        Ok(data)
+    }
+
+    /// `await reader.readuntil(sep)`: the bytes up to and including `sep`.
+    ///
+    /// Errors as asyncio: `ValueError('Separator should be at least one-byte string')`;
+    /// `IncompleteReadError` at EOF without `sep` (the partial bytes leave the buffer);
+    /// `LimitOverrunError('Separator is not found, and chunk exceed the limit', consumed)` or
+    /// `('Separator is found, but chunk is longer than limit', consumed)`, leaving the
+    /// buffer as it was.
+    pub fn readuntil(&self, co: &TaskCo, sep: &[u8]) -> Result<Vec<u8>> {
+        let c = &*self.core;
+        let seplen = sep.len();
+        if seplen == 0 {
+            return Err(ValueError::new("Separator should be at least one-byte string").into());
+        }
+        c.check_exception()?;
+        // Where the next search starts: the bytes before it were searched already.
+        let mut offset = 0;
+        let isep = loop {
+            let buflen = c.buf.borrow().len();
+            if buflen >= offset + seplen {
+                let found = find(&c.buf.borrow().bytes()[offset..], sep);
+                if let Some(i) = found {
+                    break offset + i;
+                }
+                offset = buflen + 1 - seplen;
+                if offset > c.limit {
+                    return Err(LimitOverrunError::new(
+                        "Separator is not found, and chunk exceed the limit",
+                        offset,
+                    )
+                    .into());
+                }
+            }
+            if c.eof.get() {
+                let partial = c.buf.borrow_mut().take_all();
+                return Err(IncompleteReadError::new(partial, None).into());
+            }
+            c.wait_for_data(co, "readuntil")?;
+        };
+        if isep > c.limit {
+            return Err(LimitOverrunError::new(
+                "Separator is found, but chunk is longer than limit",
+                isep,
+            )
+            .into());
+        }
+        let chunk = c.buf.borrow_mut().take(isep + seplen);
+        c.maybe_resume_transport();
+        Ok(chunk)
+    }
+
+    /// `await reader.readline()`: a line ending in `b'\n'`, or the partial last line at EOF
+    /// (empty at EOF). A line over the limit is `ValueError` with the `LimitOverrunError`'s
+    /// message, and is dropped from the buffer (up to its separator, or all of the buffer).
+    pub fn readline(&self, co: &TaskCo) -> Result<Vec<u8>> {
+        match self.readuntil(co, b"\n") {
+            Ok(line) => Ok(line),
+            Err(e) => {
+                let e = match e.downcast::<IncompleteReadError>() {
+                    Ok(incomplete) => return Ok(incomplete.partial),
+                    Err(e) => e,
+                };
+                match e.downcast::<LimitOverrunError>() {
+                    Ok(over) => {
+                        let c = &*self.core;
+                        {
+                            let mut buf = c.buf.borrow_mut();
+                            if buf.bytes()[over.consumed..].starts_with(b"\n") {
+                                buf.consume(over.consumed + 1);
+                            } else {
+                                buf.clear();
+                            }
+                        }
+                        c.maybe_resume_transport();
+                        Err(ValueError::new(over.msg).into())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Debug for StreamReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &*self.core;
+        let mut info = vec!["StreamReader".to_string()];
+        let n = c.buf.borrow().len();
+        if n > 0 {
+            info.push(format!("{n} bytes"));
+        }
+        if c.eof.get() {
+            info.push("eof".to_string());
+        }
+        if c.limit != DEFAULT_LIMIT {
+            info.push(format!("limit={}", c.limit));
+        }
+        write!(f, "<{}>", info.join(" "))
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.len() == 1 {
+        return hay.iter().position(|&b| b == needle[0]);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buf_consumes_from_the_front() {
+        let mut b = Buf::default();
+        b.extend(b"hello world");
+        assert_eq!(b.take(6), b"hello ");
+        assert_eq!(b.bytes(), b"world");
+        b.extend(b"!");
+        assert_eq!(b.take_all(), b"world!");
+        assert!(b.is_empty());
+    }
+}

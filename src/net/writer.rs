@@ -1,0 +1,141 @@
+//! asyncio's `StreamWriter`: writes go to the transport at once; `drain` is the flow control.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use crate::errors::OsError;
+use crate::errors::ValueError;
+use crate::tasks::TaskCo;
+
+use super::transport::{Owner, Transport};
+use crate::net::streams::DEFAULT_HIGH_WATER;
+
+/// asyncio's `StreamWriter`: writes to a connection. `write` sends at once when it can and
+/// buffers the rest; `drain` is the flow control. Clones share one writer.
+#[derive(Clone)]
+pub struct StreamWriter {
+    pub(crate) t: Rc<Transport>,
+    pub(crate) _owner: Rc<Owner>,
+}
+
+impl StreamWriter {
+    /// `writer.write(data)`: sends what the socket takes now, buffers the rest (sent by a
+    /// writer callback). After the connection is lost the data is dropped (as asyncio);
+    /// `RuntimeError('Cannot call write() after write_eof()')`.
+    pub fn write(&self, data: &[u8]) -> Result<()> {
+        self.t.write(data)
+    }
+
+    /// `writer.writelines(chunks)`.
+    pub fn writelines<I: IntoIterator<Item = B>, B: AsRef<[u8]>>(&self, chunks: I) -> Result<()> {
+        for c in chunks {
+            self.t.write(c.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// `await writer.drain()`: waits while the write buffer is over the high-water mark,
+    /// until it is at or under the low one. Raises the reader's error if the connection
+    /// failed, and `ConnectionResetError('Connection lost')` once the connection is gone.
+    /// On a closing writer it first yields one iteration, so the close can complete.
+    pub fn drain(&self, co: &TaskCo) -> Result<()> {
+        let t = &*self.t;
+        t.reader.check_exception()?;
+        if t.closing.get() {
+            co.yield_now()?;
+        }
+        if t.lost.get() {
+            return Err(OsError::named("ConnectionResetError", "Connection lost").into());
+        }
+        if !t.write_paused.get() {
+            return Ok(());
+        }
+        let w = t.lp.create_future::<()>();
+        t.drain_waiters.borrow_mut().push(w.clone());
+        let r = co.wait(&w);
+        t.drain_waiters.borrow_mut().retain(|x| !x.ptr_eq(&w));
+        r
+    }
+
+    /// `writer.close()`: stops reading, sends what is buffered, then closes the socket (in a
+    /// later iteration). Idempotent.
+    pub fn close(&self) {
+        self.t.close();
+    }
+
+    /// `writer.is_closing()`: `close()` was called or the connection was lost.
+    pub fn is_closing(&self) -> bool {
+        self.t.closing.get()
+    }
+
+    /// `await writer.wait_closed()`: until the socket is closed; the connection's error if it
+    /// was lost with one.
+    pub fn wait_closed(&self, co: &TaskCo) -> Result<()> {
+        co.wait(&self.t.closed)
+    }
+
+    /// `writer.write_eof()`: shuts down the sending side once the buffer is sent (the peer
+    /// reads EOF); reading goes on.
+    pub fn write_eof(&self) -> Result<()> {
+        self.t.write_eof()
+    }
+
+    /// `writer.can_write_eof()`: always true for sockets.
+    pub fn can_write_eof(&self) -> bool {
+        true
+    }
+
+    /// `get_extra_info('peername')` for TCP (`None` for Unix sockets).
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.t.peer
+    }
+
+    /// `get_extra_info('sockname')` for TCP (`None` for Unix sockets).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.t.local
+    }
+
+    /// `transport.get_write_buffer_size()`: bytes written and not sent yet.
+    pub fn write_buffer_size(&self) -> usize {
+        self.t.wbuf.borrow().len()
+    }
+
+    /// `transport.set_write_buffer_limits(high, low)`: `high` defaults to 64 KiB (or 4 * `low`),
+    /// `low` to a quarter of `high`. `ValueError` unless `high >= low`.
+    pub fn set_write_buffer_limits(&self, high: Option<usize>, low: Option<usize>) -> Result<()> {
+        let high_v = high.unwrap_or(match low {
+            Some(l) => 4 * l,
+            None => DEFAULT_HIGH_WATER,
+        });
+        let low_v = low.unwrap_or(high_v / 4);
+        if high_v < low_v {
+            return Err(ValueError::new(format!(
+                "high ({high_v}) must be >= low ({low_v}) must be >= 0"
+            ))
+            .into());
+        }
+        self.t.high.set(high_v);
+        self.t.low.set(low_v);
+        if self.t.wbuf.borrow().len() > high_v {
+            self.t.write_paused.set(true);
+        }
+        self.t.maybe_resume_writing();
+        Ok(())
+    }
+}
+
+impl fmt::Debug for StreamWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.t.sock.borrow().is_none() {
+            "closed"
+        } else if self.t.closing.get() {
+            "closing"
+        } else {
+            "open"
+        };
+        write!(f, "<StreamWriter fd={} {state}>", self.t.fd)
+    }
+}
