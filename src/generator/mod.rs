@@ -456,6 +456,36 @@ fn abandon<Y>(value: Y, closing: u32) -> ! {
     panic::resume_unwind(Box::new(Abandon(closing)));
 }
 
+/// The stack pointer, read from the register where the target allows: the address of a
+/// local is not always on the machine stack (AddressSanitizer's use-after-return detection,
+/// on by default, moves address-taken locals to a "fake stack" on the heap).
+#[inline(always)]
+fn stack_pointer() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let sp: usize;
+        // SAFETY: copies a register; touches no memory.
+        unsafe {
+            std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        let sp: usize;
+        // SAFETY: copies a register; touches no memory.
+        unsafe {
+            std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags))
+        };
+        sp
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        let probe = 0u8;
+        std::hint::black_box(&probe) as *const u8 as usize
+    }
+}
+
 /// Unwinds an inline sub that yielded while being closed, up to the `yield_from` at this
 /// depth (Python abandons such a sub; its delegator sees a RuntimeError).
 struct Abandon(u32);
@@ -518,9 +548,7 @@ impl<Y, S> Co<Y, S> {
 
     /// Bytes left on this stack below the caller's frame.
     fn room(&self) -> usize {
-        let probe = 0u8;
-        let sp = std::hint::black_box(&probe) as *const u8 as usize;
-        sp.saturating_sub(self.stack_lowest)
+        stack_pointer().saturating_sub(self.stack_lowest)
     }
 
     /// Runs an unstarted sub's body on this stack with this handle (see the module doc).
