@@ -382,8 +382,9 @@ impl Drop for ReadyQueue {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::rc::Rc;
+
+    use super::*;
 
     #[test]
     fn small_closures_are_inline_and_big_ones_boxed() {

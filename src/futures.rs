@@ -6,10 +6,9 @@
 //! every receiver as a [`SharedError`], which still downcasts with `ErrorExt::find`.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::mem::ManuallyDrop;
-use std::ptr;
 use std::rc::Rc;
+use std::{fmt, ptr};
 
 use anyhow::Result;
 

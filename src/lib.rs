@@ -51,6 +51,6 @@ pub use os::subprocess::{
     Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
 };
 pub use selector::FdLike;
-pub use sync::locks::{Barrier, BarrierState, BoundedSemaphore, Condition, Event, Lock, Semaphore};
 pub use sync::queues::{LifoQueue, PriorityQueue, Queue};
+pub use sync::{Barrier, BarrierState, BoundedSemaphore, Condition, Event, Lock, Semaphore};
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};

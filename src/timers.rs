@@ -569,9 +569,10 @@ impl Deadline {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::cell::RefCell;
     use std::rc::Rc;
+
+    use super::*;
 
     /// Pops what is due at `base + at_us` and returns the fired ids in order.
     fn fire_at(timers: &mut Timers, base: Instant, at_us: u64) -> Vec<u32> {

@@ -7,14 +7,14 @@
 mod asyncio;
 mod os;
 
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+
 pub use asyncio::{
     BrokenBarrierError, IncompleteReadError, LimitOverrunError, QueueEmpty, QueueFull,
 };
 pub use os::OsError;
-
-use std::error::Error as StdError;
-use std::fmt;
-use std::sync::Arc;
 
 /// Python's `repr()` of a string: single quotes unless the text holds one and no double quote.
 pub fn py_str_repr(s: &str) -> String {

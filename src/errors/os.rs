@@ -1,7 +1,6 @@
 //! Python's `OSError` family, as the loop's socket, stream and subprocess calls raise it.
 
-use std::fmt;
-use std::io;
+use std::{fmt, io};
 
 use super::PyException;
 

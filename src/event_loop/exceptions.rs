@@ -3,10 +3,9 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
+use super::EventLoop;
 use crate::callbacks::CallbackPanic;
 use crate::errors::{Panic, py_name, py_repr, py_str, py_str_repr};
-
-use super::EventLoop;
 
 /// A custom exception handler (see [`EventLoop::set_exception_handler`]).
 pub type ExceptionHandler = dyn Fn(&EventLoop, &ExceptionContext);

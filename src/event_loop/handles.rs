@@ -112,10 +112,11 @@ impl fmt::Debug for TimerHandle {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::timers::base;
     use std::mem;
     use std::time::Duration;
+
+    use super::*;
+    use crate::timers::base;
 
     #[test]
     fn a_handle_is_32_bytes_and_keeps_its_deadline_exactly() {

@@ -607,8 +607,9 @@ impl fmt::Debug for EventLoop {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use std::os::fd::AsRawFd;
+
+    use super::*;
 
     #[derive(Default)]
     struct Registry(Cell<u32>);

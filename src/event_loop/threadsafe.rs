@@ -5,11 +5,10 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::{EventLoop, get_running_loop};
 use crate::callbacks::{Callable, Callback};
 use crate::errors::RuntimeError;
 use crate::selector::Waker;
-
-use super::{EventLoop, get_running_loop};
 
 /// A callback from another thread.
 trait SendCallable: Send {

@@ -31,11 +31,10 @@
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, UnsafeCell};
-use std::fmt;
 use std::marker::PhantomData;
-use std::mem;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::OnceLock;
+use std::{fmt, mem};
 
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};

@@ -3,9 +3,8 @@
 //! previous handler).
 
 use std::cell::Cell;
-use std::fmt;
-use std::mem;
 use std::sync::Once;
+use std::{fmt, mem};
 
 use super::forced_unwind_type_id;
 use super::stacks::guard_hit;

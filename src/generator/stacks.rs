@@ -7,9 +7,8 @@ use std::sync::OnceLock;
 
 use corosensei::stack::{DefaultStack, Stack, StackPointer};
 
-use crate::errors::RuntimeError;
-
 use super::overflow::install_overflow_handler;
+use crate::errors::RuntimeError;
 
 /// Bytes of stack a generator gets unless it asks for another size: enough for a panic with
 /// `RUST_BACKTRACE=1` in a debug build (measured: under 24 KiB) ten times over. Reserved

@@ -25,8 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, RuntimeError, TimeoutError, raise_from};
-use crate::event_loop::TimerHandle;
-use crate::event_loop::{EventLoop, get_running_loop};
+use crate::event_loop::{EventLoop, TimerHandle, get_running_loop};
 use crate::futures::{Awaitable, Future};
 use crate::tasks::{AnyTask, Task, TaskCo, current_task};
 

@@ -13,8 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::errors::{TimeoutError, ValueError};
-use crate::event_loop::TimerHandle;
-use crate::event_loop::{EventLoop, get_running_loop};
+use crate::event_loop::{EventLoop, TimerHandle, get_running_loop};
 use crate::futures::{Awaitable, CallbackId, Future, FutureCore};
 use crate::tasks::TaskCo;
 

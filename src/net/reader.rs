@@ -1,24 +1,22 @@
 //! asyncio's `StreamReader`: the buffer a transport feeds and the reads that wait on it.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
-use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
+use std::{fmt, io};
 
 use anyhow::Result;
 
-use crate::errors::{RuntimeError, SharedError, ValueError};
+use super::streams::DEFAULT_LIMIT;
+use crate::errors::{
+    IncompleteReadError, LimitOverrunError, RuntimeError, SharedError, ValueError,
+};
 use crate::event_loop::EventLoop;
 use crate::futures::Future;
 use crate::net::sockets::recv_raw;
+use crate::net::transport::{Owner, Transport};
 use crate::tasks::TaskCo;
-
-use super::streams::DEFAULT_LIMIT;
-use crate::errors::{IncompleteReadError, LimitOverrunError};
-use crate::net::transport::Owner;
-use crate::net::transport::Transport;
 
 /// A byte buffer consumed from the front: a Vec and a start offset, so that many small reads
 /// from a large buffer do not move the rest each time (Python's `del buf[:n]` does).

@@ -1,27 +1,24 @@
 //! asyncio's `start_server` and `Server`: listeners whose connections each run a handler task.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
-use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
+use std::{fmt, io};
 
 use anyhow::Result;
-
-use crate::errors::OsError;
-use crate::errors::{CancelledError, ErrorExt, RuntimeError, ValueError};
-use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
-use crate::futures::Future;
-use crate::net::sockets::{py_addr, tcp_listener, would_block};
-use crate::tasks::TaskCo;
 
 use super::reader::StreamReader;
 use super::streams::DEFAULT_LIMIT;
 use super::transport::Transport;
 use super::writer::StreamWriter;
+use crate::errors::{CancelledError, ErrorExt, OsError, RuntimeError, ValueError};
+use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
+use crate::futures::Future;
+use crate::net::sockets::{py_addr, tcp_listener, would_block};
 use crate::net::streams::resolve;
+use crate::tasks::TaskCo;
 
 /// A connection handler: `handler(co, reader, writer)`, run as a task per connection.
 type Handler = dyn Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()>;

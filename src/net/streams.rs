@@ -24,16 +24,14 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use anyhow::Result;
 
-use crate::errors::OsError;
-use crate::errors::{CancelledError, ErrorExt};
-use crate::event_loop::{EventLoop, get_running_loop};
-use crate::net::sockets::sock_connect;
-use crate::tasks::TaskCo;
-
 use super::reader::StreamReader;
 use super::transport::Transport;
 use super::writer::StreamWriter;
-use crate::StreamSocket;
+use crate::errors::{CancelledError, ErrorExt, OsError};
+use crate::event_loop::{EventLoop, get_running_loop};
+use crate::net::sockets::sock_connect;
+use crate::net::transport::StreamSocket;
+use crate::tasks::TaskCo;
 
 /// asyncio's default `limit` of a `StreamReader`: 2**16 bytes.
 pub const DEFAULT_LIMIT: usize = 1 << 16;

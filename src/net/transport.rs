@@ -10,16 +10,14 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::OsError;
-use crate::errors::{RuntimeError, SharedError, ValueError};
-use crate::event_loop::EventLoop;
-use crate::futures::Future;
-use crate::net::sockets::{send_raw, would_block};
-
 use super::reader::{ReaderCore, StreamReader};
 use super::streams::{DEFAULT_HIGH_WATER, MAX_READ};
 use super::writer::StreamWriter;
+use crate::errors::{OsError, RuntimeError, SharedError, ValueError};
+use crate::event_loop::EventLoop;
+use crate::futures::Future;
 use crate::net::reader::Buf;
+use crate::net::sockets::{send_raw, would_block};
 
 /// A connection: asyncio's `_SelectorSocketTransport` with its `StreamReaderProtocol`.
 pub(crate) struct Transport {

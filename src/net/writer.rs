@@ -6,12 +6,10 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::OsError;
-use crate::errors::ValueError;
-use crate::tasks::TaskCo;
-
 use super::transport::{Owner, Transport};
+use crate::errors::{OsError, ValueError};
 use crate::net::streams::DEFAULT_HIGH_WATER;
+use crate::tasks::TaskCo;
 
 /// asyncio's `StreamWriter`: writes to a connection. `write` sends at once when it can and
 /// buffers the rest; `drain` is the flow control. Clones share one writer.

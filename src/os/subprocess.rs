@@ -12,11 +12,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsStr;
-use std::fmt;
-use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::Command;
 use std::rc::Rc;
+use std::{fmt, io};
 
 use anyhow::{Context, Result};
 

@@ -18,11 +18,9 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::QueueEmpty;
-use crate::QueueFull;
-use crate::errors::ValueError;
+use crate::errors::{QueueEmpty, QueueFull, ValueError};
 use crate::futures::Future;
-use crate::sync::locks::{Event, LoopBinding, Waiters, remove_waiter};
+use crate::sync::{Event, LoopBinding, Waiters, remove_waiter};
 use crate::tasks::TaskCo;
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).

@@ -1,0 +1,132 @@
+//! asyncio's `Lock`.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use crate::errors::{CancelledError, ErrorExt, RuntimeError};
+use crate::futures::Future;
+use crate::sync::{LoopBinding, Scoped, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
+use crate::tasks::TaskCo;
+
+pub(crate) struct LockInner {
+    pub(crate) locked: Cell<bool>,
+    waiters: Waiters,
+    binding: LoopBinding,
+}
+
+/// asyncio's `Lock`: a primitive lock, owned by no particular task, granted in FIFO order.
+///
+/// `acquire` succeeds at once only when the lock is unlocked and no un-cancelled waiter is
+/// queued (so a newcomer cannot overtake a waiter that was just woken); otherwise the caller
+/// queues. `release` wakes the first waiter. Clones are handles to the same lock.
+#[derive(Clone)]
+pub struct Lock(pub(crate) Rc<LockInner>);
+
+impl Default for Lock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lock {
+    /// `asyncio.Lock()`: unlocked, not yet bound to a loop.
+    pub fn new() -> Self {
+        Lock(Rc::new(LockInner {
+            locked: Cell::new(false),
+            waiters: RefCell::default(),
+            binding: LoopBinding::default(),
+        }))
+    }
+
+    /// Whether the lock is held.
+    pub fn locked(&self) -> bool {
+        self.0.locked.get()
+    }
+
+    /// `await lock.acquire()`: takes the lock, waiting in FIFO order if needed; returns `true`.
+    ///
+    /// If the waiting task is cancelled, the `CancelledError` propagates; if the lock was free
+    /// by then (this waiter had been woken), the next waiter is woken in its place.
+    /// Blocking from another loop than the bound one: `RuntimeError("<Lock ...> is bound to a
+    /// different event loop")`.
+    pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
+        let inner = &self.0;
+        if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
+            inner.locked.set(true);
+            return Ok(true);
+        }
+        // CPython removes the waiter before handling a CancelledError, so that the wake-up
+        // passed on below cannot pick this waiter again.
+        let waited = wait_in_line(co, &inner.binding, &inner.waiters, || format!("{self:?}"));
+        match waited {
+            Ok(()) => {
+                inner.locked.set(true);
+                Ok(true)
+            }
+            Err(e) => {
+                if e.isinstance::<CancelledError>() && !inner.locked.get() {
+                    self.wake_up_first();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `lock.release()`: unlocks and wakes the first waiter.
+    /// `RuntimeError("Lock is not acquired.")` when unlocked.
+    pub fn release(&self) -> Result<()> {
+        if !self.0.locked.get() {
+            return Err(RuntimeError::new("Lock is not acquired.").into());
+        }
+        self.0.locked.set(false);
+        self.wake_up_first();
+        Ok(())
+    }
+
+    /// `async with lock: body`: acquires, runs `body`, and releases on every way out (a value,
+    /// an error, a panic). A cancelled acquire runs no body and releases nothing.
+    pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
+        scoped(self, co, body)
+    }
+
+    /// Whether both handles are the same lock (Python's `is`).
+    pub fn ptr_eq(&self, other: &Lock) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// `_wake_up_first`: wakes the first waiter unless it is already woken. A woken waiter
+    /// will either take the lock or, if it was cancelled meanwhile, come back here.
+    fn wake_up_first(&self) {
+        let first = self.0.waiters.borrow().front().cloned();
+        if let Some(fut) = first
+            && !fut.done()
+        {
+            let _ = fut.set_result(());
+        }
+    }
+}
+
+impl Scoped for Lock {
+    fn enter(&self, co: &TaskCo) -> Result<()> {
+        self.acquire(co).map(drop)
+    }
+    fn exit(&self) -> Result<()> {
+        self.release()
+    }
+}
+
+/// Python's repr: `<tulip.locks.Lock object at 0x... [locked, waiters:3]>`.
+impl fmt::Debug for Lock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.locked() { "locked" } else { "unlocked" };
+        write!(
+            f,
+            "<{} [{state}{}]>",
+            repr_head("Lock", &self.0),
+            waiters_suffix(&self.0.waiters)
+        )
+    }
+}

@@ -1,0 +1,202 @@
+//! asyncio's `Semaphore` and `BoundedSemaphore`.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use anyhow::Result;
+
+use crate::errors::{CancelledError, ErrorExt, ValueError};
+use crate::sync::{LoopBinding, Scoped, Waiters, remove_waiter, repr_head, scoped, waiters_suffix};
+use crate::tasks::TaskCo;
+
+struct SemaphoreInner {
+    value: Cell<usize>,
+    /// The initial value of a `BoundedSemaphore`, which `release` may not exceed.
+    bound: Option<usize>,
+    waiters: Waiters,
+    binding: LoopBinding,
+    kind: &'static str,
+}
+
+/// asyncio's `Semaphore`: a counter that `acquire` decrements, blocking at zero, and `release`
+/// increments. Waiters are served FIFO; a newcomer does not overtake an un-cancelled waiter.
+/// Clones are handles to the same semaphore.
+#[derive(Clone)]
+pub struct Semaphore(Rc<SemaphoreInner>);
+
+impl Semaphore {
+    /// `asyncio.Semaphore(value)`.
+    /// `ValueError("Semaphore initial value must be >= 0")` for a negative value.
+    pub fn new(value: i64) -> Result<Self> {
+        Self::make(value, false, "Semaphore")
+    }
+
+    fn make(value: i64, bounded: bool, kind: &'static str) -> Result<Self> {
+        let Ok(value) = usize::try_from(value) else {
+            return Err(ValueError::new("Semaphore initial value must be >= 0").into());
+        };
+        Ok(Semaphore(Rc::new(SemaphoreInner {
+            value: Cell::new(value),
+            bound: bounded.then_some(value),
+            waiters: RefCell::default(),
+            binding: LoopBinding::default(),
+            kind,
+        })))
+    }
+
+    /// The counter (asyncio's `_value`).
+    pub fn value(&self) -> usize {
+        self.0.value.get()
+    }
+
+    /// Whether `acquire` would block: the counter is 0 or an un-cancelled waiter is queued.
+    pub fn locked(&self) -> bool {
+        self.0.value.get() == 0 || self.0.waiters.borrow().iter().any(|w| !w.cancelled())
+    }
+
+    /// `await sem.acquire()`: decrements the counter, first waiting in FIFO order while it is
+    /// 0; returns `true`. A waiter cancelled after it was woken gives its unit back and wakes
+    /// the next one.
+    pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
+        let inner = &self.0;
+        if !self.locked() {
+            inner.value.set(inner.value.get() - 1);
+            return Ok(true);
+        }
+        let fut = inner
+            .binding
+            .get_loop(|| format!("{self:?}"))?
+            .create_future::<()>();
+        inner.waiters.borrow_mut().push_back(fut.clone());
+        let waited = co.wait(&fut);
+        remove_waiter(&inner.waiters, &fut);
+        match waited {
+            Ok(()) => {
+                // `_wake_up_next` already took this waiter's unit; pass any surplus on.
+                if inner.value.get() > 0 {
+                    self.wake_up_next();
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                if e.isinstance::<CancelledError>() && !fut.cancelled() {
+                    // Woken, then cancelled before running: the unit goes to the next one.
+                    inner.value.set(inner.value.get() + 1);
+                    self.wake_up_next();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// `sem.release()`: increments the counter and wakes the first waiter not yet woken.
+    pub fn release(&self) {
+        self.0.value.set(self.0.value.get() + 1);
+        self.wake_up_next();
+    }
+
+    /// `async with sem: body`: acquired around `body`, released on every way out.
+    pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
+        scoped(self, co, body)
+    }
+
+    /// `_wake_up_next`: hands one unit to the first waiter not yet woken.
+    fn wake_up_next(&self) {
+        let next = self.0.waiters.borrow().iter().find(|f| !f.done()).cloned();
+        if let Some(fut) = next {
+            self.0.value.set(self.0.value.get() - 1);
+            let _ = fut.set_result(());
+        }
+    }
+}
+
+impl Scoped for Semaphore {
+    fn enter(&self, co: &TaskCo) -> Result<()> {
+        self.acquire(co).map(drop)
+    }
+    fn exit(&self) -> Result<()> {
+        self.release();
+        Ok(())
+    }
+}
+
+/// Python's repr: `<tulip.locks.Semaphore object at 0x... [unlocked, value:2]>`.
+impl fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = if self.locked() {
+            "locked".to_string()
+        } else {
+            format!("unlocked, value:{}", self.value())
+        };
+        write!(
+            f,
+            "<{} [{state}{}]>",
+            repr_head(self.0.kind, &self.0),
+            waiters_suffix(&self.0.waiters)
+        )
+    }
+}
+
+/// asyncio's `BoundedSemaphore`: a [`Semaphore`] whose `release` refuses to go above the
+/// initial value. Clones are handles to the same semaphore.
+#[derive(Clone)]
+pub struct BoundedSemaphore(Semaphore);
+
+impl BoundedSemaphore {
+    /// `asyncio.BoundedSemaphore(value)`.
+    /// `ValueError("Semaphore initial value must be >= 0")` for a negative value.
+    pub fn new(value: i64) -> Result<Self> {
+        Semaphore::make(value, true, "BoundedSemaphore").map(BoundedSemaphore)
+    }
+
+    /// The counter.
+    pub fn value(&self) -> usize {
+        self.0.value()
+    }
+
+    /// Whether `acquire` would block.
+    pub fn locked(&self) -> bool {
+        self.0.locked()
+    }
+
+    /// `await sem.acquire()` (see [`Semaphore::acquire`]).
+    pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
+        self.0.acquire(co)
+    }
+
+    /// `sem.release()`.
+    /// `ValueError("BoundedSemaphore released too many times")` at the initial value.
+    pub fn release(&self) -> Result<()> {
+        if self.0.0.bound.is_some_and(|bound| self.0.value() >= bound) {
+            return Err(ValueError::new("BoundedSemaphore released too many times").into());
+        }
+        self.0.release();
+        Ok(())
+    }
+
+    /// `async with sem: body`: acquired around `body`, released on every way out.
+    pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
+        scoped(self, co, body)
+    }
+
+    /// The same semaphore without the bound check on `release`.
+    pub fn as_semaphore(&self) -> &Semaphore {
+        &self.0
+    }
+}
+
+impl Scoped for BoundedSemaphore {
+    fn enter(&self, co: &TaskCo) -> Result<()> {
+        self.acquire(co).map(drop)
+    }
+    fn exit(&self) -> Result<()> {
+        self.release()
+    }
+}
+
+impl fmt::Debug for BoundedSemaphore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
