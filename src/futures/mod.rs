@@ -5,7 +5,7 @@
 //! with the loop's `call_soon`, in registration order (asyncio's rule R7). One failure reaches
 //! every receiver as a [`SharedError`], which still downcasts with `ErrorExt::find`.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
 use std::{fmt, ptr};
@@ -16,7 +16,12 @@ use crate::errors::{
     CancelledError, ErrorExt, InvalidStateError, RuntimeError, SharedError, StopIteration,
     TypeError, py_repr,
 };
-use crate::event_loop::{EventLoop, ExceptionContext};
+use crate::event_loop::EventLoop;
+
+mod cell;
+mod drop;
+
+pub(crate) use cell::TrustCell;
 
 /// A task's wake-up, registered as a done callback without a closure per wait.
 pub(crate) trait Wake {
@@ -139,100 +144,6 @@ impl<T> Callbacks<T> {
         } else {
             self.rest.push(cb);
         }
-    }
-}
-
-/// A `RefCell` whose borrow flag is checked in debug builds only.
-///
-/// A future's state and callback list are borrowed on every handoff, and never while user
-/// code runs (it could reach the same future): a user value is cloned, formatted or dropped
-/// only after the borrow ends (an error as its own `Arc` handle, a done future's result
-/// through [`FutureCore::finished_value`], a callback or a refused value once out of the
-/// cell). Writers look with a shared borrow first and write only to a pending state (a
-/// cancelled one only swaps its message), with no user code between borrow and release.
-/// The tests (debug builds) keep the `RefCell` and would panic on any overlap; release
-/// builds skip the flag.
-pub(crate) struct TrustCell<V>(
-    #[cfg(debug_assertions)] RefCell<V>,
-    #[cfg(not(debug_assertions))] std::cell::UnsafeCell<V>,
-);
-
-#[cfg(debug_assertions)]
-impl<V> TrustCell<V> {
-    fn new(v: V) -> Self {
-        TrustCell(RefCell::new(v))
-    }
-    fn borrow(&self) -> std::cell::Ref<'_, V> {
-        self.0.borrow()
-    }
-    fn borrow_mut(&self) -> std::cell::RefMut<'_, V> {
-        self.0.borrow_mut()
-    }
-    fn get_mut(&mut self) -> &mut V {
-        self.0.get_mut()
-    }
-    fn into_inner(self) -> V {
-        self.0.into_inner()
-    }
-}
-
-#[cfg(not(debug_assertions))]
-impl<V> TrustCell<V> {
-    #[inline(always)]
-    fn new(v: V) -> Self {
-        TrustCell(std::cell::UnsafeCell::new(v))
-    }
-    #[inline(always)]
-    fn borrow(&self) -> TrustRef<'_, V> {
-        // SAFETY: no `borrow_mut` overlaps (see the type's doc; debug builds check it).
-        TrustRef(unsafe { &*self.0.get() })
-    }
-    #[inline(always)]
-    fn borrow_mut(&self) -> TrustMut<'_, V> {
-        // SAFETY: no other borrow overlaps (see the type's doc; debug builds check it).
-        TrustMut(unsafe { &mut *self.0.get() })
-    }
-    #[inline(always)]
-    fn get_mut(&mut self) -> &mut V {
-        self.0.get_mut()
-    }
-    #[inline(always)]
-    fn into_inner(self) -> V {
-        self.0.into_inner()
-    }
-}
-
-/// A release build's `Ref`: the same shape, no flag.
-#[cfg(not(debug_assertions))]
-pub(crate) struct TrustRef<'a, V>(&'a V);
-
-#[cfg(not(debug_assertions))]
-impl<V> std::ops::Deref for TrustRef<'_, V> {
-    type Target = V;
-    #[inline(always)]
-    fn deref(&self) -> &V {
-        self.0
-    }
-}
-
-/// A release build's `RefMut`: the same shape, no flag.
-#[cfg(not(debug_assertions))]
-pub(crate) struct TrustMut<'a, V>(&'a mut V);
-
-#[cfg(not(debug_assertions))]
-impl<V> std::ops::Deref for TrustMut<'_, V> {
-    type Target = V;
-    #[inline(always)]
-    fn deref(&self) -> &V {
-        self.0
-    }
-}
-
-#[cfg(not(debug_assertions))]
-impl<V> std::ops::DerefMut for TrustMut<'_, V> {
-    #[inline(always)]
-    fn deref_mut(&mut self) -> &mut V {
-        self.0
     }
 }
 
@@ -801,168 +712,6 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
         let word = if self.is_done() { "done" } else { "pending" };
         format!("<{} {word}>", self.kind.get().name())
     }
-}
-
-// Thread-local bookkeeping so that dropping a chain of futures (a future whose result or
-// callbacks hold the next one) never recurses deeper than DROP_DEPTH_LIMIT frames.
-thread_local! {
-    static DROP_DEPTH: Cell<usize> = const { Cell::new(0) };
-    static DEFERRED: RefCell<Vec<Box<dyn std::any::Any>>> = const { RefCell::new(Vec::new()) };
-}
-const DROP_DEPTH_LIMIT: usize = 64;
-
-impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
-    /// The exception of a failed future, as a handle of its own.
-    fn failure(&self) -> Option<SharedError> {
-        match &*self.state.borrow() {
-            State::Failed(e) => Some(e.clone()),
-            _ => None,
-        }
-    }
-
-    #[cold]
-    fn report_never_retrieved(&self) {
-        // No borrow held: formatting and the handler are user code.
-        if let Some(e) = self.failure() {
-            let kind = self.kind.get().name();
-            self.lp.call_exception_handler(ExceptionContext {
-                message: format!("{kind} exception was never retrieved"),
-                exception: Some(e.to_error()),
-                fields: vec![(
-                    "future",
-                    format!("<{kind} finished exception={}>", py_repr(&e.to_error())),
-                )],
-            });
-        }
-    }
-}
-
-impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
-    #[inline]
-    fn drop(&mut self) {
-        // Frees the contents last, even if the report unwinds (an error's `Display`).
-        let this = FreeContents(self);
-        if this.0.log_traceback.get() {
-            this.0.report_never_retrieved();
-        }
-        let pending = matches!(this.0.state.get_mut(), State::Pending);
-        this.0.tail.on_drop(&this.0.lp, pending);
-    }
-}
-
-/// The end of a future's `Drop`, as a guard: the state and callbacks are `ManuallyDrop`, so
-/// an unwinding `Drop` would otherwise leak them.
-struct FreeContents<'a, T: 'static, X: ?Sized + FutureTail<T>>(&'a mut FutureCore<T, X>);
-
-impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FreeContents<'_, T, X> {
-    #[inline]
-    fn drop(&mut self) {
-        if !self.0.contents_free() {
-            self.0.drop_contents();
-        }
-    }
-}
-
-impl<T: 'static> FutureCore<T, ()> {
-    /// Whether `Drop` would do nothing but release the loop handle: nothing to report, and
-    /// nothing owned in the state or the callback list.
-    #[inline]
-    fn drops_trivially(&self) -> bool {
-        !self.log_traceback.get() && self.contents_free()
-    }
-}
-
-impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
-    /// Whether the state and the callback list own nothing (no callbacks, no spare
-    /// capacity, a result without drop glue): then there is nothing in them to free.
-    #[inline]
-    fn contents_free(&self) -> bool {
-        let cbs = self.callbacks.borrow();
-        let cbs_free = cbs.first.is_none() && cbs.rest.capacity() == 0;
-        cbs_free
-            && match &*self.state.borrow() {
-                State::Pending | State::Cancelled(None) => true,
-                State::Finished(_) => !std::mem::needs_drop::<T>(),
-                _ => false,
-            }
-    }
-}
-
-impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
-    /// Drops the state and the callbacks, deferring past `DROP_DEPTH_LIMIT` nested drops.
-    #[cold]
-    #[inline(never)]
-    fn drop_contents(&mut self) {
-        let depth = DROP_DEPTH.with(Cell::get);
-        if depth >= DROP_DEPTH_LIMIT {
-            // SAFETY: called once, from `drop`, and the fields are not used again.
-            let contents = unsafe { self.take_contents() };
-            DEFERRED.with(|d| d.borrow_mut().push(Box::new(contents)));
-            return;
-        }
-        // First, so that it is dropped last: if `state` unwinds, `cbs` drops at this depth.
-        let _level = DropLevel::enter(depth);
-        // SAFETY: as above.
-        let (state, cbs) = unsafe { self.take_contents() };
-        drop(state);
-        drop(cbs);
-    }
-
-    /// Moves the state and the callbacks out.
-    ///
-    /// # Safety
-    /// Once only, from `drop`: the fields are not used again.
-    unsafe fn take_contents(&mut self) -> (State<T>, Callbacks<T>) {
-        // SAFETY: the caller's contract.
-        unsafe {
-            (
-                ManuallyDrop::take(&mut self.state).into_inner(),
-                ManuallyDrop::take(&mut self.callbacks).into_inner(),
-            )
-        }
-    }
-}
-
-/// One level of nested `drop_contents`. A guard, so that an unwinding drop lowers the depth
-/// too (left raised, it would defer every later drop past the limit to the thread's exit);
-/// the outermost level drains what deeper ones deferred.
-struct DropLevel(usize);
-
-impl DropLevel {
-    #[inline]
-    fn enter(depth: usize) -> Self {
-        DROP_DEPTH.with(|d| d.set(depth + 1));
-        DropLevel(depth)
-    }
-}
-
-impl Drop for DropLevel {
-    #[inline]
-    fn drop(&mut self) {
-        let panic = if self.0 == 0 { drain_deferred() } else { None };
-        DROP_DEPTH.with(|d| d.set(self.0));
-        // A result may own a descriptor, so a panicking drop stops nothing: every other
-        // value was dropped, and now the first panic goes on (as a `Vec`'s drop glue does
-        // with its elements), unless one is already unwinding. Later panics were shown by
-        // the panic hook and are dropped here, where a second panic in drop glue aborts.
-        if let Some(payload) = panic
-            && !std::thread::panicking()
-        {
-            std::panic::resume_unwind(payload);
-        }
-    }
-}
-
-/// Drops the deferred contents, iteratively, through any panic: returns the first one.
-fn drain_deferred() -> Option<Box<dyn std::any::Any + Send>> {
-    let mut first_panic = None;
-    while let Some(item) = DEFERRED.with(|d| d.borrow_mut().pop()) {
-        if let Err(payload) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(item)))
-        {
-            first_panic.get_or_insert(payload);
-        }
-    }
-    first_panic
 }
 
 impl EventLoop {
