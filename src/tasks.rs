@@ -37,6 +37,42 @@ impl Co<Suspend, ()> {
     /// `await aw` (or `yield from fut`): suspends the task until `aw` is done and returns its
     /// result or its error. A done future returns at once without suspending. Works from any
     /// plain function the handle is passed to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// use tulip::{ErrorExt, ValueError, get_running_loop};
+    ///
+    /// let total = tulip::run(|co| {
+    ///     let lp = get_running_loop()?;
+    ///     let fut = lp.create_future::<i32>();
+    ///     let setter = fut.clone();
+    ///     lp.call_later(Duration::from_millis(1), move || setter.set_result(40).unwrap())?;
+    ///     let x = co.wait(&fut)?; // asyncio: x = await fut
+    ///
+    ///     let task = lp.create_task(|_co| Ok(2))?;
+    ///     let y = co.wait(&task)?; // y = await task
+    ///
+    ///     let failing = lp.create_task(|_co| -> anyhow::Result<i32> {
+    ///         Err(ValueError::new("bad input").into()) // raise ValueError("bad input")
+    ///     })?;
+    ///     let err = co.wait(&failing).unwrap_err(); // except ValueError as err
+    ///     assert!(err.isinstance::<ValueError>());
+    ///     Ok(x + y)
+    /// })?;
+    /// assert_eq!(total, 42);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - `aw`'s own error; `CancelledError` if `aw` was cancelled.
+    /// - `CancelledError` when the waiting task is cancelled (`aw` is cancelled with it).
+    /// - `RuntimeError("Task cannot await on itself: ...")`, or `RuntimeError("Task ... got
+    ///   Future ... attached to a different loop")`.
     #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn wait<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
     where
@@ -53,6 +89,10 @@ impl Co<Suspend, ()> {
     }
 
     /// A bare `yield`: gives up exactly one loop iteration (`asyncio.sleep(0)`).
+    ///
+    /// # Errors
+    ///
+    /// `CancelledError` when the task is cancelled meanwhile.
     #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn yield_now(&self) -> Result<()> {
         self.yield_(Suspend(None))
@@ -236,6 +276,33 @@ impl<T> Clone for Task<T> {
 impl EventLoop {
     /// `loop.create_task(coro)`: a task running `body`, whose first step is scheduled with
     /// `call_soon`. The stack is taken at the first step, not here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// use tulip::{EventLoop, sleep};
+    ///
+    /// let lp = EventLoop::new()?;
+    /// // asyncio: task = loop.create_task(compute())
+    /// let task = lp.create_task(|co| {
+    ///     sleep(co, Duration::from_millis(1))?; // await asyncio.sleep(0.001)
+    ///     Ok(6 * 7)
+    /// })?;
+    /// assert!(!task.done()); // only its first step is scheduled
+    /// assert_eq!(lp.run_until_complete(&task)?, 42); // loop.run_until_complete(task)
+    /// assert_eq!(task.result()?, 42);
+    /// lp.close()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Inside a task, [`get_running_loop`] gives the loop (`asyncio.create_task(coro)`).
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
     pub fn create_task<T: 'static>(
         &self,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
@@ -244,6 +311,10 @@ impl EventLoop {
     }
 
     /// `create_task` for a generator-style coroutine made beforehand.
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
     pub fn create_task_from<T: 'static>(&self, coro: Coroutine<T>) -> Result<Task<T>> {
         if self.is_closed() {
             return Err(RuntimeError::new("Event loop is closed").into());
@@ -557,8 +628,12 @@ impl<T: 'static> Task<T> {
         self.fut.cancelled()
     }
 
-    /// The body's return value, its error, or `CancelledError`; `InvalidStateError` while
-    /// pending.
+    /// The body's return value.
+    ///
+    /// # Errors
+    ///
+    /// - The body's error; `CancelledError` if the task was cancelled.
+    /// - `InvalidStateError("Result is not set.")` while pending.
     pub fn result(&self) -> Result<T>
     where
         T: Clone,
@@ -566,7 +641,12 @@ impl<T: 'static> Task<T> {
         self.fut.result()
     }
 
-    /// The body's error, `None` after a return; `CancelledError` if cancelled.
+    /// The body's error, `None` after a return.
+    ///
+    /// # Errors
+    ///
+    /// - `CancelledError` if the task was cancelled.
+    /// - `InvalidStateError("Exception is not set.")` while pending.
     pub fn exception(&self) -> Result<Option<anyhow::Error>> {
         self.fut.exception()
     }
@@ -617,11 +697,19 @@ impl<T: 'static> Task<T> {
     }
 
     /// Tasks refuse `set_result`, as in asyncio.
+    ///
+    /// # Errors
+    ///
+    /// Always `RuntimeError("Task does not support set_result operation")`.
     pub fn set_result(&self, _value: T) -> Result<()> {
         Err(RuntimeError::new("Task does not support set_result operation").into())
     }
 
     /// Tasks refuse `set_exception`, as in asyncio.
+    ///
+    /// # Errors
+    ///
+    /// Always `RuntimeError("Task does not support set_exception operation")`.
     pub fn set_exception(&self, _err: anyhow::Error) -> Result<()> {
         Err(RuntimeError::new("Task does not support set_exception operation").into())
     }
@@ -712,7 +800,11 @@ fn loop_or_running(lp: Option<&EventLoop>) -> Result<EventLoop> {
 }
 
 /// `asyncio.current_task(loop)`: the task whose step is running, if any. Without a loop it
-/// uses the running one (`RuntimeError("no running event loop")` when none runs).
+/// uses the running one.
+///
+/// # Errors
+///
+/// `RuntimeError("no running event loop")` for `None` outside a running loop.
 pub fn current_task(lp: Option<&EventLoop>) -> Result<Option<AnyTask>> {
     let lp = loop_or_running(lp)?;
     let tasks = lp.extension::<Tasks>();
@@ -728,6 +820,10 @@ pub fn current_task(lp: Option<&EventLoop>) -> Result<Option<AnyTask>> {
 
 /// `asyncio.all_tasks(loop)`: the loop's tasks that are not done, in creation order
 /// (slots are reused, so the order is only stable while no task finishes).
+///
+/// # Errors
+///
+/// `RuntimeError("no running event loop")` for `None` outside a running loop.
 pub fn all_tasks(lp: Option<&EventLoop>) -> Result<Vec<AnyTask>> {
     let lp = loop_or_running(lp)?;
     let tasks = lp.extension::<Tasks>();

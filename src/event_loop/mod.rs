@@ -47,7 +47,11 @@ thread_local! {
     static RUNNING: RefCell<Option<EventLoop>> = const { RefCell::new(None) };
 }
 
-/// The loop running on this thread, or `RuntimeError("no running event loop")`.
+/// `asyncio.get_running_loop()`: the loop running on this thread.
+///
+/// # Errors
+///
+/// `RuntimeError("no running event loop")` outside a running loop.
 pub fn get_running_loop() -> anyhow::Result<EventLoop> {
     RUNNING
         .with(|r| r.borrow().clone())
@@ -130,6 +134,33 @@ impl Inner {
 /// Rust's panic hook still runs first and prints `thread '...' panicked at ...` to stderr
 /// (tulip leaves the hook alone: it is process-wide). An application that wants only the
 /// handler's report installs its own hook with [`std::panic::set_hook`].
+///
+/// # Examples
+///
+/// Callbacks and timers, run until a timer stops the loop:
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// use tulip::EventLoop;
+///
+/// let lp = EventLoop::new()?; // asyncio: loop = asyncio.new_event_loop()
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// let l = log.clone();
+/// lp.call_later(Duration::from_millis(5), move || l.borrow_mut().push("later"))?;
+/// let l = log.clone();
+/// lp.call_soon(move || l.borrow_mut().push("soon"))?; // loop.call_soon(f)
+/// let stopper = lp.clone();
+/// // loop.call_later(0.01, loop.stop)
+/// lp.call_later(Duration::from_millis(10), move || stopper.stop())?;
+/// lp.run_forever()?; // returns once stop() ran
+/// lp.close()?;
+/// assert_eq!(*log.borrow(), ["soon", "later"]);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct EventLoop {
     inner: Rc<Inner>,
@@ -154,6 +185,10 @@ fn closed_error() -> anyhow::Error {
 impl EventLoop {
     /// A new loop (asyncio's `new_event_loop()`). It makes one epoll instance; the thread-safe
     /// waker is only made when first needed.
+    ///
+    /// # Errors
+    ///
+    /// The `io::Error` of `epoll_create1` (e.g. `EMFILE`: too many open files).
     pub fn new() -> anyhow::Result<EventLoop> {
         let inner = Inner {
             ready: RefCell::default(),
@@ -185,8 +220,11 @@ impl EventLoop {
     }
 
     /// Schedules `f` to run in a later iteration, after every callback scheduled before it
-    /// (FIFO). Returns a [`Handle`] that can cancel it. `RuntimeError("Event loop is closed")`
-    /// on a closed loop.
+    /// (FIFO). Returns a [`Handle`] that can cancel it.
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         self.check_closed()?;
         let seq = self.inner.ready.borrow_mut().push_fn(f);
@@ -201,6 +239,10 @@ impl EventLoop {
     }
 
     /// Schedules `f` to run `delay` from now ([`EventLoop::time`] + `delay`).
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
     #[inline]
     pub fn call_later(
         &self,
@@ -219,6 +261,10 @@ impl EventLoop {
     /// Schedules `f` to run at `when` on the loop's clock. A past deadline runs in the next
     /// iteration, after the callbacks already queued; timers run in deadline order, and (in
     /// tulip) FIFO among equal deadlines.
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
     #[inline]
     pub fn call_at(
         &self,
@@ -273,6 +319,13 @@ impl EventLoop {
 
     /// Calls `f` whenever `fd` is readable, level-triggered as in asyncio: in every iteration
     /// while data is left unread. Replaces (and cancels) a reader already on `fd`.
+    ///
+    /// # Errors
+    ///
+    /// - `RuntimeError("Event loop is closed")` on a closed loop.
+    /// - `ValueError("Invalid file descriptor: -1")` for a negative fd.
+    /// - `RuntimeError("File descriptor N is used by transport ...")` for a stream's socket.
+    /// - The `io::Error` of `epoll_ctl` (e.g. `EPERM` for a regular file, `EBADF`).
     pub fn add_reader(&self, fd: impl FdLike, f: impl FnMut() + 'static) -> anyhow::Result<()> {
         self.add_io(fd, true, io_callback(f))
     }
@@ -284,6 +337,10 @@ impl EventLoop {
     }
 
     /// Calls `f` whenever `fd` is writable (level-triggered). Replaces a writer already there.
+    ///
+    /// # Errors
+    ///
+    /// As [`EventLoop::add_reader`].
     pub fn add_writer(&self, fd: impl FdLike, f: impl FnMut() + 'static) -> anyhow::Result<()> {
         self.add_io(fd, false, io_callback(f))
     }
@@ -357,8 +414,13 @@ impl EventLoop {
     /// Runs iterations until [`EventLoop::stop`] is called. A stop requested before the call
     /// makes exactly one iteration.
     ///
-    /// Errors: `RuntimeError` "Event loop is closed", "This event loop is already running",
-    /// "Cannot run the event loop while another loop is running"; an I/O error of the poll.
+    /// # Errors
+    ///
+    /// - `RuntimeError("Event loop is closed")` on a closed loop.
+    /// - `RuntimeError("This event loop is already running")` from inside its own callbacks.
+    /// - `RuntimeError("Cannot run the event loop while another loop is running")` when
+    ///   another loop runs on this thread.
+    /// - An I/O error of the poll.
     pub fn run_forever(&self) -> anyhow::Result<()> {
         self.check_closed()?;
         if self.is_running() {
@@ -478,6 +540,9 @@ impl EventLoop {
 
     /// Closes the loop: runs the close hooks, then drops every queued callback, timer, reader
     /// and writer, and closes the epoll instance. Idempotent.
+    ///
+    /// # Errors
+    ///
     /// `RuntimeError("Cannot close a running event loop")` while running.
     pub fn close(&self) -> anyhow::Result<()> {
         if self.is_running() {

@@ -717,8 +717,14 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
 impl EventLoop {
     /// `run_until_complete(fut)`: runs the loop until `fut` is done and returns its result.
     /// The loop stops through a done callback, so it costs one iteration after completion
-    /// (as asyncio). Stopped earlier: `RuntimeError("Event loop stopped before Future
-    /// completed.")`; a future of another loop: asyncio's ValueError.
+    /// (as asyncio).
+    ///
+    /// # Errors
+    ///
+    /// - `aw`'s own error (`CancelledError` if it was cancelled).
+    /// - `RuntimeError("Event loop stopped before Future completed.")` if stopped earlier.
+    /// - `ValueError("The future belongs to a different loop ...")` for another loop's future.
+    /// - [`EventLoop::run_forever`]'s errors (a closed or already running loop).
     pub fn run_until_complete<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
     where
         A::Output: Clone,

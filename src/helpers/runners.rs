@@ -8,8 +8,29 @@ use crate::tasks::{TaskCo, all_tasks};
 
 /// `asyncio.run(main())`: makes a new loop, runs `main` as a task until it completes, cancels
 /// every task still pending and lets them finish, shuts the default executor down (waiting
-/// for its threads), then closes the loop and returns `main`'s result. Inside a running
-/// loop: `RuntimeError("asyncio.run() cannot be called from a running event loop")`.
+/// for its threads), then closes the loop and returns `main`'s result.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::Duration;
+///
+/// // asyncio: answer = asyncio.run(main())
+/// let answer = tulip::run(|co| {
+///     tulip::sleep(co, Duration::from_millis(1))?; // await asyncio.sleep(0.001)
+///     Ok(42)
+/// })?;
+/// assert_eq!(answer, 42);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - Whatever error `main` ends with (`CancelledError` if its task was cancelled).
+/// - `RuntimeError("asyncio.run() cannot be called from a running event loop")` when called
+///   inside a running loop (e.g. from a task).
+/// - The `io::Error` of a loop that cannot be made (no epoll instance: e.g. `EMFILE`).
 pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
     if get_running_loop().is_ok() {
         return Err(
