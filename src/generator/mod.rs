@@ -121,6 +121,65 @@ enum Inner<Y, S, R> {
 /// `ValueError("generator already executing")`. Dropping an unfinished generator closes it:
 /// the body sees `GeneratorExit` at its yield point and its locals are dropped. A body that
 /// yields again is then unwound by force (destructors still run).
+///
+/// # Examples
+///
+/// `send`, `throw` and the return value (Python's `StopIteration.value`):
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use tulip::{ErrorExt, Generator, StopIteration, ValueError};
+///
+/// // def summer():
+/// //     total = 0
+/// //     while True:
+/// //         try:
+/// //             x = yield total
+/// //         except ValueError:
+/// //             return total
+/// //         total += x
+/// let g = Generator::<i32, i32, i32>::new(|co| {
+///     let mut total = 0;
+///     loop {
+///         match co.yield_(total) {
+///             Ok(x) => total += x,
+///             Err(e) if e.isinstance::<ValueError>() => return Ok(total),
+///             Err(e) => return Err(e), // e.g. GeneratorExit from close()
+///         }
+///     }
+/// });
+/// assert_eq!(g.next()?.as_yielded(), Some(0)); // next(g) runs to the first yield
+/// assert_eq!(g.send(5)?.as_yielded(), Some(5)); // g.send(5)
+/// assert_eq!(g.send(10)?.as_yielded(), Some(15));
+/// // g.throw(ValueError()) raises StopIteration(15)
+/// let state = g.throw(ValueError::new("enough").into())?;
+/// assert_eq!(state.as_returned(), Some(15));
+/// assert!(g.is_finished());
+/// assert!(g.next().unwrap_err().isinstance::<StopIteration>()); // next(g) again
+/// # Ok(()) }
+/// ```
+///
+/// `close` delivers `GeneratorExit` at the yield point, so `finally` code runs:
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// use tulip::Generator;
+///
+/// let cleaned = Rc::new(Cell::new(false));
+/// let flag = cleaned.clone();
+/// let g = Generator::<&str>::new(move |co| {
+///     let r = co.yield_("working"); // try: yield "working"
+///     flag.set(true); // finally: cleaned = True
+///     r
+/// });
+/// assert_eq!(g.next()?.as_yielded(), Some("working"));
+/// g.close()?; // g.close()
+/// assert!(cleaned.get() && g.is_finished());
+/// # Ok(()) }
+/// ```
 pub struct Generator<Y, S = (), R = ()> {
     /// Read by every method before `inner` is touched: `Running` keeps re-entry out.
     status: Cell<Status>,
@@ -258,6 +317,12 @@ impl<Y, S, R> Generator<Y, S, R> {
     /// returns or lets `GeneratorExit` out; `RuntimeError("generator ignored GeneratorExit")`
     /// when it yields again (it stays suspended); any other error the body raises.
     /// Closing a finished or unstarted generator does nothing but finish it.
+    ///
+    /// # Errors
+    ///
+    /// - `RuntimeError("generator ignored GeneratorExit")` when the body yields again.
+    /// - Any other error the body raises while closing.
+    /// - `ValueError("generator already executing")` from inside the generator itself.
     pub fn close(&self) -> anyhow::Result<()> {
         match self.status.get() {
             Status::Unstarted => {
@@ -334,6 +399,16 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     /// `yield_` it is paused at. Returns what it yields or returns next; an error it raises
     /// finishes it. On a finished generator: `Err(StopIteration)`. On a generator that has
     /// not started: starts it if `S = ()`, else `TypeError` (see the module doc on None).
+    ///
+    /// # Errors
+    ///
+    /// - The error the body raises (a panic as [`Panic`]); the generator is then finished.
+    ///   A `StopIteration` raised by the body becomes `RuntimeError("generator raised
+    ///   StopIteration")` (PEP 479).
+    /// - `StopIteration` on a finished generator.
+    /// - `TypeError("can't send non-None value to a just-started generator")`.
+    /// - `ValueError("generator already executing")` from inside the generator itself;
+    ///   a `RuntimeError` at the first resume if no stack can be mapped.
     #[inline(always)] // with `resume`, the whole resume sits in the caller's loop
     pub fn send(&self, value: S) -> anyhow::Result<GeneratorState<Y, R>> {
         if self.status.get() == Status::Unstarted {
@@ -349,6 +424,10 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     }
 
     /// Python's `next(g)`, i.e. `send(None)`: sends `S::default()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Generator::send`] (without its `TypeError`): notably `StopIteration` once finished.
     #[inline(always)]
     pub fn next(&self) -> anyhow::Result<GeneratorState<Y, R>>
     where
@@ -365,6 +444,11 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     /// an error it lets out (`err` or another) finishes it. Thrown into a generator that has
     /// not started (or has finished), `err` comes straight back and the generator is
     /// finished without running.
+    ///
+    /// # Errors
+    ///
+    /// - `err` itself, or whatever other error the body raises; the generator is then finished.
+    /// - `ValueError("generator already executing")` from inside the generator itself.
     pub fn throw(&self, err: anyhow::Error) -> anyhow::Result<GeneratorState<Y, R>> {
         self.throw_inner(err)
     }
@@ -517,6 +601,12 @@ impl<Y, S> Co<Y, S> {
     /// (`throw`, or `GeneratorExit` from `close`), which the body may handle or propagate.
     /// While a panic unwinds (a destructor running), it returns an error instead of
     /// suspending.
+    ///
+    /// # Errors
+    ///
+    /// - The error thrown in by [`Generator::throw`], or `GeneratorExit` from
+    ///   [`Generator::close`] (let it propagate, or the close fails).
+    /// - A `RuntimeError` when called while a panic unwinds.
     #[inline(always)] // the switch must sit in the body: a call/ret around it costs two
     // mispredicted returns per resume (the return stack buffer spans both stacks)
     pub fn yield_(&self, value: Y) -> anyhow::Result<S> {
@@ -619,6 +709,39 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
     /// error from that replaces `GeneratorExit`), and the result is `sub`'s return value.
     /// An error `sub` raises comes out here. Works at any depth; a resume through any
     /// number of inline levels costs one stack switch.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use tulip::Generator;
+    ///
+    /// // def inner():
+    /// //     x = yield "inner ready"
+    /// //     return x * 2
+    /// // def outer():
+    /// //     result = yield from inner()
+    /// //     yield f"inner returned {result}"
+    /// let outer = Generator::<String, i32>::new(|co| {
+    ///     let inner = Generator::<String, i32, i32>::new(|co| {
+    ///         let x = co.yield_("inner ready".to_string())?;
+    ///         Ok(x * 2)
+    ///     });
+    ///     let result = co.yield_from(inner)?;
+    ///     co.yield_(format!("inner returned {result}"))?;
+    ///     Ok(())
+    /// });
+    /// // the sub's yield reaches outer's caller; the sent 21 reaches the sub
+    /// assert_eq!(outer.next()?.as_yielded().as_deref(), Some("inner ready"));
+    /// assert_eq!(outer.send(21)?.as_yielded().as_deref(), Some("inner returned 42"));
+    /// assert!(outer.next()?.is_returned());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - The error `sub` raises (an error thrown in and not handled by `sub` included).
+    /// - `GeneratorExit` when this generator is closed (or the error closing `sub` raised).
     pub fn yield_from<R: 'static>(&self, sub: Generator<Y, S, R>) -> anyhow::Result<R> {
         // Inline while at least half of the sub's own stack size is left here.
         if sub.status.get() == Status::Unstarted && self.room() >= sub.stack_size / 2 {
@@ -639,6 +762,11 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
     /// generator that is running (this one, or one up the chain) is
     /// `ValueError("generator already executing")`. Delegating to a started generator
     /// primes it with None, which needs `S = ()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Co::yield_from`]; also `ValueError("generator already executing")` for a running
+    /// `sub`, and `TypeError` for a started `sub` whose `S` is not `()`.
     pub fn yield_from_ref<R: 'static>(&self, sub: &Generator<Y, S, R>) -> anyhow::Result<R> {
         self.delegate(sub)
     }
