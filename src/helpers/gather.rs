@@ -127,6 +127,35 @@ impl<R> Clone for Gathering<R> {
 ///
 /// Children are anything [`Awaitable`] with one output type: futures, tasks, other
 /// gatherings, or a mix through `&dyn Awaitable<Output = T>`.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::Duration;
+///
+/// use tulip::{gather, get_running_loop, sleep};
+///
+/// let results = tulip::run(|co| {
+///     let lp = get_running_loop()?;
+///     let a = lp.create_task(|co| {
+///         sleep(co, Duration::from_millis(5))?;
+///         Ok("a")
+///     })?;
+///     let b = lp.create_task(|_co| Ok("b"))?;
+///     co.wait(&gather([&a, &b])?) // asyncio: await asyncio.gather(a, b)
+/// })?;
+/// assert_eq!(results, ["a", "b"]); // argument order, not completion order
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - `ValueError("The future belongs to a different loop ...")` for children of different
+///   loops.
+/// - `RuntimeError("no running event loop")` for no children outside a running loop.
+///
+/// Waiting for the [`Gathering`] fails with the first child's error.
 pub fn gather<'a, A>(children: impl IntoIterator<Item = &'a A>) -> Result<Gathering<A::Output>>
 where
     A: Awaitable + ?Sized + 'a,
@@ -139,6 +168,10 @@ where
 /// child and reports each outcome as an entry: `Ok(value)`, or `Err` with the child's error
 /// (a cancelled child gives `CancelledError(msg)`, with `''` when it had no message, as
 /// CPython). If the gathering itself was cancelled, it fails with `CancelledError` anyway.
+///
+/// # Errors
+///
+/// As [`gather`].
 pub fn gather_settled<'a, A>(
     children: impl IntoIterator<Item = &'a A>,
 ) -> Result<Gathering<Result<A::Output, SharedError>>>
@@ -471,7 +504,12 @@ impl<R: 'static> Gathering<R> {
         self.0.outer().cancelled()
     }
 
-    /// The results in argument order, or the error; asyncio's errors while pending.
+    /// The results in argument order.
+    ///
+    /// # Errors
+    ///
+    /// - The first failed child's error (a `CancelledError` for a cancelled child).
+    /// - `InvalidStateError("Result is not set.")` while pending.
     pub fn result(&self) -> Result<Vec<R>>
     where
         R: Clone,

@@ -10,6 +10,26 @@ use crate::tasks::TaskCo;
 /// `await asyncio.sleep(delay)`: suspends the calling task for `delay`. A zero delay is a bare
 /// yield that costs exactly one loop iteration; otherwise a timer resolves a future the task
 /// waits for, and the timer is cancelled however the wait ends (e.g. by cancellation).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::{Duration, Instant};
+///
+/// tulip::run(|co| {
+///     let start = Instant::now();
+///     tulip::sleep(co, Duration::from_millis(10))?; // asyncio: await asyncio.sleep(0.01)
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+///     Ok(())
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - `CancelledError` when the task is cancelled while it sleeps.
+/// - `RuntimeError("no running event loop")` for a non-zero delay outside a running loop.
 #[inline(always)] // no call/ret around the stack switch of a zero sleep (see `Co::yield_`)
 pub fn sleep(co: &TaskCo, delay: Duration) -> Result<()> {
     if delay.is_zero() {

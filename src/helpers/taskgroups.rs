@@ -55,6 +55,43 @@ struct Inner {
 /// asyncio's `TaskGroup`: a cheap clonable handle, so children can add siblings
 /// (`tg.create_task` from inside a child). Made by [`TaskGroup::new`] and entered by
 /// [`TaskGroup::run`]; [`task_group`] does both.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::Duration;
+///
+/// use tulip::{ExceptionGroup, ValueError, ErrorExt, sleep, task_group};
+///
+/// tulip::run(|co| {
+///     // asyncio: async with asyncio.TaskGroup() as tg:
+///     //              a = tg.create_task(slow_one()); b = tg.create_task(two())
+///     let (a, b) = task_group(co, |_co, tg| {
+///         let a = tg.create_task(|co| {
+///             sleep(co, Duration::from_millis(5))?;
+///             Ok(1)
+///         })?;
+///         let b = tg.create_task(|_co| Ok(2))?;
+///         Ok((a, b))
+///     })?;
+///     // the block exits once every child is done
+///     assert_eq!(a.result()? + b.result()?, 3);
+///
+///     // a failing child cancels its siblings; the group raises an ExceptionGroup
+///     let err = task_group(co, |_co, tg| {
+///         tg.create_task(|_co| -> anyhow::Result<()> { Err(ValueError::new("boom").into()) })?;
+///         tg.create_task(|co| sleep(co, Duration::from_secs(3600)))?;
+///         Ok(())
+///     })
+///     .unwrap_err();
+///     let group = err.exc::<ExceptionGroup>().expect("an ExceptionGroup");
+///     assert_eq!(group.exceptions().len(), 1);
+///     assert!(group.contains::<ValueError>());
+///     Ok(())
+/// })?;
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Default)]
 pub struct TaskGroup(Rc<Inner>);
 
@@ -66,10 +103,16 @@ impl TaskGroup {
 
     /// `async with tg: body`: enters (recording the current task as the parent), runs
     /// `body(co, self)`, then waits for every child and raises their errors as an
-    /// [`ExceptionGroup`] ("unhandled errors in a TaskGroup (N sub-exceptions)"). A
-    /// `CancelledError` from the body, or a cancel arriving while the group waits, propagates
-    /// when no child failed. Entering twice: `RuntimeError("TaskGroup <...> has already been
-    /// entered")`; outside a task: `"TaskGroup <...> cannot determine the parent task"`.
+    /// [`ExceptionGroup`] ("unhandled errors in a TaskGroup (N sub-exceptions)").
+    ///
+    /// # Errors
+    ///
+    /// - An [`ExceptionGroup`] of the children's errors and the body's own (a body error
+    ///   other than `CancelledError` is wrapped even when no child failed).
+    /// - `CancelledError` from the body, or a cancel arriving while the group waits, when no
+    ///   child failed.
+    /// - `RuntimeError("TaskGroup <...> has already been entered")` when entered twice.
+    /// - `RuntimeError("TaskGroup <...> cannot determine the parent task")` outside a task.
     pub fn run<T>(
         &self,
         co: &TaskCo,
@@ -84,9 +127,12 @@ impl TaskGroup {
     }
 
     /// `tg.create_task(coro)`: a child task running `body`, started with `call_soon`.
-    /// Refused with RuntimeError before entry (`"TaskGroup <...> has not been entered"`),
-    /// once the group is over (`"... is finished"`), and while it aborts (`"... is shutting
-    /// down"`).
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("TaskGroup <...> has not been entered")` before entry, `"... is
+    /// finished"` once the group is over, `"... is shutting down"` while it aborts; a closed
+    /// loop's `RuntimeError`.
     pub fn create_task<T: 'static>(
         &self,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
@@ -330,6 +376,10 @@ impl fmt::Debug for TaskGroup {
 /// `async with asyncio.TaskGroup() as tg: body`: runs `body(co, tg)`, where
 /// `tg.create_task(...)` starts children, and returns once every child is done. See
 /// [`TaskGroup::run`].
+///
+/// # Errors
+///
+/// As [`TaskGroup::run`].
 pub fn task_group<T>(
     co: &TaskCo,
     body: impl FnOnce(&TaskCo, &TaskGroup) -> Result<T>,

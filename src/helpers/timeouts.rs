@@ -96,6 +96,10 @@ impl Timeout {
 
     /// The object `asyncio.timeout(delay)` returns: the deadline is the running loop's
     /// `time() + delay`, computed now, as in Python (not at entry). `None` for no deadline.
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("no running event loop")` outside a running loop.
     pub fn after(delay: Option<Duration>) -> Result<Self> {
         let lp = get_running_loop()?;
         Ok(Self::new(delay.map(|d| deadline_after(&lp, d))))
@@ -120,8 +124,12 @@ impl Timeout {
     }
 
     /// `reschedule(when)`: moves the deadline (`None` disarms it; a past one fires in the
-    /// next iteration). Only while active: `RuntimeError("Timeout has not been entered")`
-    /// before entry, `RuntimeError("Cannot change state of <state> Timeout")` afterwards.
+    /// next iteration). Only while active.
+    ///
+    /// # Errors
+    ///
+    /// - `RuntimeError("Timeout has not been entered")` before entry.
+    /// - `RuntimeError("Cannot change state of <state> Timeout")` once expiring or exited.
     pub fn reschedule(&self, when: Option<Instant>) -> Result<()> {
         match self.0.state.get() {
             TimeoutState::Active => {}
@@ -159,11 +167,16 @@ impl Timeout {
         Ok(())
     }
 
-    /// `async with cm:` around `body`: enters, runs `body(co, self)`, exits. Entering twice:
-    /// `RuntimeError("Timeout has already been entered")`; outside a task:
-    /// `RuntimeError("Timeout should be used inside a task")`. If the deadline passed, the
-    /// `CancelledError` the body ends with becomes `TimeoutError` (its [`cause`] the
-    /// cancellation) unless another cancellation is pending; any other outcome passes through.
+    /// `async with cm:` around `body`: enters, runs `body(co, self)`, exits. If the deadline
+    /// passed, the `CancelledError` the body ends with becomes `TimeoutError` (its [`cause`]
+    /// the cancellation) unless another cancellation is pending; any other outcome passes
+    /// through.
+    ///
+    /// # Errors
+    ///
+    /// - `TimeoutError` when the deadline passed (see above); else `body`'s own error.
+    /// - `RuntimeError("Timeout has already been entered")` when entered twice.
+    /// - `RuntimeError("Timeout should be used inside a task")` outside a task.
     ///
     /// [`cause`]: crate::errors::cause
     pub fn run<T>(
@@ -291,6 +304,35 @@ fn deadline_after(lp: &EventLoop, delay: Duration) -> Instant {
 /// `delay` from now (`None`: no deadline, but `cm.reschedule` can set one). When the deadline
 /// passes, the task is cancelled and the scope raises `TimeoutError` instead of the
 /// `CancelledError`. See [`Timeout::run`].
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::Duration;
+///
+/// use tulip::{ErrorExt, TimeoutError, sleep, timeout};
+///
+/// tulip::run(|co| {
+///     // asyncio: async with asyncio.timeout(0.01): await asyncio.sleep(3600)
+///     let late = timeout(co, Some(Duration::from_millis(10)), |co, _cm| {
+///         sleep(co, Duration::from_secs(3600))
+///     });
+///     assert!(late.unwrap_err().isinstance::<TimeoutError>());
+///
+///     // a body that finishes in time returns its value
+///     let value = timeout(co, Some(Duration::from_secs(60)), |_co, _cm| Ok(7))?;
+///     assert_eq!(value, 7);
+///     Ok(())
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - `TimeoutError` when the deadline passes; `body`'s own error otherwise.
+/// - [`Timeout::run`]'s `RuntimeError`s (e.g. outside a task), and
+///   `RuntimeError("no running event loop")`.
 pub fn timeout<T>(
     co: &TaskCo,
     delay: Option<Duration>,
@@ -301,6 +343,10 @@ pub fn timeout<T>(
 
 /// `async with asyncio.timeout_at(when) as cm: body`: [`timeout`] with a deadline on the
 /// loop's clock (`EventLoop::time`).
+///
+/// # Errors
+///
+/// As [`timeout`].
 pub fn timeout_at<T>(
     co: &TaskCo,
     when: Option<Instant>,
@@ -340,6 +386,39 @@ fn cancel_and_wait<A: Awaitable>(co: &TaskCo, aw: &A) -> Result<()> {
 ///
 /// If the calling task is cancelled meanwhile, `aw` is cancelled and waited for, and the
 /// `CancelledError` is re-raised (unless `aw` finished first: then its outcome is returned).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::Duration;
+///
+/// use tulip::{ErrorExt, TimeoutError, get_running_loop, sleep, wait_for};
+///
+/// tulip::run(|co| {
+///     let lp = get_running_loop()?;
+///     let slow = lp.create_task(|co| {
+///         sleep(co, Duration::from_secs(3600))?;
+///         Ok(1)
+///     })?;
+///     // asyncio: await asyncio.wait_for(slow, timeout=0.01)
+///     let err = wait_for(co, &slow, Some(Duration::from_millis(10))).unwrap_err();
+///     assert!(err.isinstance::<TimeoutError>());
+///     assert!(slow.cancelled()); // cancelled, and waited for
+///
+///     let fast = lp.create_task(|_co| Ok(2))?;
+///     assert_eq!(wait_for(co, &fast, Some(Duration::from_secs(60)))?, 2);
+///     Ok(())
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - `aw`'s own error.
+/// - `TimeoutError` (caused by the `CancelledError`) when `timeout` passes and `aw` ends
+///   cancelled.
+/// - `CancelledError` when the calling task is cancelled.
 pub fn wait_for<A: Awaitable>(co: &TaskCo, aw: &A, timeout: Option<Duration>) -> Result<A::Output>
 where
     A::Output: Clone,
@@ -403,6 +482,10 @@ fn timeout_from_cancel(e: anyhow::Error) -> anyhow::Error {
 /// and [`wait_for`]s it. With a zero timeout the task is cancelled before its first step, so
 /// the body never runs (as a coroutine is never started in Python). With `None` the body
 /// runs inline in the calling task, as Python's `await coro()` does.
+///
+/// # Errors
+///
+/// As [`wait_for`]; also `RuntimeError("no running event loop")` outside a running loop.
 pub fn wait_for_fn<T: Clone + 'static>(
     co: &TaskCo,
     timeout: Option<Duration>,
