@@ -22,6 +22,40 @@ pub(crate) struct LockInner {
 /// `acquire` succeeds at once only when the lock is unlocked and no un-cancelled waiter is
 /// queued (so a newcomer cannot overtake a waiter that was just woken); otherwise the caller
 /// queues. `release` wakes the first waiter. Clones are handles to the same lock.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// use tulip::{Lock, gather, get_running_loop, sleep};
+///
+/// let log = tulip::run(|co| {
+///     let lock = Lock::new(); // asyncio: lock = asyncio.Lock()
+///     let log = Rc::new(RefCell::new(Vec::new()));
+///     let lp = get_running_loop()?;
+///     let mut tasks = Vec::new();
+///     for name in ["a", "b"] {
+///         let (lock, log) = (lock.clone(), log.clone());
+///         tasks.push(lp.create_task(move |co| {
+///             // async with lock:
+///             lock.with(co, |co| {
+///                 log.borrow_mut().push(format!("{name} in"));
+///                 sleep(co, Duration::from_millis(1))?; // the other task waits meanwhile
+///                 log.borrow_mut().push(format!("{name} out"));
+///                 Ok(())
+///             })
+///         })?);
+///     }
+///     co.wait(&gather(&tasks)?)?;
+///     Ok(log.take())
+/// })?;
+/// assert_eq!(log, ["a in", "a out", "b in", "b out"]);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Lock(pub(crate) Rc<LockInner>);
 
@@ -50,8 +84,12 @@ impl Lock {
     ///
     /// If the waiting task is cancelled, the `CancelledError` propagates; if the lock was free
     /// by then (this waiter had been woken), the next waiter is woken in its place.
-    /// Blocking from another loop than the bound one: `RuntimeError("<Lock ...> is bound to a
-    /// different event loop")`.
+    ///
+    /// # Errors
+    ///
+    /// - `CancelledError` when the waiting task is cancelled.
+    /// - `RuntimeError("<Lock ...> is bound to a different event loop")` when it has to wait
+    ///   on another loop than the one it first waited on.
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
         let inner = &self.0;
         if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
@@ -76,6 +114,9 @@ impl Lock {
     }
 
     /// `lock.release()`: unlocks and wakes the first waiter.
+    ///
+    /// # Errors
+    ///
     /// `RuntimeError("Lock is not acquired.")` when unlocked.
     pub fn release(&self) -> Result<()> {
         if !self.0.locked.get() {
@@ -88,6 +129,10 @@ impl Lock {
 
     /// `async with lock: body`: acquires, runs `body`, and releases on every way out (a value,
     /// an error, a panic). A cancelled acquire runs no body and releases nothing.
+    ///
+    /// # Errors
+    ///
+    /// `body`'s error, or [`Lock::acquire`]'s.
     pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
         scoped(self, co, body)
     }

@@ -345,6 +345,12 @@ macro_rules! queue_api {
             /// `await queue.put(item)`: waits (FIFO among putters) while the queue is full,
             /// then puts. If the waiting task is cancelled, `item` is dropped and a free slot
             /// it had been woken for passes to the next putter.
+            ///
+            /// # Errors
+            ///
+            /// - `CancelledError` when the waiting task is cancelled.
+            /// - `RuntimeError("<Queue at 0x... maxsize=N> is bound to a different event
+            ///   loop")` when it has to wait on another loop than the one it first waited on.
             pub fn put(&self, co: &TaskCo, item: T) -> Result<()> {
                 self.0.put(co, item)
             }
@@ -352,6 +358,10 @@ macro_rules! queue_api {
             /// `queue.put_nowait(item)`: puts without waiting and wakes the first getter;
             /// `QueueFull` (the item is dropped: see [`Self::try_put`]) when full. Each put
             /// adds an unfinished task.
+            ///
+            /// # Errors
+            ///
+            /// `QueueFull` when the queue holds `maxsize` items.
             pub fn put_nowait(&self, item: T) -> Result<()> {
                 self.0.put_nowait(item)
             }
@@ -365,23 +375,38 @@ macro_rules! queue_api {
             /// `await queue.get()`: waits (FIFO among getters) while the queue is empty, then
             /// takes an item. A getter cancelled after it was woken leaves the item for the next
             /// getter, so no item is lost.
+            ///
+            /// # Errors
+            ///
+            /// As `put`: `CancelledError`, or the `RuntimeError` of another loop.
             pub fn get(&self, co: &TaskCo) -> Result<T> {
                 self.0.get(co)
             }
 
-            /// `queue.get_nowait()`: takes an item without waiting and wakes the first putter;
+            /// `queue.get_nowait()`: takes an item without waiting and wakes the first putter.
+            ///
+            /// # Errors
+            ///
             /// `QueueEmpty` when empty.
             pub fn get_nowait(&self) -> Result<T> {
                 self.0.get_nowait()
             }
 
             /// `queue.task_done()`: one item taken earlier is fully processed; `join` returns
-            /// once every item put has been. `ValueError("task_done() called too many times")`.
+            /// once every item put has been.
+            ///
+            /// # Errors
+            ///
+            /// `ValueError("task_done() called too many times")` with no unfinished task.
             pub fn task_done(&self) -> Result<()> {
                 self.0.task_done()
             }
 
             /// `await queue.join()`: waits until every item put has been marked `task_done`.
+            ///
+            /// # Errors
+            ///
+            /// `CancelledError` when the waiting task is cancelled.
             pub fn join(&self, co: &TaskCo) -> Result<()> {
                 self.0.join(co)
             }
@@ -409,6 +434,40 @@ macro_rules! queue_api {
 queue_api!(
     /// asyncio's `Queue`: a FIFO queue for producer and consumer tasks, bounded by `maxsize`.
     /// Clones are handles to the same queue.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use tulip::{ErrorExt, Queue, QueueEmpty, get_running_loop};
+    ///
+    /// let got = tulip::run(|co| {
+    ///     let q = Queue::new(2); // asyncio: q = asyncio.Queue(maxsize=2)
+    ///     let consumer = {
+    ///         let q = q.clone();
+    ///         get_running_loop()?.create_task(move |co| {
+    ///             let mut got = Vec::new();
+    ///             loop {
+    ///                 let item: i32 = q.get(co)?; // item = await q.get()
+    ///                 q.task_done()?;
+    ///                 if item < 0 {
+    ///                     return Ok(got);
+    ///                 }
+    ///                 got.push(item);
+    ///             }
+    ///         })?
+    ///     };
+    ///     for i in 1..=5 {
+    ///         q.put(co, i)?; // await q.put(i): waits while two items are queued
+    ///     }
+    ///     q.put(co, -1)?;
+    ///     q.join(co)?; // await q.join(): every item was task_done()
+    ///     assert!(q.get_nowait().unwrap_err().isinstance::<QueueEmpty>());
+    ///     co.wait(&consumer)
+    /// })?;
+    /// assert_eq!(got, [1, 2, 3, 4, 5]);
+    /// # Ok(()) }
+    /// ```
     Queue,
     VecDeque<T>,
     [],

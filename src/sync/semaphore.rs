@@ -22,11 +22,51 @@ struct SemaphoreInner {
 /// asyncio's `Semaphore`: a counter that `acquire` decrements, blocking at zero, and `release`
 /// increments. Waiters are served FIFO; a newcomer does not overtake an un-cancelled waiter.
 /// Clones are handles to the same semaphore.
+///
+/// # Examples
+///
+/// At most two of four tasks run the guarded block at a time:
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+/// use std::time::Duration;
+///
+/// use tulip::{Semaphore, gather, get_running_loop, sleep};
+///
+/// let peak = tulip::run(|co| {
+///     let sem = Semaphore::new(2)?; // asyncio: sem = asyncio.Semaphore(2)
+///     let (active, peak) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+///     let lp = get_running_loop()?;
+///     let mut tasks = Vec::new();
+///     for _ in 0..4 {
+///         let (sem, active, peak) = (sem.clone(), active.clone(), peak.clone());
+///         tasks.push(lp.create_task(move |co| {
+///             // async with sem:
+///             sem.with(co, |co| {
+///                 active.set(active.get() + 1);
+///                 peak.set(peak.get().max(active.get()));
+///                 sleep(co, Duration::from_millis(1))?;
+///                 active.set(active.get() - 1);
+///                 Ok(())
+///             })
+///         })?);
+///     }
+///     co.wait(&gather(&tasks)?)?;
+///     Ok(peak.get())
+/// })?;
+/// assert_eq!(peak, 2);
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Semaphore(Rc<SemaphoreInner>);
 
 impl Semaphore {
     /// `asyncio.Semaphore(value)`.
+    ///
+    /// # Errors
+    ///
     /// `ValueError("Semaphore initial value must be >= 0")` for a negative value.
     pub fn new(value: i64) -> Result<Self> {
         Self::make(value, false, "Semaphore")
@@ -58,6 +98,12 @@ impl Semaphore {
     /// `await sem.acquire()`: decrements the counter, first waiting in FIFO order while it is
     /// 0; returns `true`. A waiter cancelled after it was woken gives its unit back and wakes
     /// the next one.
+    ///
+    /// # Errors
+    ///
+    /// - `CancelledError` when the waiting task is cancelled.
+    /// - `RuntimeError("<Semaphore ...> is bound to a different event loop")` when it has to
+    ///   wait on another loop than the one it first waited on.
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
         let inner = &self.0;
         if !self.locked() {
@@ -97,6 +143,10 @@ impl Semaphore {
     }
 
     /// `async with sem: body`: acquired around `body`, released on every way out.
+    ///
+    /// # Errors
+    ///
+    /// `body`'s error, or [`Semaphore::acquire`]'s.
     pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
         scoped(self, co, body)
     }
@@ -145,6 +195,9 @@ pub struct BoundedSemaphore(Semaphore);
 
 impl BoundedSemaphore {
     /// `asyncio.BoundedSemaphore(value)`.
+    ///
+    /// # Errors
+    ///
     /// `ValueError("Semaphore initial value must be >= 0")` for a negative value.
     pub fn new(value: i64) -> Result<Self> {
         Semaphore::make(value, true, "BoundedSemaphore").map(BoundedSemaphore)
@@ -161,11 +214,18 @@ impl BoundedSemaphore {
     }
 
     /// `await sem.acquire()` (see [`Semaphore::acquire`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Semaphore::acquire`].
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
         self.0.acquire(co)
     }
 
     /// `sem.release()`.
+    ///
+    /// # Errors
+    ///
     /// `ValueError("BoundedSemaphore released too many times")` at the initial value.
     pub fn release(&self) -> Result<()> {
         if self.0.0.bound.is_some_and(|bound| self.0.value() >= bound) {
