@@ -209,6 +209,10 @@ impl Server {
 
     /// `await server.wait_closed()`: until the server is closed and every connection it
     /// accepted is closed (asyncio 3.12's behaviour; 3.11 returned at once after close()).
+    ///
+    /// # Errors
+    ///
+    /// `CancelledError` when the waiting task is cancelled.
     pub fn wait_closed(&self, co: &TaskCo) -> Result<()> {
         let fut = {
             let mut waiters = self.0.waiters.borrow_mut();
@@ -250,6 +254,12 @@ impl Server {
 
     /// `await server.serve_forever()`: waits until the server is closed; cancelling it closes
     /// the server (and waits for it), then re-raises.
+    ///
+    /// # Errors
+    ///
+    /// - `CancelledError` when the waiting task is cancelled (the way to stop it).
+    /// - `RuntimeError("server <...> is closed")` on a closed server.
+    /// - `RuntimeError("server <...> is already being awaited on serve_forever()")`.
     pub fn serve_forever(&self, co: &TaskCo) -> Result<()> {
         if self.0.closed.get() {
             return Err(RuntimeError::new(format!("server {self:?} is closed")).into());
@@ -289,6 +299,50 @@ impl fmt::Debug for Server {
 /// `handler(co, reader, writer)` as a new task for each connection. Like asyncio it yields
 /// one iteration so that the listeners are in place. A handler's error is reported to the
 /// exception handler ("Unhandled exception in client_connected_cb").
+///
+/// # Examples
+///
+/// An echo server on a free port, one client, then both closed:
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use tulip::{StreamReader, StreamWriter, TaskCo, open_connection, start_server};
+///
+/// // async def handle_echo(reader, writer):
+/// fn handle_echo(co: &TaskCo, reader: StreamReader, writer: StreamWriter) -> anyhow::Result<()> {
+///     let line = reader.readline(co)?; // line = await reader.readline()
+///     writer.write(&line)?;
+///     writer.drain(co)?;
+///     writer.close();
+///     Ok(())
+/// }
+///
+/// tulip::run(|co| {
+///     // asyncio: server = await asyncio.start_server(handle_echo, "127.0.0.1", 0)
+///     let server = start_server(co, handle_echo, "127.0.0.1", 0)?;
+///     let port = server.local_addr().expect("listening").port();
+///
+///     let (reader, writer) = open_connection(co, "127.0.0.1", port)?;
+///     writer.write(b"hello\n")?;
+///     writer.drain(co)?;
+///     assert_eq!(reader.readline(co)?, b"hello\n");
+///     writer.close();
+///     writer.wait_closed(co)?;
+///
+///     server.close(); // server.close(); await server.wait_closed()
+///     server.wait_closed(co)?;
+///     Ok(())
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - `OsError` when binding fails, e.g. `OSError: [Errno 98] error while attempting to bind
+///   on address ('127.0.0.1', 8080): address already in use`.
+/// - `gaierror` when `host` does not resolve.
+/// - `RuntimeError("no running event loop")`; `CancelledError` if the task is cancelled
+///   while the listeners start.
 pub fn start_server(
     co: &TaskCo,
     handler: impl Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()> + 'static,
@@ -300,6 +354,10 @@ pub fn start_server(
 
 /// [`start_server`] with a reader limit and a listen backlog. A bind failure is
 /// `OSError(errno, "error while attempting to bind on address ('h', p): strerror")`.
+///
+/// # Errors
+///
+/// As [`start_server`]; also `ValueError("Limit cannot be <= 0")` for a zero limit.
 pub fn start_server_with(
     co: &TaskCo,
     handler: impl Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()> + 'static,

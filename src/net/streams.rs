@@ -68,13 +68,53 @@ pub(crate) fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
 
 /// `await asyncio.open_connection(host, port)`: connects (each resolved address in turn, as
 /// asyncio) and returns the reader and writer, with the default limit.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use tulip::{open_connection, start_server};
+///
+/// tulip::run(|co| {
+///     let greeter = |co: &tulip::TaskCo, _reader, writer: tulip::StreamWriter| {
+///         writer.write(b"welcome\n")?;
+///         writer.drain(co)?;
+///         writer.close();
+///         Ok(())
+///     };
+///     let server = start_server(co, greeter, "127.0.0.1", 0)?;
+///     let port = server.local_addr().expect("listening").port();
+///
+///     // asyncio: reader, writer = await asyncio.open_connection("127.0.0.1", port)
+///     let (reader, writer) = open_connection(co, "127.0.0.1", port)?;
+///     assert_eq!(reader.read_all(co)?, b"welcome\n"); // await reader.read(): up to EOF
+///     writer.close();
+///     writer.wait_closed(co)?;
+///     server.close();
+///     server.wait_closed(co)?;
+///     Ok(())
+/// })?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// As [`open_connection_with`].
 pub fn open_connection(co: &TaskCo, host: &str, port: u16) -> Result<(StreamReader, StreamWriter)> {
     open_connection_with(co, host, port, DEFAULT_LIMIT)
 }
 
-/// `open_connection(host, port, limit=limit)`. If every address fails: the one error, or
-/// `OSError('Multiple exceptions: ...')` when they differ. `EMFILE` (too many open files)
-/// arrives as `OSError: [Errno 24] Too many open files`.
+/// `open_connection(host, port, limit=limit)`.
+///
+/// # Errors
+///
+/// If every address fails: the one error, or `OSError('Multiple exceptions: ...')` when they
+/// differ. The errors are:
+/// - `OsError` of the connect, e.g. `ConnectionRefusedError: [Errno 111] Connect call failed
+///   ('127.0.0.1', 8)`; `EMFILE` arrives as `OSError: [Errno 24] Too many open files`.
+/// - `gaierror` when `host` does not resolve.
+/// - `CancelledError` when the task is cancelled while connecting.
+/// - `RuntimeError("no running event loop")` outside a running loop.
 pub fn open_connection_with(
     co: &TaskCo,
     host: &str,
