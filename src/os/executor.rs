@@ -307,7 +307,9 @@ impl EventLoop {
     /// Cancelling the future before a worker picks `f` up means `f` never runs; after that,
     /// `f` runs to the end and its value is dropped.
     ///
-    /// Errors, as asyncio: `RuntimeError("Event loop is closed")` on a closed loop,
+    /// # Errors
+    ///
+    /// As asyncio: `RuntimeError("Event loop is closed")` on a closed loop,
     /// `RuntimeError("Executor shutdown has been called")` after
     /// [`EventLoop::shutdown_default_executor`].
     pub fn run_in_executor<T: Send + 'static>(
@@ -355,6 +357,45 @@ impl EventLoop {
 /// `await asyncio.to_thread(f)`: runs `f` in the running loop's default executor while the
 /// loop goes on, and returns its value (or its panic as [`Panic`]). The value needs no
 /// `Clone`: it is moved out once.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::sync::{Arc, Barrier};
+/// use std::time::Duration;
+///
+/// use tulip::{get_running_loop, sleep, to_thread};
+///
+/// let total = tulip::run(|co| {
+///     let go = Arc::new(Barrier::new(2));
+///     let release = go.clone();
+///     let ticker = get_running_loop()?.create_task(move |co| {
+///         for _ in 0..3 {
+///             sleep(co, Duration::ZERO)?; // the loop keeps running...
+///         }
+///         release.wait(); // ...while the worker blocks; now let it go on
+///         Ok(3)
+///     })?;
+///     // asyncio: total = await asyncio.to_thread(blocking_sum)
+///     let total = to_thread(co, move || {
+///         go.wait(); // blocks this worker thread, not the loop
+///         (1..=100u64).sum::<u64>()
+///     })?;
+///     assert_eq!(co.wait(&ticker)?, 3);
+///     Ok(total)
+/// })?;
+/// assert_eq!(total, 5050);
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - A panic in `f`, as [`Panic`].
+/// - `CancelledError` when the waiting task is cancelled (`f`, once started, still runs to
+///   its end).
+/// - `RuntimeError("no running event loop")`, `RuntimeError("Executor shutdown has been
+///   called")`, or `RuntimeError("can't start new thread: ...")`.
 pub fn to_thread<T: Send + 'static>(
     co: &TaskCo,
     f: impl FnOnce() -> T + Send + 'static,

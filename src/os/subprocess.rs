@@ -268,8 +268,32 @@ impl fmt::Debug for Process {
 /// starts `program` with `args` (looked up in `PATH` as `execvp` does). The child's exit is
 /// watched on the running loop; `Stdio::Piped` streams are read and written through it.
 ///
-/// Errors: the spawn's `io::Error` (e.g. `NotFound`); `RuntimeError` if the kernel has no
-/// `pidfd_open` (Linux < 5.3): the child is then killed and reaped before returning.
+/// # Examples
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use tulip::Stdio::{Inherit, Piped};
+/// use tulip::create_subprocess_exec;
+///
+/// let out = tulip::run(|co| {
+///     // asyncio: proc = await asyncio.create_subprocess_exec("echo", "hi", stdout=PIPE)
+///     let proc = create_subprocess_exec(co, "echo", ["hi"], Inherit, Piped, Inherit)?;
+///     let (stdout, stderr) = proc.communicate(co, None)?; // await proc.communicate()
+///     assert_eq!(stderr, None); // not piped
+///     assert_eq!(proc.returncode(), Some(0));
+///     Ok(stdout)
+/// })?;
+/// assert_eq!(out.as_deref(), Some(&b"hi\n"[..]));
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// - The spawn's `io::Error` (e.g. `NotFound` for an unknown program), with the context
+///   "cannot start <program>".
+/// - `RuntimeError` if the kernel has no `pidfd_open` (Linux < 5.3): the child is then
+///   killed and reaped before returning.
+/// - `RuntimeError("no running event loop")` outside a running loop.
 pub fn create_subprocess_exec<I, S>(
     co: &TaskCo,
     program: impl AsRef<OsStr>,
@@ -345,6 +369,10 @@ where
 }
 
 /// `await asyncio.create_subprocess_shell(cmd, ...)`: `/bin/sh -c cmd`.
+///
+/// # Errors
+///
+/// As [`create_subprocess_exec`].
 pub fn create_subprocess_shell(
     co: &TaskCo,
     cmd: impl AsRef<OsStr>,
@@ -376,13 +404,22 @@ impl Process {
 
     /// `await proc.wait()`: waits for the child to exit and returns its returncode. As in
     /// asyncio, a child that fills a pipe nobody reads never exits: use `communicate`.
+    ///
+    /// # Errors
+    ///
+    /// `CancelledError` when the waiting task is cancelled (the child keeps running).
     pub fn wait(&self, co: &TaskCo) -> Result<i32> {
         co.wait(&self.0.exited)
     }
 
-    /// `proc.send_signal(sig)`. Once the loop has seen the exit, `ProcessLookupError()` (as
-    /// asyncio's finished transport); an exit not yet seen is silently ignored (Python's
-    /// `Popen.send_signal`); an invalid number is `ValueError`.
+    /// `proc.send_signal(sig)`. An exit the loop has not seen yet is silently ignored
+    /// (Python's `Popen.send_signal`).
+    ///
+    /// # Errors
+    ///
+    /// - `ProcessLookupError()` once the loop has seen the exit (as asyncio's finished
+    ///   transport).
+    /// - `ValueError("invalid signal number N")`.
     pub fn send_signal(&self, sig: i32) -> Result<()> {
         if self.returncode().is_some() {
             return Err(Exception::bare("ProcessLookupError").into());
@@ -412,7 +449,13 @@ impl Process {
     /// and stderr to their ends (all at once, through the loop), waits for the exit, and
     /// returns `(stdout, stderr)`: `None` for a stream that is not piped. As in asyncio 3.11,
     /// with `input` `None` a piped stdin stays open. A child that exits without reading its
-    /// input is not an error. `ValueError` when `input` is given but stdin is not piped.
+    /// input is not an error.
+    ///
+    /// # Errors
+    ///
+    /// - `ValueError("communicate(input) needs stdin=PIPE (and only once)")`.
+    /// - The `io::Error` of a pipe's read or write.
+    /// - `CancelledError` when the waiting task is cancelled.
     pub fn communicate(&self, co: &TaskCo, input: Option<&[u8]>) -> Result<Communicated> {
         let lp = &self.0.lp;
         let feed = match input {
