@@ -271,6 +271,13 @@ impl StreamReader {
 
     /// `await reader.read(n)`: up to `n` bytes, waiting only while the buffer is empty;
     /// empty at EOF (and for `n == 0`).
+    ///
+    /// # Errors
+    ///
+    /// - The error set on the reader (the connection's error, e.g. `ConnectionResetError`).
+    /// - `RuntimeError("read() called while another coroutine is already waiting for incoming
+    ///   data")`.
+    /// - `CancelledError` when the waiting task is cancelled.
     pub fn read(&self, co: &TaskCo, n: usize) -> Result<Vec<u8>> {
         let c = &*self.core;
         c.check_exception()?;
@@ -286,6 +293,10 @@ impl StreamReader {
     }
 
     /// `await reader.read(-1)` (or `read()`): everything up to EOF.
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamReader::read`].
     pub fn read_all(&self, co: &TaskCo) -> Result<Vec<u8>> {
         self.core.check_exception()?;
         let mut out = Vec::new();
@@ -298,8 +309,13 @@ impl StreamReader {
         }
     }
 
-    /// `await reader.readexactly(n)`: exactly `n` bytes; `IncompleteReadError` (holding what
-    /// was read, which leaves the buffer) if EOF comes first.
+    /// `await reader.readexactly(n)`: exactly `n` bytes.
+    ///
+    /// # Errors
+    ///
+    /// - `IncompleteReadError` (holding what was read, which leaves the buffer) if EOF comes
+    ///   first.
+    /// - As [`StreamReader::read`]: the reader's error, a second waiter, `CancelledError`.
     pub fn readexactly(&self, co: &TaskCo, n: usize) -> Result<Vec<u8>> {
         let c = &*self.core;
         c.check_exception()?;
@@ -320,11 +336,15 @@ impl StreamReader {
 
     /// `await reader.readuntil(sep)`: the bytes up to and including `sep`.
     ///
-    /// Errors as asyncio: `ValueError('Separator should be at least one-byte string')`;
-    /// `IncompleteReadError` at EOF without `sep` (the partial bytes leave the buffer);
-    /// `LimitOverrunError('Separator is not found, and chunk exceed the limit', consumed)` or
-    /// `('Separator is found, but chunk is longer than limit', consumed)`, leaving the
-    /// buffer as it was.
+    /// # Errors
+    ///
+    /// As asyncio:
+    /// - `ValueError('Separator should be at least one-byte string')`.
+    /// - `IncompleteReadError` at EOF without `sep` (the partial bytes leave the buffer).
+    /// - `LimitOverrunError('Separator is not found, and chunk exceed the limit', consumed)`
+    ///   or `('Separator is found, but chunk is longer than limit', consumed)`, leaving the
+    ///   buffer as it was.
+    /// - As [`StreamReader::read`]: the reader's error, a second waiter, `CancelledError`.
     pub fn readuntil(&self, co: &TaskCo, sep: &[u8]) -> Result<Vec<u8>> {
         let c = &*self.core;
         let seplen = sep.len();
@@ -369,8 +389,13 @@ impl StreamReader {
     }
 
     /// `await reader.readline()`: a line ending in `b'\n'`, or the partial last line at EOF
-    /// (empty at EOF). A line over the limit is `ValueError` with the `LimitOverrunError`'s
-    /// message, and is dropped from the buffer (up to its separator, or all of the buffer).
+    /// (empty at EOF).
+    ///
+    /// # Errors
+    ///
+    /// - `ValueError` with the `LimitOverrunError`'s message for a line over the limit,
+    ///   which is dropped from the buffer (up to its separator, or all of the buffer).
+    /// - As [`StreamReader::read`]: the reader's error, a second waiter, `CancelledError`.
     pub fn readline(&self, co: &TaskCo) -> Result<Vec<u8>> {
         match self.readuntil(co, b"\n") {
             Ok(line) => Ok(line),

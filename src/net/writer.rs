@@ -21,7 +21,10 @@ pub struct StreamWriter {
 
 impl StreamWriter {
     /// `writer.write(data)`: sends what the socket takes now, buffers the rest (sent by a
-    /// writer callback). After the connection is lost the data is dropped (as asyncio);
+    /// writer callback). After the connection is lost the data is dropped (as asyncio).
+    ///
+    /// # Errors
+    ///
     /// `RuntimeError('Cannot call write() after write_eof()')`.
     pub fn write(&self, data: &[u8]) -> Result<()> {
         self.t.write(data)
@@ -36,9 +39,14 @@ impl StreamWriter {
     }
 
     /// `await writer.drain()`: waits while the write buffer is over the high-water mark,
-    /// until it is at or under the low one. Raises the reader's error if the connection
-    /// failed, and `ConnectionResetError('Connection lost')` once the connection is gone.
-    /// On a closing writer it first yields one iteration, so the close can complete.
+    /// until it is at or under the low one. On a closing writer it first yields one
+    /// iteration, so the close can complete.
+    ///
+    /// # Errors
+    ///
+    /// - The reader's error if the connection failed.
+    /// - `ConnectionResetError('Connection lost')` once the connection is gone.
+    /// - `CancelledError` when the waiting task is cancelled.
     pub fn drain(&self, co: &TaskCo) -> Result<()> {
         let t = &*self.t;
         t.reader.check_exception()?;
@@ -69,8 +77,12 @@ impl StreamWriter {
         self.t.closing.get()
     }
 
-    /// `await writer.wait_closed()`: until the socket is closed; the connection's error if it
-    /// was lost with one.
+    /// `await writer.wait_closed()`: until the socket is closed.
+    ///
+    /// # Errors
+    ///
+    /// The connection's error if it was lost with one; `CancelledError` when the waiting
+    /// task is cancelled.
     pub fn wait_closed(&self, co: &TaskCo) -> Result<()> {
         co.wait(&self.t.closed)
     }

@@ -290,7 +290,7 @@ impl fmt::Debug for Process {
 /// # Errors
 ///
 /// - The spawn's `io::Error` (e.g. `NotFound` for an unknown program), with the context
-///   "cannot start <program>".
+///   `cannot start <program>`.
 /// - `RuntimeError` if the kernel has no `pidfd_open` (Linux < 5.3): the child is then
 ///   killed and reaped before returning.
 /// - `RuntimeError("no running event loop")` outside a running loop.
