@@ -558,48 +558,46 @@ pub(super) fn take_stack(size: usize) -> anyhow::Result<PoolStack> {
     }
 }
 
-/// The cache had none: refill it from the shared list, or carve a fresh slot.
+/// The cache had none: refill it from the shared list, or carve fresh slots.
 #[cold]
 fn take_cold(slot: usize) -> anyhow::Result<usize> {
+    // Ordered coldest first: the end is the hottest, taken now, the rest stay in that order.
     let mut batch = Vec::new();
     let fresh = {
         let mut shared = lock_shared();
         let class = shared.class(slot);
-        let n = REFILL.min(class.hot.len());
-        batch.extend(class.hot.drain(class.hot.len() - n..));
-        let n = (REFILL - batch.len()).min(class.cold.len());
-        batch.extend(class.cold.drain(class.cold.len() - n..));
+        let hot = REFILL.min(class.hot.len());
+        let cold = (REFILL - hot).min(class.cold.len());
+        batch.extend(class.cold.drain(class.cold.len() - cold..));
+        batch.extend(class.hot.drain(class.hot.len() - hot..));
         if batch.is_empty() {
             Some(carve(&mut shared, slot)?)
         } else {
             None
         }
     };
-    let lo = match fresh {
-        Some(lo) => {
-            if let Err(e) = install_guard(lo) {
-                // Unusable without its guard: leave the slot out (address space only).
-                return Err(RuntimeError::new(format!(
-                    "cannot install a coroutine stack's guard page: {e}"
-                ))
-                .into());
-            }
-            lo
+    if let Some((lo, n)) = fresh {
+        if let Err(e) = install_guards(lo, slot, n) {
+            // Unusable without their guards: leave the slots out (address space only).
+            return Err(RuntimeError::new(format!(
+                "cannot install a coroutine stack's guard page: {e}"
+            ))
+            .into());
         }
-        None => batch.pop().expect("a non-empty batch"),
-    };
+        batch.extend((0..n).rev().map(|i| lo + i * slot));
+    }
+    let lo = batch.pop().expect("a non-empty batch");
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.stats.mapped += 1 + batch.len() as u64;
-        // the hottest (taken last from the shared list) end on top
-        c.class(slot).free.extend(batch.iter().rev());
+        c.class(slot).free.extend(batch);
     });
     Ok(lo)
 }
 
-/// A fresh slot of `slot` bytes from the class's newest arena (mapping one if full), within
-/// the process's limit.
-fn carve(shared: &mut Shared, slot: usize) -> anyhow::Result<usize> {
+/// Up to `REFILL` fresh, contiguous slots of `slot` bytes (first, count) from the class's
+/// newest arena (mapping one if full), within the process's limit.
+fn carve(shared: &mut Shared, slot: usize) -> anyhow::Result<(usize, usize)> {
     let cfg = config();
     if shared.carved >= cfg.limit {
         return Err(RuntimeError::new(format!(
@@ -614,10 +612,14 @@ fn carve(shared: &mut Shared, slot: usize) -> anyhow::Result<usize> {
         class.next = base;
         class.end = base + len;
     }
+    let n = REFILL
+        .min((class.end - class.next) / slot)
+        .min(cfg.limit - shared.carved);
+    let class = shared.class(slot);
     let lo = class.next;
-    class.next += slot;
-    shared.carved += 1;
-    Ok(lo)
+    class.next += n * slot;
+    shared.carved += n;
+    Ok((lo, n))
 }
 
 /// Maps an arena for slots of `slot` bytes and publishes it to the fault handler.
@@ -664,20 +666,56 @@ fn map_arena(slot: usize) -> anyhow::Result<(usize, usize)> {
     Ok((base, len))
 }
 
-fn install_guard(lo: usize) -> std::io::Result<()> {
+/// Installs the guard pages of `n` fresh slots from `lo` on: with `MADV_GUARD_INSTALL`, one
+/// `process_madvise` for all of them where it takes that advice (Linux 6.13 does), else one
+/// call per slot.
+fn install_guards(lo: usize, slot: usize, n: usize) -> std::io::Result<()> {
     let page = page_size();
-    // SAFETY: the guard page of a freshly carved slot, which no coroutine uses yet.
-    let r = unsafe {
-        match config().guard {
-            StackGuard::Madvise => libc::madvise(lo as *mut _, page, MADV_GUARD_INSTALL),
-            StackGuard::Mprotect => libc::mprotect(lo as *mut _, page, libc::PROT_NONE),
+    let guard = config().guard;
+    if guard == StackGuard::Madvise && n > 1 {
+        // Opened and closed per batch (once per 64 slots): a process keeps no fd of tulip's.
+        // SAFETY: pidfd_open of this process.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+        if pidfd >= 0 {
+            let iov: Vec<libc::iovec> = (0..n)
+                .map(|i| libc::iovec {
+                    iov_base: (lo + i * slot) as *mut _,
+                    iov_len: page,
+                })
+                .collect();
+            // SAFETY: the iovecs name the guard pages of fresh slots no coroutine uses yet.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_process_madvise,
+                    pidfd,
+                    iov.as_ptr(),
+                    n,
+                    MADV_GUARD_INSTALL,
+                    0,
+                )
+            };
+            // SAFETY: the pidfd opened above.
+            unsafe { libc::close(pidfd as libc::c_int) };
+            if r == (n * page) as libc::c_long {
+                return Ok(());
+            }
+            // refused or partial: installing again is harmless, so do each one below
         }
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
     }
+    for i in 0..n {
+        let p = (lo + i * slot) as *mut libc::c_void;
+        // SAFETY: the guard page of a freshly carved slot, which no coroutine uses yet.
+        let r = unsafe {
+            match guard {
+                StackGuard::Madvise => libc::madvise(p, page, MADV_GUARD_INSTALL),
+                StackGuard::Mprotect => libc::mprotect(p, page, libc::PROT_NONE),
+            }
+        };
+        if r != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 fn map_error(slot: usize, e: std::io::Error) -> anyhow::Error {
