@@ -43,13 +43,13 @@ pub(super) struct Threadsafe {
     /// Set when `calls` may be non-empty: the loop looks at it before taking the lock.
     pending: AtomicBool,
     calls: Mutex<ThreadsafeCalls>,
-    waker: Arc<Waker>,
 }
 
-#[derive(Default)]
 struct ThreadsafeCalls {
     closed: bool,
     calls: Vec<ThreadsafeCall>,
+    /// `None` once closed: a `LoopHandle` that outlives its loop keeps no eventfd open.
+    waker: Option<Arc<Waker>>,
 }
 
 impl Threadsafe {
@@ -65,25 +65,34 @@ impl Threadsafe {
     }
 
     /// Refuses further calls ("Event loop is closed") and hands back the queued ones, to be
-    /// dropped by the caller outside the lock.
+    /// dropped by the caller outside the lock; lets the waker go.
     pub(super) fn close(&self) -> Vec<ThreadsafeCall> {
-        let mut q = self.lock();
-        q.closed = true;
-        std::mem::take(&mut q.calls)
+        let (calls, waker) = {
+            let mut q = self.lock();
+            q.closed = true;
+            (std::mem::take(&mut q.calls), q.waker.take())
+        };
+        drop(waker);
+        calls
     }
 
     fn push(&self, call: ThreadsafeCall) -> anyhow::Result<()> {
-        {
+        let waker = {
             let mut q = self.lock();
             if q.closed {
                 return Err(RuntimeError::new("Event loop is closed").into());
             }
             q.calls.push(call);
-        }
-        // Only the call that raises the flag wakes the loop; the loop clears the flag before
-        // it takes the queue, so no call is left behind.
-        if !self.pending.swap(true, Ordering::AcqRel) {
-            self.waker.wake()?;
+            // Only the call that raises the flag wakes the loop; the loop clears the flag
+            // before it takes the queue, so no call is left behind.
+            if self.pending.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+            q.waker.clone()
+        };
+        // Woken outside the lock; the clone keeps the eventfd open should the loop close.
+        if let Some(w) = waker {
+            w.wake()?;
         }
         Ok(())
     }
@@ -128,8 +137,11 @@ impl EventLoop {
         Ok(self.inner.threadsafe.get_or_init(|| {
             Arc::new(Threadsafe {
                 pending: AtomicBool::new(false),
-                calls: Mutex::default(),
-                waker,
+                calls: Mutex::new(ThreadsafeCalls {
+                    closed: false,
+                    calls: Vec::new(),
+                    waker: Some(waker),
+                }),
             })
         }))
     }
