@@ -130,11 +130,11 @@ impl fmt::Debug for LoopHandle {
 impl EventLoop {
     pub(super) fn threadsafe(&self) -> anyhow::Result<&Arc<Threadsafe>> {
         self.check_closed()?;
-        if let Some(ts) = self.inner.threadsafe.get() {
+        if let Some(ts) = self.inner().threadsafe.get() {
             return Ok(ts);
         }
-        let waker = self.inner.selector.borrow_mut().waker()?;
-        Ok(self.inner.threadsafe.get_or_init(|| {
+        let waker = self.inner().selector.borrow_mut().waker()?;
+        Ok(self.inner().threadsafe.get_or_init(|| {
             Arc::new(Threadsafe {
                 pending: AtomicBool::new(false),
                 calls: Mutex::new(ThreadsafeCalls {
@@ -165,7 +165,7 @@ impl EventLoop {
     /// Queues the calls made from other threads since the last iteration.
     #[inline]
     pub(super) fn take_threadsafe_calls(&self) {
-        if let Some(ts) = self.inner.threadsafe.get()
+        if let Some(ts) = self.inner().threadsafe.get()
             && ts.is_pending()
         {
             self.take_threadsafe_calls_now(ts);
@@ -177,9 +177,9 @@ impl EventLoop {
         if !ts.pending.swap(false, Ordering::AcqRel) {
             return;
         }
-        let mut batch = self.inner.threadsafe_spare.borrow_mut();
+        let mut batch = self.inner().threadsafe_spare.borrow_mut();
         std::mem::swap(&mut *batch, &mut ts.lock().calls);
-        let mut ready = self.inner.ready.borrow_mut();
+        let mut ready = self.inner().ready.borrow_mut();
         for call in batch.drain(..) {
             ready.push(Callback::from_callable(call));
         }
