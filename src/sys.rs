@@ -23,6 +23,7 @@
 use std::io;
 use std::mem::{self, MaybeUninit};
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use libc::c_int;
@@ -58,7 +59,7 @@ fn cvt<T: SysRet>(r: T) -> io::Result<T> {
 }
 
 // ---------------------------------------------------------------------------------------
-// File descriptors
+// File descriptors and pipes
 // ---------------------------------------------------------------------------------------
 
 /// Whether `fd` is in non-blocking mode (`O_NONBLOCK` in its file status flags).
@@ -66,6 +67,42 @@ pub(crate) fn is_nonblocking(fd: RawFd) -> io::Result<bool> {
     // SAFETY: fcntl(F_GETFL) takes no pointer; a bad fd is an error (EBADF), not UB.
     let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
     Ok(flags & libc::O_NONBLOCK != 0)
+}
+
+/// Puts `fd` in non-blocking mode, keeping its other file status flags.
+pub(crate) fn set_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with integer arguments only.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) })?;
+    Ok(())
+}
+
+/// One `read(2)` into `buf`: how many bytes, 0 at end of file. `EINTR` and `EAGAIN` are
+/// returned as errors, for the caller to decide.
+#[inline]
+pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes; the kernel writes at most that.
+    let n = cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })?;
+    Ok(n as usize)
+}
+
+/// One `write(2)` from `buf`: how many bytes were written. `EINTR` and `EAGAIN` are returned
+/// as errors, for the caller to decide.
+#[inline]
+pub(crate) fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes.
+    let n = cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })?;
+    Ok(n as usize)
+}
+
+/// A new pipe, both ends non-blocking and close-on-exec: `(read end, write end)`.
+pub(crate) fn pipe_cloexec_nonblocking() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds: [c_int; 2] = [-1; 2];
+    // SAFETY: pipe2 writes two fds into the array, which has room for two.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+    // SAFETY: on success both are fresh fds that nobody else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -204,17 +241,155 @@ fn c_addr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
+// ---------------------------------------------------------------------------------------
+// Processes
+// ---------------------------------------------------------------------------------------
+
+/// A pidfd for the process `pid` (Linux 5.3+): readable once the process exits, and a
+/// handle to signal it that never hits a recycled pid. Close-on-exec.
+pub(crate) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: a plain syscall with integer arguments.
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) })?;
+    // SAFETY: on success the fd was just returned to us and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Sends `sig` to the process of `pidfd`. `ESRCH` once it has exited, `EINVAL` for an
+/// invalid signal number.
+pub(crate) fn pidfd_send_signal(pidfd: RawFd, sig: c_int) -> io::Result<()> {
+    // SAFETY: a plain syscall; the info pointer may be null (then it is as kill(2) sends).
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    })?;
+    Ok(())
+}
+
+/// Reaps the child `pid`: its returncode as Python's (the exit status, or `-signal` if a
+/// signal killed it). With `nohang` (`WNOHANG`), `None` if it is still running; without, it
+/// blocks until the child exits. `EINTR` is returned as an error.
+pub(crate) fn waitpid(pid: u32, nohang: bool) -> io::Result<Option<i32>> {
+    let mut status: c_int = 0;
+    let options = if nohang { libc::WNOHANG } else { 0 };
+    // SAFETY: waitpid writes the status to a local.
+    let r = cvt(unsafe { libc::waitpid(pid as libc::pid_t, &mut status, options) })?;
+    if r == 0 {
+        return Ok(None);
+    }
+    Ok(Some(if libc::WIFSIGNALED(status) {
+        -libc::WTERMSIG(status)
+    } else {
+        libc::WEXITSTATUS(status)
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Signals
+// ---------------------------------------------------------------------------------------
+
+/// The real-time signals this C library leaves to programs (`SIGRTMIN..=SIGRTMAX`; glibc
+/// keeps the first two for itself).
+pub(crate) fn realtime_signals() -> RangeInclusive<c_int> {
+    libc::SIGRTMIN()..=libc::SIGRTMAX()
+}
+
+/// Sets the process-wide disposition of `sig`: `handler` (`None`: `SIG_DFL`, the default),
+/// with an empty mask and `SA_RESTART` (Python's `siginterrupt(sig, False)`: interrupted
+/// syscalls are restarted). `EINVAL` for a signal that cannot be caught (`SIGKILL`,
+/// `SIGSTOP`) or an invalid number.
+///
+/// The handler runs on whichever thread the signal interrupts, at any point: it may only
+/// make async-signal-safe calls (see [`write_byte_in_signal_handler`]).
+pub(crate) fn set_disposition(sig: c_int, handler: Option<extern "C" fn(c_int)>) -> io::Result<()> {
+    let handler = match handler {
+        Some(f) => f as libc::sighandler_t,
+        None => libc::SIG_DFL,
+    };
+    // SAFETY: a zeroed sigaction is valid; we set the handler (SIG_DFL or an `extern "C"`
+    // function of the one-argument signature, as SA_SIGINFO is not set), the flags and an
+    // empty mask, and pass no pointer for the old action.
+    unsafe {
+        let mut sa: libc::sigaction = mem::zeroed();
+        sa.sa_sigaction = handler;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        cvt(libc::sigaction(sig, &sa, std::ptr::null_mut()))?;
+    }
+    Ok(())
+}
+
+/// Writes `byte` to `fd`, for a signal handler: async-signal-safe (one `write(2)`, no
+/// allocation, no lock), and `errno` is saved and restored, since the interrupted code may
+/// be about to read it. The result is ignored: a full non-blocking pipe drops the byte
+/// (`EAGAIN`), which is what a self-pipe wants (the reader is awake anyway).
+#[inline]
+pub(crate) fn write_byte_in_signal_handler(fd: RawFd, byte: u8) {
+    // SAFETY: __errno_location returns this thread's errno slot, valid for the thread's life;
+    // write is async-signal-safe and gets a pointer to a local byte and the length 1.
+    unsafe {
+        let errno = libc::__errno_location();
+        let saved = *errno;
+        libc::write(fd, (&byte as *const u8).cast(), 1);
+        *errno = saved;
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::os::fd::AsRawFd;
+
     use super::*;
 
     #[test]
     fn failures_are_the_last_os_error() {
         assert_eq!(cvt(0i32).unwrap(), 0);
         assert_eq!(cvt(5isize).unwrap(), 5);
+        let e = read(-1, &mut [0; 1]).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EBADF));
         assert_eq!(
             is_nonblocking(-1).unwrap_err().raw_os_error(),
             Some(libc::EBADF)
         );
+    }
+
+    #[test]
+    fn pipe_round_trip() {
+        let (r, w) = pipe_cloexec_nonblocking().unwrap();
+        assert!(is_nonblocking(r.as_raw_fd()).unwrap());
+        assert_eq!(write(w.as_raw_fd(), b"ab").unwrap(), 2);
+        write_byte_in_signal_handler(w.as_raw_fd(), b'c');
+        let mut buf = [0; 8];
+        assert_eq!(read(r.as_raw_fd(), &mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"abc");
+        let e = read(r.as_raw_fd(), &mut buf).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        drop(w);
+        assert_eq!(read(r.as_raw_fd(), &mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn set_nonblocking_keeps_the_mode() {
+        let (r, w) = std::io::pipe().unwrap();
+        assert!(!is_nonblocking(r.as_raw_fd()).unwrap());
+        set_nonblocking(r.as_raw_fd()).unwrap();
+        assert!(is_nonblocking(r.as_raw_fd()).unwrap());
+        assert!(!is_nonblocking(w.as_raw_fd()).unwrap());
+    }
+
+    #[test]
+    fn signal_handler_write_keeps_errno() {
+        let (r, w) = pipe_cloexec_nonblocking().unwrap();
+        // SAFETY: this thread's errno slot.
+        unsafe { *libc::__errno_location() = libc::ENOENT };
+        write_byte_in_signal_handler(w.as_raw_fd(), 1);
+        write_byte_in_signal_handler(-1, 1); // fails with EBADF, which is not kept
+        // SAFETY: as above.
+        assert_eq!(unsafe { *libc::__errno_location() }, libc::ENOENT);
+        drop(r);
     }
 }
