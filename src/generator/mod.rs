@@ -431,6 +431,17 @@ fn panic_error(payload: Box<dyn Any + Send>) -> anyhow::Error {
     anyhow::Error::new(Panic::from_payload(&*payload))
 }
 
+/// Runs `f`, turning a panic in it into the [`Panic`] error its generator's resumer would get,
+/// so that a layer above can report it with its own context (a server names the peer). A
+/// dropped generator's forced unwind, and an abandoned inline sub's, go on unwinding.
+pub(crate) fn catch_panic<R>(f: impl FnOnce() -> anyhow::Result<R>) -> anyhow::Result<R> {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) if payload.is::<Abandon>() => panic::resume_unwind(payload),
+        Err(payload) => Err(panic_error(payload)),
+    }
+}
+
 /// The type of corosensei's private forced-unwind payload, learned once by force-unwinding
 /// a tiny coroutine (the type is not exported, so it cannot be named).
 fn forced_unwind_type_id() -> TypeId {
