@@ -335,23 +335,33 @@ fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64) {
 
 // ---- memory: N tasks suspended at once ----
 
-/// This process's resident memory.
+/// This process's resident memory, page tables included (VmRSS + VmPTE): a suspended
+/// task's stack costs page tables too.
 fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    // SAFETY: sysconf only reads a constant.
-    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |field: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (kib("VmRSS:") + kib("VmPTE:")) * 1024
+}
+
+/// Lines of /proc/self/maps: the memory mappings, which Linux caps at vm.max_map_count.
+fn maps_lines() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .map(|m| m.lines().count())
+        .unwrap_or(0)
 }
 
 /// n tasks all waiting for one future: let them all suspend, note the resident memory they
-/// added (bytes per task), then resolve the future and wait for every task.
-fn tasks_suspended(lp: &EventLoop, n: u64) -> f64 {
-    let per_task = Rc::new(Cell::new(0.0));
-    let out = per_task.clone();
+/// added (bytes per task) and the mappings, then resolve the future and wait for every task.
+fn tasks_suspended(lp: &EventLoop, n: u64) -> (f64, usize) {
+    let seen = Rc::new(Cell::new((0.0, 0)));
+    let out = seen.clone();
     run_main(lp, move |co| {
         let lp = get_running_loop()?;
         let fut = lp.create_future::<()>();
@@ -363,12 +373,13 @@ fn tasks_suspended(lp: &EventLoop, n: u64) -> f64 {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         co.yield_now()?; // every task runs to its wait and suspends
-        out.set((rss_bytes().saturating_sub(before)) as f64 / n as f64);
+        let per_task = (rss_bytes().saturating_sub(before)) as f64 / n as f64;
+        out.set((per_task, maps_lines()));
         fut.set_result(())?;
         co.wait(&gather(&tasks)?)?;
         Ok(())
     });
-    per_task.get()
+    seen.get()
 }
 
 /// Runs one memory workload in this process: warm-up, then the measured run.
@@ -376,14 +387,14 @@ fn run_suspended(name: &str, n: u64) {
     let lp = EventLoop::new().unwrap();
     tasks_suspended(&lp, (n / 20).max(1));
     let t0 = Instant::now();
-    let per_task = tasks_suspended(&lp, n);
+    let (per_task, maps) = tasks_suspended(&lp, n);
     let dt = t0.elapsed();
     lp.close().unwrap();
     report(
         name,
         n,
         dt,
-        &format!("kib_per_task={:.2}", per_task / 1024.0),
+        &format!("kib_per_task={:.2} maps={maps}", per_task / 1024.0),
     );
 }
 
@@ -519,6 +530,16 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         name: "tasks_suspended_30k",
         ops: 30_000,
+        kind: Kind::Suspended,
+    },
+    Workload {
+        name: "tasks_suspended_100k",
+        ops: 100_000,
+        kind: Kind::Suspended,
+    },
+    Workload {
+        name: "tasks_suspended_1m",
+        ops: 1_000_000,
         kind: Kind::Suspended,
     },
 ];

@@ -16,6 +16,7 @@ mod os;
 mod recycle;
 mod selector;
 mod sync;
+mod sys;
 mod tasks;
 mod timers;
 

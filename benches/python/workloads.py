@@ -11,9 +11,9 @@ warm-up of n/20 operations, then the timed run, and prints one line:
 --with-fd registers one idle fd (a socketpair end that never becomes readable) with
 add_reader for the whole run, so that every loop iteration polls, as in a real server; those
 lines are named NAME_fd. The generator workloads use no loop: they run under --loop asyncio
-(the default) or --loop none and print loop=python. tasks_suspended_{1k,10k,30k} keep N
-tasks suspended at once and add kib_per_task (resident memory per task); --scale leaves
-their N alone.
+(the default) or --loop none and print loop=python. tasks_suspended_{1k,10k,30k,100k,1m}
+keep N tasks suspended at once and add kib_per_task (resident memory per task, page tables
+included: VmRSS + VmPTE) and maps (lines of /proc/self/maps); --scale leaves their N alone.
 """
 import argparse
 import asyncio
@@ -35,7 +35,8 @@ LOOP_WORKLOADS = {
     "task_spawn": 300_000,
     "sleep0": 1_000_000,
 }
-SUSPENDED = {"tasks_suspended_1k": 1_000, "tasks_suspended_10k": 10_000, "tasks_suspended_30k": 30_000}
+SUSPENDED = {"tasks_suspended_1k": 1_000, "tasks_suspended_10k": 10_000, "tasks_suspended_30k": 30_000,
+             "tasks_suspended_100k": 100_000, "tasks_suspended_1m": 1_000_000}
 GENERATORS = {"generator_next": 20_000_000, "generator_yieldfrom10": 5_000_000}
 
 
@@ -146,16 +147,26 @@ async def sleep0(n):
 # ---- memory: N tasks suspended at once ----
 
 def rss_bytes():
+    """Resident memory, page tables included (VmRSS + VmPTE), as tulip's side measures it."""
     try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:  # not Linux: the peak is the best we have
+        with open("/proc/self/status") as f:
+            kib = {k: int(v.split()[0]) for k, v in (l.split(":", 1) for l in f) if k in ("VmRSS", "VmPTE")}
+        return (kib["VmRSS"] + kib.get("VmPTE", 0)) * 1024
+    except (OSError, KeyError):  # not Linux: the peak is the best we have
         scale = 1 if sys.platform == "darwin" else 1024
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
 async def _suspended(fut):
     await fut
+
+
+def maps_lines():
+    try:
+        with open("/proc/self/maps") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
 
 
 async def tasks_suspended(n, rss=None):
@@ -167,6 +178,7 @@ async def tasks_suspended(n, rss=None):
     await asyncio.sleep(0)  # every task runs to its await and suspends
     if rss is not None:
         rss.append((rss_bytes() - before) / n)
+        rss.append(maps_lines())
     fut.set_result(None)
     await asyncio.gather(*tasks)
 
@@ -224,7 +236,7 @@ async def run_loop_workloads(names, kind, scale, with_fd, fresh):
                 t0 = time.perf_counter()
                 await tasks_suspended(n, rss)
                 dt = time.perf_counter() - t0
-                report(name, kind, n, dt, kib_per_task=f"{rss[0] / 1024:.2f}")
+                report(name, kind, n, dt, kib_per_task=f"{rss[0] / 1024:.2f}", maps=rss[1])
                 continue
             n = max(1, int(LOOP_WORKLOADS[name] * scale))
             fn = globals()[name]

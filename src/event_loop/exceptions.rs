@@ -88,13 +88,13 @@ impl EventLoop {
         h: Option<impl Fn(&EventLoop, &ExceptionContext) + 'static>,
     ) {
         let h = h.map(|h| Rc::new(h) as Rc<ExceptionHandler>);
-        *self.inner.handler.borrow_mut() = h;
+        *self.inner().handler.borrow_mut() = h;
     }
 
     /// Reports an error: calls the custom handler, or the default one. If the custom handler
     /// panics, the default one reports "Unhandled error in exception handler".
     pub fn call_exception_handler(&self, ctx: ExceptionContext) {
-        let handler = self.inner.handler.borrow().clone();
+        let handler = self.inner().handler.borrow().clone();
         let Some(handler) = handler else {
             self.default_handler_guarded(&ctx);
             return;

@@ -19,9 +19,12 @@
 use std::any::{Any, TypeId};
 use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
 use std::panic::{self, AssertUnwindSafe};
-use std::rc::Rc;
+use std::ptr::NonNull;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,6 +75,8 @@ pub(crate) struct Inner {
     quiet: Cell<bool>,
     running: Cell<bool>,
     closed: Cell<bool>,
+    /// The owner was dropped while the loop ran: close when `run_forever` returns.
+    orphaned: Cell<bool>,
     handler: RefCell<Option<Rc<ExceptionHandler>>>,
     threadsafe: OnceCell<Arc<Threadsafe>>,
     /// The other half of the thread-safe queue's double buffer (keeps its capacity).
@@ -84,8 +89,9 @@ pub(crate) struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // A loop dropped without close(): other threads' handles must get "Event loop is
-        // closed" rather than queue into a loop that is gone.
+        // Not closed (its owner closes it when dropped, so this is a safety net): other
+        // threads' handles must get "Event loop is closed" rather than queue into a loop that
+        // is gone.
         if let Some(ts) = self.threadsafe.get() {
             drop(ts.close());
         }
@@ -127,8 +133,22 @@ impl Inner {
 /// std::thread::spawn(move || lp.call_soon(|| ()));
 /// ```
 ///
-/// A callback that holds a clone of its loop makes a reference cycle while it is queued;
-/// [`EventLoop::close`] drops every queued callback and breaks such cycles.
+/// # Owner and handles
+///
+/// The value [`EventLoop::new`] returns owns the loop; its clones (and what
+/// [`get_running_loop`], `Future::get_loop` and `Task::get_loop` give) are handles that
+/// reach the same loop but do not keep it open. Callbacks, tasks and futures hold such
+/// handles, so they never keep a loop alive by themselves, even in a cycle.
+///
+/// When the owner is dropped and the loop is not closed, tulip does what CPython's
+/// `BaseEventLoop.__del__` does for a garbage-collected loop: it reports
+/// `unclosed event loop <EventLoop running=False closed=False debug=False>` (the `log`
+/// crate, target `"tulip"`, level warn, when a logger is installed, else stderr; Python's
+/// `ResourceWarning`) and closes the loop, which reports every pending task to the exception
+/// handler ("Task was destroyed but it is pending!", key `task`), unwinds its stack, and
+/// frees the queued callbacks, timers, readers and writers, the epoll instance and the
+/// waker. A loop whose owner is dropped while it runs closes when `run_forever` returns.
+/// From then on the handles left get `RuntimeError("Event loop is closed")`.
 ///
 /// A panicking callback is caught and reported to the exception handler; the loop goes on.
 /// Rust's panic hook still runs first and prints `thread '...' panicked at ...` to stderr
@@ -161,9 +181,60 @@ impl Inner {
 /// assert_eq!(*log.borrow(), ["soon", "later"]);
 /// # Ok(()) }
 /// ```
-#[derive(Clone)]
 pub struct EventLoop {
-    inner: Rc<Inner>,
+    /// `Rc::into_raw` of the loop's state, with [`OWNER`] set in the owner's. One word: every
+    /// future holds one, and the hot paths only mask a bit.
+    tagged: NonNull<Inner>,
+    /// Owns a strong count of `Rc<Inner>` (auto traits and drop check as `Rc`).
+    _rc: PhantomData<Rc<Inner>>,
+}
+
+/// The low bit of [`EventLoop::tagged`] in the value `EventLoop::new` returned (`Inner` is
+/// 8-aligned, so the bit is free).
+const OWNER: usize = 1;
+const _: () = assert!(std::mem::align_of::<Inner>() > OWNER);
+
+impl Clone for EventLoop {
+    /// A handle: never the owner.
+    #[inline]
+    fn clone(&self) -> Self {
+        let raw = self.raw();
+        // SAFETY: `raw` comes from `Rc::into_raw` and `self` holds one strong count, so the
+        // allocation is alive; the new value owns the count made here.
+        unsafe { Rc::increment_strong_count(raw) };
+        EventLoop {
+            // SAFETY: `raw` is non-null (from an `Rc`).
+            tagged: unsafe { NonNull::new_unchecked(raw.cast_mut()) },
+            _rc: PhantomData,
+        }
+    }
+}
+
+impl Drop for EventLoop {
+    #[inline]
+    fn drop(&mut self) {
+        let tagged = self.tagged.as_ptr();
+        if tagged.addr() & OWNER != 0 {
+            // By value: `self` need not live in memory for the hot path's sake.
+            return drop_owner(tagged);
+        }
+        // SAFETY: a handle's pointer is `Rc::into_raw`'s as is (no tag), and this value owns
+        // one strong count of it.
+        unsafe { Rc::decrement_strong_count(tagged) };
+    }
+}
+
+/// The owner's drop: it becomes a handle (the same strong count, untagged), reports and
+/// closes the loop, and is dropped as a handle.
+#[cold]
+#[inline(never)]
+fn drop_owner(tagged: *mut Inner) {
+    let handle = EventLoop {
+        // SAFETY: non-null: it is `Rc::into_raw`'s pointer with the owner bit cleared.
+        tagged: unsafe { NonNull::new_unchecked(tagged.map_addr(|a| a & !OWNER)) },
+        _rc: PhantomData,
+    };
+    handle.owner_dropped();
 }
 
 /// Resets the running state when `run_forever` returns (or unwinds).
@@ -171,11 +242,21 @@ struct RunGuard<'a>(&'a EventLoop);
 
 impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
-        let inner = &self.0.inner;
+        let inner = self.0.inner();
         inner.stopping.set(false);
         inner.running.set(false);
-        RUNNING.with(|r| r.borrow_mut().take());
+        let running = RUNNING.with(|r| r.borrow_mut().take());
+        // Dropped with no borrow of `RUNNING` held (it is a handle: this closes nothing).
+        drop(running);
+        if inner.orphaned.replace(false) {
+            // The owner was dropped while the loop ran.
+            let _ = self.0.close();
+        }
     }
+}
+
+fn py_bool(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
 }
 
 fn closed_error() -> anyhow::Error {
@@ -198,6 +279,7 @@ impl EventLoop {
             quiet: Cell::new(true),
             running: Cell::new(false),
             closed: Cell::new(false),
+            orphaned: Cell::new(false),
             handler: RefCell::new(None),
             threadsafe: OnceCell::new(),
             threadsafe_spare: RefCell::default(),
@@ -205,14 +287,60 @@ impl EventLoop {
             extension_last: Cell::new(None),
             close_hooks: RefCell::default(),
         };
+        let raw = Rc::into_raw(Rc::new(inner));
         Ok(EventLoop {
-            inner: Rc::new(inner),
+            // SAFETY: `Rc::into_raw` is never null; `Inner`'s alignment keeps the low bit free.
+            tagged: unsafe { NonNull::new_unchecked(raw.cast_mut().map_addr(|a| a | OWNER)) },
+            _rc: PhantomData,
         })
+    }
+
+    /// The `Rc::into_raw` pointer, without the owner bit.
+    #[inline(always)]
+    fn raw(&self) -> *const Inner {
+        self.tagged.as_ptr().map_addr(|a| a & !OWNER)
+    }
+
+    #[inline(always)]
+    fn inner(&self) -> &Inner {
+        // SAFETY: `self` holds a strong count, so the `Inner` is alive while `self` is.
+        unsafe { &*self.raw() }
+    }
+
+    /// A weak reference, for [`Handle`] and [`TimerHandle`].
+    #[inline]
+    fn downgrade(&self) -> Weak<Inner> {
+        // SAFETY: `raw` is from `Rc::into_raw` and alive; `ManuallyDrop` leaves the strong
+        // count held by `self` untouched.
+        let rc = ManuallyDrop::new(unsafe { Rc::from_raw(self.raw()) });
+        Rc::downgrade(&rc)
+    }
+
+    /// The owner is dropped: asyncio's `BaseEventLoop.__del__` (see "Owner and handles").
+    fn owner_dropped(&self) {
+        if self.is_closed() {
+            return;
+        }
+        let text = format!(
+            "unclosed event loop <EventLoop running={} closed=False debug=False>",
+            py_bool(self.is_running())
+        );
+        if log::max_level() != log::LevelFilter::Off {
+            log::warn!(target: "tulip", "{text}");
+        } else {
+            eprintln!("{text}");
+        }
+        if self.is_running() {
+            // `run_forever` closes it on its way out.
+            self.inner().orphaned.set(true);
+        } else {
+            let _ = self.close();
+        }
     }
 
     #[inline]
     fn check_closed(&self) -> anyhow::Result<()> {
-        if self.inner.closed.get() {
+        if self.inner().closed.get() {
             Err(closed_error())
         } else {
             Ok(())
@@ -227,14 +355,14 @@ impl EventLoop {
     /// `RuntimeError("Event loop is closed")` on a closed loop.
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         self.check_closed()?;
-        let seq = self.inner.ready.borrow_mut().push_fn(f);
-        Ok(Handle::new(Rc::downgrade(&self.inner), seq))
+        let seq = self.inner().ready.borrow_mut().push_fn(f);
+        Ok(Handle::new(self.downgrade(), seq))
     }
 
     /// `call_soon` without a [`Handle`]: the hot path for done callbacks and task steps.
     pub(crate) fn schedule(&self, f: impl FnOnce() + 'static) -> anyhow::Result<()> {
         self.check_closed()?;
-        self.inner.ready.borrow_mut().push_fn(f);
+        self.inner().ready.borrow_mut().push_fn(f);
         Ok(())
     }
 
@@ -273,14 +401,9 @@ impl EventLoop {
     ) -> anyhow::Result<TimerHandle> {
         self.check_closed()?;
         let when = Deadline::of(when);
-        let (slot, seq) = self.inner.timers.borrow_mut().push(when, f);
-        self.inner.quiet.set(false);
-        Ok(TimerHandle::new(
-            Rc::downgrade(&self.inner),
-            slot,
-            seq,
-            when,
-        ))
+        let (slot, seq) = self.inner().timers.borrow_mut().push(when, f);
+        self.inner().quiet.set(false);
+        Ok(TimerHandle::new(self.downgrade(), slot, seq, when))
     }
 
     /// The loop's clock: the monotonic [`Instant::now`].
@@ -293,8 +416,12 @@ impl EventLoop {
         // Keep a reference so that, if the selector refuses the fd, the closure is dropped here
         // rather than under the selector's borrow.
         let keep = cb.clone();
-        self.inner.quiet.set(false);
-        let old = self.inner.selector.borrow_mut().add(fd.raw_fd(), read, cb);
+        self.inner().quiet.set(false);
+        let old = self
+            .inner()
+            .selector
+            .borrow_mut()
+            .add(fd.raw_fd(), read, cb);
         drop(keep);
         let old = old?;
         if let Some(old) = old {
@@ -304,10 +431,10 @@ impl EventLoop {
     }
 
     fn remove_io(&self, fd: impl FdLike, read: bool) -> bool {
-        if self.inner.closed.get() {
+        if self.inner().closed.get() {
             return false;
         }
-        let old = self.inner.selector.borrow_mut().remove(fd.raw_fd(), read);
+        let old = self.inner().selector.borrow_mut().remove(fd.raw_fd(), read);
         match old {
             Some(old) => {
                 old.cancel();
@@ -376,8 +503,8 @@ impl EventLoop {
         self.check_closed()?;
         let (r, w) = (io_callback(on_read), io_callback(on_write));
         let keep = (r.clone(), w.clone());
-        self.inner.quiet.set(false);
-        let res = self.inner.selector.borrow_mut().register_edge(fd, r, w);
+        self.inner().quiet.set(false);
+        let res = self.inner().selector.borrow_mut().register_edge(fd, r, w);
         // On failure the closures are dropped here, with no borrow held.
         drop(keep);
         res
@@ -386,25 +513,25 @@ impl EventLoop {
     /// Whether the owner of source `fd` wants `on_read` (`read`) or `on_write` called while
     /// that direction is ready. No syscall.
     pub(crate) fn want_source(&self, fd: RawFd, read: bool, want: bool) {
-        if !self.inner.closed.get() {
-            self.inner.quiet.set(false);
-            self.inner.selector.borrow_mut().want_edge(fd, read, want);
+        if !self.inner().closed.get() {
+            self.inner().quiet.set(false);
+            self.inner().selector.borrow_mut().want_edge(fd, read, want);
         }
     }
 
     /// Forgets that source `fd` is ready in one direction (its syscall said `EAGAIN`).
     pub(crate) fn clear_source(&self, fd: RawFd, read: bool) {
-        if !self.inner.closed.get() {
-            self.inner.selector.borrow_mut().clear_edge(fd, read);
+        if !self.inner().closed.get() {
+            self.inner().selector.borrow_mut().clear_edge(fd, read);
         }
     }
 
     /// Deregisters source `fd` (call before closing it) and drops its callbacks.
     pub(crate) fn deregister_source(&self, fd: RawFd) {
-        if self.inner.closed.get() {
+        if self.inner().closed.get() {
             return;
         }
-        let old = self.inner.selector.borrow_mut().deregister_edge(fd);
+        let old = self.inner().selector.borrow_mut().deregister_edge(fd);
         // Cancelled after the borrow: dropping the closures may run user code.
         for cb in old {
             cb.cancel();
@@ -432,12 +559,12 @@ impl EventLoop {
             )
             .into());
         }
-        self.inner.running.set(true);
+        self.inner().running.set(true);
         RUNNING.with(|r| *r.borrow_mut() = Some(self.clone()));
         let _guard = RunGuard(self);
         loop {
             self.run_once()?;
-            if self.inner.stopping.get() {
+            if self.inner().stopping.get() {
                 return Ok(());
             }
         }
@@ -445,7 +572,7 @@ impl EventLoop {
 
     /// One iteration: asyncio's `_run_once`.
     fn run_once(&self) -> anyhow::Result<()> {
-        let inner = &*self.inner;
+        let inner = self.inner();
         if self.only_ready() {
             // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
             // poll nothing (zero timeout, no fd) and move nothing to the queue.
@@ -494,7 +621,7 @@ impl EventLoop {
     /// owned source due, no call from another thread.
     #[inline]
     fn only_ready(&self) -> bool {
-        let inner = &*self.inner;
+        let inner = self.inner();
         let only = inner.quiet.get()
             && !inner.ready.borrow().is_empty()
             && !inner.threadsafe.get().is_some_and(|ts| ts.is_pending());
@@ -507,7 +634,7 @@ impl EventLoop {
 
     /// Step 3 of an iteration, with the fast paths when no fd of the user's is registered.
     fn wait_for_io(&self, timeout: Option<Duration>) -> anyhow::Result<()> {
-        let mut selector = self.inner.selector.borrow_mut();
+        let mut selector = self.inner().selector.borrow_mut();
         let zero = timeout == Some(Duration::ZERO);
         if selector.has_fds() || (selector.has_waker() && !zero) {
             selector.select(timeout)?;
@@ -530,16 +657,21 @@ impl EventLoop {
     /// Asks the loop to stop: the current iteration finishes, then `run_forever` returns.
     /// Called before `run_forever`, it makes `run_forever` run exactly one iteration.
     pub fn stop(&self) {
-        self.inner.stopping.set(true);
+        self.inner().stopping.set(true);
     }
 
     /// Whether `run_forever` is running.
     pub fn is_running(&self) -> bool {
-        self.inner.running.get()
+        self.inner().running.get()
     }
 
-    /// Closes the loop: runs the close hooks, then drops every queued callback, timer, reader
-    /// and writer, and closes the epoll instance. Idempotent.
+    /// Closes the loop: runs the close hooks (each pending task is reported as "Task was
+    /// destroyed but it is pending!" and its stack unwound), then drops every queued callback,
+    /// timer, reader and writer, and closes the epoll instance and the waker. Idempotent.
+    ///
+    /// Dropping the owner (the value [`EventLoop::new`] returned) of a loop not closed
+    /// reports "unclosed event loop ..." and closes it (see "Owner and handles" on
+    /// [`EventLoop`]).
     ///
     /// # Errors
     ///
@@ -548,11 +680,11 @@ impl EventLoop {
         if self.is_running() {
             return Err(RuntimeError::new("Cannot close a running event loop").into());
         }
-        if self.inner.closed.get() {
+        if self.inner().closed.get() {
             return Ok(());
         }
         loop {
-            let hooks = std::mem::take(&mut *self.inner.close_hooks.borrow_mut());
+            let hooks = std::mem::take(&mut *self.inner().close_hooks.borrow_mut());
             if hooks.is_empty() {
                 break;
             }
@@ -565,13 +697,13 @@ impl EventLoop {
                 }
             }
         }
-        self.inner.closed.set(true);
+        self.inner().closed.set(true);
         // Take everything out first, drop it after: drops may run user code, which may call
         // back into the (now closed) loop.
-        let ready = self.inner.ready.borrow_mut().take_all();
-        let timers = self.inner.timers.borrow_mut().clear();
-        let io = self.inner.selector.borrow_mut().close();
-        let calls = match self.inner.threadsafe.get() {
+        let ready = self.inner().ready.borrow_mut().take_all();
+        let timers = self.inner().timers.borrow_mut().clear();
+        let io = self.inner().selector.borrow_mut().close();
+        let calls = match self.inner().threadsafe.get() {
             Some(ts) => ts.close(),
             None => Vec::new(),
         };
@@ -586,7 +718,7 @@ impl EventLoop {
 
     /// Whether [`EventLoop::close`] was called.
     pub fn is_closed(&self) -> bool {
-        self.inner.closed.get()
+        self.inner().closed.get()
     }
 
     /// Per-loop state of a higher layer (e.g. the task registry), made on first use, so the
@@ -594,7 +726,7 @@ impl EventLoop {
     #[cfg_attr(not(test), allow(dead_code))] // for the futures and tasks layers
     #[inline]
     pub(crate) fn extension<T: Default + 'static>(&self) -> Rc<T> {
-        if let Some((id, raw)) = self.inner.extension_last.get()
+        if let Some((id, raw)) = self.inner().extension_last.get()
             && id == TypeId::of::<T>()
         {
             // SAFETY: `raw` is the `Rc<T>` stored under `T`'s id, which the loop keeps until
@@ -610,10 +742,10 @@ impl EventLoop {
     #[inline(never)]
     fn extension_slow<T: Default + 'static>(&self) -> Rc<T> {
         let find = || {
-            let exts = self.inner.extensions.borrow();
+            let exts = self.inner().extensions.borrow();
             let (_, ext) = exts.iter().find(|(id, _)| *id == TypeId::of::<T>())?;
             let raw = Rc::into_raw(ext.clone()) as *const T;
-            self.inner
+            self.inner()
                 .extension_last
                 .set(Some((TypeId::of::<T>(), raw as *const ())));
             // SAFETY: stored under `TypeId::of::<T>()`, so it is an `Rc<T>` (no dynamic
@@ -628,7 +760,7 @@ impl EventLoop {
         if let Some(ext) = find() {
             return ext;
         }
-        self.inner
+        self.inner()
             .extensions
             .borrow_mut()
             .push((TypeId::of::<T>(), ext.clone()));
@@ -639,13 +771,13 @@ impl EventLoop {
     /// use it to report or unwind what is still pending).
     #[cfg_attr(not(test), allow(dead_code))] // for the tasks layer
     pub(crate) fn add_close_hook(&self, f: impl FnOnce(&EventLoop) + 'static) {
-        self.inner.close_hooks.borrow_mut().push(Box::new(f));
+        self.inner().close_hooks.borrow_mut().push(Box::new(f));
     }
 
     /// Timer heap entries and how many of them are cancelled: asyncio's `len(loop._scheduled)`
     /// and `loop._timer_cancelled_count`, for tests and diagnostics.
     pub fn timer_stats(&self) -> (usize, usize) {
-        let timers = self.inner.timers.borrow();
+        let timers = self.inner().timers.borrow();
         (timers.scheduled(), timers.cancelled())
     }
 }
@@ -653,7 +785,7 @@ impl EventLoop {
 /// Two handles are equal when they are the same loop (Python's `is`).
 impl PartialEq for EventLoop {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.inner, &other.inner)
+        self.raw() == other.raw()
     }
 }
 
@@ -664,8 +796,8 @@ impl fmt::Debug for EventLoop {
         write!(
             f,
             "<EventLoop running={} closed={}>",
-            if self.is_running() { "True" } else { "False" },
-            if self.is_closed() { "True" } else { "False" }
+            py_bool(self.is_running()),
+            py_bool(self.is_closed())
         )
     }
 }

@@ -42,13 +42,13 @@ pub(super) struct Threadsafe {
     /// Set when `calls` may be non-empty: the loop looks at it before taking the lock.
     pending: AtomicBool,
     calls: Mutex<ThreadsafeCalls>,
-    waker: Arc<Waker>,
 }
 
-#[derive(Default)]
 struct ThreadsafeCalls {
     closed: bool,
     calls: Vec<ThreadsafeCall>,
+    /// `None` once closed: a `LoopHandle` that outlives its loop keeps no eventfd open.
+    waker: Option<Arc<Waker>>,
 }
 
 impl Threadsafe {
@@ -64,25 +64,34 @@ impl Threadsafe {
     }
 
     /// Refuses further calls ("Event loop is closed") and hands back the queued ones, to be
-    /// dropped by the caller outside the lock.
+    /// dropped by the caller outside the lock; lets the waker go.
     pub(super) fn close(&self) -> Vec<ThreadsafeCall> {
-        let mut q = self.lock();
-        q.closed = true;
-        std::mem::take(&mut q.calls)
+        let (calls, waker) = {
+            let mut q = self.lock();
+            q.closed = true;
+            (std::mem::take(&mut q.calls), q.waker.take())
+        };
+        drop(waker);
+        calls
     }
 
     fn push(&self, call: ThreadsafeCall) -> anyhow::Result<()> {
-        {
+        let waker = {
             let mut q = self.lock();
             if q.closed {
                 return Err(RuntimeError::new("Event loop is closed").into());
             }
             q.calls.push(call);
-        }
-        // Only the call that raises the flag wakes the loop; the loop clears the flag before
-        // it takes the queue, so no call is left behind.
-        if !self.pending.swap(true, Ordering::AcqRel) {
-            self.waker.wake()?;
+            // Only the call that raises the flag wakes the loop; the loop clears the flag
+            // before it takes the queue, so no call is left behind.
+            if self.pending.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+            q.waker.clone()
+        };
+        // Woken outside the lock; the clone keeps the eventfd open should the loop close.
+        if let Some(w) = waker {
+            w.wake()?;
         }
         Ok(())
     }
@@ -120,15 +129,18 @@ impl fmt::Debug for LoopHandle {
 impl EventLoop {
     pub(super) fn threadsafe(&self) -> anyhow::Result<&Arc<Threadsafe>> {
         self.check_closed()?;
-        if let Some(ts) = self.inner.threadsafe.get() {
+        if let Some(ts) = self.inner().threadsafe.get() {
             return Ok(ts);
         }
-        let waker = self.inner.selector.borrow_mut().waker()?;
-        Ok(self.inner.threadsafe.get_or_init(|| {
+        let waker = self.inner().selector.borrow_mut().waker()?;
+        Ok(self.inner().threadsafe.get_or_init(|| {
             Arc::new(Threadsafe {
                 pending: AtomicBool::new(false),
-                calls: Mutex::default(),
-                waker,
+                calls: Mutex::new(ThreadsafeCalls {
+                    closed: false,
+                    calls: Vec::new(),
+                    waker: Some(waker),
+                }),
             })
         }))
     }
@@ -152,7 +164,7 @@ impl EventLoop {
     /// Queues the calls made from other threads since the last iteration.
     #[inline]
     pub(super) fn take_threadsafe_calls(&self) {
-        if let Some(ts) = self.inner.threadsafe.get()
+        if let Some(ts) = self.inner().threadsafe.get()
             && ts.is_pending()
         {
             self.take_threadsafe_calls_now(ts);
@@ -164,9 +176,9 @@ impl EventLoop {
         if !ts.pending.swap(false, Ordering::AcqRel) {
             return;
         }
-        let mut batch = self.inner.threadsafe_spare.borrow_mut();
+        let mut batch = self.inner().threadsafe_spare.borrow_mut();
         std::mem::swap(&mut *batch, &mut ts.lock().calls);
-        let mut ready = self.inner.ready.borrow_mut();
+        let mut ready = self.inner().ready.borrow_mut();
         for call in batch.drain(..) {
             ready.push(Callback::from_callable(call));
         }

@@ -18,16 +18,24 @@
 //!   `Err(`[`Panic`]`)`; the generator is finished (its locals were dropped by the unwinding).
 //!   A panic in an inline `yield_from` sub reaches the delegator as that same error, at the
 //!   `yield_from` call. The process never aborts because of a panic in a generator.
-//! - **Stacks** come from a per-thread pool: a generator takes one at its first resume and
-//!   gives it back when it finishes. [`DEFAULT_STACK_SIZE`] fits a panic with
-//!   `RUST_BACKTRACE=1` in a debug build; [`Generator::with_stack_size`] asks for more. An
-//!   overflow prints which generator overflowed and its stack size, then aborts. Mapping a
-//!   stack can fail (Linux allows `vm.max_map_count` mappings per process, two per stack):
-//!   the resume then returns a `RuntimeError` that says so.
+//! - **Stacks** are slots of large arenas shared by the process (see `stacks.rs`): a
+//!   generator takes one at its first resume and gives it back when it finishes, to a
+//!   per-thread cache of hot slots in front of the shared free lists. Each slot has a guard
+//!   page below it: `MADV_GUARD_INSTALL` (Linux >= 6.13), which costs no memory mapping, so
+//!   a million suspended tasks fit under the default `vm.max_map_count`; elsewhere (or with
+//!   `TULIP_STACK_GUARD=mprotect`) an `mprotect` guard, two mappings per stack, and then
+//!   tulip refuses a stack past (max_map_count - mappings in use - 1,000) / 2 with a
+//!   `RuntimeError` naming the limit, before the kernel would fail every allocation.
+//!   `TULIP_STACK_LIMIT=N` caps the stacks lower. [`DEFAULT_STACK_SIZE`] (64 KiB) fits a
+//!   panic with `RUST_BACKTRACE=full` in a debug build; [`Generator::with_stack_size`] asks
+//!   for more (a slot of another size class, guarded the same way). An overflow prints which
+//!   generator overflowed and its stack size, then aborts.
 //! - **Inline delegation**: `yield_from` of a generator that has not started runs its body on
-//!   the delegator's own stack, with the delegator's `Co` (no stack, no extra switch), while at
-//!   least half of the sub's stack size is left there; otherwise the sub runs on its own stack
-//!   and a loop forwards values, `send`, `throw` and `close` to it.
+//!   the delegator's own stack, with the delegator's `Co` (no stack, no extra switch), only
+//!   when at least the sub's whole stack size is left there, so a sub that completes on its
+//!   own stack completes inline too (an overflow there names the sub). Otherwise, e.g. a
+//!   sub of the default size delegated to from a stack of the default size, the sub runs on
+//!   its own stack and a loop forwards values, `send`, `throw` and `close` to it.
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, UnsafeCell};
@@ -46,8 +54,11 @@ use crate::errors::{
 mod overflow;
 mod stacks;
 
-pub use stacks::{DEFAULT_STACK_SIZE, MIN_STACK_SIZE, StackPoolStats, stack_pool_stats};
-use stacks::{PoolStack, release_stack, take_stack};
+pub use stacks::{
+    DEFAULT_STACK_SIZE, MIN_STACK_SIZE, StackArenaStats, StackGuard, StackPoolStats,
+    stack_arena_stats, stack_pool_stats,
+};
+use stacks::{PoolStack, read_name, take_stack, usable_size, write_name};
 
 /// What a generator did when resumed: yielded a value or returned one
 /// (Python's `StopIteration.value`).
@@ -297,10 +308,8 @@ impl<Y, S, R> Generator<Y, S, R> {
         // user code (the body's destructors) can run and look at the generator.
         let inner = mem::replace(unsafe { &mut *self.inner.get() }, Inner::Finished);
         self.status.set(Status::Finished);
-        match inner {
-            Inner::Started(co) if co.done() => release_stack(co.into_stack()),
-            other => drop(other),
-        }
+        // Dropping the coroutine (unwound first if it is not done) frees its stack.
+        drop(inner);
     }
 
     /// Python's `throw`, for the unbounded impl (no start needed).
@@ -464,7 +473,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
             unreachable!("an unstarted generator has a body")
         };
         stack.set_owner(self.name);
-        let (lowest, size) = (stack.lowest_usable(), stack.size);
+        let (lowest, size, name_addr) = (stack.lowest_usable(), stack.size, stack.name_addr());
         let co = Coroutine::with_stack(
             stack,
             move |yielder: &Yielder<Resume<S>, Y>, _start: Resume<S>| {
@@ -474,6 +483,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
                     closing: Cell::new(0),
                     stack_lowest: lowest,
                     stack_size: size,
+                    name_addr,
                     _not_send: PhantomData,
                 };
                 match panic::catch_unwind(AssertUnwindSafe(|| body(&co))) {
@@ -503,6 +513,17 @@ fn panic_error(payload: Box<dyn Any + Send>) -> anyhow::Error {
         panic::resume_unwind(payload);
     }
     anyhow::Error::new(Panic::from_payload(&*payload))
+}
+
+/// Runs `f`, turning a panic in it into the [`Panic`] error its generator's resumer would get,
+/// so that a layer above can report it with its own context (a server names the peer). A
+/// dropped generator's forced unwind, and an abandoned inline sub's, go on unwinding.
+pub(crate) fn catch_panic<R>(f: impl FnOnce() -> anyhow::Result<R>) -> anyhow::Result<R> {
+    match panic::catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) if payload.is::<Abandon>() => panic::resume_unwind(payload),
+        Err(payload) => Err(panic_error(payload)),
+    }
 }
 
 /// The type of corosensei's private forced-unwind payload, learned once by force-unwinding
@@ -583,6 +604,8 @@ pub struct Co<Y, S> {
     closing: Cell<u32>,
     stack_lowest: usize,
     stack_size: usize,
+    /// Where this stack's owner name is (an inline sub puts its own there while it runs).
+    name_addr: usize,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -641,10 +664,17 @@ impl<Y, S> Co<Y, S> {
     }
 
     /// Runs an unstarted sub's body on this stack with this handle (see the module doc).
-    fn run_inline<R>(&self, body: Body<Y, S, R>) -> anyhow::Result<R> {
+    fn run_inline<R>(&self, body: Body<Y, S, R>, name: &'static str) -> anyhow::Result<R> {
         let depth = self.depth.get() + 1;
         self.depth.set(depth);
+        // An overflow in the sub names the sub.
+        // SAFETY: the name slot of the stack this body runs on.
+        let outer = unsafe { read_name(self.name_addr) };
+        // SAFETY: as above.
+        unsafe { write_name(self.name_addr, name) };
         let result = panic::catch_unwind(AssertUnwindSafe(|| body(self)));
+        // SAFETY: as above.
+        unsafe { write_name(self.name_addr, outer) };
         self.depth.set(depth - 1);
         let closed = self.closing.get() >= depth;
         if closed {
@@ -743,8 +773,12 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
     /// - The error `sub` raises (an error thrown in and not handled by `sub` included).
     /// - `GeneratorExit` when this generator is closed (or the error closing `sub` raised).
     pub fn yield_from<R: 'static>(&self, sub: Generator<Y, S, R>) -> anyhow::Result<R> {
-        // Inline while at least half of the sub's own stack size is left here.
-        if sub.status.get() == Status::Unstarted && self.room() >= sub.stack_size / 2 {
+        // Inline only while the sub's whole own stack fits in what is left here: a sub that
+        // completes on its own stack then completes inline too.
+        if sub.status.get() == Status::Unstarted
+            && usable_size(sub.stack_size).is_some_and(|need| self.room() >= need)
+        {
+            let name = sub.name;
             // SAFETY: unstarted and owned: nothing else borrows `inner`.
             let inner = mem::replace(unsafe { &mut *sub.inner.get() }, Inner::Finished);
             sub.status.set(Status::Finished);
@@ -752,7 +786,7 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
             let Inner::Unstarted(body) = inner else {
                 unreachable!("an unstarted generator has a body")
             };
-            return self.run_inline(body);
+            return self.run_inline(body, name);
         }
         self.delegate(&sub)
     }

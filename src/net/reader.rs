@@ -14,8 +14,8 @@ use crate::errors::{
 };
 use crate::event_loop::EventLoop;
 use crate::futures::Future;
-use crate::net::sockets::recv_raw;
 use crate::net::transport::{Owner, Transport};
+use crate::sys;
 use crate::tasks::TaskCo;
 
 /// A byte buffer consumed from the front: a Vec and a start offset, so that many small reads
@@ -87,7 +87,7 @@ impl Buf {
         self.compact();
         self.data.reserve(max);
         let spare: &mut [MaybeUninit<u8>] = &mut self.data.spare_capacity_mut()[..max];
-        let n = recv_raw(fd, spare)?;
+        let n = sys::recv_nonblocking(fd, spare)?;
         // SAFETY: recv initialised the first `n` bytes of the spare capacity.
         unsafe { self.data.set_len(self.data.len() + n) };
         Ok(n)

@@ -16,6 +16,7 @@ use super::writer::StreamWriter;
 use crate::errors::{CancelledError, ErrorExt, OsError, RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
+use crate::generator::catch_panic;
 use crate::net::sockets::{py_addr, tcp_listener, would_block};
 use crate::net::streams::resolve;
 use crate::tasks::TaskCo;
@@ -149,21 +150,23 @@ impl ServerCore {
         let handler = self.handler.clone();
         let lp = self.lp.clone();
         let peer = writer.peer_addr();
-        let task = self
-            .lp
-            .create_task(move |co| match handler(co, reader, writer) {
-                Err(e) if !e.isinstance::<CancelledError>() => {
-                    // asyncio 3.12: report, and the connection closes (its handles were dropped).
-                    let peer = peer.map(|a| py_addr(&a)).unwrap_or_default();
-                    lp.call_exception_handler(
-                        ExceptionContext::new("Unhandled exception in client_connected_cb")
-                            .with_exception(e)
-                            .with_field("transport", format!("<Transport peername={peer}>")),
-                    );
-                    Ok(())
-                }
-                r => r,
-            });
+        let task =
+            self.lp.create_task(
+                move |co| match catch_panic(|| handler(co, reader, writer)) {
+                    Err(e) if !e.isinstance::<CancelledError>() => {
+                        // asyncio 3.12: report (a panic too, as the error it becomes), naming the peer;
+                        // the connection closes (its handles were dropped).
+                        let peer = peer.map(|a| py_addr(&a)).unwrap_or_default();
+                        lp.call_exception_handler(
+                            ExceptionContext::new("Unhandled exception in client_connected_cb")
+                                .with_exception(e)
+                                .with_field("transport", format!("<Transport peername={peer}>")),
+                        );
+                        Ok(())
+                    }
+                    r => r,
+                },
+            );
         drop(task);
     }
 

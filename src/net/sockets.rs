@@ -39,7 +39,7 @@ use std::cell::RefCell;
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{SocketAddr as UnixSocketAddr, UnixListener, UnixStream};
 use std::rc::Rc;
 
@@ -49,6 +49,7 @@ use crate::errors::{OsError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
 use crate::selector::{IoCallback, io_waiter};
+use crate::sys;
 use crate::tasks::TaskCo;
 
 /// Python's repr of a socket address: `('127.0.0.1', 8080)` or `('::1', 8080, 0, 0)`, as
@@ -72,36 +73,6 @@ pub(crate) fn would_block(e: &io::Error) -> bool {
 
 fn interrupted(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::Interrupted
-}
-
-/// One `recv` that never blocks.
-pub(crate) fn recv_raw(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
-    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`; uninitialised memory is
-    // fine to write into, and the caller only reads the `n` bytes reported written.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-/// One `send` that never blocks and never raises SIGPIPE.
-pub(crate) fn send_raw(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for `buf.len()` bytes.
-    let n = unsafe {
-        libc::send(
-            fd,
-            buf.as_ptr().cast(),
-            buf.len(),
-            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
-        )
-    };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
 }
 
 /// The readiness wait of one `sock_*` call: a one-shot reader (or writer) on the fd, added at
@@ -203,7 +174,7 @@ pub fn sock_recv_into<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, buf: &mut [u8]
 fn recv_uninit(co: &TaskCo, fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> Result<usize> {
     let mut wait = None;
     loop {
-        match recv_raw(fd, buf) {
+        match sys::recv_nonblocking(fd, buf) {
             Ok(n) => return Ok(n),
             Err(e) if would_block(&e) => Wait::first(&mut wait, fd, true)?.wait(co)?,
             Err(e) if interrupted(&e) => {}
@@ -220,7 +191,7 @@ pub fn sock_sendall<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, data: &[u8]) -> 
     let mut wait = None;
     let mut sent = 0;
     while sent < data.len() {
-        match send_raw(fd, &data[sent..]) {
+        match sys::send_nonblocking(fd, &data[sent..]) {
             Ok(n) => sent += n,
             Err(e) if would_block(&e) => Wait::first(&mut wait, fd, false)?.wait(co)?,
             Err(e) if interrupted(&e) => {}
@@ -230,63 +201,10 @@ pub fn sock_sendall<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, data: &[u8]) -> 
     Ok(())
 }
 
-/// A C socket address for `addr`.
-fn c_addr(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: all-zero is a valid `sockaddr_storage`, and it is large enough and aligned
-    // for both `sockaddr_in` and `sockaddr_in6`.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-    let len = match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: see above.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin) };
-            std::mem::size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: see above.
-            unsafe { std::ptr::write((&mut storage as *mut libc::sockaddr_storage).cast(), sin6) };
-            std::mem::size_of::<libc::sockaddr_in6>()
-        }
-    };
-    (storage, len as libc::socklen_t)
-}
-
 /// A new non-blocking, close-on-exec TCP socket of `addr`'s family, owned by a `TcpStream`
 /// (closed on drop even if it never connects).
 pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<TcpStream> {
-    let family = match addr {
-        SocketAddr::V4(_) => libc::AF_INET,
-        SocketAddr::V6(_) => libc::AF_INET6,
-    };
-    // SAFETY: plain syscall; the fd is owned by the returned stream.
-    let fd = unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a fresh socket nobody else owns.
-    Ok(unsafe { TcpStream::from_raw_fd(fd) })
+    sys::tcp_socket(addr).map(TcpStream::from)
 }
 
 /// A non-blocking TCP listener bound to `addr` with asyncio's options (`SO_REUSEADDR`;
@@ -294,39 +212,13 @@ pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<TcpStream> {
 pub(crate) fn tcp_listener(addr: &SocketAddr, backlog: u32) -> io::Result<TcpListener> {
     let sock = tcp_socket(addr)?;
     let fd = sock.as_raw_fd();
-    let one: libc::c_int = 1;
-    let set = |level, name| {
-        // SAFETY: `one` is a valid c_int for the call's duration.
-        let r = unsafe {
-            libc::setsockopt(
-                fd,
-                level,
-                name,
-                (&one as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if r < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
-    };
-    set(libc::SOL_SOCKET, libc::SO_REUSEADDR)?;
+    sys::set_int_option(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     if addr.is_ipv6() {
-        set(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)?;
+        sys::set_int_option(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
     }
-    let (storage, len) = c_addr(addr);
-    // SAFETY: `storage` holds a valid address of `len` bytes.
-    if unsafe { libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let backlog = backlog.min(i32::MAX as u32) as libc::c_int;
-    // SAFETY: plain syscall on a socket we own.
-    if unsafe { libc::listen(fd, backlog) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(TcpListener::from(std::os::fd::OwnedFd::from(sock)))
+    sys::bind(fd, addr)?;
+    sys::listen(fd, backlog)?;
+    Ok(TcpListener::from(OwnedFd::from(sock)))
 }
 
 /// `await loop.sock_connect(sock, addr)` for TCP: makes a non-blocking socket, connects it to
@@ -337,19 +229,14 @@ pub(crate) fn tcp_listener(addr: &SocketAddr, backlog: u32) -> io::Result<TcpLis
 pub fn sock_connect(co: &TaskCo, addr: SocketAddr) -> Result<TcpStream> {
     let sock = tcp_socket(&addr).map_err(|e| OsError::from_io(&e))?;
     let fd = sock.as_raw_fd();
-    let (storage, len) = c_addr(&addr);
     loop {
-        // SAFETY: `storage` holds a valid address of `len` bytes.
-        let r =
-            unsafe { libc::connect(fd, (&storage as *const libc::sockaddr_storage).cast(), len) };
-        if r == 0 {
-            return Ok(sock);
-        }
-        let e = io::Error::last_os_error();
-        match e.raw_os_error() {
-            Some(libc::EINTR) => continue,
-            Some(libc::EINPROGRESS) => break,
-            _ => return Err(OsError::from_io(&e).into()),
+        match sys::connect(fd, &addr) {
+            Ok(()) => return Ok(sock),
+            Err(e) => match e.raw_os_error() {
+                Some(libc::EINTR) => continue,
+                Some(libc::EINPROGRESS) => break,
+                _ => return Err(OsError::from_io(&e).into()),
+            },
         }
     }
     let mut wait = Wait::new(get_running_loop()?, fd, false);
@@ -406,15 +293,6 @@ impl Listener for UnixListener {
     }
 }
 
-fn is_nonblocking(fd: RawFd) -> io::Result<bool> {
-    // SAFETY: plain syscall.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(flags & libc::O_NONBLOCK != 0)
-}
-
 /// `await loop.sock_accept(listener)`: the next connection and its peer address; the
 /// connection is non-blocking. The listener must be non-blocking (else
 /// `ValueError('the socket must be non-blocking')`, asyncio's debug-mode check: a blocking
@@ -425,7 +303,7 @@ pub fn sock_accept<L: Listener + ?Sized>(
     listener: &L,
 ) -> Result<(L::Stream, L::Addr)> {
     let fd = listener.as_raw_fd();
-    if !is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
+    if !sys::is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
         return Err(ValueError::new("the socket must be non-blocking").into());
     }
     let mut wait = None;

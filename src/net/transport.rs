@@ -17,7 +17,8 @@ use crate::errors::{OsError, RuntimeError, SharedError, ValueError};
 use crate::event_loop::EventLoop;
 use crate::futures::Future;
 use crate::net::reader::Buf;
-use crate::net::sockets::{send_raw, would_block};
+use crate::net::sockets::would_block;
+use crate::sys;
 
 /// A connection: asyncio's `_SelectorSocketTransport` with its `StreamReaderProtocol`.
 pub(crate) struct Transport {
@@ -226,7 +227,7 @@ impl Transport {
         }
         let mut data = data;
         if self.wbuf.borrow().is_empty() {
-            match send_raw(self.fd, data) {
+            match sys::send_nonblocking(self.fd, data) {
                 Ok(n) => {
                     data = &data[n..];
                     if data.is_empty() {
@@ -258,7 +259,7 @@ impl Transport {
             self.stop_writing();
             return;
         }
-        let r = send_raw(self.fd, self.wbuf.borrow().bytes());
+        let r = sys::send_nonblocking(self.fd, self.wbuf.borrow().bytes());
         match r {
             Err(e) if would_block(&e) => self.lp.clear_source(self.fd, false),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -299,10 +300,8 @@ impl Transport {
     }
 
     fn shutdown_write(&self) -> Result<()> {
-        // SAFETY: plain syscall on our socket (still open: callers check).
-        if unsafe { libc::shutdown(self.fd, libc::SHUT_WR) } < 0 {
-            return Err(OsError::from_io(&io::Error::last_os_error()).into());
-        }
+        // Our socket is still open: callers check.
+        sys::shutdown_write(self.fd).map_err(|e| OsError::from_io(&e))?;
         Ok(())
     }
 

@@ -18,7 +18,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::io;
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -27,6 +27,7 @@ use anyhow::Result;
 
 use crate::errors::{RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, LoopHandle, get_running_loop};
+use crate::sys;
 
 /// The self-pipe's write end, read by the handler (an atomic load is async-signal-safe).
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
@@ -52,16 +53,8 @@ extern "C" fn on_signal(sig: libc::c_int) {
     if fd < 0 {
         return;
     }
-    // SAFETY: __errno_location returns this thread's errno slot; write is async-signal-safe
-    // and gets a pointer to a local byte. A full pipe drops the byte (EAGAIN): the loop is
-    // awake anyway with bytes to read.
-    unsafe {
-        let errno = libc::__errno_location();
-        let saved = *errno;
-        let byte = sig as u8;
-        libc::write(fd, (&byte as *const u8).cast(), 1);
-        *errno = saved;
-    }
+    // A full pipe drops the byte (EAGAIN): the loop is awake anyway with bytes to read.
+    sys::write_byte_in_signal_handler(fd, sig as u8);
 }
 
 /// The self-pipe's read end, making the pipe on first use.
@@ -70,20 +63,14 @@ fn wake_read_fd() -> Result<i32> {
         return Ok(*fd);
     }
     // Two loops may race here; the loser closes its pair.
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two fds into the array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error().into());
-    }
-    if WAKE_READ.set(fds[0]).is_ok() {
-        WAKE_WRITE.store(fds[1], Ordering::Release);
-        Ok(fds[0])
+    let (read, write) = sys::pipe_cloexec_nonblocking()?;
+    if WAKE_READ.set(read.as_raw_fd()).is_ok() {
+        // Never closed (see the module doc).
+        let read = read.into_raw_fd();
+        WAKE_WRITE.store(write.into_raw_fd(), Ordering::Release);
+        Ok(read)
     } else {
-        // SAFETY: closing the two fds we just made and nobody else has seen.
-        unsafe {
-            libc::close(fds[0]);
-            libc::close(fds[1]);
-        }
+        drop((read, write)); // closes the pair, which nobody else has seen
         Ok(*WAKE_READ.get().expect("set by the winner"))
     }
 }
@@ -125,26 +112,11 @@ impl Signals {
 /// `signal.valid_signals()` on Linux: 1–31 and the real-time signals (32 and 33 belong to
 /// the C library).
 fn check_signal(sig: i32) -> Result<()> {
-    if (1..32).contains(&sig) || (libc::SIGRTMIN()..=libc::SIGRTMAX()).contains(&sig) {
+    if (1..32).contains(&sig) || sys::realtime_signals().contains(&sig) {
         Ok(())
     } else {
         Err(ValueError::new(format!("invalid signal number {sig}")).into())
     }
-}
-
-fn set_disposition(sig: i32, handler: libc::sighandler_t) -> io::Result<()> {
-    // SAFETY: a zeroed sigaction is valid; we set the handler, an empty mask, and SA_RESTART
-    // (Python's `siginterrupt(sig, False)`: interrupted syscalls are restarted).
-    unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = handler;
-        sa.sa_flags = libc::SA_RESTART;
-        libc::sigemptyset(&mut sa.sa_mask);
-        if libc::sigaction(sig, &sa, std::ptr::null_mut()) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }
 
 /// Runs on the registering loop's thread: queues the handler of `sig`, if there still is one.
@@ -168,14 +140,13 @@ fn dispatch(lp: &EventLoop, sig: i32) {
 fn drain_wake_pipe(lp: &EventLoop, fd: i32, my_id: u64) {
     let mut buf = [0u8; 256];
     loop {
-        // SAFETY: reading into a local buffer of the given length.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
-        if n <= 0 {
+        let n = match sys::read(fd, &mut buf) {
+            Ok(n) if n > 0 => n,
             // EAGAIN (drained; another loop may have read first), EINTR or EOF: the reader
             // is level-triggered and is called again while bytes are left.
-            return;
-        }
-        for &byte in &buf[..n as usize] {
+            _ => return,
+        };
+        for &byte in &buf[..n] {
             let sig = i32::from(byte);
             let owner = owners()
                 .iter()
@@ -223,7 +194,7 @@ impl EventLoop {
             owners.push((sig, id, handle));
             previous
         };
-        if let Err(e) = set_disposition(sig, on_signal as *const () as libc::sighandler_t) {
+        if let Err(e) = sys::set_disposition(sig, Some(on_signal)) {
             {
                 let mut owners = owners();
                 owners.retain(|(x, _, _)| *x != sig);
@@ -265,7 +236,7 @@ impl EventLoop {
             owners.retain(|(x, id, _)| !(*x == sig && *id == s.id.get()));
             owners.len() != before
         };
-        if mine && let Err(e) = set_disposition(sig, libc::SIG_DFL) {
+        if mine && let Err(e) = sys::set_disposition(sig, None) {
             if e.raw_os_error() == Some(libc::EINVAL) {
                 return Err(RuntimeError::new(format!("sig {sig} cannot be caught")).into());
             }
@@ -293,6 +264,6 @@ mod tests {
         assert!(check_signal(0).is_err());
         assert!(check_signal(32).is_err());
         assert!(check_signal(65).is_err());
-        assert!(check_signal(libc::SIGRTMAX()).is_ok());
+        assert!(check_signal(*sys::realtime_signals().end()).is_ok());
     }
 }

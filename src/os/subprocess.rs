@@ -12,7 +12,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::Command;
 use std::rc::Rc;
 use std::{fmt, io};
@@ -22,6 +22,7 @@ use anyhow::{Context, Result};
 use crate::errors::{Exception, RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
+use crate::sys;
 use crate::tasks::TaskCo;
 
 /// Where a child's standard stream goes: asyncio's `subprocess.PIPE`, `DEVNULL`, or `None`
@@ -55,22 +56,9 @@ pub type Communicated = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// that uses it, which removes itself from the loop before the last reference closes it.
 type Pipe = Rc<OwnedFd>;
 
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: fcntl on an fd we own, with integer arguments only.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
 fn pipe_of(fd: impl Into<OwnedFd>) -> Result<Pipe> {
     let fd: OwnedFd = fd.into();
-    set_nonblocking(fd.as_raw_fd())?;
+    sys::set_nonblocking(fd.as_raw_fd())?;
     Ok(Rc::new(fd))
 }
 
@@ -85,27 +73,24 @@ fn read_to_end(lp: &EventLoop, pipe: Pipe) -> Result<Future<Vec<u8>>> {
     lp.add_reader(fd, move || {
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            // SAFETY: reading into a local buffer of the given length from an fd we own.
-            let n = unsafe { libc::read(pipe.as_raw_fd(), chunk.as_mut_ptr().cast(), chunk.len()) };
-            if n > 0 {
-                buf.extend_from_slice(&chunk[..n as usize]);
-                continue;
-            }
-            let err = io::Error::last_os_error();
-            if n < 0 && err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            if n < 0 && err.kind() == io::ErrorKind::WouldBlock {
-                return; // level-triggered: called again when more arrives
-            }
+            let result = match sys::read(pipe.as_raw_fd(), &mut chunk) {
+                Ok(0) => Ok(()),
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    continue;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                // level-triggered: called again when more arrives
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                Err(err) => Err(err),
+            };
             lp2.remove_reader(fd);
             if done.done() {
                 return; // the waiter went away (cancelled)
             }
-            let _ = if n == 0 {
-                done.set_result(std::mem::take(&mut buf))
-            } else {
-                done.set_exception(err.into())
+            let _ = match result {
+                Ok(()) => done.set_result(std::mem::take(&mut buf)),
+                Err(err) => done.set_exception(err.into()),
             };
             return;
         }
@@ -139,14 +124,13 @@ fn write_all_and_close(lp: &EventLoop, pipe: Pipe, data: Vec<u8>) -> Result<Futu
     }
     lp.add_writer(fd, move || {
         while pos < data.len() {
-            let rest = &data[pos..];
-            // SAFETY: writing from a live slice of the given length to an fd we own.
-            let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
-            if n >= 0 {
-                pos += n as usize;
-                continue;
-            }
-            let err = io::Error::last_os_error();
+            let err = match sys::write(fd, &data[pos..]) {
+                Ok(n) => {
+                    pos += n;
+                    continue;
+                }
+                Err(err) => err,
+            };
             match err.kind() {
                 io::ErrorKind::Interrupted => continue,
                 io::ErrorKind::WouldBlock => return,
@@ -161,37 +145,13 @@ fn write_all_and_close(lp: &EventLoop, pipe: Pipe, data: Vec<u8>) -> Result<Futu
     Ok(fut)
 }
 
-fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
-    // SAFETY: a plain syscall with integer arguments; a non-negative result is a new fd.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the fd was just returned to us and nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
-}
-
 /// Reaps `pid` if it has exited: its returncode as Python's (`-signal` for a signal).
 fn try_reap(pid: u32) -> io::Result<Option<i32>> {
-    let mut status = 0;
     loop {
-        // SAFETY: waitpid on our own child, writing to a local.
-        let r = unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::WNOHANG) };
-        if r == 0 {
-            return Ok(None);
+        match sys::waitpid(pid, true) {
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
         }
-        if r < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        return Ok(Some(if libc::WIFSIGNALED(status) {
-            -libc::WTERMSIG(status)
-        } else {
-            libc::WEXITSTATUS(status)
-        }));
     }
 }
 
@@ -220,35 +180,15 @@ impl Drop for ProcInner {
         // As asyncio's transport close(): a child still running when its Process goes away is
         // killed. Something must reap it or it stays a zombie; a short-lived thread does,
         // so that this drop never blocks.
-        let _ = pidfd_send_signal(&self.pidfd, libc::SIGKILL);
+        let _ = sys::pidfd_send_signal(self.pidfd.as_raw_fd(), libc::SIGKILL);
         let pid = self.pid;
         if !matches!(try_reap(pid), Ok(Some(_))) {
             let _ = std::thread::Builder::new()
                 .name("tulip-reaper".into())
                 .spawn(move || {
-                    let mut status = 0;
-                    // SAFETY: blocking waitpid on our own child, writing to a local.
-                    unsafe { libc::waitpid(pid as libc::pid_t, &mut status, 0) };
+                    let _ = sys::waitpid(pid, false);
                 });
         }
-    }
-}
-
-fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32) -> io::Result<()> {
-    // SAFETY: a plain syscall; the info pointer may be null.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            sig,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
     }
 }
 
@@ -319,7 +259,7 @@ where
         .spawn()
         .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
     let pid = child.id();
-    let pidfd = match pidfd_open(pid) {
+    let pidfd = match sys::pidfd_open(pid) {
         Ok(fd) => fd,
         Err(e) => {
             let _ = child.kill();
@@ -424,7 +364,7 @@ impl Process {
         if self.returncode().is_some() {
             return Err(Exception::bare("ProcessLookupError").into());
         }
-        match pidfd_send_signal(&self.0.pidfd, sig) {
+        match sys::pidfd_send_signal(self.0.pidfd.as_raw_fd(), sig) {
             Ok(()) => Ok(()),
             // Exited, not yet seen by the loop: as if it had been.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
