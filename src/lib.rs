@@ -5,6 +5,9 @@
 //! errors (0), callbacks (1), timers (2), selector (3), the loop (4), futures (5),
 //! generators (6), tasks (7), and the helpers above them (8+).
 
+#![warn(missing_docs, missing_debug_implementations)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod callbacks;
 pub mod errors;
 mod event_loop;
