@@ -1,0 +1,1 @@
+//! The guide: tulip beside asyncio, topic by topic.
