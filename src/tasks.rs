@@ -38,6 +38,12 @@ impl Co<Suspend, ()> {
     /// result or its error. A done future returns at once without suspending. Works from any
     /// plain function the handle is passed to.
     ///
+    /// While the task is suspended here, other tasks run: do not hold a `RefCell` borrow (or
+    /// any guard) across this call, or another task that borrows the same cell panics with
+    /// "already borrowed". Copy what you need out, let the borrow end, then wait: see
+    /// [the suspension hazard](crate#the-suspension-hazard). The same holds for every
+    /// function that takes `co`.
+    ///
     /// # Examples
     ///
     /// ```

@@ -139,7 +139,7 @@ queue_error!(
 );
 
 /// asyncio's `BrokenBarrierError` (a `RuntimeError` subclass in Python): raised by
-/// [`Barrier::wait`] when the barrier is aborted or reset. A real error type:
+/// [`Barrier::wait`](crate::Barrier::wait) when the barrier is aborted or reset. A real error type:
 /// `err.isinstance::<BrokenBarrierError>()` matches it and `py_repr` prints
 /// `BrokenBarrierError('Barrier aborted')`; as in Python, it is also a `RuntimeError`
 /// (`isinstance::<RuntimeError>()`), though `exc::<RuntimeError>()` finds no value.

@@ -61,7 +61,7 @@ const HANDLE_CANCELLED: u64 = 1 << 63;
 /// queue, means it never runs. Dropping a `TimerHandle` does not cancel.
 ///
 /// 32 bytes (callers keep many of them): a thin pointer to the loop, the cancelled flag in the
-/// top bit of `seq`, and the deadline as a [`Deadline`].
+/// top bit of `seq`, and the deadline as a `Deadline`.
 pub struct TimerHandle {
     owner: Weak<Inner>,
     /// The timer's seq; the top bit is `cancelled`.

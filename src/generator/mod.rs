@@ -814,6 +814,15 @@ pub struct Iter<'a, Y, S, R> {
     done: bool,
 }
 
+impl<Y, S, R> fmt::Debug for Iter<'_, Y, S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("generator", self.generator)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
 impl<Y: 'static, R: 'static> Iterator for Iter<'_, Y, (), R> {
     type Item = anyhow::Result<Y>;
 
@@ -826,6 +835,15 @@ impl<Y: 'static, R: 'static> Iterator for Iter<'_, Y, (), R> {
 pub struct IntoIter<Y, S, R> {
     generator: Generator<Y, S, R>,
     done: bool,
+}
+
+impl<Y, S, R> fmt::Debug for IntoIter<Y, S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("generator", &self.generator)
+            .field("done", &self.done)
+            .finish()
+    }
 }
 
 impl<Y: 'static, R: 'static> Iterator for IntoIter<Y, (), R> {

@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
+use std::fmt;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -235,6 +236,14 @@ pub struct AsCompleted<T: 'static> {
     remaining: usize,
 }
 
+impl<T: 'static> fmt::Debug for AsCompleted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("remaining", &self.remaining)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T: 'static> Iterator for AsCompleted<T> {
     type Item = NextDone<T>;
 
@@ -255,6 +264,12 @@ impl<T: 'static> ExactSizeIterator for AsCompleted<T> {}
 
 /// One wait of [`as_completed`] (CPython's `_wait_for_one()` coroutine).
 pub struct NextDone<T: 'static>(Rc<Completion<T>>);
+
+impl<T: 'static> fmt::Debug for NextDone<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NextDone").finish_non_exhaustive()
+    }
+}
 
 impl<T: Clone + 'static> NextDone<T> {
     /// `await f`: suspends the calling task until a child finishes (or the timeout passes)

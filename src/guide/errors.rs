@@ -1,0 +1,42 @@
+//! Errors: asyncio's exceptions as Rust error types.
+//!
+//! [`tulip::errors`](crate::errors) holds asyncio's exceptions as Rust error types:
+//! `CancelledError` (with the message given to `cancel(msg)`), `InvalidStateError`,
+//! `TimeoutError`, `GeneratorExit`, `StopIteration`, `RuntimeError`, `ValueError`, `TypeError`,
+//! `OsError` (with the class from the errno), `ExceptionGroup` (what a `TaskGroup` raises),
+//! `Panic` (a panic caught in a callback, a generator or a task), and `Exception` for any other
+//! Python class by name (`Exception::new("ZeroDivisionError", "...")`). They travel inside
+//! `anyhow::Error`, so `?` is Python's exception propagation:
+//!
+//! | Python | tulip |
+//! |---|---|
+//! | `except CancelledError as e:` | `Err(e) if e.isinstance::<CancelledError>()` (trait `ErrorExt`) |
+//! | `isinstance(e, MyError)` anywhere in the chain | `e.find::<MyError>()` |
+//! | `raise TimeoutError() from exc` / `e.__cause__` | `raise_from(TimeoutError, exc)` / `cause(&e)` |
+//! | `repr(e)`, `str(e)` | `py_repr(&e)`, `py_str(&e)` |
+//!
+//! ```rust
+//! use tulip::{
+//!     CancelledError, ErrorExt, Exception, TimeoutError, ValueError, cause, py_repr, py_str,
+//!     raise_from,
+//! };
+//!
+//! let e: anyhow::Error = ValueError::new("bad value").into();
+//! assert!(e.isinstance::<ValueError>() && !e.isinstance::<CancelledError>());
+//! assert_eq!(py_repr(&e), "ValueError('bad value')");
+//! assert_eq!(py_str(&e), "bad value");
+//!
+//! let other: anyhow::Error = Exception::new("ZeroDivisionError", "division by zero").into();
+//! assert_eq!(py_repr(&other), "ZeroDivisionError('division by zero')");
+//!
+//! // raise TimeoutError from exc
+//! let exc: anyhow::Error = CancelledError::new(None).into();
+//! let t = raise_from(TimeoutError, exc);
+//! assert!(t.isinstance::<TimeoutError>());
+//! assert!(cause(&t).unwrap().isinstance::<CancelledError>());
+//! ```
+//!
+//! One failure delivered to many awaiters is shared ([`SharedError`](crate::SharedError));
+//! `isinstance`, `find` and `py_repr` look through the sharing to the concrete type. A panic in
+//! a callback, a generator or a task becomes a [`Panic`](crate::Panic) error: the process goes
+//! on.

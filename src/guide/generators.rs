@@ -1,0 +1,131 @@
+//! Generators: Python's generators on stackful coroutines.
+//!
+//! [`Generator<Y, S = (), R = ()>`](crate::Generator) is a Python generator made of a stackful
+//! coroutine (corosensei): the body is a closure that receives a [`&Co<Y, S>`](crate::Co)
+//! handle, yields `Y` with `co.yield_(v)?`, receives the `S` the caller sends, and returns
+//! `Ok(R)` (Python's `StopIteration.value`) or an `Err` (an exception). Any plain function given
+//! `&Co` can yield: there is no `async` colouring. `cargo run --example producer_wrapper`:
+//!
+//! ```python
+//! def producer():
+//!     yield "Hello"
+//!     yield "World!"
+//!
+//! def wrapper():
+//!     print("enter wrapper")
+//!     yield from producer()
+//!     print("exit wrapper")
+//!
+//! for item in wrapper():
+//!     print(item)
+//! ```
+//!
+//! ```rust
+//! use tulip::Generator;
+//!
+//! fn producer() -> Generator<&'static str> {
+//!     Generator::new(|co| {
+//!         co.yield_("Hello")?;
+//!         co.yield_("World!")?;
+//!         Ok(())
+//!     })
+//! }
+//!
+//! fn wrapper() -> Generator<&'static str> {
+//!     Generator::new(|co| {
+//!         println!("enter wrapper");
+//!         co.yield_from(producer())?; // yield from producer()
+//!         println!("exit wrapper");
+//!         Ok(())
+//!     })
+//! }
+//!
+//! for item in wrapper() {
+//!     println!("{}", item?);
+//! }
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! Sending, throwing, closing, and the return value:
+//!
+//! ```rust
+//! use tulip::{Generator, GeneratorExit, GeneratorState, ValueError, ErrorExt};
+//!
+//! // def averager():
+//! //     total, n = 0, 0
+//! //     while True:
+//! //         try:
+//! //             x = yield (total / n if n else None)
+//! //         except ValueError:
+//! //             return total
+//! //         total += x; n += 1
+//! let g: Generator<Option<f64>, f64, f64> = Generator::new(|co| {
+//!     let (mut total, mut n) = (0.0, 0);
+//!     loop {
+//!         let avg = if n > 0 { Some(total / n as f64) } else { None };
+//!         match co.yield_(avg) {
+//!             Ok(x) => {
+//!                 total += x;
+//!                 n += 1;
+//!             }
+//!             Err(e) if e.isinstance::<ValueError>() => return Ok(total),
+//!             Err(e) => return Err(e), // GeneratorExit from close(), or anything else
+//!         }
+//!     }
+//! });
+//! assert!(matches!(g.next()?, GeneratorState::Yielded(None))); // next(g)
+//! assert!(matches!(g.send(10.0)?, GeneratorState::Yielded(Some(a)) if a == 10.0));
+//! assert!(matches!(g.send(20.0)?, GeneratorState::Yielded(Some(a)) if a == 15.0));
+//! let state = g.throw(ValueError::new("done").into())?; // g.throw(ValueError("done"))
+//! assert_eq!(state.as_returned(), Some(30.0)); // StopIteration.value
+//! assert!(g.is_finished());
+//!
+//! // close() delivers GeneratorExit at the suspended yield_
+//! let h: Generator<i32> = Generator::new(|co| {
+//!     match co.yield_(1) {
+//!         Err(e) if e.isinstance::<GeneratorExit>() => println!("closing"),
+//!         other => other?,
+//!     }
+//!     Ok(())
+//! });
+//! h.next()?;
+//! h.close()?;
+//! assert!(h.is_finished());
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! | Python | tulip | notes |
+//! |---|---|---|
+//! | `next(g)` / `g.send(None)` | `g.next()` | sends `S::default()`; returns `Ok(Yielded(y))` or, once, `Ok(Returned(r))` |
+//! | `g.send(v)` | `g.send(v)` | on a generator that has not started: allowed only when `S = ()` (every `()` is None), else `TypeError("can't send non-None value to a just-started generator")` |
+//! | `g.throw(e)` | `g.throw(err)` | the body sees `Err(err)` from its `yield_`; unstarted or finished: `err` comes back and the generator is finished |
+//! | `g.close()` | `g.close()` | delivers `GeneratorExit`; a body that yields again: `RuntimeError("generator ignored GeneratorExit")` |
+//! | `yield from sub` | `co.yield_from(sub)?` | PEP 380: send/throw/close forwarded, value = sub's return value, any depth; `co.yield_from_ref(&shared)` delegates to a generator shared through `Rc` |
+//! | `for x in g` | `for x in g` / `g.iter()` | items are `anyhow::Result<Y>` (for `S = ()`); ends at return or after the one error |
+//! | `gi_running` and friends | `is_running()`, `is_started()`, `is_finished()` | |
+//! | StopIteration after the end | `Err(StopIteration)` | a body's own `Err(StopIteration)` becomes `RuntimeError("generator raised StopIteration")` (PEP 479) |
+//! | re-entry | `Err(ValueError("generator already executing"))` | also for every delegator up a `yield_from` chain |
+//! | collection of a suspended generator | `drop(g)` | closes it (the body's destructors run); one that ignores GeneratorExit is unwound by force |
+//!
+//! **Panics** inside a body are caught where the generator is resumed: the resume returns
+//! `Err(tulip::Panic)` and the generator is finished (its locals were dropped by the unwinding);
+//! a delegator sees the same error at its `yield_from`. The process never aborts because of a
+//! panic in a generator. While a panic unwinds, `yield_` returns an error instead of suspending.
+//!
+//! **Stacks**: a generator takes a stack from a per-thread pool at its first resume (a fresh
+//! `mmap` costs ~7–15 µs, a pooled one a few ns) and gives it back when it finishes; up to 1024
+//! idle stacks are kept per thread ([`stack_pool_stats`](crate::generator::stack_pool_stats)
+//! counts hits and misses). The default size, 256 KiB
+//! ([`DEFAULT_STACK_SIZE`](crate::generator::DEFAULT_STACK_SIZE)), is address space: only
+//! touched pages cost memory (a panic with `RUST_BACKTRACE=1` needs under 24 KiB even in a debug
+//! build). `Generator::with_stack_size(bytes, body)` asks for more. `yield_from` of a generator
+//! that has not started runs its body inline on the delegator's stack (no stack, no switch: a
+//! resume through 10 levels costs one switch) while at least half of the sub's stack size is
+//! left there; otherwise the sub gets a stack of its own and a loop forwards to it.
+//!
+//! **Limits**: a stack overflow prints which generator overflowed (its body's type name) and its
+//! stack size, then aborts (a SIGSEGV handler on an alternate signal stack checks the guard
+//! pages of pooled stacks). Each live coroutine stack takes 2 memory mappings, so Linux's default
+//! `vm.max_map_count` (65530) allows about 32,700 live started generators: past that the resume
+//! returns `RuntimeError("cannot map a … coroutine stack … vm.max_map_count …")`, never a crash.
+//! A stack size the machine cannot map is the same kind of error. Generators are `!Send`.
