@@ -36,6 +36,7 @@ pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;
 pub use helpers::shield::shield;
 pub use helpers::sleep::sleep;
+pub use helpers::std_future::FutureAwait;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
 pub use helpers::wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
