@@ -47,6 +47,9 @@ pub use net::sockets::{
 };
 pub use net::streams::{DEFAULT_LIMIT, open_connection, open_connection_with, wrap_stream};
 pub use net::transport::StreamSocket;
+pub use net::unix::{
+    open_unix_connection, open_unix_connection_with, start_unix_server, start_unix_server_with,
+};
 pub use net::writer::StreamWriter;
 pub use os::executor::{ConcurrentFuture, run_coroutine_threadsafe, to_thread};
 pub use os::subprocess::{
