@@ -204,6 +204,7 @@ pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;
 pub use helpers::shield::shield;
 pub use helpers::sleep::sleep;
+pub use helpers::std_future::FutureAwait;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
 pub use helpers::wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
@@ -214,6 +215,9 @@ pub use net::sockets::{
 };
 pub use net::streams::{DEFAULT_LIMIT, open_connection, open_connection_with, wrap_stream};
 pub use net::transport::StreamSocket;
+pub use net::unix::{
+    open_unix_connection, open_unix_connection_with, start_unix_server, start_unix_server_with,
+};
 pub use net::writer::StreamWriter;
 pub use os::executor::{ConcurrentFuture, run_coroutine_threadsafe, to_thread};
 pub use os::subprocess::{

@@ -5,6 +5,7 @@ pub(crate) mod gather;
 pub(crate) mod runners;
 pub(crate) mod shield;
 pub(crate) mod sleep;
+pub(crate) mod std_future;
 pub(crate) mod taskgroups;
 pub(crate) mod timeouts;
 pub(crate) mod wait;

@@ -5,4 +5,5 @@ pub(crate) mod server;
 pub(crate) mod sockets;
 pub(crate) mod streams;
 pub(crate) mod transport;
+pub(crate) mod unix;
 pub(crate) mod writer;

@@ -3,6 +3,8 @@
 use std::cell::{Cell, RefCell};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 use std::{fmt, io};
@@ -11,7 +13,7 @@ use anyhow::Result;
 
 use super::reader::StreamReader;
 use super::streams::DEFAULT_LIMIT;
-use super::transport::Transport;
+use super::transport::{StreamSocket, Transport};
 use super::writer::StreamWriter;
 use crate::errors::{CancelledError, ErrorExt, OsError, RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
@@ -22,7 +24,7 @@ use crate::net::streams::resolve;
 use crate::tasks::TaskCo;
 
 /// A connection handler: `handler(co, reader, writer)`, run as a task per connection.
-type Handler = dyn Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()>;
+pub(crate) type Handler = dyn Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()>;
 
 /// Options of [`start_server_with`].
 #[derive(Debug, Clone, Copy)]
@@ -42,10 +44,39 @@ impl Default for ServerOptions {
     }
 }
 
+/// A server's listening socket, with its address: TCP or Unix (`start_unix_server`).
+pub(crate) enum Listening {
+    Tcp(TcpListener, SocketAddr),
+    Unix(UnixListener, PathBuf),
+}
+
+impl Listening {
+    fn fd(&self) -> RawFd {
+        match self {
+            Listening::Tcp(l, _) => l.as_raw_fd(),
+            Listening::Unix(l, _) => l.as_raw_fd(),
+        }
+    }
+
+    /// The address as Python prints it (a Unix socket's path as is).
+    fn describe(&self) -> String {
+        match self {
+            Listening::Tcp(_, a) => py_addr(a),
+            Listening::Unix(_, p) => p.display().to_string(),
+        }
+    }
+}
+
+/// A connection just accepted (still blocking).
+enum Accepted {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
 struct ServerCore {
     lp: EventLoop,
-    /// Listening sockets with their addresses; emptied by `close()`.
-    listeners: RefCell<Vec<(TcpListener, SocketAddr)>>,
+    /// Listening sockets; emptied by `close()`.
+    listeners: RefCell<Vec<Listening>>,
     handler: Rc<Handler>,
     opts: ServerOptions,
     /// Connections not closed yet.
@@ -85,13 +116,24 @@ impl ServerCore {
         for _ in 0..self.opts.backlog.max(1) {
             let r = {
                 let listeners = self.listeners.borrow();
-                match listeners.iter().find(|(l, _)| l.as_raw_fd() == fd) {
-                    Some((l, _)) => l.accept(),
+                match listeners.iter().find(|l| l.fd() == fd) {
+                    Some(Listening::Tcp(l, _)) => l.accept().map(|(s, _)| Accepted::Tcp(s)),
+                    Some(Listening::Unix(l, _)) => l.accept().map(|(s, _)| Accepted::Unix(s)),
                     None => return,
                 }
             };
             match r {
-                Ok((sock, _)) => self.new_connection(sock),
+                Ok(Accepted::Tcp(sock)) => {
+                    if sock.set_nonblocking(true).is_ok() {
+                        let _ = sock.set_nodelay(true);
+                        self.new_connection(sock);
+                    }
+                }
+                Ok(Accepted::Unix(sock)) => {
+                    if sock.set_nonblocking(true).is_ok() {
+                        self.new_connection(sock);
+                    }
+                }
                 Err(e) if would_block(&e) || e.kind() == io::ErrorKind::Interrupted => return,
                 Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => return,
                 Err(e) if out_of_resources(&e) => {
@@ -128,16 +170,13 @@ impl ServerCore {
         self.listeners
             .borrow()
             .iter()
-            .find(|(l, _)| l.as_raw_fd() == fd)
-            .map(|(_, a)| py_addr(a))
+            .find(|l| l.fd() == fd)
+            .map(Listening::describe)
             .unwrap_or_default()
     }
 
-    fn new_connection(self: &Rc<Self>, sock: TcpStream) {
-        if sock.set_nonblocking(true).is_err() {
-            return;
-        }
-        let _ = sock.set_nodelay(true);
+    /// A non-blocking accepted connection: its transport and its handler task.
+    fn new_connection(self: &Rc<Self>, sock: impl StreamSocket) {
         let core = self.clone();
         let detach: Box<dyn FnOnce()> = Box::new(move || core.detach());
         self.active.set(self.active.get() + 1);
@@ -197,8 +236,8 @@ impl Server {
             return;
         }
         let listeners = std::mem::take(&mut *core.listeners.borrow_mut());
-        for (l, _) in &listeners {
-            core.lp.remove_reader(l.as_raw_fd());
+        for l in &listeners {
+            core.lp.remove_reader(l.fd());
         }
         drop(listeners);
         let fut = core.serving_forever.borrow_mut().take();
@@ -234,10 +273,25 @@ impl Server {
         !self.0.closed.get()
     }
 
-    /// The addresses of the listening sockets (`[s.getsockname() for s in server.sockets]`);
+    /// The addresses of the TCP listening sockets (`[s.getsockname() for s in server.sockets]`);
     /// empty once closed.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.0.listeners.borrow().iter().map(|(_, a)| *a).collect()
+        let listeners = self.0.listeners.borrow();
+        let tcp = listeners.iter().filter_map(|l| match l {
+            Listening::Tcp(_, a) => Some(*a),
+            Listening::Unix(..) => None,
+        });
+        tcp.collect()
+    }
+
+    /// The path a [`start_unix_server`](crate::start_unix_server) server listens on; `None`
+    /// for TCP, or once closed.
+    pub fn unix_path(&self) -> Option<PathBuf> {
+        let listeners = self.0.listeners.borrow();
+        listeners.iter().find_map(|l| match l {
+            Listening::Unix(_, p) => Some(p.clone()),
+            Listening::Tcp(..) => None,
+        })
     }
 
     /// The first listening address (what a test connects to after binding port 0).
@@ -292,7 +346,13 @@ impl Server {
 
 impl fmt::Debug for Server {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let addrs: Vec<String> = self.local_addrs().iter().map(py_addr).collect();
+        let addrs: Vec<String> = self
+            .0
+            .listeners
+            .borrow()
+            .iter()
+            .map(Listening::describe)
+            .collect();
         write!(f, "<Server sockets=({})>", addrs.join(", "))
     }
 }
@@ -386,13 +446,25 @@ pub fn start_server_with(
             None => OsError::from_io(&e),
         })?;
         let local = l.local_addr().map_err(|e| OsError::from_io(&e))?;
-        listeners.push((l, local));
+        listeners.push(Listening::Tcp(l, local));
     }
-    let fds: Vec<RawFd> = listeners.iter().map(|(l, _)| l.as_raw_fd()).collect();
+    serve(co, lp, listeners, Rc::new(handler), opts)
+}
+
+/// Starts serving on bound, listening, non-blocking sockets (TCP or Unix), then yields one
+/// iteration, as asyncio's `start_server` does.
+pub(crate) fn serve(
+    co: &TaskCo,
+    lp: EventLoop,
+    listeners: Vec<Listening>,
+    handler: Rc<Handler>,
+    opts: ServerOptions,
+) -> Result<Server> {
+    let fds: Vec<RawFd> = listeners.iter().map(Listening::fd).collect();
     let core = Rc::new(ServerCore {
         lp: lp.clone(),
         listeners: RefCell::new(listeners),
-        handler: Rc::new(handler),
+        handler,
         opts,
         active: Cell::new(0),
         closed: Cell::new(false),
