@@ -259,6 +259,14 @@ pub struct FutureAwait<T: 'static> {
     cb: Option<CallbackId>,
 }
 
+impl<T> std::fmt::Debug for FutureAwait<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FutureAwait")
+            .field("fut", &self.fut)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T: 'static> FutureAwait<T> {
     fn new(fut: Future<T>) -> Self {
         FutureAwait {
