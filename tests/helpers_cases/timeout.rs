@@ -2,8 +2,8 @@
 //! test_timeouts.py and test_taskgroups.py (the asyncio behaviour cases 51 and 53
 //! and more): each port prints the same trace as its Python program in tests/cases/helpers/.
 //! Only the order of events is compared, never timing; delays are clearly apart (ms).
-mod common;
-use common::{ms, py_bool};
+use crate::common::{self, ms, py_bool};
+use crate::tprint;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

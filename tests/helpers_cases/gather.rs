@@ -1,8 +1,8 @@
 //! gather, shield, wait and as_completed: cases 47 and 49 of
 //! the asyncio behaviour cases and more behaviours from CPython's test_tasks.py, each
 //! printing the same trace as its Python program in tests/cases/helpers/.
-mod common;
-use common::{py_bool, run_briefly, run_main};
+use crate::common::{self, py_bool, run_briefly, run_main};
+use crate::tprint;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
