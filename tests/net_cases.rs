@@ -2,6 +2,7 @@
 //! each port prints the same trace as its Python program in tests/cases/net/ (127.0.0.1,
 //! port 0, no port numbers printed).
 mod common;
+use common::{ms, py_bool};
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -19,20 +20,12 @@ use tulip::{
     sock_recv, sock_recv_into, sock_sendall, start_server, wrap_stream,
 };
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
 fn pb(b: &[u8]) -> String {
     py_bytes_repr(b)
 }
 
 fn bytearray(b: &[u8]) -> String {
     format!("bytearray({})", py_bytes_repr(b))
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
 }
 
 /// Python's `type(e).__name__`, for tulip's errors and the socket/stream ones.

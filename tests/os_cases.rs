@@ -3,6 +3,7 @@
 //! each port prints the same trace as its twin. Only the order of events is compared, never
 //! timing. Worker threads never print: the trace belongs to the loop's thread.
 mod common;
+use common::py_bool;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,10 +20,6 @@ use tulip::{
 
 /// No arguments for `create_subprocess_exec`.
 const NO_ARGS: [&str; 0] = [];
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
 
 #[test]
 fn executor_result() {

@@ -6,6 +6,7 @@
 //! ports read the same numbers from the public repr (`waiters:N`, `_getters[N]`) or from
 //! `Semaphore::value()`. Only the order of events is compared, never timing.
 mod common;
+use common::{ms, py_bool};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -21,14 +22,6 @@ use tulip::{
 };
 
 const ZERO: Duration = Duration::ZERO;
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-fn py_bool(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
 
 fn py_bools(bs: &[bool]) -> String {
     let items: Vec<&str> = bs.iter().map(|b| py_bool(*b)).collect();

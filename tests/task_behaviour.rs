@@ -1,4 +1,6 @@
 //! Future and Task behaviour beyond the ported cases: leaks, scale, panics, deep chains.
+mod common;
+use common::MyError;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -6,15 +8,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use tulip::{Coroutine, ErrorExt, EventLoop, Future, Panic, TaskCo, sleep};
-
-#[derive(Debug)]
-struct MyError(u32);
-impl std::fmt::Display for MyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "my error {}", self.0)
-    }
-}
-impl std::error::Error for MyError {}
 
 #[test]
 fn nothing_is_left_alive_after_close() {

@@ -2,7 +2,7 @@
 //! test_runners.py (the asyncio behaviour cases 17–45, 57, 59): each port prints
 //! the same trace as its Python program in tests/cases/task/.
 mod common;
-use common::{py_bool, run_briefly};
+use common::{py_bool, run_briefly, run_main};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -241,21 +241,17 @@ fn step_trace() {
 fn cancel_messages() {
     common::check_case("task/cancel_messages", || {
         for (args, msg) in [("()", None), ("('my message',)", Some("my message"))] {
-            let lp = EventLoop::new().unwrap();
-            let l = lp.clone();
-            let coro = lp
-                .create_task(move |co| {
-                    let task = l.create_task(|co| sleep(co, Duration::from_secs(10)))?;
-                    sleep(co, Duration::ZERO)?;
-                    task.cancel(msg);
-                    co.wait(&task)
-                })
-                .unwrap();
-            if let Err(e) = lp.run_until_complete(&coro) {
+            let result = run_main(move |co| {
+                let l = tulip::get_running_loop()?;
+                let task = l.create_task(|co| sleep(co, Duration::from_secs(10)))?;
+                sleep(co, Duration::ZERO)?;
+                task.cancel(msg);
+                co.wait(&task)
+            });
+            if let Err(e) = result {
                 assert!(e.isinstance::<CancelledError>());
                 tprint!("{args} -> {}", py_repr(&e));
             }
-            lp.close().unwrap();
         }
         let lp = EventLoop::new().unwrap();
         let started = Rc::new(Cell::new(false));

@@ -169,3 +169,122 @@ fn drain_deferred() -> Option<Box<dyn std::any::Any + Send>> {
     }
     first_panic
 }
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::event_loop::EventLoop;
+    use crate::futures::Future;
+
+    fn depth() -> usize {
+        DROP_DEPTH.with(Cell::get)
+    }
+
+    fn deferred() -> usize {
+        DEFERRED.with(|d| d.borrow().len())
+    }
+
+    /// Records the deepest drop-nesting level it is dropped at.
+    struct Probe(Rc<Cell<usize>>);
+
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.0.set(self.0.get().max(depth()));
+        }
+    }
+
+    /// `n` futures, each holding the next (and a probe) in a done callback.
+    fn chain(lp: &EventLoop, n: usize, deepest: &Rc<Cell<usize>>) -> Future<()> {
+        let mut next: Option<Future<()>> = None;
+        for _ in 0..n {
+            let f = lp.create_future::<()>();
+            let (held, probe) = (next.take(), Probe(deepest.clone()));
+            f.add_done_callback(move |_| {
+                drop(held);
+                drop(probe);
+            });
+            next = Some(f);
+        }
+        next.unwrap()
+    }
+
+    #[test]
+    fn a_long_chain_drops_within_the_depth_limit_and_resets_it() {
+        let lp = EventLoop::new().unwrap();
+        let deepest = Rc::new(Cell::new(0));
+        let head = chain(&lp, 100_000, &deepest);
+        assert_eq!(depth(), 0);
+        drop(head);
+        assert_eq!(depth(), 0, "the counter is back to 0");
+        assert_eq!(deferred(), 0, "everything deferred was drained");
+        assert!(deepest.get() >= DROP_DEPTH_LIMIT, "the chain did nest");
+        assert!(
+            deepest.get() <= DROP_DEPTH_LIMIT,
+            "no drop ran past the limit: {}",
+            deepest.get()
+        );
+        assert_eq!(Rc::strong_count(&deepest), 1, "every probe was dropped");
+        lp.close().unwrap();
+    }
+
+    /// A value whose drop panics.
+    struct Boom;
+
+    impl Drop for Boom {
+        fn drop(&mut self) {
+            panic!("boom");
+        }
+    }
+
+    #[test]
+    fn a_panicking_drop_resets_the_depth_and_drains_the_rest() {
+        let lp = EventLoop::new().unwrap();
+        let deepest = Rc::new(Cell::new(0));
+        let tail = chain(&lp, 1000, &deepest);
+        // The result panics first, then the chain it holds is dropped while unwinding.
+        let head = lp.create_future::<(Boom, Future<()>)>();
+        head.set_result((Boom, tail)).unwrap();
+        let r = catch_unwind(AssertUnwindSafe(move || drop(head)));
+        assert!(r.is_err(), "the panic goes on");
+        assert_eq!(depth(), 0);
+        assert_eq!(deferred(), 0);
+        assert_eq!(
+            Rc::strong_count(&deepest),
+            1,
+            "the rest was dropped all the same"
+        );
+        // Dropping works as before afterwards.
+        let deepest = Rc::new(Cell::new(0));
+        drop(chain(&lp, 1000, &deepest));
+        assert_eq!((depth(), Rc::strong_count(&deepest)), (0, 1));
+        lp.close().unwrap();
+    }
+
+    #[test]
+    fn a_future_with_nothing_to_free_drops_trivially() {
+        let lp = EventLoop::new().unwrap();
+        let f = lp.create_future::<u32>();
+        // SAFETY: a plain future's allocation holds a `FutureCore<T, ()>`.
+        let core = unsafe { crate::futures::downcast_core::<u32, ()>(&f.0) };
+        assert!(core.drops_trivially(), "pending, no callbacks");
+        f.set_result(1).unwrap();
+        assert!(core.drops_trivially(), "a result without drop glue");
+        let g = lp.create_future::<String>();
+        // SAFETY: as above.
+        let gcore = unsafe { crate::futures::downcast_core::<String, ()>(&g.0) };
+        g.set_result("x".into()).unwrap();
+        assert!(!gcore.drops_trivially(), "a String must be freed");
+        let h = lp.create_future::<u32>();
+        // SAFETY: as above.
+        let hcore = unsafe { crate::futures::downcast_core::<u32, ()>(&h.0) };
+        h.set_exception(crate::errors::RuntimeError::new("x").into())
+            .unwrap();
+        assert!(!hcore.drops_trivially(), "an unretrieved error is reported");
+        let _ = h.exception();
+        drop((core, gcore, hcore));
+        lp.close().unwrap();
+    }
+}

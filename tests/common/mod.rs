@@ -5,12 +5,18 @@
 //! recorded beside it (`NAME.out`, so the Rust side is checked everywhere). Where `python3`
 //! is CPython 3.11, the twin (`NAME.py`) is run again and must still print the recording,
 //! so the recording cannot drift.
+//!
+//! Beside it, what the behaviour tests share: [`MyError`], the user error they fail tasks
+//! with, and [`run_main`], a loop that runs one main task and is closed.
 #![allow(dead_code)]
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+use anyhow::Result;
+use tulip::{EventLoop, TaskCo};
 
 thread_local! {
     static TRACE: RefCell<String> = const { RefCell::new(String::new()) };
@@ -165,10 +171,43 @@ pub fn py_bool(b: bool) -> &'static str {
     if b { "True" } else { "False" }
 }
 
+/// `n` milliseconds.
+pub fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
 /// asyncio's test helper: one `call_soon(loop.stop)` and `run_forever()`, so exactly one
 /// iteration runs what is ready now.
 pub fn run_briefly(lp: &tulip::EventLoop) {
     let l = lp.clone();
     lp.call_soon(move || l.stop()).unwrap();
     lp.run_forever().unwrap();
+}
+
+/// A user error (no Python exception type of its own): what a test fails a task or future
+/// with to check that the error comes back with its Rust type (`err.find::<MyError>()`).
+#[derive(Debug)]
+pub struct MyError(pub u32);
+
+impl std::fmt::Display for MyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "my error {}", self.0)
+    }
+}
+
+impl std::error::Error for MyError {}
+
+/// asyncio's test pattern `loop = new_event_loop(); loop.run_until_complete(main());
+/// loop.close()`: makes a loop, runs `main` as a task until it completes, closes the loop
+/// and returns `main`'s result. Unlike `tulip::run`, tasks left pending are not cancelled
+/// first and the default executor is not shut down: `close()` meets them as they are.
+/// A test that needs the loop afterwards, or checks what `close()` does, makes its own.
+pub fn run_main<T: Clone + 'static>(
+    main: impl FnOnce(&TaskCo) -> Result<T> + 'static,
+) -> Result<T> {
+    let lp = EventLoop::new().unwrap();
+    let task = lp.create_task(main).unwrap();
+    let result = lp.run_until_complete(&task);
+    lp.close().unwrap();
+    result
 }

@@ -2,8 +2,8 @@
 //! test_timeouts.py and test_taskgroups.py (the asyncio behaviour cases 51 and 53
 //! and more): each port prints the same trace as its Python program in tests/cases/helpers/.
 //! Only the order of events is compared, never timing; delays are clearly apart (ms).
-mod common;
-use common::py_bool;
+use crate::common::{self, ms, py_bool};
+use crate::tprint;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,10 +16,6 @@ use tulip::{
     Timeout, TimeoutError, ValueError, cause, current_task, get_running_loop, sleep, task_group,
     timeout, wait_for, wait_for_fn,
 };
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)

@@ -1416,7 +1416,7 @@ fn gen_panic() {
 #[test]
 fn every_case_has_a_port() {
     // Each tests/cases/gen/NAME.py must have a #[test] fn NAME above.
-    let src = include_str!("generator_cases.rs");
+    let src = include_str!("gen_cases.rs");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/gen");
     let mut missing = vec![];
     for entry in std::fs::read_dir(dir).unwrap() {

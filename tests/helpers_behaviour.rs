@@ -1,5 +1,7 @@
 //! wait_for, timeout scopes and TaskGroup beyond the ported cases: timers left behind,
 //! leaks, scale, errors that keep their Rust type, panics in children.
+mod common;
+use common::{MyError, ms, run_main};
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -7,32 +9,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 use tulip::{
-    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Panic, TaskCo, TimeoutError, cause, sleep,
+    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Panic, TimeoutError, cause, sleep,
     task_group, timeout, timeout_at, wait_for, wait_for_fn,
 };
-
-#[derive(Debug)]
-struct MyError(u32);
-impl std::fmt::Display for MyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "my error {}", self.0)
-    }
-}
-impl std::error::Error for MyError {}
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
-/// Runs `main` as a task on a fresh loop and returns its result and the loop (still open).
-fn run_on<T: Clone + 'static>(
-    main: impl FnOnce(&TaskCo) -> Result<T> + 'static,
-) -> (Result<T>, EventLoop) {
-    let lp = EventLoop::new().unwrap();
-    let task = lp.create_task(main).unwrap();
-    let r = lp.run_until_complete(&task);
-    (r, lp)
-}
 
 /// Timers in the heap that are not cancelled.
 fn live_timers(lp: &EventLoop) -> usize {
@@ -42,7 +21,7 @@ fn live_timers(lp: &EventLoop) -> usize {
 
 #[test]
 fn timeout_at_keeps_its_deadline_and_converts() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let deadline = tulip::get_running_loop()?.time() + ms(10);
         let mut seen = None;
         let r = timeout_at(co, Some(deadline), |co, cm| {
@@ -62,12 +41,11 @@ fn timeout_at_keeps_its_deadline_and_converts() {
         Ok(())
     });
     r.unwrap();
-    lp.close().unwrap();
 }
 
 #[test]
 fn scopes_and_wait_for_leave_no_live_timer() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let lp = tulip::get_running_loop()?;
         // A scope that ends early disarms its deadline.
         timeout(co, Some(Duration::from_secs(3600)), |co, _| {
@@ -89,12 +67,11 @@ fn scopes_and_wait_for_leave_no_live_timer() {
         Ok(())
     });
     r.unwrap();
-    lp.close().unwrap();
 }
 
 #[test]
 fn a_rescheduled_deadline_fires_once() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let lp = tulip::get_running_loop()?;
         let r = timeout(co, Some(ms(5)), |co, cm| {
             // Moving it repeatedly leaves one armed deadline.
@@ -110,12 +87,11 @@ fn a_rescheduled_deadline_fires_once() {
         Ok(())
     });
     r.unwrap();
-    lp.close().unwrap();
 }
 
 #[test]
 fn child_errors_keep_their_rust_type_and_panics_are_gathered() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let r = task_group(co, |_, g| {
             g.create_task(|co| {
                 sleep(co, ms(1))?;
@@ -139,12 +115,11 @@ fn child_errors_keep_their_rust_type_and_panics_are_gathered() {
         Ok(())
     });
     r.unwrap();
-    lp.close().unwrap();
 }
 
 #[test]
 fn a_thousand_children() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let tasks = task_group(co, |_, g| {
             (0..1000u64)
                 .map(|i| {
@@ -159,7 +134,6 @@ fn a_thousand_children() {
         Ok(sum)
     });
     assert_eq!(r.unwrap(), 999 * 1000);
-    lp.close().unwrap();
 }
 
 #[test]
@@ -204,7 +178,7 @@ fn nothing_is_left_alive_when_the_loop_closes_mid_group() {
 fn a_panicking_body_disarms_its_deadline_and_stops_its_children() {
     let children_cancelled = Rc::new(Cell::new(0));
     let cc = children_cancelled.clone();
-    let (r, lp) = run_on(move |co| {
+    let r = run_main(move |co| {
         let lp = tulip::get_running_loop()?;
         let scope = lp.create_task(|co| {
             timeout(co, Some(Duration::from_secs(3600)), |co, _| -> Result<()> {
@@ -237,12 +211,11 @@ fn a_panicking_body_disarms_its_deadline_and_stops_its_children() {
     });
     r.unwrap();
     assert_eq!(children_cancelled.get(), 3);
-    lp.close().unwrap();
 }
 
 #[test]
 fn create_task_named_names_the_child() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         task_group(co, |_, g| {
             let t = g.create_task_named("yolo", |co| sleep(co, Duration::ZERO))?;
             assert_eq!(t.get_name(), "yolo");
@@ -250,7 +223,6 @@ fn create_task_named_names_the_child() {
         })
     });
     r.unwrap();
-    lp.close().unwrap();
 }
 
 /// A child that fails after its parent died, with or without the group kept alive.
@@ -308,7 +280,7 @@ fn a_child_failing_after_its_parent_died_is_reported() {
 
 #[test]
 fn wait_for_a_plain_future_cancels_it_on_timeout() {
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let fut = tulip::get_running_loop()?.create_future::<u8>();
         let e = wait_for(co, &fut, Some(ms(5))).unwrap_err();
         assert!(e.isinstance::<TimeoutError>());
@@ -320,13 +292,12 @@ fn wait_for_a_plain_future_cancels_it_on_timeout() {
         Ok(())
     });
     r.unwrap();
-    lp.close().unwrap();
 }
 
 #[test]
 fn like_3_11_a_cancel_made_while_exiting_is_not_undone() {
     // Python 3.11 prints "cancelling after: 1" for the same program (3.12 prints 0).
-    let (r, lp) = run_on(|co| {
+    let r = run_main(|co| {
         let r = task_group(co, |_, g| {
             g.create_task(|co| {
                 sleep(co, ms(5))?;
@@ -338,5 +309,4 @@ fn like_3_11_a_cancel_made_while_exiting_is_not_undone() {
         Ok(tulip::current_task(None)?.unwrap().cancelling())
     });
     assert_eq!(r.unwrap(), 1);
-    lp.close().unwrap();
 }

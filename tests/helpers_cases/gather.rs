@@ -1,8 +1,8 @@
 //! gather, shield, wait and as_completed: cases 47 and 49 of
 //! the asyncio behaviour cases and more behaviours from CPython's test_tasks.py, each
 //! printing the same trace as its Python program in tests/cases/helpers/.
-mod common;
-use common::{py_bool, run_briefly};
+use crate::common::{self, py_bool, run_briefly, run_main};
+use crate::tprint;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -489,49 +489,41 @@ fn gather_cancel() {
 
         tprint!("== a cancel reaching gather(return_exceptions=True) still propagates");
         for msg in [None, Some("my message")] {
-            let lp = EventLoop::new().unwrap();
-            let l = lp.clone();
-            let main = lp
-                .create_task(move |co| {
-                    let l2 = l.clone();
-                    let qwe = l.create_task(move |co| -> Result<()> {
-                        loop {
-                            let sleeper = l2.create_task(nap(1, ()))?;
-                            co.wait(&gather_settled([&sleeper])?)?;
-                        }
-                    })?;
-                    sleep(co, Duration::from_millis(10))?;
-                    qwe.cancel(msg);
-                    co.wait(&qwe)
-                })
-                .unwrap();
-            if let Err(e) = lp.run_until_complete(&main) {
+            let result = run_main(move |co| {
+                let l = tulip::get_running_loop()?;
+                let l2 = l.clone();
+                let qwe = l.create_task(move |co| -> Result<()> {
+                    loop {
+                        let sleeper = l2.create_task(nap(1, ()))?;
+                        co.wait(&gather_settled([&sleeper])?)?;
+                    }
+                })?;
+                sleep(co, Duration::from_millis(10))?;
+                qwe.cancel(msg);
+                co.wait(&qwe)
+            });
+            if let Err(e) = result {
                 tprint!("main raised {}", py_repr(&e));
             }
-            lp.close().unwrap();
         }
 
         tprint!("== cancelled task as a return_exceptions entry");
-        let lp = EventLoop::new().unwrap();
-        let l = lp.clone();
-        let entries = lp
-            .create_task(move |co| {
-                let t1 = l.create_task(forever(&l))?;
-                let t2 = l.create_task(forever(&l))?;
-                let f3 = l.create_future::<()>();
-                sleep(co, Duration::ZERO)?;
-                // Tasks and a future together, through `dyn Awaitable`.
-                let children: [&dyn Awaitable<Output = ()>; 3] = [&t1, &t2, &f3];
-                let g = gather_settled(children)?;
-                t1.cancel(Some("m1"));
-                t2.cancel(None);
-                f3.cancel(Some("m3"));
-                co.wait(&g)
-            })
-            .unwrap();
-        let got = lp.run_until_complete(&entries).unwrap();
+        let got = run_main(move |co| {
+            let l = tulip::get_running_loop()?;
+            let t1 = l.create_task(forever(&l))?;
+            let t2 = l.create_task(forever(&l))?;
+            let f3 = l.create_future::<()>();
+            sleep(co, Duration::ZERO)?;
+            // Tasks and a future together, through `dyn Awaitable`.
+            let children: [&dyn Awaitable<Output = ()>; 3] = [&t1, &t2, &f3];
+            let g = gather_settled(children)?;
+            t1.cancel(Some("m1"));
+            t2.cancel(None);
+            f3.cancel(Some("m3"));
+            co.wait(&g)
+        })
+        .unwrap();
         tprint!("{}", py_entries(&got, |_| "None".to_string()));
-        lp.close().unwrap();
 
         tprint!("== the second failure is marked retrieved");
         let lp = EventLoop::new().unwrap();
@@ -640,132 +632,128 @@ fn iterations() {
 #[test]
 fn wait_modes() {
     common::check_case("helpers/wait_modes", || {
-        let lp = EventLoop::new().unwrap();
-        let l = lp.clone();
-        let main = lp
-            .create_task(move |co| {
-                let cleanup = |t: &Task<()>| -> Result<()> {
-                    t.cancel(None);
-                    wait(co, [t], None, ReturnWhen::AllCompleted)?;
-                    Ok(())
-                };
-                tprint!("== ALL_COMPLETED");
-                let a = named(l.create_task(nap(1, ()))?, "a");
-                let b = named(l.create_task(nap(2, ()))?, "b");
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
-                tprint!("done {} pending {}", names(&done), names(&pending));
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
-                tprint!("again, already done: {} {}", names(&done), names(&pending));
-
-                tprint!("== FIRST_COMPLETED");
-                let a = named(l.create_task(forever(&l))?, "a");
-                let b = named(l.create_task(nap(1, ()))?, "b");
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
-                b.result()?;
-                tprint!(
-                    "done {} pending {} b result None",
-                    names(&done),
-                    names(&pending)
-                );
-                cleanup(&a)?;
-
-                tprint!("== FIRST_COMPLETED sees every child already done");
-                let a = named(l.create_task(nap(0, ()))?, "a");
-                let b = named(
-                    l.create_task(|co| {
-                        sleep(co, Duration::ZERO)?;
-                        sleep(co, Duration::ZERO)
-                    })?,
-                    "b",
-                );
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
-                tprint!("done {} pending {}", names(&done), names(&pending));
-
-                tprint!("== FIRST_EXCEPTION, a child fails at once");
-                let a = named(l.create_task(forever(&l))?, "a");
-                let b = named(l.create_task(fail_after(0, "err"))?, "b");
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
-                let exc = b.exception()?.unwrap();
-                tprint!(
-                    "done {} pending {} {}",
-                    names(&done),
-                    names(&pending),
-                    py_repr(&exc)
-                );
-                cleanup(&a)?;
-
-                tprint!("== FIRST_EXCEPTION, a child fails while waiting");
-                let a = named(l.create_task(forever(&l))?, "a");
-                let b = named(l.create_task(fail_after(1, "err"))?, "b");
-                let c = named(l.create_task(nap(0, ()))?, "c");
-                let (done, pending) = wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
-                let exc = b.exception()?.unwrap();
-                tprint!(
-                    "done {} pending {} {}",
-                    names(&done),
-                    names(&pending),
-                    py_repr(&exc)
-                );
-                cleanup(&a)?;
-
-                tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
-                let a = named(l.create_task(nap(2, ()))?, "a");
-                let b = named(l.create_task(forever(&l))?, "b");
-                let bc = b.clone();
-                l.call_later(Duration::from_millis(1), move || {
-                    bc.cancel(None);
-                })?;
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
-                tprint!(
-                    "done {} pending {} b cancelled {}",
-                    names(&done),
-                    names(&pending),
-                    py_bool(b.cancelled())
-                );
-
-                tprint!("== ALL_COMPLETED with a failure");
-                let a = named(l.create_task(nap(1, ()))?, "a");
-                let b = named(l.create_task(fail_after(2, "really"))?, "b");
-                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
-                let failed: Vec<String> = done
-                    .iter()
-                    .filter(|t| matches!(t.exception(), Ok(Some(_))))
-                    .map(Task::get_name)
-                    .collect();
-                tprint!(
-                    "done {} pending {} failed {}",
-                    names(&done),
-                    names(&pending),
-                    py_strs(&failed)
-                );
-
-                tprint!("== duplicates count once");
-                let c = named(l.create_task(nap(0, "test"))?, "c");
-                let d = named(l.create_task(nap(0, "spam"))?, "d");
-                let (done, pending) = wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
-                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
-                results.sort();
-                tprint!(
-                    "done {} {} pending {}",
-                    names(&done),
-                    py_strs(&results),
-                    names(&pending)
-                );
-
-                tprint!("== errors");
-                if let Err(e) = wait(
-                    co,
-                    std::iter::empty::<&Task<()>>(),
-                    None,
-                    ReturnWhen::AllCompleted,
-                ) {
-                    tprint!("{}: {}", py_name(&e), py_str(&e));
-                }
+        run_main(move |co| {
+            let l = tulip::get_running_loop()?;
+            let cleanup = |t: &Task<()>| -> Result<()> {
+                t.cancel(None);
+                wait(co, [t], None, ReturnWhen::AllCompleted)?;
                 Ok(())
-            })
-            .unwrap();
-        lp.run_until_complete(&main).unwrap();
-        lp.close().unwrap();
+            };
+            tprint!("== ALL_COMPLETED");
+            let a = named(l.create_task(nap(1, ()))?, "a");
+            let b = named(l.create_task(nap(2, ()))?, "b");
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+            tprint!("done {} pending {}", names(&done), names(&pending));
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+            tprint!("again, already done: {} {}", names(&done), names(&pending));
+
+            tprint!("== FIRST_COMPLETED");
+            let a = named(l.create_task(forever(&l))?, "a");
+            let b = named(l.create_task(nap(1, ()))?, "b");
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
+            b.result()?;
+            tprint!(
+                "done {} pending {} b result None",
+                names(&done),
+                names(&pending)
+            );
+            cleanup(&a)?;
+
+            tprint!("== FIRST_COMPLETED sees every child already done");
+            let a = named(l.create_task(nap(0, ()))?, "a");
+            let b = named(
+                l.create_task(|co| {
+                    sleep(co, Duration::ZERO)?;
+                    sleep(co, Duration::ZERO)
+                })?,
+                "b",
+            );
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
+            tprint!("done {} pending {}", names(&done), names(&pending));
+
+            tprint!("== FIRST_EXCEPTION, a child fails at once");
+            let a = named(l.create_task(forever(&l))?, "a");
+            let b = named(l.create_task(fail_after(0, "err"))?, "b");
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
+            let exc = b.exception()?.unwrap();
+            tprint!(
+                "done {} pending {} {}",
+                names(&done),
+                names(&pending),
+                py_repr(&exc)
+            );
+            cleanup(&a)?;
+
+            tprint!("== FIRST_EXCEPTION, a child fails while waiting");
+            let a = named(l.create_task(forever(&l))?, "a");
+            let b = named(l.create_task(fail_after(1, "err"))?, "b");
+            let c = named(l.create_task(nap(0, ()))?, "c");
+            let (done, pending) = wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
+            let exc = b.exception()?.unwrap();
+            tprint!(
+                "done {} pending {} {}",
+                names(&done),
+                names(&pending),
+                py_repr(&exc)
+            );
+            cleanup(&a)?;
+
+            tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
+            let a = named(l.create_task(nap(2, ()))?, "a");
+            let b = named(l.create_task(forever(&l))?, "b");
+            let bc = b.clone();
+            l.call_later(Duration::from_millis(1), move || {
+                bc.cancel(None);
+            })?;
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
+            tprint!(
+                "done {} pending {} b cancelled {}",
+                names(&done),
+                names(&pending),
+                py_bool(b.cancelled())
+            );
+
+            tprint!("== ALL_COMPLETED with a failure");
+            let a = named(l.create_task(nap(1, ()))?, "a");
+            let b = named(l.create_task(fail_after(2, "really"))?, "b");
+            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+            let failed: Vec<String> = done
+                .iter()
+                .filter(|t| matches!(t.exception(), Ok(Some(_))))
+                .map(Task::get_name)
+                .collect();
+            tprint!(
+                "done {} pending {} failed {}",
+                names(&done),
+                names(&pending),
+                py_strs(&failed)
+            );
+
+            tprint!("== duplicates count once");
+            let c = named(l.create_task(nap(0, "test"))?, "c");
+            let d = named(l.create_task(nap(0, "spam"))?, "d");
+            let (done, pending) = wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
+            let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+            results.sort();
+            tprint!(
+                "done {} {} pending {}",
+                names(&done),
+                py_strs(&results),
+                names(&pending)
+            );
+
+            tprint!("== errors");
+            if let Err(e) = wait(
+                co,
+                std::iter::empty::<&Task<()>>(),
+                None,
+                ReturnWhen::AllCompleted,
+            ) {
+                tprint!("{}: {}", py_name(&e), py_str(&e));
+            }
+            Ok(())
+        })
+        .unwrap();
     });
 }
 
@@ -862,121 +850,117 @@ fn wait_timeout() {
 #[test]
 fn as_completed_cases() {
     common::check_case("helpers/as_completed", || {
-        let lp = EventLoop::new().unwrap();
-        let l = lp.clone();
-        let main = lp
-            .create_task(move |co| {
-                tprint!("== completion order");
-                let a = l.create_task(nap(1, "a"))?;
-                let b = l.create_task(nap(2, "b"))?;
-                let c = l.create_task(nap(3, "c"))?;
-                let mut values = Vec::new();
-                for next in as_completed([&b, &c, &a], None)? {
-                    values.push(next.wait(co)?);
-                }
-                tprint!("{}", py_strs(&values));
+        run_main(move |co| {
+            let l = tulip::get_running_loop()?;
+            tprint!("== completion order");
+            let a = l.create_task(nap(1, "a"))?;
+            let b = l.create_task(nap(2, "b"))?;
+            let c = l.create_task(nap(3, "c"))?;
+            let mut values = Vec::new();
+            for next in as_completed([&b, &c, &a], None)? {
+                values.push(next.wait(co)?);
+            }
+            tprint!("{}", py_strs(&values));
 
-                tprint!("== errors come out of the wait");
-                let failer = l.create_task(|co| -> Result<&'static str> {
-                    sleep(co, Duration::from_millis(1))?;
-                    Err(zero_division(Some("boom")))
-                })?;
-                for next in as_completed([&failer, &l.create_task(nap(2, "ok"))?], None)? {
-                    match next.wait(co) {
-                        Ok(v) => tprint!("got {v}"),
-                        Err(e) => tprint!("raised {}", py_repr(&e)),
+            tprint!("== errors come out of the wait");
+            let failer = l.create_task(|co| -> Result<&'static str> {
+                sleep(co, Duration::from_millis(1))?;
+                Err(zero_division(Some("boom")))
+            })?;
+            for next in as_completed([&failer, &l.create_task(nap(2, "ok"))?], None)? {
+                match next.wait(co) {
+                    Ok(v) => tprint!("got {v}"),
+                    Err(e) => tprint!("raised {}", py_repr(&e)),
+                }
+            }
+
+            tprint!("== timeout");
+            let release = l.create_future::<()>();
+            let r = release.clone();
+            let a = l.create_task(nap(1, "a"))?;
+            let b = l.create_task(move |co| {
+                co.wait(&r)?;
+                Ok("b")
+            })?;
+            let mut values = Vec::new();
+            for next in as_completed([&a, &b], Some(Duration::from_millis(20)))? {
+                match next.wait(co) {
+                    Ok(v) => values.push(format!("(1, '{v}')")),
+                    Err(e) if e.isinstance::<TimeoutError>() => {
+                        values.push(format!("(2, {})", py_repr(&e)))
                     }
+                    Err(e) => return Err(e),
                 }
+            }
+            tprint!(
+                "[{}] b cancelled: {}",
+                values.join(", "),
+                py_bool(b.cancelled())
+            );
+            release.set_result(())?;
+            tprint!("b finishes later: {}", co.wait(&b)?);
 
-                tprint!("== timeout");
-                let release = l.create_future::<()>();
-                let r = release.clone();
-                let a = l.create_task(nap(1, "a"))?;
-                let b = l.create_task(move |co| {
-                    co.wait(&r)?;
-                    Ok("b")
-                })?;
-                let mut values = Vec::new();
-                for next in as_completed([&a, &b], Some(Duration::from_millis(20)))? {
-                    match next.wait(co) {
-                        Ok(v) => values.push(format!("(1, '{v}')")),
-                        Err(e) if e.isinstance::<TimeoutError>() => {
-                            values.push(format!("(2, {})", py_repr(&e)))
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                tprint!(
-                    "[{}] b cancelled: {}",
-                    values.join(", "),
-                    py_bool(b.cancelled())
-                );
-                release.set_result(())?;
-                tprint!("b finishes later: {}", co.wait(&b)?);
+            tprint!("== unused timeout");
+            let a = l.create_task(nap(1, "a"))?;
+            for next in as_completed([&a], Some(Duration::from_secs(10)))? {
+                tprint!("got {}", next.wait(co)?);
+            }
 
-                tprint!("== unused timeout");
-                let a = l.create_task(nap(1, "a"))?;
-                for next in as_completed([&a], Some(Duration::from_secs(10)))? {
-                    tprint!("got {}", next.wait(co)?);
-                }
+            tprint!("== waits are served in the order they are awaited");
+            let a = l.create_task(nap(1, "a"))?;
+            let b = l.create_task(nap(3, "b"))?;
+            let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
+            tprint!("len {}", futs.len());
+            let second = futs.remove(1);
+            tprint!("second wait first: {}", second.wait(co)?);
+            let first = futs.remove(0);
+            tprint!("then the first: {}", first.wait(co)?);
 
-                tprint!("== waits are served in the order they are awaited");
-                let a = l.create_task(nap(1, "a"))?;
-                let b = l.create_task(nap(3, "b"))?;
-                let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
-                tprint!("len {}", futs.len());
-                let second = futs.remove(1);
-                tprint!("second wait first: {}", second.wait(co)?);
-                let first = futs.remove(0);
-                tprint!("then the first: {}", first.wait(co)?);
+            tprint!("== concurrent waits");
+            let a = l.create_task(nap(1, "a"))?;
+            let b = l.create_task(nap(1, "b"))?;
+            let waits = as_completed([&a, &b], None)?
+                .map(|next| l.create_task(move |co| next.wait(co)))
+                .collect::<Result<Vec<_>>>()?;
+            let (done, pending) = wait(co, &waits, None, ReturnWhen::AllCompleted)?;
+            let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+            results.sort();
+            tprint!("{} {}", py_strs(&results), pending.len());
 
-                tprint!("== concurrent waits");
-                let a = l.create_task(nap(1, "a"))?;
-                let b = l.create_task(nap(1, "b"))?;
-                let waits = as_completed([&a, &b], None)?
-                    .map(|next| l.create_task(move |co| next.wait(co)))
-                    .collect::<Result<Vec<_>>>()?;
-                let (done, pending) = wait(co, &waits, None, ReturnWhen::AllCompleted)?;
-                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
-                results.sort();
-                tprint!("{} {}", py_strs(&results), pending.len());
+            tprint!("== duplicates count once");
+            let c = l.create_task(nap(0, "ham"))?;
+            let spam = l.create_task(nap(0, "spam"))?;
+            let mut result = Vec::new();
+            for next in as_completed([&c, &c, &spam], None)? {
+                result.push(next.wait(co)?);
+            }
+            let n = result.len();
+            result.sort();
+            tprint!("{} {}", py_strs(&result), n);
 
-                tprint!("== duplicates count once");
-                let c = l.create_task(nap(0, "ham"))?;
-                let spam = l.create_task(nap(0, "spam"))?;
-                let mut result = Vec::new();
-                for next in as_completed([&c, &c, &spam], None)? {
-                    result.push(next.wait(co)?);
-                }
-                let n = result.len();
-                result.sort();
-                tprint!("{} {}", py_strs(&result), n);
+            tprint!("== a cancelled wait passes its turn on");
+            let a = l.create_task(nap(1, "a"))?;
+            let b = l.create_task(nap(2, "b"))?;
+            let mut waits = as_completed([&a, &b], None)?;
+            let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
+            let w = l.create_task(move |co| first.wait(co))?;
+            sleep(co, Duration::ZERO)?;
+            tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
+            if let Err(e) = co.wait(&w)
+                && e.isinstance::<CancelledError>()
+            {
+                tprint!("first wait cancelled");
+            }
+            tprint!("the second wait gets {}", second.wait(co)?);
+            co.wait(&b)?;
 
-                tprint!("== a cancelled wait passes its turn on");
-                let a = l.create_task(nap(1, "a"))?;
-                let b = l.create_task(nap(2, "b"))?;
-                let mut waits = as_completed([&a, &b], None)?;
-                let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
-                let w = l.create_task(move |co| first.wait(co))?;
-                sleep(co, Duration::ZERO)?;
-                tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
-                if let Err(e) = co.wait(&w)
-                    && e.isinstance::<CancelledError>()
-                {
-                    tprint!("first wait cancelled");
-                }
-                tprint!("the second wait gets {}", second.wait(co)?);
-                co.wait(&b)?;
-
-                tprint!("== no children");
-                let none: Vec<NextDone<i32>> =
-                    as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();
-                tprint!("{:?}", none.iter().map(|_| 0).collect::<Vec<i32>>());
-                Ok(())
-            })
-            .unwrap();
-        lp.run_until_complete(&main).unwrap();
-        lp.close().unwrap();
+            tprint!("== no children");
+            let none: Vec<NextDone<i32>> =
+                as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();
+            tprint!("{:?}", none.iter().map(|_| 0).collect::<Vec<i32>>());
+            Ok(())
+        })
+        .unwrap();
     });
 }
 

@@ -684,7 +684,7 @@ fn a_stack_overflow_is_reported_then_aborts() {
     assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{stderr}");
     assert!(
         stderr.contains(
-            "tulip: stack overflow in generator `generator::child_stack_overflow::{{closure}}` \
+            "tulip: stack overflow in generator `gen_behaviour::child_stack_overflow::{{closure}}` \
              (stack size 69568 bytes = 67 KiB)"
         ),
         "{stderr}"
