@@ -973,12 +973,13 @@ mod tests {
         let before = stack_pool_stats();
         g.next().unwrap();
         let taken = stack_pool_stats();
-        assert_eq!(
-            taken.mapped + taken.reused,
-            before.mapped + before.reused + 1,
+        // A cache miss carves or takes a batch of slots, so only the growth is certain.
+        assert!(
+            taken.mapped + taken.reused > before.mapped + before.reused,
             "a stack is taken at the first resume, not before"
         );
-        assert_eq!(taken.idle, before.idle.saturating_sub(1));
+        // (The cache may refill from the shared list on a miss: its idle count is not a
+        // measure of the take.)
         g.next().unwrap();
         assert_eq!(
             stack_pool_stats().idle,

@@ -1,7 +1,7 @@
 //! Timeouts and task groups: `wait_for`, `timeout`, `TaskGroup`.
 //!
 //! These follow Python 3.11 exactly, including the ordering of events; the parity tests in
-//! `tests/helpers_timeout_cases.rs` print the same traces as their Python twins in
+//! `tests/helpers_cases/timeout.rs` print the same traces as their Python twins in
 //! `tests/cases/helpers/`. An `async with` block becomes a closure that receives the coroutine
 //! handle `co` and the context manager; `await x` is `co.wait(&x)`; an exception is an `Err`,
 //! and `except E` is `e.isinstance::<E>()`.
