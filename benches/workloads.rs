@@ -31,6 +31,8 @@ struct Opts {
     scale: f64,
     with_fd: bool,
     echo_client: Option<String>,
+    /// Connections the echo client opens (`--conns`, the peers' option).
+    conns: u64,
 }
 
 impl Opts {
@@ -39,6 +41,7 @@ impl Opts {
             names: Vec::new(),
             scale: 1.0,
             with_fd: false,
+            conns: ECHO_CONNS,
             echo_client: std::env::var("ECHO_CLIENT").ok().filter(|s| !s.is_empty()),
         };
         let mut args = std::env::args().skip(1);
@@ -46,6 +49,14 @@ impl Opts {
             match a.as_str() {
                 "--bench" => {} // cargo passes it to every bench target
                 "--with-fd" => o.with_fd = true,
+                "--conns" => {
+                    let v = args.next().unwrap_or_default();
+                    o.conns = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .unwrap_or_else(|| die(&format!("--conns takes a count, not {v:?}")));
+                }
                 "--echo-client" => {
                     let v = args.next().unwrap_or_default();
                     if v.is_empty() {
@@ -282,14 +293,31 @@ fn echo(co: &TaskCo, r: StreamReader, w: StreamWriter) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The echo connections the client opens (the peers' setting).
+/// Raises the soft fd limit to the hard one when `conns` connections need more (each takes
+/// an fd in the server; the client is another process with its own limit).
+fn raise_fd_limit(conns: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < conns + 100 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// The echo connections the client opens by default (the peers' setting).
 const ECHO_CONNS: u64 = 10;
 
 /// An echo server (streams) on 127.0.0.1 and the load generator as a child process: `msgs`
-/// messages of `size` bytes over 10 connections. Reports the client's own timing.
-fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64) {
+/// messages of `size` bytes over `conns` connections. Reports the client's own timing.
+fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64, conns: u64) {
     let client = client.to_string();
-    let msgs = msgs.max(ECHO_CONNS);
+    let msgs = msgs.max(conns);
+    raise_fd_limit(conns);
     let line = tulip::run(move |co| {
         let server = start_server(co, echo, "127.0.0.1", 0)?;
         let port = server.local_addr().expect("listening").port();
@@ -298,7 +326,7 @@ fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64) {
             "--addr".into(),
             format!("127.0.0.1:{port}"),
             "--conns".into(),
-            ECHO_CONNS.to_string(),
+            conns.to_string(),
             "--size".into(),
             size.to_string(),
             "--msgs".into(),
@@ -327,7 +355,7 @@ fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64) {
     let ops = field("ops").parse().unwrap_or(0);
     let secs: f64 = field("seconds").parse().unwrap_or(0.0);
     let extra = format!(
-        "mb_per_s={} conns={ECHO_CONNS} size={size} client=rust",
+        "mb_per_s={} conns={conns} size={size} client=rust",
         field("mb_per_s")
     );
     report(name, ops, Duration::from_secs_f64(secs), &extra);
@@ -580,7 +608,7 @@ fn main() {
             // its fds are polled anyway
             Kind::Echo(_) if opts.with_fd => continue,
             Kind::Echo(size) => match &opts.echo_client {
-                Some(client) => run_tcp_echo(w.name, client, size, n),
+                Some(client) => run_tcp_echo(w.name, client, size, n, opts.conns),
                 None => println!(
                     "# {} skipped: no echo client (pass --echo-client PATH or set ECHO_CLIENT \
                      to tokio-baseline, built by ../shared/bench/run-peers rust)",
