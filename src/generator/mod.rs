@@ -35,12 +35,16 @@
 //!   when at least the sub's whole stack size is left there, so a sub that completes on its
 //!   own stack completes inline too (an overflow there names the sub). Otherwise, e.g. a
 //!   sub of the default size delegated to from a stack of the default size, the sub runs on
-//!   its own stack and a loop forwards values, `send`, `throw` and `close` to it.
+//!   its own stack, and while the delegator is suspended there its resumer goes straight
+//!   to the sub (CPython's `gi_yieldfrom`): a chain of such delegations costs one stack
+//!   switch per resume, into the innermost sub, plus a short walk down the chain. The
+//!   delegator's stack runs again only when its sub finishes.
 
 use std::any::{Any, TypeId};
 use std::cell::{Cell, UnsafeCell};
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::{fmt, mem};
 
@@ -106,6 +110,82 @@ enum Resume<S> {
     Send(S),
     /// `throw(e)` / `close()` (then `e` is `GeneratorExit`).
     Throw(anyhow::Error),
+    /// The sub this generator delegates to finished while its resumer drove it directly;
+    /// the outcome is in the delegation's [`Slot`].
+    SubDone,
+}
+
+/// What the coroutine hands its resumer at a suspension.
+enum Out<Y, S> {
+    /// A value of its own (`yield_`).
+    Value(Y),
+    /// A value its sub yielded; until the sub finishes, resumes go to the sub through this
+    /// link without switching to this generator's stack.
+    Delegating(Y, NonNull<Link<Y, S>>),
+}
+
+/// A generator's `delegating` cell: the link to its sub while it delegates.
+type Delegating<Y, S> = Cell<Option<NonNull<Link<Y, S>>>>;
+
+/// One level of a `yield from` chain: in `Co::delegate`'s frame, on the delegator's stack.
+struct Link<Y, S> {
+    /// The sub's status and delegation, read by `Generator::forward`'s walk down the chain.
+    status: NonNull<Cell<Status>>,
+    delegating: NonNull<Delegating<Y, S>>,
+    /// A resume is going through this link to the sub right now: every delegator above
+    /// is running (they stay `Suspended` meanwhile, which saves a write per level).
+    driving: Cell<bool>,
+    /// The sub itself, its return type erased.
+    sub: NonNull<dyn Delegate<Y, S>>,
+}
+
+/// A delegated-to sub, its return type erased.
+trait Delegate<Y, S> {
+    /// Resumes the sub, keeping its outcome if it finishes. With `exit`, the sub is being
+    /// closed (PEP 380): whatever it does, its delegator gets `exit` or the close's error.
+    fn resume(&self, input: Resume<S>, exit: Option<anyhow::Error>) -> Step<Y>;
+}
+
+/// What a sub did when resumed through its [`Link`].
+enum Step<Y> {
+    /// It yielded: its delegator yields the same, still delegating.
+    Yielded(Y),
+    /// It is done (the outcome is in the slot): its delegator must run to take it.
+    Done,
+}
+
+/// How a delegated-to sub ended, as its delegator's `delegate` call sees it.
+enum Finished<R> {
+    /// It returned or raised (or could not be resumed).
+    Ended(anyhow::Result<R>),
+    /// GeneratorExit reached the delegator: the sub was closed, this is what to raise.
+    Closed(anyhow::Error),
+}
+
+/// The typed half of a delegation, next to its [`Link`] in `Co::delegate`'s frame.
+struct Slot<Y, S, R> {
+    sub: *const Generator<Y, S, R>,
+    done: Cell<Option<Finished<R>>>,
+}
+
+impl<Y: 'static, S: 'static, R: 'static> Delegate<Y, S> for Slot<Y, S, R> {
+    fn resume(&self, input: Resume<S>, exit: Option<anyhow::Error>) -> Step<Y> {
+        // SAFETY: the sub outlives the `delegate` frame that holds this slot (it is owned
+        // by `yield_from`'s frame or borrowed by the body), and the slot is only reached
+        // while that frame is suspended (see `Generator::delegating`).
+        let sub = unsafe { &*self.sub };
+        let r = sub.resume(input);
+        let done = match exit {
+            None => match r {
+                Ok(GeneratorState::Yielded(y)) => return Step::Yielded(y),
+                Ok(GeneratorState::Returned(r)) => Finished::Ended(Ok(r)),
+                Err(e) => Finished::Ended(Err(e)),
+            },
+            Some(exit) => Finished::Closed(closed(r).err().unwrap_or(exit)),
+        };
+        self.done.set(Some(done));
+        Step::Done
+    }
 }
 
 /// The body of a generator, boxed so that `Generator` does not name the closure type.
@@ -121,7 +201,7 @@ enum Status {
 
 enum Inner<Y, S, R> {
     Unstarted(Body<Y, S, R>),
-    Started(Coroutine<Resume<S>, Y, anyhow::Result<R>, PoolStack>),
+    Started(Coroutine<Resume<S>, Out<Y, S>, anyhow::Result<R>, PoolStack>),
     Finished,
 }
 
@@ -195,6 +275,11 @@ pub struct Generator<Y, S = (), R = ()> {
     /// Read by every method before `inner` is touched: `Running` keeps re-entry out.
     status: Cell<Status>,
     inner: UnsafeCell<Inner<Y, S, R>>,
+    /// Set while the body is suspended in `Co::delegate` with its sub started (Python's
+    /// `gi_yieldfrom`): resumes go to the sub without switching to this generator's stack.
+    /// Points into that suspended frame, so it is cleared before the body runs again or
+    /// its stack is unwound.
+    delegating: Delegating<Y, S>,
     stack_size: usize,
     /// The body's type name, printed if its stack overflows.
     name: &'static str,
@@ -235,6 +320,35 @@ fn pep479<R>(r: anyhow::Result<R>) -> anyhow::Result<R> {
     }
 }
 
+/// The link to the innermost sub of a chain of delegations: the first whose sub is not
+/// suspended in a delegation of its own.
+///
+/// # Safety
+/// `first` is the `delegating` link of a suspended generator (see `Generator::forward`).
+unsafe fn innermost<Y, S>(first: NonNull<Link<Y, S>>) -> NonNull<Link<Y, S>> {
+    let mut link = first;
+    loop {
+        // SAFETY: the caller's promise, and each link reached is one again.
+        let l = unsafe { link.as_ref() };
+        // SAFETY: as above: the sub's cells live as long as its delegator's frame.
+        let (status, delegating) = unsafe { (l.status.as_ref(), l.delegating.as_ref()) };
+        match (status.get(), delegating.get()) {
+            (Status::Suspended, Some(next)) => link = next,
+            _ => return link,
+        }
+    }
+}
+
+/// What `close()` makes of what the body did with the GeneratorExit thrown in.
+fn closed<Y, R>(r: anyhow::Result<GeneratorState<Y, R>>) -> anyhow::Result<()> {
+    match r {
+        Ok(GeneratorState::Yielded(_)) => Err(ignored_generator_exit()),
+        Ok(GeneratorState::Returned(_)) => Ok(()),
+        Err(e) if e.is::<GeneratorExit>() || is_stop_iteration(&e) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Python's None for `S`: only `()` has one we can make without knowing `S`.
 fn none_value<S: 'static>() -> Option<S> {
     let unit: Box<dyn Any> = Box::new(());
@@ -256,7 +370,12 @@ impl<Y, S, R> Generator<Y, S, R> {
     /// Whether the generator is running right now (Python's `gi_running`), also while it
     /// delegates to a sub-generator with `yield_from`.
     pub fn is_running(&self) -> bool {
-        self.status.get() == Status::Running
+        match (self.status.get(), self.delegating.get()) {
+            (Status::Running, _) => true,
+            // SAFETY: a suspended generator's link (see `forward`).
+            (Status::Suspended, Some(first)) => unsafe { innermost(first).as_ref().driving.get() },
+            _ => false,
+        }
     }
 
     /// The stack size this generator asked for.
@@ -277,6 +396,86 @@ impl<Y, S, R> Generator<Y, S, R> {
                 };
             }
         }
+        if let Some(first) = self.delegating.get() {
+            return self.forward(first, input);
+        }
+        self.switch(input)
+    }
+
+    /// Resumes a delegating generator as CPython does through `gi_yieldfrom`: walks down
+    /// the chain of delegators to the innermost sub and resumes that one alone; its value
+    /// comes straight back. Only a sub that finishes makes its delegator run (on its own
+    /// stack), and so on up. No recursion: a chain of any depth takes constant stack here.
+    #[inline(never)]
+    fn forward(
+        &self,
+        first: NonNull<Link<Y, S>>,
+        input: Resume<S>,
+    ) -> anyhow::Result<GeneratorState<Y, R>> {
+        // SAFETY: (for every `as_ref` below) a link is reached through `delegating` of a
+        // generator suspended in the `delegate` frame that holds the link (and its sub);
+        // that frame stays put until the generator runs again, which happens only after its
+        // `delegating` is cleared (here, or in `finish` and `Drop`). The generators between
+        // `self` and the link being driven cannot run meanwhile: a resume of one of them
+        // walks down to that link and stops at its `driving`.
+        unsafe {
+            let mut link = innermost(first);
+            if link.as_ref().driving.get() {
+                // Resumed from inside its own chain.
+                return Err(value_error_executing());
+            }
+            self.status.set(Status::Running);
+            let guard = FinishOnUnwind(self);
+            // PEP 380: GeneratorExit closes the innermost sub, then each delegator in turn;
+            // the top one gets the error it was given.
+            let (mut input, mut top_exit, closing) = match input {
+                Resume::Throw(e) if e.is::<GeneratorExit>() => {
+                    (Resume::Throw(GeneratorExit.into()), Some(e), true)
+                }
+                input => (input, None, false),
+            };
+            loop {
+                let l = link.as_ref();
+                let exit = closing.then(|| match link == first {
+                    true => top_exit.take().unwrap_or_else(|| GeneratorExit.into()),
+                    false => GeneratorExit.into(),
+                });
+                l.driving.set(true);
+                let step = l.sub.as_ref().resume(input, exit);
+                l.driving.set(false);
+                match step {
+                    Step::Yielded(y) => {
+                        mem::forget(guard);
+                        self.status.set(Status::Suspended);
+                        return Ok(GeneratorState::Yielded(y));
+                    }
+                    Step::Done if link == first => {
+                        // This generator takes the outcome and goes on.
+                        self.delegating.set(None);
+                        mem::forget(guard);
+                        return self.switch(Resume::SubDone);
+                    }
+                    Step::Done => {
+                        // The sub's delegator runs next, to take the outcome: the link
+                        // above this one (found again from the top: this is rare).
+                        let mut above = first;
+                        while above.as_ref().delegating.as_ref().get() != Some(link) {
+                            above = above.as_ref().delegating.as_ref().get().unwrap_or_else(|| {
+                                unreachable!("a link is below the top of its chain")
+                            });
+                        }
+                        above.as_ref().delegating.as_ref().set(None);
+                        link = above;
+                        input = Resume::SubDone;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Switches to the body's stack with `input` and waits for it to suspend or finish.
+    #[inline(always)]
+    fn switch(&self, input: Resume<S>) -> anyhow::Result<GeneratorState<Y, R>> {
         self.status.set(Status::Running);
         // If the switch itself unwinds (it should not: bodies' panics are caught on their
         // own stack), leave the generator finished rather than "running" forever.
@@ -291,7 +490,12 @@ impl<Y, S, R> Generator<Y, S, R> {
         };
         mem::forget(guard);
         match result {
-            CoroutineResult::Yield(y) => {
+            CoroutineResult::Yield(Out::Value(y)) => {
+                self.status.set(Status::Suspended);
+                Ok(GeneratorState::Yielded(y))
+            }
+            CoroutineResult::Yield(Out::Delegating(y, link)) => {
+                self.delegating.set(Some(link));
                 self.status.set(Status::Suspended);
                 Ok(GeneratorState::Yielded(y))
             }
@@ -304,6 +508,8 @@ impl<Y, S, R> Generator<Y, S, R> {
 
     /// Marks the generator finished and gives its stack back (or drops its body).
     fn finish(&self) {
+        // The link it points to is about to be unwound.
+        self.delegating.set(None);
         // SAFETY: not running (callers hold the only access); state is replaced before any
         // user code (the body's destructors) can run and look at the generator.
         let inner = mem::replace(unsafe { &mut *self.inner.get() }, Inner::Finished);
@@ -340,12 +546,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             }
             Status::Finished => Ok(()),
             Status::Running => Err(value_error_executing()),
-            Status::Suspended => match self.resume(Resume::Throw(GeneratorExit.into())) {
-                Ok(GeneratorState::Yielded(_)) => Err(ignored_generator_exit()),
-                Ok(GeneratorState::Returned(_)) => Ok(()),
-                Err(e) if e.is::<GeneratorExit>() || is_stop_iteration(&e) => Ok(()),
-                Err(e) => Err(e),
-            },
+            Status::Suspended => closed(self.resume(Resume::Throw(GeneratorExit.into()))),
         }
     }
 }
@@ -373,6 +574,7 @@ impl<Y, S, R> Drop for Generator<Y, S, R> {
         }
         if self.status.get() == Status::Suspended {
             // It ignored GeneratorExit: unwind its stack by force (destructors run).
+            self.delegating.set(None);
             if let Inner::Started(co) = self.inner.get_mut() {
                 co.force_unwind();
             }
@@ -399,6 +601,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
         Generator {
             status: Cell::new(Status::Unstarted),
             inner: UnsafeCell::new(Inner::Unstarted(Box::new(body))),
+            delegating: Cell::new(None),
             stack_size: size.max(MIN_STACK_SIZE),
             name,
         }
@@ -476,7 +679,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
         let (lowest, size, name_addr) = (stack.lowest_usable(), stack.size, stack.name_addr());
         let co = Coroutine::with_stack(
             stack,
-            move |yielder: &Yielder<Resume<S>, Y>, _start: Resume<S>| {
+            move |yielder: &Yielder<Resume<S>, Out<Y, S>>, _start: Resume<S>| {
                 let co = Co {
                     yielder: yielder as *const _,
                     depth: Cell::new(0),
@@ -597,7 +800,7 @@ struct Abandon(u32);
 /// The coroutine handle a generator's body receives. Any plain function given `&Co` can
 /// yield on behalf of the generator: there is no function colouring.
 pub struct Co<Y, S> {
-    yielder: *const Yielder<Resume<S>, Y>,
+    yielder: *const Yielder<Resume<S>, Out<Y, S>>,
     /// How many inline `yield_from` bodies are running on this stack.
     depth: Cell<u32>,
     /// Inline subs at depths `1..=closing` are being closed (GeneratorExit was delivered).
@@ -641,10 +844,12 @@ impl<Y, S> Co<Y, S> {
             abandon(value, closing);
         }
         // SAFETY: `self` only exists while the body runs on the yielder's coroutine.
-        match unsafe { &*self.yielder }.suspend(value) {
+        match unsafe { &*self.yielder }.suspend(Out::Value(value)) {
             Resume::Send(v) => Ok(v),
             Resume::Throw(e) => Err(self.thrown(e)),
-            Resume::Start => Err(RuntimeError::new("generator started twice").into()),
+            Resume::Start | Resume::SubDone => {
+                Err(RuntimeError::new("generator started twice").into())
+            }
         }
     }
 
@@ -696,7 +901,9 @@ impl<Y, S> Co<Y, S> {
         }
     }
 
-    /// Drives a sub on its own stack: values out, send/throw/close in (PEP 380).
+    /// Drives a sub on its own stack: values out, send/throw/close in (PEP 380). Suspended
+    /// here, this generator's resumer drives the sub directly (see `Generator::forward`)
+    /// and comes back here only with the sub's outcome.
     fn delegate<R: 'static>(&self, sub: &Generator<Y, S, R>) -> anyhow::Result<R>
     where
         Y: 'static,
@@ -714,21 +921,52 @@ impl<Y, S> Co<Y, S> {
                 .into()),
             },
         };
+        let slot = Slot {
+            sub,
+            done: Cell::new(None),
+        };
+        let erased: &(dyn Delegate<Y, S> + 'static) = &slot;
+        let link = Link {
+            status: NonNull::from(&sub.status),
+            delegating: NonNull::from(&sub.delegating),
+            driving: Cell::new(false),
+            sub: NonNull::from(erased),
+        };
         loop {
-            match step? {
+            let y = match step? {
                 GeneratorState::Returned(r) => return Ok(r),
-                GeneratorState::Yielded(y) => {
-                    step = match self.yield_(y) {
-                        Ok(v) => sub.resume(Resume::Send(v)),
-                        // PEP 380: the sub is closed, not thrown into; its close error wins.
-                        Err(e) if e.is::<GeneratorExit>() => {
-                            sub.close()?;
-                            return Err(e);
-                        }
-                        Err(e) => sub.throw_inner(e),
-                    }
-                }
+                GeneratorState::Yielded(y) => y,
+            };
+            // What `yield_` checks before it suspends.
+            if std::thread::panicking() {
+                step = sub.throw_inner(cannot_yield_unwinding());
+                continue;
             }
+            let closing = self.closing.get();
+            if closing != 0 {
+                abandon(y, closing);
+            }
+            // SAFETY: `self` only exists while the body runs on the yielder's coroutine.
+            step = match unsafe { &*self.yielder }.suspend(Out::Delegating(y, NonNull::from(&link)))
+            {
+                Resume::SubDone => match slot.done.take() {
+                    Some(Finished::Ended(r)) => return r,
+                    Some(Finished::Closed(e)) => return Err(self.thrown(e)),
+                    None => unreachable!("a sub finished with no outcome"),
+                },
+                // `forward` sends no other resume here; if one came, pass it on as before.
+                Resume::Send(v) => sub.resume(Resume::Send(v)),
+                Resume::Throw(e) => {
+                    let e = self.thrown(e);
+                    if e.is::<GeneratorExit>() {
+                        // PEP 380: the sub is closed, not thrown into; its close error wins.
+                        sub.close()?;
+                        return Err(e);
+                    }
+                    sub.throw_inner(e)
+                }
+                Resume::Start => Err(RuntimeError::new("generator started twice").into()),
+            };
         }
     }
 }
