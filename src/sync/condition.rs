@@ -107,7 +107,13 @@ impl Condition {
 
     /// The part of `wait` between release and re-acquire.
     fn wait_notified(&self, co: &TaskCo) -> Result<bool> {
-        let waited = wait_in_line(co, &self.0.binding, &self.0.waiters, || format!("{self:?}"));
+        let waited = wait_in_line(
+            co,
+            &self.0.binding,
+            &self.0.waiters,
+            || format!("{self:?}"),
+            "Condition.wait",
+        );
         waited.map(|()| true)
     }
 
