@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::event_loop::EventLoop;
 use crate::futures::Waitable;
-use crate::tasks::{AnyTask, TaskSnapshot, all_tasks};
+use crate::tasks::{AnyTask, TaskSnapshot, WaitKind, all_tasks};
 
 /// A task's identity: its allocation's address.
 fn key_of<T: ?Sized>(rc: &Rc<T>) -> *const () {
@@ -81,12 +81,7 @@ impl Graph {
         // The site is stale when the task waits on nothing (a bare yield, or about to run).
         match (on, s.wait_site) {
             (Some(on), Some(site)) => {
-                let what = if site.what.is_empty() {
-                    "co.wait"
-                } else {
-                    site.what
-                };
-                format!(" {what}() at {} on {on}", site.at)
+                format!(" {}() at {} on {on}", site.what.name(), site.at)
             }
             (Some(on), None) => format!(" waiting on {on}"),
             (None, _) => " (ready to run)".to_string(),
@@ -163,11 +158,11 @@ impl Graph {
         ));
         add("  + Call stack:".to_string());
         if let (Some(site), true) = (s.wait_site, s.waiting_on.is_some()) {
-            let what = if site.what.is_empty() {
+            let what = if site.what == WaitKind::Wait {
                 let on = s.waiting_on.as_ref().map(|w| self.describe_waited(w));
                 format!("co.wait({})", on.unwrap_or_default())
             } else {
-                format!("{}()", site.what)
+                format!("{}()", site.what.name())
             };
             add(format!(
                 "  |   File {}, line {}, in {what}",

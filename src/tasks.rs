@@ -87,14 +87,14 @@ impl Co<Suspend, ()> {
     where
         A::Output: Clone,
     {
-        self.wait_as(aw, "")
+        self.wait_as(aw, WaitKind::Wait)
     }
 
-    /// `wait`, recording the caller's location and `what` (a helper's name, e.g. `"sleep"`)
-    /// as the task's wait site.
+    /// `wait`, recording the caller's location and `what` (which helper waits) as the task's
+    /// wait site.
     #[inline(always)]
     #[track_caller]
-    pub(crate) fn wait_as<A: Awaitable>(&self, aw: &A, what: &'static str) -> Result<A::Output>
+    pub(crate) fn wait_as<A: Awaitable>(&self, aw: &A, what: WaitKind) -> Result<A::Output>
     where
         A::Output: Clone,
     {
@@ -126,7 +126,37 @@ impl Co<Suspend, ()> {
 #[derive(Clone, Copy)]
 pub(crate) struct WaitSite {
     pub(crate) at: &'static Location<'static>,
-    pub(crate) what: &'static str,
+    pub(crate) what: WaitKind,
+}
+
+/// Which helper a task waits in (one byte: the wait site stays two words).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WaitKind {
+    /// `co.wait` itself.
+    Wait,
+    Sleep,
+    LockAcquire,
+    EventWait,
+    ConditionWait,
+    SemaphoreAcquire,
+    QueueGet,
+    QueuePut,
+}
+
+impl WaitKind {
+    /// The helper's name as the task tree shows it (`Lock.acquire`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            WaitKind::Wait => "co.wait",
+            WaitKind::Sleep => "sleep",
+            WaitKind::LockAcquire => "Lock.acquire",
+            WaitKind::EventWait => "Event.wait",
+            WaitKind::ConditionWait => "Condition.wait",
+            WaitKind::SemaphoreAcquire => "Semaphore.acquire",
+            WaitKind::QueueGet => "Queue.get",
+            WaitKind::QueuePut => "Queue.put",
+        }
+    }
 }
 
 thread_local! {
@@ -137,7 +167,7 @@ thread_local! {
 
 #[inline(always)]
 #[track_caller]
-fn set_wait_site(what: &'static str) {
+fn set_wait_site(what: WaitKind) {
     let at = Location::caller();
     WAIT_SITE.set(Some(WaitSite { at, what }));
 }
@@ -457,11 +487,7 @@ impl<T: 'static> TaskCore<T> {
                 // owning `self`; moving the `Rc` does not move the task.
                 let _ = unsafe { &*lp }.schedule_callable(Step(self));
             }
-            Ok(GeneratorState::Yielded(Suspend(Some(w)))) => {
-                // Set by the `co.wait` that suspended the body (none for a bare `co.yield_`).
-                self.tail.wait_site.set(WAIT_SITE.take());
-                self.wait_for(w)
-            }
+            Ok(GeneratorState::Yielded(Suspend(Some(w)))) => self.wait_for(w),
             Ok(GeneratorState::Returned(v)) => {
                 self.finish();
                 if self.tail.must_cancel.replace(false) {
@@ -488,6 +514,8 @@ impl<T: 'static> TaskCore<T> {
 
     /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
     fn wait_for(self: Rc<Self>, w: Rc<dyn Waitable>) {
+        // Set by the `co.wait` that suspended the body (none for a bare `co.yield_`).
+        self.tail.wait_site.set(WAIT_SITE.take());
         let me = Rc::as_ptr(&self) as *const ();
         match w.park(self.event_loop(), me, self.clone()) {
             Park::Parked => {}

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::event_loop::get_running_loop;
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 /// `await asyncio.sleep(delay)`: suspends the calling task for `delay`. A zero delay is a bare
 /// yield that costs exactly one loop iteration; otherwise a timer resolves a future the task
@@ -49,7 +49,7 @@ fn sleep_timer(co: &TaskCo, delay: Duration) -> Result<()> {
             let _ = waker.set_result(());
         }
     })?;
-    let waited = co.wait_as(&fut, "sleep");
+    let waited = co.wait_as(&fut, WaitKind::Sleep);
     timer.cancel();
     waited
 }

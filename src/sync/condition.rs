@@ -10,7 +10,7 @@ use super::lock::Lock;
 use crate::errors::{CancelledError, ErrorExt, GeneratorExit, RuntimeError};
 use crate::futures::Future;
 use crate::sync::{LoopBinding, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 struct ConditionInner {
     lock: Lock,
@@ -112,7 +112,7 @@ impl Condition {
             &self.0.binding,
             &self.0.waiters,
             || format!("{self:?}"),
-            "Condition.wait",
+            WaitKind::ConditionWait,
         );
         waited.map(|()| true)
     }

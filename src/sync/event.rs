@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::futures::Future;
 use crate::sync::{LoopBinding, Waiters, repr_head, wait_in_line, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 struct EventInner {
     value: Cell<bool>,
@@ -72,7 +72,7 @@ impl Event {
             &self.0.binding,
             &self.0.waiters,
             || format!("{self:?}"),
-            "Event.wait",
+            WaitKind::EventWait,
         );
         waited.map(|()| true)
     }

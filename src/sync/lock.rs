@@ -9,7 +9,7 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::futures::Future;
 use crate::sync::{LoopBinding, Scoped, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 pub(crate) struct LockInner {
     pub(crate) locked: Cell<bool>,
@@ -104,7 +104,7 @@ impl Lock {
             &inner.binding,
             &inner.waiters,
             || format!("{self:?}"),
-            "Lock.acquire",
+            WaitKind::LockAcquire,
         );
         match waited {
             Ok(()) => {

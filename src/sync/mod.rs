@@ -23,7 +23,7 @@ use anyhow::Result;
 use crate::errors::{ErrorExt, GeneratorExit, RuntimeError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 mod barrier;
 mod condition;
@@ -77,7 +77,7 @@ fn wait_in_line(
     binding: &LoopBinding,
     waiters: &Waiters,
     repr: impl FnOnce() -> String,
-    what: &'static str,
+    what: WaitKind,
 ) -> Result<()> {
     let fut = binding.get_loop(repr)?.create_future::<()>();
     waiters.borrow_mut().push_back(fut.clone());

@@ -21,7 +21,7 @@ use anyhow::Result;
 use crate::errors::{QueueEmpty, QueueFull, ValueError};
 use crate::futures::Future;
 use crate::sync::{Event, LoopBinding, Waiters, remove_waiter};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
 trait Storage<T>: Default {
@@ -199,7 +199,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         co: &TaskCo,
         waiters: &Waiters,
         can_proceed: impl Fn() -> bool,
-        what: &'static str,
+        what: WaitKind,
     ) -> Result<()> {
         let fut: Future<()> = self
             .binding
@@ -226,7 +226,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     #[track_caller]
     fn put(&self, co: &TaskCo, item: T) -> Result<()> {
         while self.full() {
-            self.block(co, &self.putters, || !self.full(), "Queue.put")?;
+            self.block(co, &self.putters, || !self.full(), WaitKind::QueuePut)?;
         }
         self.put_nowait(item)
     }
@@ -249,7 +249,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     #[track_caller]
     fn get(&self, co: &TaskCo) -> Result<T> {
         while self.empty() {
-            self.block(co, &self.getters, || !self.empty(), "Queue.get")?;
+            self.block(co, &self.getters, || !self.empty(), WaitKind::QueueGet)?;
         }
         self.get_nowait()
     }

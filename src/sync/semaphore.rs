@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, ValueError};
 use crate::sync::{LoopBinding, Scoped, Waiters, remove_waiter, repr_head, scoped, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 struct SemaphoreInner {
     value: Cell<usize>,
@@ -116,7 +116,7 @@ impl Semaphore {
             .get_loop(|| format!("{self:?}"))?
             .create_future::<()>();
         inner.waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait_as(&fut, "Semaphore.acquire");
+        let waited = co.wait_as(&fut, WaitKind::SemaphoreAcquire);
         remove_waiter(&inner.waiters, &fut);
         match waited {
             Ok(()) => {
