@@ -46,6 +46,9 @@ impl Co<Suspend, ()> {
     /// [the suspension hazard](crate#the-suspension-hazard). The same holds for every
     /// function that takes `co`.
     ///
+    /// Where it is called is recorded when it suspends (`#[track_caller]`), for
+    /// [`EventLoop::format_task_tree`] and [`format_call_graph`](crate::format_call_graph).
+    ///
     /// # Examples
     ///
     /// ```
