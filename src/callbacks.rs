@@ -14,8 +14,10 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::mem::{self, MaybeUninit};
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 /// Something the loop can run once: a plain closure, or one of the loop's own calls (a reader
 /// firing, a call from another thread) that names the user's callback for error reports.
@@ -24,6 +26,38 @@ pub(crate) trait Callable: 'static {
     fn name(&self) -> &'static str;
     /// Runs it.
     fn call(self);
+    /// Where it was scheduled, when that was recorded (debug mode).
+    fn location(&self) -> Option<&'static Location<'static>> {
+        None
+    }
+    /// What it steps (a task), for debug mode's slow-callback report.
+    fn subject(&self) -> Option<Rc<dyn Subject>> {
+        None
+    }
+}
+
+/// What a callback steps, as a higher layer describes it (the loop never names tasks).
+pub(crate) trait Subject {
+    /// The repr the slow-callback report shows, e.g. `<Task pending name='Task-1' ...>`.
+    fn subject_repr(&self) -> String;
+}
+
+/// A closure and where it was scheduled: what `call_soon` queues in debug mode.
+pub(crate) struct Located<F> {
+    pub(crate) f: F,
+    pub(crate) at: &'static Location<'static>,
+}
+
+impl<F: FnOnce() + 'static> Callable for Located<F> {
+    fn name(&self) -> &'static str {
+        std::any::type_name::<F>()
+    }
+    fn call(self) {
+        (self.f)()
+    }
+    fn location(&self) -> Option<&'static Location<'static>> {
+        Some(self.at)
+    }
 }
 
 /// A plain `FnOnce` closure, named by its type.
@@ -48,6 +82,12 @@ impl<C: Callable> Callable for Boxed<C> {
     fn call(self) {
         (*self.0).call()
     }
+    fn location(&self) -> Option<&'static Location<'static>> {
+        self.0.location()
+    }
+    fn subject(&self) -> Option<Rc<dyn Subject>> {
+        self.0.subject()
+    }
 }
 
 /// The inline storage: two words.
@@ -60,6 +100,10 @@ struct VTable {
     /// still knows whom to blame.
     call: unsafe fn(*mut Storage, &mut &'static str),
     drop: unsafe fn(*mut Storage),
+    /// The callable's [`Callable::location`] (read by the debug batch runner only).
+    location: unsafe fn(*const Storage) -> Option<&'static Location<'static>>,
+    /// The callable's [`Callable::subject`] (debug batch runner only).
+    subject: unsafe fn(*const Storage) -> Option<Rc<dyn Subject>>,
 }
 
 /// A panic caught while a callback ran, with the callback's name.
@@ -68,6 +112,19 @@ pub(crate) struct CallbackPanic {
     pub name: &'static str,
     /// What `catch_unwind` caught.
     pub payload: Box<dyn Any + Send>,
+    /// Where the callback was scheduled, when recorded (debug mode).
+    pub location: Option<&'static Location<'static>>,
+}
+
+/// One callback the debug batch runner ran, and how long it took.
+pub(crate) struct Ran {
+    /// The user's callback (a type name).
+    pub name: &'static str,
+    /// Where it was scheduled, when recorded.
+    pub location: Option<&'static Location<'static>>,
+    /// What it stepped (a task), if it says.
+    pub subject: Option<Rc<dyn Subject>>,
+    pub elapsed: Duration,
 }
 
 /// A one-shot callback in the ready queue: no allocation for callables of up to two words.
@@ -85,6 +142,8 @@ impl<C: Callable> Shims<C> {
     const VTABLE: VTable = VTable {
         call: Self::call,
         drop: Self::drop,
+        location: Self::location,
+        subject: Self::subject,
     };
 
     /// Moves the callable out, records its name, and runs it. No `catch_unwind` here: one
@@ -99,6 +158,16 @@ impl<C: Callable> Shims<C> {
     unsafe fn drop(data: *mut Storage) {
         // SAFETY: as above; this is the only other way the value leaves.
         unsafe { ptr::drop_in_place(data.cast::<C>()) }
+    }
+
+    unsafe fn location(data: *const Storage) -> Option<&'static Location<'static>> {
+        // SAFETY: `Callback::inline` wrote a `C` there; this only reads it in place.
+        unsafe { (*data.cast::<C>()).location() }
+    }
+
+    unsafe fn subject(data: *const Storage) -> Option<Rc<dyn Subject>> {
+        // SAFETY: as in `location`.
+        unsafe { (*data.cast::<C>()).subject() }
     }
 }
 
@@ -137,7 +206,7 @@ impl Callback {
 
     /// Builds the callback for `c` directly in `slot`, field by field.
     #[inline]
-    fn write_in_place<C: Callable>(slot: &mut MaybeUninit<Callback>, c: C) {
+    pub(crate) fn write_in_place<C: Callable>(slot: &mut MaybeUninit<Callback>, c: C) {
         if !fits_inline::<C>() {
             slot.write(Self::inline(Boxed(Box::new(c))));
             return;
@@ -173,7 +242,11 @@ impl Callback {
         panic::catch_unwind(AssertUnwindSafe(|| unsafe {
             Self::call_in_place(&mut *me, &mut name)
         }))
-        .map_err(|payload| CallbackPanic { name, payload })
+        .map_err(|payload| CallbackPanic {
+            name,
+            payload,
+            location: None,
+        })
     }
 
     /// Runs the callback at `this` where it lies, having written its name to `name`. A panic
@@ -251,6 +324,14 @@ impl ReadyQueue {
         seq
     }
 
+    /// Appends a callable (debug mode's, which knows where it was scheduled).
+    #[inline]
+    pub(crate) fn push_callable<C: Callable>(&mut self, c: C) -> u64 {
+        let (seq, slot) = self.reserve();
+        Callback::write_in_place(slot, c);
+        seq
+    }
+
     /// Counts a new entry at the tail and returns its number and its (uninitialised) slot.
     #[inline]
     fn reserve(&mut self) -> (u64, &mut MaybeUninit<Callback>) {
@@ -300,9 +381,65 @@ impl ReadyQueue {
             // panic it is worked out again from the queue.
             match panic::catch_unwind(AssertUnwindSafe(|| Self::run_n(queue, left, &mut name))) {
                 Ok(()) => return,
-                Err(payload) => on_panic(CallbackPanic { name, payload }),
+                Err(payload) => on_panic(CallbackPanic {
+                    name,
+                    payload,
+                    location: None,
+                }),
             }
             left = end.saturating_sub(queue.borrow().head) as usize;
+        }
+    }
+
+    /// [`ReadyQueue::run_batch`] for debug mode: each callback is timed and handed to
+    /// `after` with its name and where it was scheduled; a panic goes to `on_panic` first.
+    /// One `catch_unwind` and two clock reads per callback: debug mode only.
+    pub(crate) fn run_batch_debug(
+        queue: &RefCell<ReadyQueue>,
+        mut on_panic: impl FnMut(CallbackPanic),
+        mut after: impl FnMut(Ran),
+    ) {
+        let end = queue.borrow().tail;
+        loop {
+            let entry: *mut Callback = {
+                let mut q = queue.borrow_mut();
+                let seq = q.head;
+                if seq == q.tail || seq >= end {
+                    return;
+                }
+                q.head = seq + 1;
+                // SAFETY: entry `seq` is queued, so the buffer is not empty.
+                unsafe { q.slot(seq) }.as_mut_ptr()
+            };
+            // SAFETY: the entry is initialised and no longer queued (as in `run_n`); this
+            // reads it in place before the call moves it out.
+            let (location, subject) = unsafe {
+                let data = &raw const (*entry).data;
+                (
+                    ((*entry).vtable.location)(data),
+                    ((*entry).vtable.subject)(data),
+                )
+            };
+            let mut name = "";
+            let start = Instant::now();
+            // SAFETY: as in `run_n`: the entry is given up, whether the call returns or not.
+            let res = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+                Callback::call_in_place(entry, &mut name)
+            }));
+            let elapsed = start.elapsed();
+            if let Err(payload) = res {
+                on_panic(CallbackPanic {
+                    name,
+                    payload,
+                    location,
+                });
+            }
+            after(Ran {
+                name,
+                location,
+                subject,
+                elapsed,
+            });
         }
     }
 

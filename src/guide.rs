@@ -16,8 +16,10 @@
 //! | [`net`] | `sock_recv`, `open_connection`, `start_server`, streams | [`open_connection`](crate::open_connection), [`start_server`](crate::start_server), … |
 //! | [`os`] | `run_in_executor`, `to_thread`, subprocesses, signals | [`to_thread`](crate::to_thread), [`create_subprocess_exec`](crate::create_subprocess_exec), … |
 //! | [`errors`] | exceptions, `except`, `raise ... from` | [`tulip::errors`](crate::errors), [`ErrorExt`](crate::ErrorExt) |
+//! | [`debugging`] | debug mode, slow callbacks, `python -m asyncio pstree` | [`set_debug`](crate::EventLoop::set_debug), [`format_task_tree`](crate::EventLoop::format_task_tree) |
 //! | [`differences`] | | what differs from asyncio, in one place |
 
+pub mod debugging;
 pub mod differences;
 pub mod errors;
 pub mod event_loop;

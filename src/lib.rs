@@ -185,6 +185,7 @@ mod recycle;
 mod selector;
 mod sync;
 mod sys;
+mod task_tree;
 mod tasks;
 mod timers;
 
@@ -226,4 +227,5 @@ pub use os::subprocess::{
 pub use selector::FdLike;
 pub use sync::queues::{LifoQueue, PriorityQueue, Queue};
 pub use sync::{Barrier, BarrierState, BoundedSemaphore, Condition, Event, Lock, Semaphore};
+pub use task_tree::format_call_graph;
 pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};

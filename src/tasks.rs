@@ -14,13 +14,15 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::panic::Location;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
 use anyhow::Result;
 
+use crate::callbacks::{Callable, Subject};
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
-use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
+use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop, write_source};
 use crate::futures::{
     Awaitable, CallbackId, Future, FutureCore, FutureTail, Park, Suspend, Waitable, Wake,
     downcast_core, downcast_owned,
@@ -43,6 +45,9 @@ impl Co<Suspend, ()> {
     /// "already borrowed". Copy what you need out, let the borrow end, then wait: see
     /// [the suspension hazard](crate#the-suspension-hazard). The same holds for every
     /// function that takes `co`.
+    ///
+    /// Where it is called is recorded when it suspends (`#[track_caller]`), for
+    /// [`EventLoop::format_task_tree`] and [`format_call_graph`](crate::format_call_graph).
     ///
     /// # Examples
     ///
@@ -80,12 +85,25 @@ impl Co<Suspend, ()> {
     /// - `RuntimeError("Task cannot await on itself: ...")`, or `RuntimeError("Task ... got
     ///   Future ... attached to a different loop")`.
     #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
+    #[track_caller] // the task tree shows where a task waits
     pub fn wait<A: Awaitable>(&self, aw: &A) -> Result<A::Output>
+    where
+        A::Output: Clone,
+    {
+        self.wait_as(aw, WaitKind::Wait)
+    }
+
+    /// `wait`, recording the caller's location and `what` (which helper waits) as the task's
+    /// wait site.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn wait_as<A: Awaitable>(&self, aw: &A, what: WaitKind) -> Result<A::Output>
     where
         A::Output: Clone,
     {
         let fut = aw.future();
         if !fut.done() {
+            set_wait_site(what);
             self.yield_(aw.suspend())?;
             if !fut.done() {
                 return Err(RuntimeError::new("await wasn't used with future").into());
@@ -101,8 +119,60 @@ impl Co<Suspend, ()> {
     /// `CancelledError` when the task is cancelled meanwhile.
     #[inline(always)] // no call/ret around the stack switch (see `Co::yield_`)
     pub fn yield_now(&self) -> Result<()> {
+        // No wait site: a task at a bare yield is ready to run (and this is the hot path).
         self.yield_(Suspend(None))
     }
+}
+
+/// Where a task's body suspended, for the task tree: the caller of `co.wait` (or of the
+/// helper that waited, `what`).
+#[derive(Clone, Copy)]
+pub(crate) struct WaitSite {
+    pub(crate) at: &'static Location<'static>,
+    pub(crate) what: WaitKind,
+}
+
+/// Which helper a task waits in (one byte: the wait site stays two words).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum WaitKind {
+    /// `co.wait` itself.
+    Wait,
+    Sleep,
+    LockAcquire,
+    EventWait,
+    ConditionWait,
+    SemaphoreAcquire,
+    QueueGet,
+    QueuePut,
+}
+
+impl WaitKind {
+    /// The helper's name as the task tree shows it (`Lock.acquire`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            WaitKind::Wait => "co.wait",
+            WaitKind::Sleep => "sleep",
+            WaitKind::LockAcquire => "Lock.acquire",
+            WaitKind::EventWait => "Event.wait",
+            WaitKind::ConditionWait => "Condition.wait",
+            WaitKind::SemaphoreAcquire => "Semaphore.acquire",
+            WaitKind::QueueGet => "Queue.get",
+            WaitKind::QueuePut => "Queue.put",
+        }
+    }
+}
+
+thread_local! {
+    /// Set right before a body suspends, taken by its step right after: a pointer store per
+    /// wait, cheaper than finding the task from `co`.
+    static WAIT_SITE: Cell<Option<WaitSite>> = const { Cell::new(None) };
+}
+
+#[inline(always)]
+#[track_caller]
+fn set_wait_site(what: WaitKind) {
+    let at = Location::caller();
+    WAIT_SITE.set(Some(WaitSite { at, what }));
 }
 
 /// What the loop keeps per task, type-erased: the registry and `current_task`.
@@ -121,6 +191,18 @@ pub(crate) trait TaskAny {
     fn on_done(self: Rc<Self>, f: Box<dyn FnOnce()>);
     /// The error the task failed with (retrieving it), `None` otherwise.
     fn exception_if_failed(&self) -> Option<anyhow::Error>;
+    /// Where it was created, where it waits and on what, for the task tree.
+    fn snapshot(&self) -> TaskSnapshot;
+    /// Its loop.
+    fn loop_handle(&self) -> EventLoop;
+}
+
+/// A pending task as the task tree sees it.
+pub(crate) struct TaskSnapshot {
+    pub(crate) name: String,
+    pub(crate) created: &'static Location<'static>,
+    pub(crate) wait_site: Option<WaitSite>,
+    pub(crate) waiting_on: Option<Rc<dyn Waitable>>,
 }
 
 /// Per-loop task bookkeeping, kept in the loop's extension slot.
@@ -257,6 +339,9 @@ pub(crate) struct TaskPart<T: 'static> {
     name: RefCell<TaskName>,
     slot: Cell<usize>,
     log_destroy_pending: Cell<bool>,
+    /// Where the body last suspended on a future (see [`WaitSite`]); stale while
+    /// `fut_waiter` is `None`.
+    wait_site: Cell<Option<WaitSite>>,
 }
 
 /// A task: its result future followed by its own state, one allocation.
@@ -309,6 +394,7 @@ impl EventLoop {
     /// # Errors
     ///
     /// `RuntimeError("Event loop is closed")` on a closed loop.
+    #[track_caller] // the task remembers where it was created
     pub fn create_task<T: 'static>(
         &self,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
@@ -321,6 +407,7 @@ impl EventLoop {
     /// # Errors
     ///
     /// `RuntimeError("Event loop is closed")` on a closed loop.
+    #[track_caller]
     pub fn create_task_from<T: 'static>(&self, coro: Coroutine<T>) -> Result<Task<T>> {
         if self.is_closed() {
             return Err(RuntimeError::new("Event loop is closed").into());
@@ -337,6 +424,7 @@ impl EventLoop {
             name: RefCell::new(TaskName::Auto(n)),
             slot: Cell::new(NO_SLOT),
             log_destroy_pending: Cell::new(true),
+            wait_site: Cell::new(None),
         };
         let core = crate::recycle::rc_new(FutureCore::with_tail(
             self,
@@ -346,7 +434,7 @@ impl EventLoop {
         let me: NonNull<dyn TaskAny> = NonNull::from(&*core as &dyn TaskAny);
         core.tail.slot.set(core.tail.tasks.register(me));
         let first = core.clone();
-        self.schedule(move || first.step())?;
+        self.schedule_callable(Step(first))?;
         let fut = core.handle();
         Ok(Task { core, fut })
     }
@@ -400,7 +488,7 @@ impl<T: 'static> TaskCore<T> {
                 let lp: *const EventLoop = self.event_loop();
                 // SAFETY: `lp` is a field of the task, which the closure keeps alive by
                 // owning `self`; moving the `Rc` does not move the task.
-                let _ = unsafe { &*lp }.schedule(move || self.step());
+                let _ = unsafe { &*lp }.schedule_callable(Step(self));
             }
             Ok(GeneratorState::Yielded(Suspend(Some(w)))) => self.wait_for(w),
             Ok(GeneratorState::Returned(v)) => {
@@ -429,6 +517,8 @@ impl<T: 'static> TaskCore<T> {
 
     /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
     fn wait_for(self: Rc<Self>, w: Rc<dyn Waitable>) {
+        // Set by the `co.wait` that suspended the body (none for a bare `co.yield_`).
+        self.tail.wait_site.set(WAIT_SITE.take());
         let me = Rc::as_ptr(&self) as *const ();
         match w.park(self.event_loop(), me, self.clone()) {
             Park::Parked => {}
@@ -463,7 +553,7 @@ impl<T: 'static> TaskCore<T> {
             .pending_exc
             .set(Some(RuntimeError::new(msg).into()));
         let lp = self.event_loop().clone();
-        let _ = lp.schedule(move || self.step());
+        let _ = lp.schedule_callable(Step(self));
     }
 
     /// The body ended: free its stack and leave the registry.
@@ -494,9 +584,35 @@ impl<T: 'static> TaskCore<T> {
     }
 }
 
+impl<T: 'static> Subject for TaskCore<T> {
+    fn subject_repr(&self) -> String {
+        self.repr()
+    }
+}
+
 impl<T: 'static> Wake for TaskCore<T> {
     fn wake(self: Rc<Self>) {
         self.step()
+    }
+    fn subject(self: Rc<Self>) -> Option<Rc<dyn Subject>> {
+        Some(self)
+    }
+}
+
+/// A scheduled task step: one word, as the `move || task.step()` closure it replaces, but it
+/// can say which task it steps (debug mode's slow-callback report).
+struct Step<T: 'static>(Rc<TaskCore<T>>);
+
+impl<T: 'static> Callable for Step<T> {
+    fn name(&self) -> &'static str {
+        "Task.__step"
+    }
+    #[inline]
+    fn call(self) {
+        self.0.step()
+    }
+    fn subject(&self) -> Option<Rc<dyn Subject>> {
+        Some(self.0.clone())
     }
 }
 
@@ -537,13 +653,26 @@ impl<T: 'static> TaskAny for TaskCore<T> {
         } else {
             "finished"
         };
-        format!("<Task {state} name={name}>")
+        format!("<Task {state} name={name}{}>", self.created_suffix())
     }
     fn on_done(self: Rc<Self>, f: Box<dyn FnOnce()>) {
         self.handle().add_done_callback(move |_| f());
     }
     fn exception_if_failed(&self) -> Option<anyhow::Error> {
         self.exception().ok().flatten()
+    }
+    fn snapshot(&self) -> TaskSnapshot {
+        let waiting_on = self.tail.fut_waiter.take();
+        self.tail.fut_waiter.set(waiting_on.clone());
+        TaskSnapshot {
+            name: self.tail.name(),
+            created: self.created,
+            wait_site: self.tail.wait_site.get(),
+            waiting_on,
+        }
+    }
+    fn loop_handle(&self) -> EventLoop {
+        self.event_loop().clone()
     }
     fn abandon(&self) {
         self.report_destroyed();
@@ -555,10 +684,14 @@ impl<T: 'static> TaskAny for TaskCore<T> {
 impl<T: 'static> TaskCore<T> {
     fn report_destroyed(&self) {
         if self.tail.log_destroy_pending.replace(false) && !self.done() {
+            let mut fields = vec![("task", self.repr())];
+            if self.event_loop().get_debug() {
+                fields.push(("source_traceback", write_source(self.created)));
+            }
             self.event_loop().call_exception_handler(ExceptionContext {
                 message: "Task was destroyed but it is pending!".to_string(),
                 exception: None,
-                fields: vec![("task", self.repr())],
+                fields,
             });
         }
     }
@@ -575,7 +708,7 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
         |this| crate::recycle::recycle(unsafe { downcast_owned::<T, TaskPart<T>>(this) })
     }
 
-    fn on_drop(&self, lp: &EventLoop, pending: bool) {
+    fn on_drop(&self, lp: &EventLoop, pending: bool, created: &'static Location<'static>) {
         // First: the report below runs user code, which must not find this task registered.
         self.tasks.unregister(self.slot.replace(NO_SLOT));
         if pending && self.log_destroy_pending.replace(false) {
@@ -585,10 +718,15 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
                 "pending"
             };
             let name = crate::errors::py_str_repr(&self.name());
+            let mut fields = vec![("task", format!("<Task {state} name={name}>"))];
+            if lp.get_debug() {
+                fields[0].1 = format!("<Task {state} name={name} created at {created}>");
+                fields.push(("source_traceback", write_source(created)));
+            }
             lp.call_exception_handler(ExceptionContext {
                 message: "Task was destroyed but it is pending!".to_string(),
                 exception: None,
-                fields: vec![("task", format!("<Task {state} name={name}>"))],
+                fields,
             });
         }
         // The coroutine field drops next: its stack unwinds (GeneratorExit at its wait).
@@ -747,7 +885,7 @@ impl<T: 'static> Awaitable for Task<T> {
 
 /// A task of any result type: what `current_task` and `all_tasks` return.
 #[derive(Clone)]
-pub struct AnyTask(Rc<dyn TaskAny>);
+pub struct AnyTask(pub(crate) Rc<dyn TaskAny>);
 
 impl AnyTask {
     /// The task's name.

@@ -19,7 +19,7 @@ use std::mem::{self, MaybeUninit};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::callbacks::Callback;
+use crate::callbacks::{Callable, Callback};
 
 /// asyncio's `_MIN_SCHEDULED_TIMER_HANDLES`: below this many entries the heap is never rebuilt.
 const MIN_SCHEDULED_TIMER_HANDLES: usize = 100;
@@ -173,6 +173,15 @@ impl Timers {
         let (slot, seq) = self.schedule(when);
         let s = &mut self.slots[slot as usize];
         Callback::write_fn(&mut s.data, f);
+        s.tag = SCHEDULED | seq;
+        (slot, seq)
+    }
+
+    /// `push` of a callable (debug mode's, which knows where it was scheduled).
+    pub(crate) fn push_callable<C: Callable>(&mut self, when: Deadline, c: C) -> (u32, u64) {
+        let (slot, seq) = self.schedule(when);
+        let s = &mut self.slots[slot as usize];
+        Callback::write_in_place(&mut s.data, c);
         s.tag = SCHEDULED | seq;
         (slot, seq)
     }

@@ -4,6 +4,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
 use super::EventLoop;
+use super::debug::{handle_repr, write_source};
 use crate::callbacks::CallbackPanic;
 use crate::errors::{Panic, py_name, py_repr, py_str, py_str_repr};
 
@@ -143,9 +144,12 @@ impl EventLoop {
     }
 
     pub(super) fn report_panic(&self, p: CallbackPanic) {
-        let ctx = ExceptionContext::new(format!("Exception in callback {}()", p.name))
+        let mut ctx = ExceptionContext::new(format!("Exception in callback {}()", p.name))
             .with_exception(Panic::from_payload(&*p.payload).into())
-            .with_field("handle", format!("<Handle {}()>", p.name));
+            .with_field("handle", handle_repr(p.name, p.location));
+        if let Some(at) = p.location {
+            ctx = ctx.with_field("source_traceback", write_source(at));
+        }
         self.call_exception_handler(ctx);
     }
 }

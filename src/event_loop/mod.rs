@@ -22,20 +22,23 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::os::fd::RawFd;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::callbacks::{CallbackPanic, ReadyQueue};
+use crate::callbacks::{CallbackPanic, Located, ReadyQueue};
 use crate::errors::RuntimeError;
 use crate::selector::{FdLike, IoCallback, Selector, io_callback};
 use crate::timers::{Cancelled, Deadline, Timers};
 
+mod debug;
 mod exceptions;
 mod handles;
 mod threadsafe;
+
+pub(crate) use debug::write_source;
 
 pub use exceptions::{ExceptionContext, ExceptionHandler};
 pub use handles::{Handle, TimerHandle};
@@ -59,6 +62,11 @@ pub fn get_running_loop() -> anyhow::Result<EventLoop> {
     RUNNING
         .with(|r| r.borrow().clone())
         .ok_or_else(|| RuntimeError::new("no running event loop").into())
+}
+
+/// Whether the loop running on this thread is in debug mode (no handle made).
+pub(crate) fn running_debug() -> bool {
+    RUNNING.with(|r| r.borrow().as_ref().is_some_and(EventLoop::get_debug))
 }
 
 type CloseHook = Box<dyn FnOnce(&EventLoop)>;
@@ -85,6 +93,9 @@ pub(crate) struct Inner {
     /// The extension found last (every task creation looks up the same one).
     extension_last: Cell<Option<(TypeId, *const ())>>,
     close_hooks: RefCell<Vec<CloseHook>>,
+    /// asyncio's debug mode (see [`EventLoop::set_debug`]).
+    debug: Cell<bool>,
+    slow_callback: Cell<Duration>,
 }
 
 impl Drop for Inner {
@@ -286,6 +297,8 @@ impl EventLoop {
             extensions: RefCell::default(),
             extension_last: Cell::new(None),
             close_hooks: RefCell::default(),
+            debug: Cell::new(debug::default_debug()),
+            slow_callback: Cell::new(debug::DEFAULT_SLOW_CALLBACK),
         };
         let raw = Rc::into_raw(Rc::new(inner));
         Ok(EventLoop {
@@ -322,8 +335,9 @@ impl EventLoop {
             return;
         }
         let text = format!(
-            "unclosed event loop <EventLoop running={} closed=False debug=False>",
-            py_bool(self.is_running())
+            "unclosed event loop <EventLoop running={} closed=False debug={}>",
+            py_bool(self.is_running()),
+            py_bool(self.get_debug())
         );
         if log::max_level() != log::LevelFilter::Off {
             log::warn!(target: "tulip", "{text}");
@@ -353,10 +367,53 @@ impl EventLoop {
     /// # Errors
     ///
     /// `RuntimeError("Event loop is closed")` on a closed loop.
+    #[track_caller]
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         self.check_closed()?;
-        let seq = self.inner().ready.borrow_mut().push_fn(f);
+        let seq = if self.inner().debug.get() {
+            // Debug mode: the callback remembers where it was scheduled, for the reports.
+            self.push_located(f, Location::caller())
+        } else {
+            self.inner().ready.borrow_mut().push_fn(f)
+        };
         Ok(Handle::new(self.downgrade(), seq))
+    }
+
+    /// `call_soon`'s debug path, out of line so that the usual one stays small.
+    #[cold]
+    #[inline(never)]
+    fn push_located(&self, f: impl FnOnce() + 'static, at: &'static Location<'static>) -> u64 {
+        self.inner()
+            .ready
+            .borrow_mut()
+            .push_callable(Located { f, at })
+    }
+
+    /// `call_at`'s debug path, out of line.
+    #[cold]
+    #[inline(never)]
+    fn push_timer_located(
+        &self,
+        when: Deadline,
+        f: impl FnOnce() + 'static,
+        at: &'static Location<'static>,
+    ) -> (u32, u64) {
+        self.inner()
+            .timers
+            .borrow_mut()
+            .push_callable(when, Located { f, at })
+    }
+
+    /// `schedule` of a callable that names what it steps (task steps and wake-ups). Inlined
+    /// as `schedule` is: it is most of a bare yield's cost.
+    #[inline(always)]
+    pub(crate) fn schedule_callable(
+        &self,
+        c: impl crate::callbacks::Callable,
+    ) -> anyhow::Result<()> {
+        self.check_closed()?;
+        self.inner().ready.borrow_mut().push_callable(c);
+        Ok(())
     }
 
     /// `call_soon` without a [`Handle`]: the hot path for done callbacks and task steps.
@@ -372,6 +429,7 @@ impl EventLoop {
     ///
     /// `RuntimeError("Event loop is closed")` on a closed loop.
     #[inline]
+    #[track_caller]
     pub fn call_later(
         &self,
         delay: Duration,
@@ -394,6 +452,7 @@ impl EventLoop {
     ///
     /// `RuntimeError("Event loop is closed")` on a closed loop.
     #[inline]
+    #[track_caller]
     pub fn call_at(
         &self,
         when: Instant,
@@ -401,7 +460,11 @@ impl EventLoop {
     ) -> anyhow::Result<TimerHandle> {
         self.check_closed()?;
         let when = Deadline::of(when);
-        let (slot, seq) = self.inner().timers.borrow_mut().push(when, f);
+        let (slot, seq) = if self.inner().debug.get() {
+            self.push_timer_located(when, f, Location::caller())
+        } else {
+            self.inner().timers.borrow_mut().push(when, f)
+        };
         self.inner().quiet.set(false);
         Ok(TimerHandle::new(self.downgrade(), slot, seq, when))
     }
@@ -576,7 +639,11 @@ impl EventLoop {
         if self.only_ready() {
             // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
             // poll nothing (zero timeout, no fd) and move nothing to the queue.
-            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+            if inner.debug.get() {
+                self.run_ready_debug();
+            } else {
+                ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+            }
             return Ok(());
         }
         let timeout = {
@@ -607,8 +674,14 @@ impl EventLoop {
             }
         }
         // Run only what is ready now; callbacks scheduled meanwhile wait for the next
-        // iteration (and its poll).
-        ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+        // iteration (and its poll). Debug mode is one flag read per batch, not per callback.
+        // (Each call site keeps its own closure, so that `run_batch` has one caller per
+        // instance and is inlined, as before debug mode existed.)
+        if inner.debug.get() {
+            self.run_ready_debug();
+        } else {
+            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+        }
         let mut timers = inner.timers.borrow_mut();
         timers.free_due();
         inner
@@ -693,6 +766,7 @@ impl EventLoop {
                     self.report_panic(CallbackPanic {
                         name: "close hook",
                         payload,
+                        location: None,
                     });
                 }
             }

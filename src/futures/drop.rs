@@ -5,7 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
 
 use crate::errors::{SharedError, py_repr};
-use crate::event_loop::ExceptionContext;
+use crate::event_loop::{ExceptionContext, write_source};
 use crate::futures::{Callbacks, FutureCore, FutureTail, State};
 
 // Thread-local bookkeeping so that dropping a chain of futures (a future whose result or
@@ -30,13 +30,21 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         // No borrow held: formatting and the handler are user code.
         if let Some(e) = self.failure() {
             let kind = self.kind.get().name();
+            let mut fields = vec![(
+                "future",
+                format!(
+                    "<{kind} finished exception={}{}>",
+                    py_repr(&e.to_error()),
+                    self.created_suffix()
+                ),
+            )];
+            if self.lp.get_debug() {
+                fields.push(("source_traceback", write_source(self.created)));
+            }
             self.lp.call_exception_handler(ExceptionContext {
                 message: format!("{kind} exception was never retrieved"),
                 exception: Some(e.to_error()),
-                fields: vec![(
-                    "future",
-                    format!("<{kind} finished exception={}>", py_repr(&e.to_error())),
-                )],
+                fields,
             });
         }
     }
@@ -51,7 +59,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> Drop for FutureCore<T, X> {
             this.0.report_never_retrieved();
         }
         let pending = matches!(this.0.state.get_mut(), State::Pending);
-        this.0.tail.on_drop(&this.0.lp, pending);
+        this.0.tail.on_drop(&this.0.lp, pending, this.0.created);
     }
 }
 

@@ -7,11 +7,13 @@
 
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
+use std::panic::Location;
 use std::rc::Rc;
 use std::{fmt, ptr};
 
 use anyhow::Result;
 
+use crate::callbacks::{Callable, Subject};
 use crate::errors::{
     CancelledError, ErrorExt, InvalidStateError, RuntimeError, SharedError, StopIteration,
     TypeError, py_repr,
@@ -27,6 +29,25 @@ pub(crate) use cell::TrustCell;
 pub(crate) trait Wake {
     /// Called (through `call_soon`) once the awaited future is done.
     fn wake(self: Rc<Self>);
+    /// What the wake-up steps, for debug mode's slow-callback report.
+    fn subject(self: Rc<Self>) -> Option<Rc<dyn Subject>>;
+}
+
+/// A scheduled wake-up: the same two words as a `move || w.wake()` closure, but it can say
+/// which task it steps (see [`Callable::subject`]).
+struct WakeCall(Rc<dyn Wake>);
+
+impl Callable for WakeCall {
+    fn name(&self) -> &'static str {
+        "Task.task_wakeup"
+    }
+    #[inline]
+    fn call(self) {
+        self.0.wake()
+    }
+    fn subject(&self) -> Option<Rc<dyn Subject>> {
+        self.0.clone().subject()
+    }
 }
 
 /// A combinator's per-child done callback (gather): the future's index among the children
@@ -62,6 +83,10 @@ pub(crate) trait Waitable {
     }
     /// Python-like repr for error messages.
     fn describe(&self) -> String;
+    /// What waiting on it waits on in turn (a gathering's children), for the task tree.
+    fn children(&self) -> Vec<Rc<dyn Waitable>> {
+        Vec::new()
+    }
 }
 
 /// What [`Waitable::park`] did.
@@ -155,7 +180,7 @@ pub(crate) trait FutureTail<T: 'static>: 'static {
     /// How a task waits for this future (a task's own tail cancels as a task).
     fn waitable(&self, this: &Rc<FutureCore<T>>) -> Rc<dyn Waitable>;
     /// Runs first when the future is dropped (a pending task reports itself).
-    fn on_drop(&self, _lp: &EventLoop, _pending: bool) {}
+    fn on_drop(&self, _lp: &EventLoop, _pending: bool, _created: &'static Location<'static>) {}
     /// Drops a last handle, keeping the allocation for the next one of its layout.
     fn recycler(&self) -> fn(Rc<FutureCore<T>>);
 }
@@ -205,6 +230,9 @@ pub(crate) struct FutureCore<T: 'static, X: ?Sized + FutureTail<T> = dyn FutureT
     log_traceback: Cell<bool>,
     /// What it is called in reports.
     kind: Cell<Kind>,
+    /// Where it was created (`create_future`, `create_task`): shown in debug mode. A pointer
+    /// to static data, so it is kept always (the task tree shows it too).
+    pub(crate) created: &'static Location<'static>,
     /// Last, so that `Rc<FutureCore<T, X>>` coerces to the `dyn` tail of a `Future<T>`.
     pub(crate) tail: X,
 }
@@ -230,6 +258,7 @@ impl Kind {
 impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
     /// A pending future's fields followed by `tail` (not yet in an `Rc`).
     #[inline]
+    #[track_caller]
     pub(crate) fn with_tail(lp: &EventLoop, kind: Kind, tail: X) -> Self {
         debug_assert_eq!(
             kind == Kind::Task,
@@ -245,6 +274,7 @@ impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
             })),
             log_traceback: Cell::new(false),
             kind: Cell::new(kind),
+            created: Location::caller(),
             tail,
         }
     }
@@ -254,6 +284,15 @@ impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
 impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     pub(crate) fn event_loop(&self) -> &EventLoop {
         &self.lp
+    }
+
+    /// asyncio's ` created at FILE:LINE` at the end of a repr, in debug mode only.
+    pub(crate) fn created_suffix(&self) -> String {
+        if self.lp.get_debug() {
+            format!(" created at {}", self.created)
+        } else {
+            String::new()
+        }
     }
 
     /// Whether the tail is `()`: only a task's core has another tail, and is of kind Task.
@@ -351,7 +390,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     /// Already done: the wake-up goes through `call_soon` all the same.
     #[cold]
     fn wake_soon(&self, w: Rc<dyn Wake>) {
-        let _ = self.lp.schedule(move || w.wake());
+        let _ = self.lp.schedule_callable(WakeCall(w));
     }
 
     pub(crate) fn clear_log_traceback(&self) {
@@ -418,7 +457,9 @@ fn recycle_plain<T: 'static>(core: Rc<FutureCore<T>>) {
 }
 
 impl EventLoop {
-    /// `loop.create_future()`: a pending future bound to this loop.
+    /// `loop.create_future()`: a pending future bound to this loop. It remembers where it was
+    /// called (see [`EventLoop::set_debug`]).
+    #[track_caller]
     pub fn create_future<T: 'static>(&self) -> Future<T> {
         Future::new(self)
     }
@@ -426,6 +467,7 @@ impl EventLoop {
 
 impl<T: 'static> Future<T> {
     /// A pending future bound to `lp`.
+    #[track_caller]
     pub fn new(lp: &EventLoop) -> Self {
         Future::from_core(crate::recycle::rc_new(FutureCore::with_tail(
             lp,
@@ -625,7 +667,7 @@ impl<T: 'static> Future<T> {
     fn schedule(&self, cb: Callback<T>) -> Result<()> {
         match cb {
             // Two words: the loop keeps it inline, no allocation per wake-up.
-            Callback::Wake(w) => self.0.lp.schedule(move || w.wake()),
+            Callback::Wake(w) => self.0.lp.schedule_callable(WakeCall(w)),
             Callback::Child(c, slot) => c.child_done_soon(slot, self),
             Callback::User(_, f) => {
                 let fut = self.clone();
@@ -643,7 +685,7 @@ impl<T: 'static> Future<T> {
             // Most futures have one waiter, a task: one push, no Vec touched.
             drop(cbs);
             return match first {
-                Some(Callback::Wake(w)) => self.0.lp.schedule(move || w.wake()),
+                Some(Callback::Wake(w)) => self.0.lp.schedule_callable(WakeCall(w)),
                 Some(cb) => self.schedule(cb),
                 None => Ok(()),
             };
@@ -710,7 +752,11 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
     }
     fn describe(&self) -> String {
         let word = if self.is_done() { "done" } else { "pending" };
-        format!("<{} {word}>", self.kind.get().name())
+        format!(
+            "<{} {word}{}>",
+            self.kind.get().name(),
+            self.created_suffix()
+        )
     }
 }
 

@@ -14,8 +14,14 @@
 //!   or `SystemExit`, and a panic is caught and becomes a [`Panic`](crate::Panic) error.
 //! - **No global loop or policies**: `get_running_loop()` finds the running loop; there is no
 //!   `get_event_loop()` that makes one.
-//! - **Not yet**: UDP, TLS, Unix-socket servers, debug mode, context variables (so no
-//!   `context=` argument anywhere).
+//! - **Debug mode** ([debugging](crate::guide::debugging)) records one frame where asyncio
+//!   records a traceback (`#[track_caller]`: where a callback, future or task was created),
+//!   and names a callback by its type, not by where its function is defined.
+//!   `sock_accept` refuses a blocking listener even with debug mode off (accept has no
+//!   per-call non-blocking flag, so it would stall the loop); the other `sock_*` calls check
+//!   in debug mode only, as asyncio's all do.
+//! - **Not yet**: UDP, TLS, Unix-socket servers, context variables (so no `context=`
+//!   argument anywhere).
 //!
 //! # Futures and tasks
 //!

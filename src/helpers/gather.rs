@@ -483,6 +483,12 @@ impl<T: 'static, M: Mode<T>> Waitable for GatherCore<T, M> {
     fn describe(&self) -> String {
         describe(&self.outer)
     }
+    fn children(&self) -> Vec<Rc<dyn Waitable>> {
+        self.slots
+            .iter()
+            .filter_map(|s| s.canceller.upgrade())
+            .collect()
+    }
 }
 
 impl<R: 'static> Gathering<R> {

@@ -31,6 +31,7 @@ use crate::tasks::{TaskCo, all_tasks};
 /// - `RuntimeError("asyncio.run() cannot be called from a running event loop")` when called
 ///   inside a running loop (e.g. from a task).
 /// - The `io::Error` of a loop that cannot be made (no epoll instance: e.g. `EMFILE`).
+#[track_caller] // the main task is created where `run` is called
 pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
     if get_running_loop().is_ok() {
         return Err(

@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::event_loop::get_running_loop;
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 /// `await asyncio.sleep(delay)`: suspends the calling task for `delay`. A zero delay is a bare
 /// yield that costs exactly one loop iteration; otherwise a timer resolves a future the task
@@ -31,6 +31,7 @@ use crate::tasks::TaskCo;
 /// - `CancelledError` when the task is cancelled while it sleeps.
 /// - `RuntimeError("no running event loop")` for a non-zero delay outside a running loop.
 #[inline(always)] // no call/ret around the stack switch of a zero sleep (see `Co::yield_`)
+#[track_caller] // the task tree shows the user's `sleep`
 pub fn sleep(co: &TaskCo, delay: Duration) -> Result<()> {
     if delay.is_zero() {
         return co.yield_now();
@@ -38,6 +39,7 @@ pub fn sleep(co: &TaskCo, delay: Duration) -> Result<()> {
     sleep_timer(co, delay)
 }
 
+#[track_caller]
 fn sleep_timer(co: &TaskCo, delay: Duration) -> Result<()> {
     let lp = get_running_loop()?;
     let fut = lp.create_future::<()>();
@@ -47,7 +49,7 @@ fn sleep_timer(co: &TaskCo, delay: Duration) -> Result<()> {
             let _ = waker.set_result(());
         }
     })?;
-    let waited = co.wait(&fut);
+    let waited = co.wait_as(&fut, WaitKind::Sleep);
     timer.cancel();
     waited
 }

@@ -46,7 +46,7 @@ use std::rc::Rc;
 use anyhow::Result;
 
 use crate::errors::{OsError, ValueError};
-use crate::event_loop::{EventLoop, get_running_loop};
+use crate::event_loop::{EventLoop, get_running_loop, running_debug};
 use crate::futures::Future;
 use crate::selector::{IoCallback, io_waiter};
 use crate::sys;
@@ -152,9 +152,28 @@ impl Drop for Wait {
     }
 }
 
+/// asyncio's debug-mode check (`if self._debug and sock.gettimeout() != 0`): in debug mode every `sock_*` call
+/// refuses a blocking socket. Outside it only `sock_accept` checks (it has no per-call
+/// non-blocking flag); reads and writes pass `MSG_DONTWAIT` and cannot stall the loop.
+fn check_sock(fd: RawFd) -> Result<()> {
+    if running_debug() {
+        require_nonblocking(fd)?;
+    }
+    Ok(())
+}
+
+/// `ValueError("the socket must be non-blocking")` for a socket in blocking mode.
+fn require_nonblocking(fd: RawFd) -> Result<()> {
+    if !sys::is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
+        return Err(ValueError::new("the socket must be non-blocking").into());
+    }
+    Ok(())
+}
+
 /// `await loop.sock_recv(sock, n)`: up to `n` bytes; empty at EOF (the peer closed). Returns
 /// at once when data is already there; waits for readability otherwise.
 pub fn sock_recv<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, n: usize) -> Result<Vec<u8>> {
+    check_sock(sock.as_raw_fd())?;
     let mut buf: Vec<u8> = Vec::with_capacity(n);
     let got = recv_uninit(co, sock.as_raw_fd(), &mut buf.spare_capacity_mut()[..n])?;
     // SAFETY: `recv` initialised the first `got` bytes.
@@ -168,6 +187,7 @@ pub fn sock_recv_into<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, buf: &mut [u8]
     // SAFETY: `&mut [u8]` and `&mut [MaybeUninit<u8>]` have the same layout, and recv only
     // writes initialised bytes into it.
     let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    check_sock(sock.as_raw_fd())?;
     recv_uninit(co, sock.as_raw_fd(), uninit)
 }
 
@@ -188,6 +208,7 @@ fn recv_uninit(co: &TaskCo, fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> Result<us
 /// `ConnectionResetError` (never SIGPIPE). If cancelled, some of `data` may have been sent.
 pub fn sock_sendall<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, data: &[u8]) -> Result<()> {
     let fd = sock.as_raw_fd();
+    check_sock(fd)?;
     let mut wait = None;
     let mut sent = 0;
     while sent < data.len() {
@@ -303,9 +324,8 @@ pub fn sock_accept<L: Listener + ?Sized>(
     listener: &L,
 ) -> Result<(L::Stream, L::Addr)> {
     let fd = listener.as_raw_fd();
-    if !sys::is_nonblocking(fd).map_err(|e| OsError::from_io(&e))? {
-        return Err(ValueError::new("the socket must be non-blocking").into());
-    }
+    // Always, not only in debug mode: a blocking accept would stall the loop.
+    require_nonblocking(fd)?;
     let mut wait = None;
     loop {
         match listener.accept_nonblocking() {

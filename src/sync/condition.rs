@@ -10,7 +10,7 @@ use super::lock::Lock;
 use crate::errors::{CancelledError, ErrorExt, GeneratorExit, RuntimeError};
 use crate::futures::Future;
 use crate::sync::{LoopBinding, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 struct ConditionInner {
     lock: Lock,
@@ -107,7 +107,13 @@ impl Condition {
 
     /// The part of `wait` between release and re-acquire.
     fn wait_notified(&self, co: &TaskCo) -> Result<bool> {
-        let waited = wait_in_line(co, &self.0.binding, &self.0.waiters, || format!("{self:?}"));
+        let waited = wait_in_line(
+            co,
+            &self.0.binding,
+            &self.0.waiters,
+            || format!("{self:?}"),
+            WaitKind::ConditionWait,
+        );
         waited.map(|()| true)
     }
 

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::futures::Future;
 use crate::sync::{LoopBinding, Waiters, repr_head, wait_in_line, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 struct EventInner {
     value: Cell<bool>,
@@ -62,11 +62,18 @@ impl Event {
     }
 
     /// `await event.wait()`: returns `true` once the flag is set (at once if it is).
+    #[track_caller]
     pub fn wait(&self, co: &TaskCo) -> Result<bool> {
         if self.0.value.get() {
             return Ok(true);
         }
-        let waited = wait_in_line(co, &self.0.binding, &self.0.waiters, || format!("{self:?}"));
+        let waited = wait_in_line(
+            co,
+            &self.0.binding,
+            &self.0.waiters,
+            || format!("{self:?}"),
+            WaitKind::EventWait,
+        );
         waited.map(|()| true)
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::futures::Future;
 use crate::sync::{LoopBinding, Scoped, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 pub(crate) struct LockInner {
     pub(crate) locked: Cell<bool>,
@@ -90,6 +90,7 @@ impl Lock {
     /// - `CancelledError` when the waiting task is cancelled.
     /// - `RuntimeError("<Lock ...> is bound to a different event loop")` when it has to wait
     ///   on another loop than the one it first waited on.
+    #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
         let inner = &self.0;
         if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
@@ -98,7 +99,13 @@ impl Lock {
         }
         // CPython removes the waiter before handling a CancelledError, so that the wake-up
         // passed on below cannot pick this waiter again.
-        let waited = wait_in_line(co, &inner.binding, &inner.waiters, || format!("{self:?}"));
+        let waited = wait_in_line(
+            co,
+            &inner.binding,
+            &inner.waiters,
+            || format!("{self:?}"),
+            WaitKind::LockAcquire,
+        );
         match waited {
             Ok(()) => {
                 inner.locked.set(true);
@@ -133,6 +140,7 @@ impl Lock {
     /// # Errors
     ///
     /// `body`'s error, or [`Lock::acquire`]'s.
+    #[track_caller]
     pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
         scoped(self, co, body)
     }
@@ -155,6 +163,7 @@ impl Lock {
 }
 
 impl Scoped for Lock {
+    #[track_caller]
     fn enter(&self, co: &TaskCo) -> Result<()> {
         self.acquire(co).map(drop)
     }

@@ -23,7 +23,7 @@ use anyhow::Result;
 use crate::errors::{ErrorExt, GeneratorExit, RuntimeError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 mod barrier;
 mod condition;
@@ -71,15 +71,17 @@ pub(crate) type Waiters = RefCell<VecDeque<Future<()>>>;
 /// Queues a fresh waiter on `waiters` (binding the primitive to the running loop), waits for
 /// it, and takes it off the queue however the wait ends: CPython removes the waiter before
 /// handling a CancelledError, so a wake-up passed on afterwards cannot pick it again.
+#[track_caller] // the task tree shows the caller of the primitive, named `what`
 fn wait_in_line(
     co: &TaskCo,
     binding: &LoopBinding,
     waiters: &Waiters,
     repr: impl FnOnce() -> String,
+    what: WaitKind,
 ) -> Result<()> {
     let fut = binding.get_loop(repr)?.create_future::<()>();
     waiters.borrow_mut().push_back(fut.clone());
-    let waited = co.wait(&fut);
+    let waited = co.wait_as(&fut, what);
     remove_waiter(waiters, &fut);
     waited
 }
@@ -113,6 +115,7 @@ fn waiters_suffix(waiters: &Waiters) -> String {
 
 /// Something with `async with` support: acquire on entry, release on exit.
 trait Scoped {
+    #[track_caller]
     fn enter(&self, co: &TaskCo) -> Result<()>;
     fn exit(&self) -> Result<()>;
 }
@@ -131,6 +134,7 @@ impl<S: Scoped> Drop for ExitOnUnwind<'_, S> {
 /// `async with prim: body`: `exit()` runs on every path out of `body` (a value, an error, a
 /// panic). As with `__aexit__`, an error from `exit()` replaces the body's outcome, except
 /// while the coroutine is being closed (`GeneratorExit`), which must stay what it is.
+#[track_caller] // the task tree shows the user's `with`
 fn scoped<S: Scoped, R>(
     prim: &S,
     co: &TaskCo,

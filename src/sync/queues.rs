@@ -21,7 +21,7 @@ use anyhow::Result;
 use crate::errors::{QueueEmpty, QueueFull, ValueError};
 use crate::futures::Future;
 use crate::sync::{Event, LoopBinding, Waiters, remove_waiter};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
 trait Storage<T>: Default {
@@ -193,7 +193,14 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     /// Waits on a new future in `waiters` until woken. On any error (cancellation, or the
     /// coroutine being closed) the future is cancelled and taken out; if it had been woken
     /// and `can_proceed` holds, the wake-up passes to the next waiter (CPython's bare `except`).
-    fn block(&self, co: &TaskCo, waiters: &Waiters, can_proceed: impl Fn() -> bool) -> Result<()> {
+    #[track_caller]
+    fn block(
+        &self,
+        co: &TaskCo,
+        waiters: &Waiters,
+        can_proceed: impl Fn() -> bool,
+        what: WaitKind,
+    ) -> Result<()> {
         let fut: Future<()> = self
             .binding
             .get_loop(|| {
@@ -204,7 +211,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
             })?
             .create_future();
         waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait(&fut);
+        let waited = co.wait_as(&fut, what);
         if waited.is_err() {
             fut.cancel(None); // in case it is not done yet
             // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
@@ -216,9 +223,10 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         waited
     }
 
+    #[track_caller]
     fn put(&self, co: &TaskCo, item: T) -> Result<()> {
         while self.full() {
-            self.block(co, &self.putters, || !self.full())?;
+            self.block(co, &self.putters, || !self.full(), WaitKind::QueuePut)?;
         }
         self.put_nowait(item)
     }
@@ -238,9 +246,10 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Ok(())
     }
 
+    #[track_caller]
     fn get(&self, co: &TaskCo) -> Result<T> {
         while self.empty() {
-            self.block(co, &self.getters, || !self.empty())?;
+            self.block(co, &self.getters, || !self.empty(), WaitKind::QueueGet)?;
         }
         self.get_nowait()
     }
@@ -351,6 +360,7 @@ macro_rules! queue_api {
             /// - `CancelledError` when the waiting task is cancelled.
             /// - `RuntimeError("<Queue at 0x... maxsize=N> is bound to a different event
             ///   loop")` when it has to wait on another loop than the one it first waited on.
+            #[track_caller]
             pub fn put(&self, co: &TaskCo, item: T) -> Result<()> {
                 self.0.put(co, item)
             }
@@ -379,6 +389,7 @@ macro_rules! queue_api {
             /// # Errors
             ///
             /// As `put`: `CancelledError`, or the `RuntimeError` of another loop.
+            #[track_caller]
             pub fn get(&self, co: &TaskCo) -> Result<T> {
                 self.0.get(co)
             }

@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, ValueError};
 use crate::sync::{LoopBinding, Scoped, Waiters, remove_waiter, repr_head, scoped, waiters_suffix};
-use crate::tasks::TaskCo;
+use crate::tasks::{TaskCo, WaitKind};
 
 struct SemaphoreInner {
     value: Cell<usize>,
@@ -104,6 +104,7 @@ impl Semaphore {
     /// - `CancelledError` when the waiting task is cancelled.
     /// - `RuntimeError("<Semaphore ...> is bound to a different event loop")` when it has to
     ///   wait on another loop than the one it first waited on.
+    #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
         let inner = &self.0;
         if !self.locked() {
@@ -115,7 +116,7 @@ impl Semaphore {
             .get_loop(|| format!("{self:?}"))?
             .create_future::<()>();
         inner.waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait(&fut);
+        let waited = co.wait_as(&fut, WaitKind::SemaphoreAcquire);
         remove_waiter(&inner.waiters, &fut);
         match waited {
             Ok(()) => {
@@ -147,6 +148,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// `body`'s error, or [`Semaphore::acquire`]'s.
+    #[track_caller]
     pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
         scoped(self, co, body)
     }
@@ -162,6 +164,7 @@ impl Semaphore {
 }
 
 impl Scoped for Semaphore {
+    #[track_caller]
     fn enter(&self, co: &TaskCo) -> Result<()> {
         self.acquire(co).map(drop)
     }
@@ -218,6 +221,7 @@ impl BoundedSemaphore {
     /// # Errors
     ///
     /// As [`Semaphore::acquire`].
+    #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
         self.0.acquire(co)
     }
@@ -236,6 +240,7 @@ impl BoundedSemaphore {
     }
 
     /// `async with sem: body`: acquired around `body`, released on every way out.
+    #[track_caller]
     pub fn with<R>(&self, co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<R>) -> Result<R> {
         scoped(self, co, body)
     }
@@ -247,6 +252,7 @@ impl BoundedSemaphore {
 }
 
 impl Scoped for BoundedSemaphore {
+    #[track_caller]
     fn enter(&self, co: &TaskCo) -> Result<()> {
         self.acquire(co).map(drop)
     }
