@@ -305,6 +305,16 @@ impl SharedError {
     pub fn to_error(&self) -> anyhow::Error {
         anyhow::Error::new(self.clone())
     }
+
+    /// The error for its last receiver: the one that was raised, unwrapped, when no other
+    /// handle shares it (so `downcast_ref` finds it and its backtrace is its own); a shared
+    /// handle as [`SharedError::to_error`] otherwise.
+    pub fn into_error(self) -> anyhow::Error {
+        match Arc::try_unwrap(self.0) {
+            Ok(err) => err,
+            Err(shared) => anyhow::Error::new(SharedError(shared)),
+        }
+    }
 }
 
 impl fmt::Debug for SharedError {
