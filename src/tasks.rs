@@ -112,6 +112,66 @@ impl Co<Suspend, ()> {
         fut.result()
     }
 
+    /// `await task` for the task's one awaiter: suspends until `aw` is done, then takes its
+    /// outcome out. The value is moved, not cloned, so any `T` will do (a `File`, a
+    /// `Box<dyn Any>`); an error comes back as it was raised, so `downcast_ref` finds it
+    /// and its backtrace is the one captured where it was made. Cancellation is as with
+    /// [`wait`](Co::wait): cancelling the joining task cancels `aw`.
+    ///
+    /// The handle is consumed. Other handles to the same task or future (clones) still see
+    /// it done, but `result()` and `exception()` through them raise
+    /// `InvalidStateError("Result already taken.")`; to share a result among several
+    /// awaiters, use [`wait`](Co::wait) (with `T: Clone`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use std::fs::File;
+    ///
+    /// use tulip::get_running_loop;
+    ///
+    /// #[derive(Debug)]
+    /// struct NotMine(u32);
+    /// impl std::fmt::Display for NotMine {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         write!(f, "not mine: {}", self.0)
+    ///     }
+    /// }
+    /// impl std::error::Error for NotMine {}
+    ///
+    /// let file = tulip::run(|co| {
+    ///     let lp = get_running_loop()?;
+    ///     // A File is not Clone: `co.wait` would not compile here.
+    ///     let opener = lp.create_task(|_co| Ok(File::open("Cargo.toml")?))?;
+    ///     let file: File = co.join(opener)?; // file = await opener
+    ///
+    ///     let failing = lp.create_task(|_co| -> anyhow::Result<()> { Err(NotMine(7).into()) })?;
+    ///     let err = co.join(failing).unwrap_err();
+    ///     assert_eq!(err.downcast_ref::<NotMine>().map(|e| e.0), Some(7)); // the error raised
+    ///     Ok(file)
+    /// })?;
+    /// assert!(file.metadata()?.is_file());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - `aw`'s own error; `CancelledError` if `aw` was cancelled.
+    /// - `CancelledError` when the joining task is cancelled (`aw` is cancelled with it).
+    /// - `InvalidStateError("Result already taken.")` if a clone of the handle was joined.
+    /// - As [`wait`](Co::wait): awaiting the task itself, or another loop's future.
+    pub fn join<A: Awaitable>(&self, aw: A) -> Result<A::Output> {
+        let fut = aw.future();
+        if !fut.done() {
+            self.yield_(aw.suspend())?;
+            if !fut.done() {
+                return Err(RuntimeError::new("await wasn't used with future").into());
+            }
+        }
+        fut.take_result()
+    }
+
     /// A bare `yield`: gives up exactly one loop iteration (`asyncio.sleep(0)`).
     ///
     /// # Errors

@@ -305,6 +305,16 @@ impl SharedError {
     pub fn to_error(&self) -> anyhow::Error {
         anyhow::Error::new(self.clone())
     }
+
+    /// The error for its last receiver: the one that was raised, unwrapped, when no other
+    /// handle shares it (so `downcast_ref` finds it and its backtrace is its own); a shared
+    /// handle as [`SharedError::to_error`] otherwise.
+    pub fn into_error(self) -> anyhow::Error {
+        match Arc::try_unwrap(self.0) {
+            Ok(err) => err,
+            Err(shared) => anyhow::Error::new(SharedError(shared)),
+        }
+    }
 }
 
 impl fmt::Debug for SharedError {
@@ -320,8 +330,11 @@ impl fmt::Display for SharedError {
 }
 
 impl StdError for SharedError {
+    /// The shared error's own source: the handle is transparent, so a chain (`{:#}`, `{:?}`)
+    /// shows the message once, not the handle's and then the error's. [`ErrorExt::find`]
+    /// looks through the handle itself.
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        Some(self.0.as_ref().as_ref())
+        self.0.source()
     }
 }
 
@@ -465,7 +478,16 @@ impl ErrorExt for anyhow::Error {
     }
 
     fn find<E: StdError + 'static>(&self) -> Option<&E> {
-        self.chain().find_map(|e| e.downcast_ref::<E>())
+        for e in self.chain() {
+            if let Some(found) = e.downcast_ref::<E>() {
+                return Some(found);
+            }
+            if let Some(shared) = e.downcast_ref::<SharedError>() {
+                // The rest of the chain is the shared error's: search it from its top.
+                return shared.0.find::<E>();
+            }
+        }
+        None
     }
 
     fn isinstance<E: StdError + Send + Sync + 'static>(&self) -> bool {
@@ -645,6 +667,20 @@ mod tests {
         let caused = anyhow::Error::new(ValueError::new("x")).context(TimeoutError);
         assert!(caused.isinstance::<TimeoutError>());
         assert_eq!(py_repr(&a), "TimeoutError()");
+    }
+
+    #[test]
+    fn a_shared_error_prints_its_message_once() {
+        let inner = anyhow::Error::new(ValueError::new("inner")).context("outer");
+        let e = SharedError::new(inner).to_error();
+        assert_eq!(format!("{e}"), "outer");
+        assert_eq!(format!("{e:#}"), "outer: inner");
+        assert_eq!(format!("{e:?}").matches("outer").count(), 1);
+        assert_eq!(format!("{e:?}").matches("inner").count(), 1);
+        assert!(e.find::<ValueError>().is_some(), "found through the handle");
+        let twice = SharedError::new(SharedError::new(ValueError::new("x").into()).to_error());
+        assert_eq!(format!("{:#}", twice.to_error()), "x");
+        assert!(twice.to_error().find::<ValueError>().is_some());
     }
 
     #[test]

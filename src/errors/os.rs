@@ -13,6 +13,8 @@ pub struct OsError {
     name: &'static str,
     errno: Option<i32>,
     msg: String,
+    /// The kind of a std error without an errno, which the class may not tell.
+    io_kind: Option<io::ErrorKind>,
 }
 
 /// Python's class for an errno (PEP 3151's mapping; the rest are `OSError`).
@@ -28,6 +30,23 @@ fn class_of(errno: i32) -> &'static str {
         libc::EINTR => "InterruptedError",
         libc::EACCES | libc::EPERM => "PermissionError",
         libc::ETIMEDOUT => "TimeoutError",
+        _ => "OSError",
+    }
+}
+
+/// Python's class for a std error kind without an errno (the inverse of `OsError::kind`).
+fn class_of_kind(kind: io::ErrorKind) -> &'static str {
+    match kind {
+        io::ErrorKind::WouldBlock => "BlockingIOError",
+        io::ErrorKind::BrokenPipe => "BrokenPipeError",
+        io::ErrorKind::ConnectionAborted => "ConnectionAbortedError",
+        io::ErrorKind::ConnectionRefused => "ConnectionRefusedError",
+        io::ErrorKind::ConnectionReset => "ConnectionResetError",
+        io::ErrorKind::AlreadyExists => "FileExistsError",
+        io::ErrorKind::NotFound => "FileNotFoundError",
+        io::ErrorKind::Interrupted => "InterruptedError",
+        io::ErrorKind::PermissionDenied => "PermissionError",
+        io::ErrorKind::TimedOut => "TimeoutError",
         _ => "OSError",
     }
 }
@@ -50,6 +69,7 @@ impl OsError {
             name: class_of(errno),
             errno: Some(errno),
             msg: msg.into(),
+            io_kind: None,
         }
     }
 
@@ -61,15 +81,28 @@ impl OsError {
             name,
             errno: None,
             msg: msg.into(),
+            io_kind: None,
         }
     }
 
-    /// The error a failed syscall raises in Python: `[Errno N] strerror`.
+    /// The error a failed syscall raises in Python: `[Errno N] strerror`. A std error without
+    /// an errno keeps its message and kind (the class follows the kind: `TimedOut` is a
+    /// `TimeoutError`); one made from an `OsError` (see `From<OsError> for io::Error`) gives
+    /// that `OsError` back.
     pub fn from_io(e: &io::Error) -> Self {
-        match e.raw_os_error() {
-            Some(errno) => Self::with_errno(errno, strerror(errno)),
-            None => Self::named("OSError", e.to_string()),
+        if let Some(errno) = e.raw_os_error() {
+            return Self::with_errno(errno, strerror(errno));
         }
+        if let Some(os) = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<OsError>())
+        {
+            return os.clone();
+        }
+        let kind = e.kind();
+        let mut os = Self::named(class_of_kind(kind), e.to_string());
+        os.io_kind = Some(kind);
+        os
     }
 
     /// Python's class name, e.g. `"ConnectionRefusedError"`.
@@ -89,11 +122,22 @@ impl OsError {
 
     /// The std error kind of the errno (`Other` without one).
     pub fn kind(&self) -> io::ErrorKind {
+        if let Some(kind) = self.io_kind {
+            return kind;
+        }
         match self.errno {
             Some(e) => io::Error::from_raw_os_error(e).kind(),
             None => match self.name {
-                "ConnectionResetError" => io::ErrorKind::ConnectionReset,
+                "BlockingIOError" => io::ErrorKind::WouldBlock,
                 "BrokenPipeError" => io::ErrorKind::BrokenPipe,
+                "ConnectionAbortedError" => io::ErrorKind::ConnectionAborted,
+                "ConnectionRefusedError" => io::ErrorKind::ConnectionRefused,
+                "ConnectionResetError" => io::ErrorKind::ConnectionReset,
+                "FileExistsError" => io::ErrorKind::AlreadyExists,
+                "FileNotFoundError" => io::ErrorKind::NotFound,
+                "InterruptedError" => io::ErrorKind::Interrupted,
+                "PermissionError" => io::ErrorKind::PermissionDenied,
+                "TimeoutError" => io::ErrorKind::TimedOut,
                 _ => io::ErrorKind::Other,
             },
         }
@@ -121,6 +165,26 @@ impl fmt::Display for OsError {
 }
 
 impl std::error::Error for OsError {}
+
+impl From<io::Error> for OsError {
+    /// As [`OsError::from_io`].
+    fn from(e: io::Error) -> Self {
+        OsError::from_io(&e)
+    }
+}
+
+impl From<OsError> for io::Error {
+    /// A syscall's error (errno and its `strerror`) becomes the plain OS error, so
+    /// `raw_os_error()` and `kind()` answer as for the syscall. Any other keeps its message
+    /// and kind and carries the `OsError` (errno included) inside: `get_ref()` finds it, and
+    /// `OsError::from` gives it back.
+    fn from(e: OsError) -> Self {
+        match e.errno {
+            Some(errno) if e.msg == strerror(errno) => io::Error::from_raw_os_error(errno),
+            _ => io::Error::new(e.kind(), e),
+        }
+    }
+}
 
 impl PyException for OsError {
     fn py_name(&self) -> &str {

@@ -10,7 +10,8 @@ use std::cell::RefCell;
 /// only after the borrow ends (an error as its own `Arc` handle, a done future's result
 /// through [`FutureCore::finished_value`], a callback or a refused value once out of the
 /// cell). Writers look with a shared borrow first and write only to a pending state (a
-/// cancelled one only swaps its message), with no user code between borrow and release.
+/// cancelled one only swaps its message, and `take_result` empties a done one, never while
+/// a clone reads it), with no user code between borrow and release.
 /// The tests (debug builds) keep the `RefCell` and would panic on any overlap; release
 /// builds skip the flag.
 pub(crate) struct TrustCell<V>(

@@ -94,7 +94,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         let cbs_free = cbs.first.is_none() && cbs.rest.capacity() == 0;
         cbs_free
             && match &*self.state.borrow() {
-                State::Pending | State::Cancelled(None) => true,
+                State::Pending | State::Cancelled(None) | State::Taken => true,
                 State::Finished(_) => !std::mem::needs_drop::<T>(),
                 _ => false,
             }

@@ -145,7 +145,31 @@ enum State<T> {
     /// A task that ended by its own CancelledError: the first `result()` re-raises it (then
     /// the state is `Cancelled(None)` and the message is gone, as in CPython).
     CancelledSaved(CancelledError),
+    /// Finished or failed, and its one receiver took the outcome out (`co.join`, `run`).
+    Taken,
 }
+
+/// One `result()` cloning a future's value (see `FutureCore::readers`); a guard, so that
+/// a `clone` that unwinds is no longer counted either.
+struct Reading<'a>(&'a Cell<u32>);
+
+impl<'a> Reading<'a> {
+    #[inline(always)]
+    fn enter(readers: &'a Cell<u32>) -> Self {
+        readers.set(readers.get() + 1);
+        Reading(readers)
+    }
+}
+
+impl Drop for Reading<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
+}
+
+/// What `result()` and `exception()` raise once the outcome was taken.
+const TAKEN: &str = "Result already taken.";
 
 type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
 
@@ -228,6 +252,9 @@ pub(crate) struct FutureCore<T: 'static, X: ?Sized + FutureTail<T> = dyn FutureT
     callbacks: ManuallyDrop<TrustCell<Callbacks<T>>>,
     /// Set with an exception, cleared once someone reads it: "never retrieved" otherwise.
     log_traceback: Cell<bool>,
+    /// `result()` calls cloning the value (user code, which may re-enter): `take_result`
+    /// must not move it meanwhile. Fits in padding.
+    readers: Cell<u32>,
     /// What it is called in reports.
     kind: Cell<Kind>,
     /// Where it was created (`create_future`, `create_task`): shown in debug mode. A pointer
@@ -273,6 +300,7 @@ impl<T: 'static, X: FutureTail<T>> FutureCore<T, X> {
                 rest: Vec::new(),
             })),
             log_traceback: Cell::new(false),
+            readers: Cell::new(0),
             kind: Cell::new(kind),
             created: Location::caller(),
             tail,
@@ -327,13 +355,15 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     }
 
     /// A finished future's result, borrowed past the cell's borrow, so that user code (its
-    /// `Clone`) may run while it is held, even code that calls this future.
+    /// `Clone`) may run while it is held, even code that calls this future. Hold a
+    /// [`Reading`] while using it.
     #[inline(always)]
     fn finished_value(&self) -> Option<&T> {
         match &*self.state.borrow() {
-            // SAFETY: the future lives as long as `&self`, and a final state never changes
-            // nor is borrowed mutably again (see `TrustCell`), so this shared reference
-            // stays valid and unaliased by any `&mut` for that long.
+            // SAFETY: the future lives as long as `&self`, and a final state is never
+            // borrowed mutably again (see `TrustCell`) but by `take_result`, which refuses
+            // while a `Reading` is held, as `result` (the one caller) holds one while it
+            // uses this reference. So it stays valid and unaliased by any `&mut`.
             State::Finished(v) => Some(unsafe { &*ptr::from_ref(v) }),
             _ => None,
         }
@@ -345,9 +375,39 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         T: Clone,
     {
         if let Some(v) = self.finished_value() {
+            let _reading = Reading::enter(&self.readers);
             return Ok(v.clone());
         }
         self.result_slow()
+    }
+
+    /// Moves the outcome out for its one receiver: the value itself (no `Clone`), or the
+    /// error as it was raised when nothing else shares it (so it downcasts with
+    /// `downcast_ref` and keeps its backtrace). Other handles then get InvalidStateError.
+    /// Pending, cancelled or already taken: as `result()`.
+    pub(crate) fn take_result(&self) -> Result<T> {
+        if self.readers.get() != 0 {
+            // A `Clone` of the value, running `result()` further up this stack, re-entered.
+            return Err(InvalidStateError::new("Result is being read.").into());
+        }
+        let taken = {
+            let mut state = self.state.borrow_mut();
+            match &*state {
+                State::Finished(_) | State::Failed(_) => {
+                    std::mem::replace(&mut *state, State::Taken)
+                }
+                _ => State::Pending,
+            }
+        };
+        // No borrow held from here: the outcome is ours, nothing is dropped under it.
+        match taken {
+            State::Finished(v) => Ok(v),
+            State::Failed(e) => {
+                self.log_traceback.set(false);
+                Err(e.into_error())
+            }
+            _ => self.result_slow(),
+        }
     }
 
     #[inline(never)]
@@ -359,6 +419,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
                 self.log_traceback.set(false);
                 return Err(e.to_error());
             }
+            State::Taken => return Err(InvalidStateError::new(TAKEN).into()),
             State::Cancelled(_) | State::CancelledSaved(_) => {}
         }
         Err(self.cancelled_error())
@@ -372,6 +433,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
                 self.log_traceback.set(false);
                 return Ok(Some(e.to_error()));
             }
+            State::Taken => return Err(InvalidStateError::new(TAKEN).into()),
             State::Cancelled(_) | State::CancelledSaved(_) => {}
         }
         Err(self.cancelled_error())
@@ -401,7 +463,7 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
         match &*self.state.borrow() {
             State::Pending => "pending",
             State::Cancelled(_) | State::CancelledSaved(_) => "cancelled",
-            State::Finished(_) | State::Failed(_) => "finished",
+            State::Finished(_) | State::Failed(_) | State::Taken => "finished",
         }
     }
 }
@@ -524,6 +586,11 @@ impl<T: 'static> Future<T> {
         T: Clone,
     {
         self.0.result()
+    }
+
+    /// Takes the outcome out, for the future's one receiver (see `TaskCo::join`).
+    pub(crate) fn take_result(&self) -> Result<T> {
+        self.0.take_result()
     }
 
     /// `exception()`: the exception or `None`; `CancelledError` if cancelled;
@@ -776,6 +843,12 @@ impl EventLoop {
         A::Output: Clone,
     {
         let fut = aw.future();
+        self.run_until_done(fut)?;
+        fut.result()
+    }
+
+    /// `run_until_complete` up to the result: runs the loop until `fut` is done.
+    pub(crate) fn run_until_done<T: 'static>(&self, fut: &Future<T>) -> Result<()> {
         if fut.get_loop() != self {
             return Err(crate::errors::ValueError::new(
                 "The future belongs to a different loop than the one specified as the loop argument",
@@ -793,7 +866,7 @@ impl EventLoop {
         if !fut.done() {
             return Err(RuntimeError::new("Event loop stopped before Future completed.").into());
         }
-        fut.result()
+        Ok(())
     }
 }
 
@@ -821,6 +894,7 @@ mod tests {
             State::Failed(_) => "failed",
             State::Cancelled(_) => "cancelled",
             State::CancelledSaved(_) => "cancelled-saved",
+            State::Taken => "taken",
         }
     }
 
@@ -961,6 +1035,34 @@ mod tests {
         g.set_exception(RuntimeError::new("y").into()).unwrap();
         assert!(!g.cancel(None));
         assert!(!g.0.log_traceback.get(), "a refused cancel() clears it too");
+        lp.close().unwrap();
+    }
+
+    #[test]
+    fn a_value_being_cloned_is_not_taken_from_under_the_clone() {
+        thread_local! {
+            static FUT: RefCell<Option<Future<Reenter>>> = const { RefCell::new(None) };
+        }
+        /// Its `clone` tries to take the value it is cloning.
+        struct Reenter(Box<u8>);
+        impl Clone for Reenter {
+            fn clone(&self) -> Self {
+                if let Some(f) = FUT.with(|f| f.borrow().clone()) {
+                    let e = f.take_result().err().expect("refused while cloning");
+                    assert_eq!(e.to_string(), "Result is being read.");
+                }
+                Reenter(self.0.clone())
+            }
+        }
+        let lp = EventLoop::new().unwrap();
+        let f = lp.create_future::<Reenter>();
+        f.set_result(Reenter(Box::new(4))).unwrap();
+        FUT.with(|x| *x.borrow_mut() = Some(f.clone()));
+        assert_eq!(*f.result().unwrap().0, 4);
+        FUT.with(|x| x.borrow_mut().take());
+        assert_eq!(f.0.readers.get(), 0, "the count is back down");
+        assert_eq!(*f.take_result().unwrap().0, 4);
+        assert_eq!(state_word(&f), "taken");
         lp.close().unwrap();
     }
 

@@ -121,12 +121,33 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
+//! **Owned results.** `co.wait(&task)` shares: every awaiter gets a clone of the result
+//! (`T: Clone`) and a shared handle to the error. A task with one awaiter, asyncio's common
+//! `x = await task`, is better joined: `co.join(task)` consumes the handle and moves the
+//! outcome out, so the result needs no `Clone` (a `File`, a `Box<dyn Any>`) and the error is
+//! the one raised, found by plain `err.downcast_ref::<MyError>()`, with the backtrace captured
+//! where it was made. Cancelling the joiner cancels the task, as with `wait`. Other clones of
+//! the handle then get `InvalidStateError("Result already taken.")`. [`tulip::run`](crate::run)
+//! hands the main task's outcome to its caller the same way.
+//!
+//! ```rust
+//! use tulip::get_running_loop;
+//!
+//! let bytes: Box<[u8]> = tulip::run(|co| {
+//!     let reader = get_running_loop()?.create_task(|_co| Ok(vec![1u8, 2, 3].into_boxed_slice()))?;
+//!     co.join(reader) // bytes = await reader
+//! })?;
+//! assert_eq!(&*bytes, [1, 2, 3]);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
 //! What holds, with asyncio's messages and iteration costs:
 //! - **Futures**: `result()` while pending is `InvalidStateError("Result is not set.")`; setting a
 //!   done future is `InvalidStateError("invalid state")`; `set_exception(StopIteration)` is
 //!   refused with asyncio's TypeError; done callbacks always run through `call_soon`, in
 //!   registration order, also when added to a done future. One failure reaches every awaiter as
-//!   a shared error that still downcasts (`err.find::<MyError>()`). A failed future dropped
+//!   a shared error that still downcasts (`err.find::<MyError>()`) and prints as the error
+//!   itself; a single receiver (`co.join`, `run`) gets the error itself. A failed future dropped
 //!   without anyone reading its exception is reported ("Future exception was never retrieved").
 //!   Dropping a chain of 300,000 futures does not recurse.
 //! - **Tasks**: the first step is scheduled with `call_soon`, so tasks start in creation order in

@@ -8,7 +8,8 @@ use crate::tasks::{TaskCo, all_tasks};
 
 /// `asyncio.run(main())`: makes a new loop, runs `main` as a task until it completes, cancels
 /// every task still pending and lets them finish, shuts the default executor down (waiting
-/// for its threads), then closes the loop and returns `main`'s result.
+/// for its threads), then closes the loop and returns `main`'s result (moved out: `T` needs
+/// no `Clone`).
 ///
 /// # Examples
 ///
@@ -27,21 +28,25 @@ use crate::tasks::{TaskCo, all_tasks};
 ///
 /// # Errors
 ///
-/// - Whatever error `main` ends with (`CancelledError` if its task was cancelled).
+/// - Whatever error `main` ends with, as it was raised: `err.downcast_ref::<E>()` finds it
+///   unless a task still alive shares it (`ErrorExt::find` always does); `CancelledError` if
+///   its task was cancelled.
 /// - `RuntimeError("asyncio.run() cannot be called from a running event loop")` when called
 ///   inside a running loop (e.g. from a task).
 /// - The `io::Error` of a loop that cannot be made (no epoll instance: e.g. `EMFILE`).
 #[track_caller] // the main task is created where `run` is called
-pub fn run<T: Clone + 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
+pub fn run<T: 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
     if get_running_loop().is_ok() {
         return Err(
             RuntimeError::new("asyncio.run() cannot be called from a running event loop").into(),
         );
     }
     let lp = EventLoop::new()?;
-    let result = lp
-        .create_task(main)
-        .and_then(|task| lp.run_until_complete(&task));
+    // The caller is the main task's one receiver: its value or error is moved out.
+    let result = lp.create_task(main).and_then(|task| {
+        lp.run_until_done(task.future())?;
+        task.future().take_result()
+    });
     let shutdown = cancel_all_tasks(&lp);
     // As asyncio.run: let the default executor's threads finish before closing.
     let l = lp.clone();
