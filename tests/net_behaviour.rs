@@ -13,16 +13,8 @@ use tulip::{
     open_connection, sleep, sock_recv, start_server, start_server_with, wrap_stream,
 };
 
-fn echo(co: &tulip::TaskCo, r: tulip::StreamReader, w: tulip::StreamWriter) -> Result<()> {
-    loop {
-        let data = r.read(co, 65536)?;
-        if data.is_empty() {
-            return Ok(());
-        }
-        w.write(&data)?;
-        w.drain(co)?;
-    }
-}
+mod common;
+use common::echo;
 
 #[test]
 fn peer_closing_mid_read() {

@@ -7,7 +7,6 @@ use std::os::unix::net::UnixListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Result;
 use tulip::{
     ErrorExt, OsError, StreamReader, StreamWriter, TaskCo, open_unix_connection, start_unix_server,
 };
@@ -36,16 +35,8 @@ impl Drop for TempDir {
     }
 }
 
-fn echo(co: &TaskCo, r: StreamReader, w: StreamWriter) -> Result<()> {
-    loop {
-        let data = r.read(co, 65536)?;
-        if data.is_empty() {
-            return Ok(());
-        }
-        w.write(&data)?;
-        w.drain(co)?;
-    }
-}
+mod common;
+use common::echo;
 
 fn os_error(e: &anyhow::Error) -> (&'static str, String) {
     let os = e

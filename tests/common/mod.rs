@@ -211,3 +211,19 @@ pub fn run_main<T: Clone + 'static>(
     lp.close().unwrap();
     result
 }
+
+/// A stream handler that echoes until EOF (asyncio's read(65536), write, drain).
+pub fn echo(
+    co: &tulip::TaskCo,
+    r: tulip::StreamReader,
+    w: tulip::StreamWriter,
+) -> anyhow::Result<()> {
+    loop {
+        let data = r.read(co, 65536)?;
+        if data.is_empty() {
+            return Ok(());
+        }
+        w.write(&data)?;
+        w.drain(co)?;
+    }
+}
