@@ -104,6 +104,8 @@ struct VTable {
     location: unsafe fn(*const Storage) -> Option<&'static Location<'static>>,
     /// The callable's [`Callable::subject`] (debug batch runner only).
     subject: unsafe fn(*const Storage) -> Option<Rc<dyn Subject>>,
+    /// The callable's [`Callable::name`], read in place (handle reprs only).
+    name: unsafe fn(*const Storage) -> &'static str,
 }
 
 /// A panic caught while a callback ran, with the callback's name.
@@ -114,6 +116,8 @@ pub(crate) struct CallbackPanic {
     pub payload: Box<dyn Any + Send>,
     /// Where the callback was scheduled, when recorded (debug mode).
     pub location: Option<&'static Location<'static>>,
+    /// Its number in the ready queue (a timer's report finds its deadline by it).
+    pub seq: u64,
 }
 
 /// One callback the debug batch runner ran, and how long it took.
@@ -125,6 +129,8 @@ pub(crate) struct Ran {
     /// What it stepped (a task), if it says.
     pub subject: Option<Rc<dyn Subject>>,
     pub elapsed: Duration,
+    /// Its number in the ready queue.
+    pub seq: u64,
 }
 
 /// A one-shot callback in the ready queue: no allocation for callables of up to two words.
@@ -144,6 +150,7 @@ impl<C: Callable> Shims<C> {
         drop: Self::drop,
         location: Self::location,
         subject: Self::subject,
+        name: Self::name,
     };
 
     /// Moves the callable out, records its name, and runs it. No `catch_unwind` here: one
@@ -168,6 +175,11 @@ impl<C: Callable> Shims<C> {
     unsafe fn subject(data: *const Storage) -> Option<Rc<dyn Subject>> {
         // SAFETY: as in `location`.
         unsafe { (*data.cast::<C>()).subject() }
+    }
+
+    unsafe fn name(data: *const Storage) -> &'static str {
+        // SAFETY: as in `location`.
+        unsafe { (*data.cast::<C>()).name() }
     }
 }
 
@@ -246,6 +258,7 @@ impl Callback {
             name,
             payload,
             location: None,
+            seq: 0,
         })
     }
 
@@ -259,6 +272,14 @@ impl Callback {
     unsafe fn call_in_place(this: *mut Callback, name: &mut &'static str) {
         // SAFETY: per the contract; the shim moves the callable out before running it.
         unsafe { ((*this).vtable.call)(&raw mut (*this).data, name) }
+    }
+}
+
+impl Callback {
+    /// The callable's name, read in place.
+    pub(crate) fn name(&self) -> &'static str {
+        // SAFETY: `data` holds the initialised callable of this vtable.
+        unsafe { (self.vtable.name)(&self.data) }
     }
 }
 
@@ -385,6 +406,8 @@ impl ReadyQueue {
                     name,
                     payload,
                     location: None,
+                    // The entry that panicked was taken off the head last.
+                    seq: queue.borrow().head.wrapping_sub(1),
                 }),
             }
             left = end.saturating_sub(queue.borrow().head) as usize;
@@ -401,7 +424,7 @@ impl ReadyQueue {
     ) {
         let end = queue.borrow().tail;
         loop {
-            let entry: *mut Callback = {
+            let (entry, seq): (*mut Callback, u64) = {
                 let mut q = queue.borrow_mut();
                 let seq = q.head;
                 if seq == q.tail || seq >= end {
@@ -409,7 +432,7 @@ impl ReadyQueue {
                 }
                 q.head = seq + 1;
                 // SAFETY: entry `seq` is queued, so the buffer is not empty.
-                unsafe { q.slot(seq) }.as_mut_ptr()
+                (unsafe { q.slot(seq) }.as_mut_ptr(), seq)
             };
             // SAFETY: the entry is initialised and no longer queued (as in `run_n`); this
             // reads it in place before the call moves it out.
@@ -432,6 +455,7 @@ impl ReadyQueue {
                     name,
                     payload,
                     location,
+                    seq,
                 });
             }
             after(Ran {
@@ -439,6 +463,7 @@ impl ReadyQueue {
                 location,
                 subject,
                 elapsed,
+                seq,
             });
         }
     }
@@ -470,6 +495,15 @@ impl ReadyQueue {
     #[inline]
     pub(crate) fn len(&self) -> usize {
         (self.tail - self.head) as usize
+    }
+
+    /// The name of queued entry `seq`'s callback, if it is still queued (a handle's repr).
+    pub(crate) fn name_of(&self, seq: u64) -> Option<&'static str> {
+        if !(self.head..self.tail).contains(&seq) {
+            return None;
+        }
+        // SAFETY: entries `head..tail` are initialised; the name is read in place.
+        Some(unsafe { self.buf[self.index(seq)].assume_init_ref().name() })
     }
 
     /// Whether nothing is queued.

@@ -62,6 +62,17 @@ fn cvt<T: SysRet>(r: T) -> io::Result<T> {
 // File descriptors and pipes
 // ---------------------------------------------------------------------------------------
 
+/// `CLOCK_MONOTONIC` in seconds: Python's `time.monotonic()`.
+pub(crate) fn monotonic_secs() -> f64 {
+    let mut ts = MaybeUninit::<libc::timespec>::uninit();
+    // SAFETY: `ts` is valid for a write of a timespec; CLOCK_MONOTONIC always exists.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, ts.as_mut_ptr()) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_MONOTONIC)");
+    // SAFETY: initialised by the successful call.
+    let ts = unsafe { ts.assume_init() };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
 /// Whether `fd` is in non-blocking mode (`O_NONBLOCK` in its file status flags).
 pub(crate) fn is_nonblocking(fd: RawFd) -> io::Result<bool> {
     // SAFETY: fcntl(F_GETFL) takes no pointer; a bad fd is an error (EBADF), not UB.

@@ -106,6 +106,21 @@ impl Slot {
         unsafe { self.data.as_mut_ptr().cast::<u64>().write(ready_seq) }
     }
 
+    /// Records the deadline of a slot just made `DUE`, after its ready-queue number (for
+    /// the report of a timer callback that fails: `<TimerHandle when=...>`).
+    #[inline]
+    fn set_due_when(&mut self, when: i64) {
+        debug_assert_eq!(self.state(), DUE);
+        // SAFETY: `data` is 8-aligned and at least 16 bytes; a DUE slot holds no callback.
+        unsafe { self.data.as_mut_ptr().cast::<i64>().add(1).write(when) }
+    }
+
+    /// The deadline of a `DUE` slot (written by `fire`, as its ready-queue number).
+    fn due_when(&self) -> i64 {
+        // SAFETY: `fire` wrote an i64 there when it made the slot DUE; `data` is 8-aligned.
+        unsafe { self.data.as_ptr().cast::<i64>().add(1).read() }
+    }
+
     /// The ready-queue number of a `DUE` slot (or, if `push` panicked before it was
     /// recorded, stale bytes: a wrong number, never undefined behaviour).
     #[inline]
@@ -396,7 +411,9 @@ impl Timers {
         }
         let cb = s.take_callback(DUE);
         let ready_seq = push(cb);
-        self.slots[e.slot as usize].set_ready_seq(ready_seq);
+        let s = &mut self.slots[e.slot as usize];
+        s.set_ready_seq(ready_seq);
+        s.set_due_when(e.when);
         self.due.push(e.slot);
     }
 
@@ -408,6 +425,23 @@ impl Timers {
         if !self.due.is_empty() {
             self.free.append(&mut self.due);
         }
+    }
+
+    /// The deadline of the timer that became ready-queue entry `ready_seq` in this
+    /// iteration, if one did (what a failing timer callback is reported with).
+    pub(crate) fn due_deadline(&self, ready_seq: u64) -> Option<Deadline> {
+        self.due.iter().find_map(|&slot| {
+            let s = &self.slots[slot as usize];
+            (s.state() == DUE && s.ready_seq() == ready_seq)
+                .then(|| Deadline::from_nanos(s.due_when()))
+        })
+    }
+
+    /// The callback name of timer `(slot, seq)` while it waits (a handle's repr).
+    pub(crate) fn name_of(&self, slot: u32, seq: u64) -> Option<&'static str> {
+        let s = self.slots.get(slot as usize)?;
+        // SAFETY: a SCHEDULED slot holds an initialised callback.
+        (s.tag == SCHEDULED | seq).then(|| unsafe { s.data.assume_init_ref() }.name())
     }
 
     /// Whether an iteration has nothing to do here: no timer to clean up, fire or free.
@@ -524,6 +558,17 @@ pub(crate) fn base() -> Instant {
     *BASE.get_or_init(Instant::now)
 }
 
+/// The base instant on `CLOCK_MONOTONIC`, in seconds (read right after the base itself, so
+/// within a microsecond of it; `Instant` is that clock on Linux, but opaque).
+fn monotonic_base() -> f64 {
+    static MONO: OnceLock<f64> = OnceLock::new();
+    *MONO.get_or_init(|| {
+        let base = base();
+        let mono = crate::sys::monotonic_secs();
+        mono - base.elapsed().as_secs_f64()
+    })
+}
+
 /// "Before the base" in [`Deadline::nanos`]'s field (nanoseconds stay below 2^30).
 const BEFORE: u32 = 1 << 31;
 
@@ -551,6 +596,21 @@ impl Deadline {
             secs: d.as_secs(),
             nanos: d.subsec_nanos() | before,
         }
+    }
+
+    /// The deadline `nanos` from the base (signed), as [`Deadline::nanos`] gives it.
+    fn from_nanos(n: i64) -> Deadline {
+        let d = n.unsigned_abs();
+        Deadline {
+            secs: d / 1_000_000_000,
+            nanos: (d % 1_000_000_000) as u32 | if n < 0 { BEFORE } else { 0 },
+        }
+    }
+
+    /// Python's loop time of this deadline: seconds on `CLOCK_MONOTONIC`, which is
+    /// `time.monotonic()`, asyncio's `loop.time()`.
+    pub(crate) fn monotonic_secs(self) -> f64 {
+        monotonic_base() + self.nanos() as f64 / 1e9
     }
 
     /// The instant back, exactly.

@@ -6,6 +6,7 @@
 
 mod asyncio;
 mod os;
+mod repr;
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -15,6 +16,7 @@ pub use asyncio::{
     BrokenBarrierError, IncompleteReadError, LimitOverrunError, QueueEmpty, QueueFull,
 };
 pub use os::OsError;
+pub use repr::{Limits, PyRepr, py_float_repr, py_qualname, py_reprlib};
 
 /// Python's `repr()` of a string: single quotes unless the text holds one and no double quote.
 pub fn py_str_repr(s: &str) -> String {

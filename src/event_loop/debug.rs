@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::EventLoop;
 use crate::callbacks::{Ran, ReadyQueue};
+use crate::errors::{py_float_repr, py_qualname};
 
 /// asyncio's default `slow_callback_duration`: 0.1 s.
 pub(super) const DEFAULT_SLOW_CALLBACK: Duration = Duration::from_millis(100);
@@ -95,7 +96,15 @@ impl EventLoop {
                 // Formatted after the call, as asyncio does: a task shows its new state.
                 let what = match ran.subject {
                     Some(s) => s.subject_repr(),
-                    None => handle_repr(ran.name, ran.location),
+                    None => {
+                        let name = py_qualname(ran.name);
+                        match inner.timers.borrow().due_deadline(ran.seq) {
+                            Some(when) => {
+                                timer_handle_repr(&name, when.monotonic_secs(), ran.location)
+                            }
+                            None => handle_repr(&name, ran.location),
+                        }
+                    }
                 };
                 warn(&format!(
                     "Executing {what} took {:.3} seconds",
@@ -106,10 +115,31 @@ impl EventLoop {
     }
 }
 
-/// asyncio's debug `str(handle)`: `<Handle NAME() created at FILE:LINE:COL>`.
+/// asyncio's `repr(handle)`: `<Handle NAME()>`, in debug mode
+/// `<Handle NAME() created at FILE:LINE:COL>`.
 pub(super) fn handle_repr(name: &str, at: Option<&Location<'_>>) -> String {
     match at {
         Some(at) => format!("<Handle {name}() created at {at}>"),
         None => format!("<Handle {name}()>"),
+    }
+}
+
+/// asyncio's `repr(timer_handle)`: `<TimerHandle when=SECS NAME()>` (`when` as Python prints
+/// a float), in debug mode with ` created at FILE:LINE:COL`.
+pub(super) fn timer_handle_repr(name: &str, when: f64, at: Option<&Location<'_>>) -> String {
+    let when = py_float_repr(when);
+    match at {
+        Some(at) => format!("<TimerHandle when={when} {name}() created at {at}>"),
+        None => format!("<TimerHandle when={when} {name}()>"),
+    }
+}
+
+impl EventLoop {
+    /// asyncio's `loop.time()`: the loop's clock in seconds (`CLOCK_MONOTONIC`, which is
+    /// Python's `time.monotonic()` and what [`EventLoop::time`] reads), as the reprs of timer
+    /// handles print it. [`TimerHandle::when_secs`](crate::TimerHandle::when_secs) is on the
+    /// same scale.
+    pub fn time_secs(&self) -> f64 {
+        crate::timers::Deadline::of(self.time()).monotonic_secs()
     }
 }

@@ -4,9 +4,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 
 use super::EventLoop;
-use super::debug::{handle_repr, write_source};
+use super::debug::{handle_repr, timer_handle_repr, write_source};
 use crate::callbacks::CallbackPanic;
-use crate::errors::{Panic, py_name, py_repr, py_str, py_str_repr};
+use crate::errors::{Panic, py_name, py_qualname, py_repr, py_str, py_str_repr};
 
 /// A custom exception handler (see [`EventLoop::set_exception_handler`]).
 pub type ExceptionHandler = dyn Fn(&EventLoop, &ExceptionContext);
@@ -143,10 +143,34 @@ impl EventLoop {
         }
     }
 
+    /// A callback of a higher layer's (a future's done callback) panicked and was caught
+    /// there: reported as asyncio does, under the user's callback name with its arguments,
+    /// `Exception in callback on_done(<Future cancelled>)`.
+    pub(crate) fn report_callback_panic(
+        &self,
+        name: &str,
+        args: &str,
+        payload: Box<dyn std::any::Any + Send>,
+    ) {
+        let cb = format!("{}({args})", py_qualname(name));
+        let ctx = ExceptionContext::new(format!("Exception in callback {cb}"))
+            .with_exception(Panic::from_payload(&*payload).into())
+            .with_field("handle", format!("<Handle {cb}>"));
+        self.call_exception_handler(ctx);
+    }
+
+    /// A callback panicked: asyncio's "Exception in callback NAME()" report, the handle as
+    /// `<Handle NAME()>`, or `<TimerHandle when=... NAME()>` for a timer's callback.
     pub(super) fn report_panic(&self, p: CallbackPanic) {
-        let mut ctx = ExceptionContext::new(format!("Exception in callback {}()", p.name))
+        let name = py_qualname(p.name);
+        let when = self.inner().timers.borrow().due_deadline(p.seq);
+        let handle = match when {
+            Some(when) => timer_handle_repr(&name, when.monotonic_secs(), p.location),
+            None => handle_repr(&name, p.location),
+        };
+        let mut ctx = ExceptionContext::new(format!("Exception in callback {name}()"))
             .with_exception(Panic::from_payload(&*p.payload).into())
-            .with_field("handle", handle_repr(p.name, p.location));
+            .with_field("handle", handle);
         if let Some(at) = p.location {
             ctx = ctx.with_field("source_traceback", write_source(at));
         }

@@ -45,10 +45,22 @@ impl Handle {
     }
 }
 
+/// asyncio's `repr(handle)`: `<Handle zero_error()>` while the callback is queued (its
+/// name as Python's qualified name, see [`py_qualname`](crate::py_qualname)),
+/// `<Handle cancelled>` once cancelled; `<Handle>` once it ran (tulip no longer has it).
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(f, "<Handle{state} seq={}>", self.seq)
+        if self.cancelled() {
+            return f.write_str("<Handle cancelled>");
+        }
+        let name = self
+            .owner
+            .upgrade()
+            .and_then(|owner| owner.ready.borrow().name_of(self.seq));
+        match name {
+            Some(name) => write!(f, "<Handle {}()>", crate::errors::py_qualname(name)),
+            None => f.write_str("<Handle>"),
+        }
     }
 }
 
@@ -86,6 +98,12 @@ impl TimerHandle {
         self.when.instant()
     }
 
+    /// asyncio's `handle.when()`: the deadline in loop-time seconds (`CLOCK_MONOTONIC`,
+    /// Python's `time.monotonic()`; see [`EventLoop::time_secs`](crate::EventLoop::time_secs)).
+    pub fn when_secs(&self) -> f64 {
+        self.when.monotonic_secs()
+    }
+
     /// Cancels the timer: its callback will not run. Idempotent; no effect once it ran.
     pub fn cancel(&self) {
         let seq = self.seq.get();
@@ -103,10 +121,27 @@ impl TimerHandle {
     }
 }
 
+/// asyncio's `repr(timer_handle)`: `<TimerHandle when=12345.678 zero_error()>` while it
+/// waits, `when` in loop-time seconds ([`TimerHandle::when_secs`]) as Python prints a float;
+/// `<TimerHandle cancelled when=...>` once cancelled; without the name once it ran.
 impl fmt::Debug for TimerHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        write!(f, "<TimerHandle{state} when={:?}>", self.when())
+        let when = crate::errors::py_float_repr(self.when_secs());
+        if self.cancelled() {
+            return write!(f, "<TimerHandle cancelled when={when}>");
+        }
+        let name = self.owner.upgrade().and_then(|owner| {
+            let seq = self.seq.get() & !HANDLE_CANCELLED;
+            owner.timers.borrow().name_of(self.slot, seq)
+        });
+        match name {
+            Some(name) => write!(
+                f,
+                "<TimerHandle when={when} {}()>",
+                crate::errors::py_qualname(name)
+            ),
+            None => write!(f, "<TimerHandle when={when}>"),
+        }
     }
 }
 

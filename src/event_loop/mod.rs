@@ -767,6 +767,7 @@ impl EventLoop {
                         name: "close hook",
                         payload,
                         location: None,
+                        seq: u64::MAX,
                     });
                 }
             }

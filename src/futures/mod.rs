@@ -15,8 +15,8 @@ use anyhow::Result;
 
 use crate::callbacks::{Callable, Subject};
 use crate::errors::{
-    CancelledError, ErrorExt, InvalidStateError, RuntimeError, SharedError, StopIteration,
-    TypeError, py_repr,
+    CancelledError, ErrorExt, InvalidStateError, PyRepr, RuntimeError, SharedError,
+    StopIteration, TypeError, py_repr,
 };
 use crate::event_loop::EventLoop;
 
@@ -56,6 +56,10 @@ pub(crate) trait ChildDone<T: 'static> {
     /// Called once `fut` is done, from whatever finished it: reads what it needs from `fut`
     /// and schedules the rest of its work with `call_soon` (never runs it here).
     fn child_done_soon(self: Rc<Self>, slot: usize, fut: &Future<T>) -> Result<()>;
+    /// Its name in a child's repr, as asyncio's.
+    fn name(&self) -> &'static str {
+        "gather.<locals>._done_callback"
+    }
 }
 
 /// Something a task can wait for: a future, or another task (whose `cancel` differs).
@@ -81,8 +85,12 @@ pub(crate) trait Waitable {
         self.add_waker(w);
         Park::Parked
     }
-    /// Python-like repr for error messages.
+    /// Python-like repr for error messages and the task tree (`<Future pending>`).
     fn describe(&self) -> String;
+    /// asyncio's full repr (as `{:?}` prints it: callbacks, exception; no result).
+    fn full_repr(&self) -> String {
+        self.describe()
+    }
     /// What waiting on it waits on in turn (a gathering's children), for the task tree.
     fn children(&self) -> Vec<Rc<dyn Waitable>> {
         Vec::new()
@@ -171,12 +179,69 @@ impl Drop for Reading<'_> {
 /// What `result()` and `exception()` raise once the outcome was taken.
 const TAKEN: &str = "Result already taken.";
 
-type UserCallback<T> = Box<dyn FnOnce(&Future<T>)>;
+/// A user's done callback, boxed with its name (the box's vtable gives it: no extra word).
+pub(crate) trait DoneFn<T: 'static> {
+    /// Runs it.
+    fn call(self: Box<Self>, fut: &Future<T>);
+    /// Its name (a type name), for reprs and reports.
+    fn name(&self) -> &'static str;
+}
+
+/// A closure as a [`DoneFn`], named by its type, or by the name given (tulip's own).
+struct Named<F> {
+    f: F,
+    name: Option<&'static str>,
+}
+
+impl<T: 'static, F: FnOnce(&Future<T>) + 'static> DoneFn<T> for Named<F> {
+    fn call(self: Box<Self>, fut: &Future<T>) {
+        (self.f)(fut)
+    }
+    fn name(&self) -> &'static str {
+        self.name.unwrap_or(std::any::type_name::<F>())
+    }
+}
+
+type UserCallback<T> = Box<dyn DoneFn<T>>;
+
+/// A user's done callback queued with its future: a panic in it is reported as asyncio
+/// reports it, under the user's callback name with the future as its argument
+/// (`Exception in callback on_done(<Future cancelled>)`).
+struct UserDone<T: 'static> {
+    f: UserCallback<T>,
+    fut: Future<T>,
+}
+
+impl<T: 'static> Callable for UserDone<T> {
+    fn name(&self) -> &'static str {
+        self.f.name()
+    }
+    fn call(self) {
+        let UserDone { f, fut } = self;
+        let name = f.name();
+        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&fut)));
+        if let Err(payload) = res {
+            let args = format!("{fut:?}");
+            fut.get_loop().report_callback_panic(name, &args, payload);
+        }
+    }
+}
 
 enum Callback<T: 'static> {
     Wake(Rc<dyn Wake>),
     Child(Rc<dyn ChildDone<T>>, usize),
     User(CallbackId, UserCallback<T>),
+}
+
+impl<T: 'static> Callback<T> {
+    /// asyncio's name for it in a future's repr (`cb=[Task.task_wakeup()]`).
+    fn py_name(&self) -> String {
+        match self {
+            Callback::Wake(_) => "Task.task_wakeup".to_string(),
+            Callback::Child(c, _) => c.name().to_string(),
+            Callback::User(_, f) => crate::errors::py_qualname(f.name()),
+        }
+    }
 }
 
 /// The callback list with its first entry inline: most futures have exactly one waiter,
@@ -675,8 +740,18 @@ impl<T: 'static> Future<T> {
     /// `add_done_callback(fn)`: `fn(&future)` runs through `call_soon` once the future is done
     /// (at once, through `call_soon`, if it already is).
     pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + 'static) -> CallbackId {
+        self.add_named_callback(f, None)
+    }
+
+    /// `add_done_callback` with the name asyncio gives the callback (`run_until_complete`'s
+    /// is `_run_until_complete_cb`), for reprs.
+    pub(crate) fn add_named_callback(
+        &self,
+        f: impl FnOnce(&Future<T>) + 'static,
+        name: Option<&'static str>,
+    ) -> CallbackId {
         let id = self.next_id();
-        let cb = Callback::User(id, Box::new(f));
+        let cb = Callback::User(id, Box::new(Named { f, name }));
         if self.done() {
             let _ = self.schedule(cb);
         } else {
@@ -738,7 +813,7 @@ impl<T: 'static> Future<T> {
             Callback::Child(c, slot) => c.child_done_soon(slot, self),
             Callback::User(_, f) => {
                 let fut = self.clone();
-                self.0.lp.schedule(move || f(&fut))
+                self.0.lp.schedule_callable(UserDone { f, fut })
             }
         }
     }
@@ -780,13 +855,79 @@ fn invalid_state() -> anyhow::Error {
     InvalidStateError::new("invalid state").into()
 }
 
+/// asyncio's `repr(future)` but for the result, which needs `T: PyRepr` (see
+/// [`Future::repr`]): `<Future pending cb=[Task.task_wakeup()]>`, `<Future cancelled>`,
+/// `<Future finished exception=ValueError('bad')>`, `<Future finished>`.
 impl<T> fmt::Debug for Future<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The error's own handle: its `Display` is user code, run with no borrow held.
-        match self.0.failure() {
-            Some(e) => write!(f, "<Future finished exception={}>", py_repr(&e.to_error())),
-            None => write!(f, "<Future {}>", self.0.state_word()),
+        f.write_str(&self.0.repr_with(|_| None))
+    }
+}
+
+impl<T: PyRepr> Future<T> {
+    /// asyncio's `repr(future)`, exactly: the state, then `result=` (the value as
+    /// `reprlib.repr` shows it) or `exception=`, the done callbacks (`cb=[...]`) and, in
+    /// debug mode, where it was created:
+    ///
+    /// ```
+    /// let lp = tulip::EventLoop::new()?;
+    /// let fut = lp.create_future::<i32>();
+    /// assert_eq!(fut.repr(), "<Future pending>");
+    /// fut.set_result(4)?;
+    /// assert_eq!(fut.repr(), "<Future finished result=4>");
+    /// # lp.close()?;
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
+    ///
+    /// Without `T: PyRepr`, `{:?}` prints the same but for the result (`<Future finished>`).
+    pub fn repr(&self) -> String {
+        self.0.repr_with(|v| Some(crate::errors::py_reprlib(v)))
+    }
+}
+
+impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
+    /// The repr, with `result` formatting a finished value (`None`: left out).
+    pub(crate) fn repr_with(&self, result: impl FnOnce(&T) -> Option<String>) -> String {
+        let info = self.repr_info(result);
+        format!("<{} {}>", self.kind.get().name(), info.join(" "))
+    }
+
+    /// asyncio's `_future_repr_info`: the state, `result=`/`exception=`, `cb=[...]`, and
+    /// `created at` in debug mode.
+    pub(crate) fn repr_info(&self, result: impl FnOnce(&T) -> Option<String>) -> Vec<String> {
+        let mut info = vec![self.state_word().to_string()];
+        // The value and the error are read through handles the future keeps alive: their
+        // `PyRepr` and `Display` are user code, run with no borrow held.
+        if let Some(e) = self.failure() {
+            info.push(format!("exception={}", py_repr(&e.to_error())));
+        } else if let Some(v) = self.finished_value() {
+            let _reading = Reading::enter(&self.readers);
+            if let Some(r) = result(v) {
+                info.push(format!("result={r}"));
+            }
         }
+        if let Some(cb) = self.callbacks_repr() {
+            info.push(cb);
+        }
+        if self.lp.get_debug() {
+            info.push(format!("created at {}", self.created));
+        }
+        info
+    }
+
+    /// asyncio's `_format_callbacks`: `cb=[a()]`, `cb=[a(), b()]`, `cb=[a(), <N more>, z()]`.
+    fn callbacks_repr(&self) -> Option<String> {
+        let names: Vec<String> = {
+            let cbs = self.callbacks.borrow();
+            cbs.first.iter().chain(&cbs.rest).map(Callback::py_name).collect()
+        };
+        let inner = match names.as_slice() {
+            [] => return None,
+            [a] => format!("{a}()"),
+            [a, b] => format!("{a}(), {b}()"),
+            [a, .., z] => format!("{a}(), <{} more>, {z}()", names.len() - 2),
+        };
+        Some(format!("cb=[{inner}]"))
     }
 }
 
@@ -825,6 +966,9 @@ impl<T: 'static> Waitable for FutureCore<T, ()> {
             self.created_suffix()
         )
     }
+    fn full_repr(&self) -> String {
+        self.repr_with(|_| None)
+    }
 }
 
 impl EventLoop {
@@ -859,7 +1003,7 @@ impl EventLoop {
             return Err(RuntimeError::new("Event loop is closed").into());
         }
         let lp = self.clone();
-        let id = fut.add_done_callback(move |_| lp.stop());
+        let id = fut.add_named_callback(move |_| lp.stop(), Some("_run_until_complete_cb"));
         let run = self.run_forever();
         fut.remove_done_callback(id);
         run?;

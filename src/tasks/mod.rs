@@ -701,19 +701,7 @@ impl<T: 'static> TaskAny for TaskCore<T> {
         self.cancelled()
     }
     fn repr(&self) -> String {
-        let name = crate::errors::py_str_repr(&self.name());
-        let state = if !self.done() {
-            if self.tail.num_cancels.get() > 0 {
-                "cancelling"
-            } else {
-                "pending"
-            }
-        } else if self.cancelled() {
-            "cancelled"
-        } else {
-            "finished"
-        };
-        format!("<Task {state} name={name}{}>", self.created_suffix())
+        self.repr_with_result(|_| None)
     }
     fn on_done(self: Rc<Self>, f: Box<dyn FnOnce()>) {
         self.handle().add_done_callback(move |_| f());
@@ -742,6 +730,23 @@ impl<T: 'static> TaskAny for TaskCore<T> {
 }
 
 impl<T: 'static> TaskCore<T> {
+    /// asyncio's `_task_repr_info`: the future's, with `cancelling` for the state while a
+    /// cancellation is pending, the name, and `wait_for=` the future it waits on (Python's
+    /// `coro=<...>` is left out: a stackful coroutine has no frame to show).
+    fn repr_with_result(&self, result: impl FnOnce(&T) -> Option<String>) -> String {
+        let mut info = self.repr_info(result);
+        if !self.done() && self.tail.num_cancels.get() > 0 {
+            info[0] = "cancelling".to_string();
+        }
+        info.insert(1, format!("name={}", crate::errors::py_str_repr(&self.name())));
+        let waiter = self.tail.fut_waiter.take();
+        self.tail.fut_waiter.set(waiter.clone());
+        if let Some(w) = waiter {
+            info.insert(2, format!("wait_for={}", w.full_repr()));
+        }
+        format!("<Task {}>", info.join(" "))
+    }
+
     fn report_destroyed(&self) {
         if self.tail.log_destroy_pending.replace(false) && !self.done() {
             let mut fields = vec![("task", self.repr())];
@@ -921,6 +926,15 @@ impl<T: 'static> Task<T> {
     /// A type-erased handle to this task.
     pub fn as_any(&self) -> AnyTask {
         AnyTask(self.core.clone())
+    }
+}
+
+impl<T: crate::errors::PyRepr + 'static> Task<T> {
+    /// asyncio's `repr(task)` with the result (`<Task finished name='t' result=4>`); `{:?}`
+    /// prints the same but for the result. Python's `coro=<...>` is left out.
+    pub fn repr(&self) -> String {
+        self.core
+            .repr_with_result(|v| Some(crate::errors::py_reprlib(v)))
     }
 }
 
