@@ -228,5 +228,5 @@ pub use os::subprocess::{
 pub use selector::FdLike;
 pub use sync::queues::{LifoQueue, PriorityQueue, Queue};
 pub use sync::{Barrier, BarrierState, BoundedSemaphore, Condition, Event, Lock, Semaphore};
-pub use task_tree::format_call_graph;
-pub use tasks::{AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};
+pub use task_tree::{format_call_graph, print_call_graph};
+pub use tasks::{AnyFuture, AnyTask, Coroutine, Task, TaskCo, all_tasks, current_task};

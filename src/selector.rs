@@ -259,6 +259,23 @@ impl Selector {
 
     /// Whether any fd of the user's is registered (the waker does not count).
     #[inline]
+    /// The registered fds and the directions watched (`(fd, read, write)`), in fd order:
+    /// an owned source counts the directions its owner wants.
+    pub(crate) fn watched(&self) -> Vec<(RawFd, bool, bool)> {
+        self.fds
+            .iter()
+            .enumerate()
+            .filter_map(|(fd, e)| {
+                let e = e.as_ref()?;
+                let (r, w) = match &e.edge {
+                    Some(edge) => (edge.want_read, edge.want_write),
+                    None => (e.reader.is_some(), e.writer.is_some()),
+                };
+                Some((fd as RawFd, r, w))
+            })
+            .collect()
+    }
+
     pub(crate) fn has_fds(&self) -> bool {
         self.registered > 0
     }

@@ -158,9 +158,9 @@ impl Graph {
         ));
         add("  + Call stack:".to_string());
         if let (Some(site), true) = (s.wait_site, s.waiting_on.is_some()) {
-            let what = if site.what == WaitKind::Wait {
+            let what = if matches!(site.what, WaitKind::Wait | WaitKind::Join) {
                 let on = s.waiting_on.as_ref().map(|w| self.describe_waited(w));
-                format!("co.wait({})", on.unwrap_or_default())
+                format!("{}({})", site.what.name(), on.unwrap_or_default())
             } else {
                 format!("{}()", site.what.name())
             };
@@ -191,12 +191,12 @@ impl EventLoop {
     /// `python -m asyncio pstree PID`, from inside the process.
     ///
     /// ```text
-    /// Task 'main' created at examples/task_tree.rs:55:19
-    /// │   waits at examples/task_tree.rs:47:9 on <_GatheringFuture pending>
-    /// ├── Task 'sleeper' created at examples/task_tree.rs:35:20
-    /// │     waits at examples/task_tree.rs:19:5 in sleep() on <Future pending>
-    /// └── Task 'locker' created at examples/task_tree.rs:38:19
-    ///       waits at examples/task_tree.rs:26:21 in Lock.acquire() on <Future pending>
+    /// └── (T) Task-1  created at examples/task_tree.rs:21:5
+    ///     └──  co.wait() at examples/task_tree.rs:38:12 on <_GatheringFuture pending>
+    ///         ├── (T) sleeper  created at examples/task_tree.rs:25:26
+    ///         │   └──  sleep() at examples/task_tree.rs:13:5 on <Future pending>
+    ///         └── (T) locker  created at examples/task_tree.rs:28:25
+    ///             └──  Lock.acquire() at examples/task_tree.rs:17:10 on <Future pending>
     /// ```
     ///
     /// Wait sites are recorded always (a pointer store per wait, release builds included),
@@ -220,19 +220,17 @@ impl EventLoop {
 ///
 /// ```text
 /// * Task(name='sleeper')
-/// + Call stack:
-/// |   File 'examples/task_tree.rs', line 19, column 5, in sleep()
-/// |   Task created at File 'examples/task_tree.rs', line 35, column 20
-/// + Awaited by:
-///    * Task(name='main')
-///    + Call stack:
-///    |   File 'examples/task_tree.rs', line 47, column 9, in co.wait(<_GatheringFuture pending>)
-///    |   Task created at File 'examples/task_tree.rs', line 55, column 19
+///   + Call stack:
+///   |   File 'examples/task_tree.rs', line 13, in sleep()
+///   + Awaited by:
+///     * Task(name='Task-1')
+///       + Call stack:
+///       |   File 'examples/task_tree.rs', line 38, in co.wait(<_GatheringFuture pending>)
 /// ```
 ///
 /// A stackful coroutine's frames are not recorded, so the call stack is the one frame of the
-/// wait, plus where the task was created; Python's `id=0x...` is left out. A task that is
-/// done gives its line alone.
+/// wait (`co.wait`, `co.join` or the helper that waited); Python's `id=0x...` is left out. A
+/// task that is done gives its line alone.
 pub fn format_call_graph(task: &AnyTask) -> String {
     let lp = task.0.loop_handle();
     let mut tasks = all_tasks(Some(&lp)).unwrap_or_default();
@@ -244,4 +242,9 @@ pub fn format_call_graph(task: &AnyTask) -> String {
     let mut buf = Vec::new();
     g.call_graph(&mut buf, i, 0, &mut Vec::new());
     buf.join("\n") + "\n"
+}
+
+/// Python 3.14's `asyncio.print_call_graph(task)`: prints [`format_call_graph`] to stdout.
+pub fn print_call_graph(task: &AnyTask) {
+    print!("{}", format_call_graph(task));
 }

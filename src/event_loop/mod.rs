@@ -70,6 +70,7 @@ pub(crate) fn running_debug() -> bool {
 }
 
 type CloseHook = Box<dyn FnOnce(&EventLoop)>;
+type IterationHook = Box<dyn FnMut(&EventLoop)>;
 
 /// The loop's state. Every `RefCell` here is borrowed only briefly, never while user code runs.
 pub(crate) struct Inner {
@@ -95,6 +96,11 @@ pub(crate) struct Inner {
     close_hooks: RefCell<Vec<CloseHook>>,
     /// asyncio's debug mode (see [`EventLoop::set_debug`]).
     debug: Cell<bool>,
+    /// Iterations run ([`EventLoop::iteration`]).
+    iterations: Cell<u64>,
+    /// Whether `hook` is set: the one branch an iteration pays when it is not.
+    hooked: Cell<bool>,
+    hook: RefCell<Option<IterationHook>>,
     slow_callback: Cell<Duration>,
 }
 
@@ -298,6 +304,9 @@ impl EventLoop {
             extension_last: Cell::new(None),
             close_hooks: RefCell::default(),
             debug: Cell::new(debug::default_debug()),
+            iterations: Cell::new(0),
+            hooked: Cell::new(false),
+            hook: RefCell::new(None),
             slow_callback: Cell::new(debug::DEFAULT_SLOW_CALLBACK),
         };
         let raw = Rc::into_raw(Rc::new(inner));
@@ -636,6 +645,10 @@ impl EventLoop {
     /// One iteration: asyncio's `_run_once`.
     fn run_once(&self) -> anyhow::Result<()> {
         let inner = self.inner();
+        inner.iterations.set(inner.iterations.get() + 1);
+        if inner.hooked.get() {
+            self.run_hook();
+        }
         if self.only_ready() {
             // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
             // poll nothing (zero timeout, no fd) and move nothing to the queue.
@@ -688,6 +701,63 @@ impl EventLoop {
             .quiet
             .set(timers.is_idle() && inner.selector.borrow().is_idle());
         Ok(())
+    }
+
+    /// Calls the iteration hook, taken out meanwhile (it may set another); a panic is
+    /// reported and the loop goes on.
+    #[cold]
+    #[inline(never)]
+    fn run_hook(&self) {
+        let Some(mut hook) = self.inner().hook.borrow_mut().take() else {
+            return;
+        };
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| hook(self))) {
+            self.report_panic(CallbackPanic {
+                name: "iteration hook",
+                payload,
+                location: None,
+                seq: u64::MAX,
+            });
+        }
+        let mut slot = self.inner().hook.borrow_mut();
+        if slot.is_none() && self.inner().hooked.get() {
+            *slot = Some(hook);
+        } else {
+            drop(slot);
+            drop(hook);
+        }
+    }
+
+    /// Sets `f` to be called once at the start of every loop iteration, before its poll
+    /// (`None` removes it): what overriding `_run_once` gives an asyncio test, for tests
+    /// and tracing. Unset, it costs one branch per iteration. A panic in it is reported to
+    /// the exception handler and the loop goes on.
+    pub fn set_iteration_hook(&self, f: Option<impl FnMut(&EventLoop) + 'static>) {
+        let old = {
+            let mut slot = self.inner().hook.borrow_mut();
+            self.inner().hooked.set(f.is_some());
+            std::mem::replace(&mut *slot, f.map(|f| Box::new(f) as IterationHook))
+        };
+        drop(old);
+    }
+
+    /// How many iterations (`_run_once` calls) the loop has run.
+    pub fn iteration(&self) -> u64 {
+        self.inner().iterations.get()
+    }
+
+    /// How many callbacks are queued to run: asyncio's `len(loop._ready)` (cancelled ones
+    /// still count until their turn, as in asyncio).
+    pub fn ready_len(&self) -> usize {
+        self.inner().ready.borrow().len()
+    }
+
+    /// The fds the selector watches, as `(fd, read, write)` in fd order: asyncio's
+    /// `loop._selector.get_map()`. Readers and writers, and the sockets of streams and
+    /// subprocess pipes while they wait; the loop's own waker (asyncio's self-pipe) is not
+    /// listed.
+    pub fn watched_fds(&self) -> Vec<(RawFd, bool, bool)> {
+        self.inner().selector.borrow().watched()
     }
 
     /// Whether callbacks are ready and nothing else is: no timer, no fd of the user's, no

@@ -717,12 +717,23 @@ impl<T: 'static> Future<T> {
         true
     }
 
-    /// `_cancel_message`: what a cancelled future was cancelled with; `None` otherwise. A task
-    /// that ended by its own CancelledError has none, as in CPython (gather reads it).
-    pub(crate) fn cancel_message(&self) -> Option<String> {
+    /// `_cancel_message`: what a cancelled future was cancelled with (`cancel(msg)`), the
+    /// message of the `CancelledError` it raises; `None` otherwise. A task that ended by its
+    /// own CancelledError has none, as in CPython (gather reads it).
+    pub fn cancel_message(&self) -> Option<String> {
         match &*self.0.state.borrow() {
             State::Cancelled(msg) => msg.clone(),
             _ => None,
+        }
+    }
+
+    /// `fut._cancel_message = msg`: the message the `CancelledError`s of a cancelled future
+    /// carry from now on. A pending or finished future has no use for one (`cancel(msg)`
+    /// sets it), so this does nothing there.
+    pub fn set_cancel_message(&self, msg: Option<&str>) {
+        let mut state = self.0.state.borrow_mut();
+        if let State::Cancelled(m) = &mut *state {
+            *m = msg.map(str::to_string);
         }
     }
 

@@ -150,6 +150,8 @@ trait Delegate<Y, S> {
     /// Resumes the sub, keeping its outcome if it finishes. With `exit`, the sub is being
     /// closed (PEP 380): whatever it does, its delegator gets `exit` or the close's error.
     fn resume(&self, input: Resume<S>, exit: Option<anyhow::Error>) -> Step<Y>;
+    /// The sub's body type name (`gi_yieldfrom`).
+    fn name(&self) -> &'static str;
 }
 
 /// What a sub did when resumed through its [`Link`].
@@ -191,6 +193,11 @@ impl<Y: 'static, S: 'static, R: 'static> Delegate<Y, S> for Slot<Y, S, R> {
         };
         self.done.set(Some(done));
         Step::Done
+    }
+
+    fn name(&self) -> &'static str {
+        // SAFETY: as in `resume`: the sub outlives the frame that holds this slot.
+        unsafe { &*self.sub }.name
     }
 }
 
@@ -382,6 +389,29 @@ impl<Y, S, R> Generator<Y, S, R> {
             (Status::Suspended, Some(first)) => unsafe { innermost(first).as_ref().driving.get() },
             _ => false,
         }
+    }
+
+    /// Whether the generator is suspended at a yield (Python 3.11's `gi_suspended`): started,
+    /// not running, not finished.
+    pub fn is_suspended(&self) -> bool {
+        self.status.get() == Status::Suspended && !self.is_running()
+    }
+
+    /// Python's `gi_yieldfrom`: the qualified name (see [`py_qualname`](crate::py_qualname))
+    /// of the body of the generator this one delegates to with `yield_from` while it is
+    /// suspended there, `None` otherwise. A sub is seen when it runs on its own stack
+    /// ([`Co::yield_from_ref`], or a sub too big to run inline); a sub that
+    /// [`Co::yield_from`] runs inline on this generator's stack is part of this generator's
+    /// frames, as a plain call is, and is not seen.
+    pub fn gi_yieldfrom(&self) -> Option<String> {
+        if self.status.get() != Status::Suspended {
+            return None;
+        }
+        let link = self.delegating.get()?;
+        // SAFETY: a suspended generator's link points into its suspended `delegate` frame
+        // (see `delegating`), whose slot refers to the live sub.
+        let name = unsafe { link.as_ref().sub.as_ref() }.name();
+        Some(crate::errors::py_qualname(name))
     }
 
     /// The stack size this generator asked for.

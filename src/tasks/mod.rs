@@ -161,9 +161,11 @@ impl Co<Suspend, ()> {
     /// - `CancelledError` when the joining task is cancelled (`aw` is cancelled with it).
     /// - `InvalidStateError("Result already taken.")` if a clone of the handle was joined.
     /// - As [`wait`](Co::wait): awaiting the task itself, or another loop's future.
+    #[track_caller] // the task tree shows where a task waits, as for `wait`
     pub fn join<A: Awaitable>(&self, aw: A) -> Result<A::Output> {
         let fut = aw.future();
         if !fut.done() {
+            set_wait_site(WaitKind::Join);
             self.yield_(aw.suspend())?;
             if !fut.done() {
                 return Err(RuntimeError::new("await wasn't used with future").into());
@@ -197,6 +199,8 @@ pub(crate) struct WaitSite {
 pub(crate) enum WaitKind {
     /// `co.wait` itself.
     Wait,
+    /// `co.join`.
+    Join,
     Sleep,
     LockAcquire,
     EventWait,
@@ -211,6 +215,7 @@ impl WaitKind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             WaitKind::Wait => "co.wait",
+            WaitKind::Join => "co.join",
             WaitKind::Sleep => "sleep",
             WaitKind::LockAcquire => "Lock.acquire",
             WaitKind::EventWait => "Event.wait",
@@ -865,6 +870,35 @@ impl<T: 'static> Task<T> {
         self.core.cancel(msg)
     }
 
+    /// `task._fut_waiter`: the future (or task) this task is suspended on, `None` while it
+    /// runs, is ready to run, or is done.
+    pub fn fut_waiter(&self) -> Option<AnyFuture> {
+        let w = self.core.tail.fut_waiter.take();
+        self.core.tail.fut_waiter.set(w.clone());
+        w.map(AnyFuture)
+    }
+
+    /// `task._cancel_message`: while pending, the message of a `cancel(msg)` still to be
+    /// delivered (none when the cancel went to the awaited future, as in asyncio); once
+    /// cancelled, the message it was cancelled with.
+    pub fn cancel_message(&self) -> Option<String> {
+        if self.done() {
+            self.fut.cancel_message()
+        } else {
+            self.core.tail.cancel_msg.borrow().clone()
+        }
+    }
+
+    /// `task._cancel_message = msg`: the message the pending cancellation delivers, or the
+    /// one a cancelled task's `CancelledError`s carry.
+    pub fn set_cancel_message(&self, msg: Option<&str>) {
+        if self.done() {
+            self.fut.set_cancel_message(msg)
+        } else {
+            *self.core.tail.cancel_msg.borrow_mut() = msg.map(str::to_string);
+        }
+    }
+
     /// How many cancellations were requested and not `uncancel`ed.
     pub fn cancelling(&self) -> u32 {
         self.core.tail.num_cancels.get()
@@ -954,6 +988,32 @@ impl<T: 'static> Awaitable for Task<T> {
     }
     fn suspend(&self) -> Suspend {
         Suspend(Some(self.core.clone()))
+    }
+}
+
+/// A future or task of any result type: what [`Task::fut_waiter`] returns. `{:?}` is
+/// asyncio's repr (`<Future pending cb=[Task.task_wakeup()]>`).
+#[derive(Clone)]
+pub struct AnyFuture(Rc<dyn Waitable>);
+
+impl AnyFuture {
+    /// Whether it is done.
+    pub fn done(&self) -> bool {
+        self.0.is_done()
+    }
+    /// `cancel(msg)` (a task's `Task.cancel`).
+    pub fn cancel(&self, msg: Option<&str>) -> bool {
+        self.0.clone().cancel_waitable(msg)
+    }
+    /// Whether it is `fut` (Python's `is`); a task's result future is the task.
+    pub fn is<T: 'static>(&self, fut: &Future<T>) -> bool {
+        std::ptr::addr_eq(Rc::as_ptr(&self.0), Rc::as_ptr(&fut.0))
+    }
+}
+
+impl fmt::Debug for AnyFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.full_repr())
     }
 }
 
