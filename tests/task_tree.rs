@@ -133,3 +133,45 @@ fn a_task_awaiting_a_task_is_its_parent_and_a_done_loop_has_no_tree() {
     assert!(lp.format_task_tree().is_empty());
     lp.close().unwrap();
 }
+
+#[test]
+fn a_task_joining_a_task_is_its_parent_with_the_join_site() {
+    let lp = EventLoop::new().unwrap();
+    let taken = Rc::new(RefCell::new((String::new(), String::new(), 0)));
+    let t = taken.clone();
+    let outer = lp
+        .create_task(move |co| {
+            let lp = get_running_loop()?;
+            let inner = lp.create_task(|co| co.wait(&get_running_loop()?.create_future::<()>()))?;
+            inner.set_name("inner");
+            let (lp2, i, t2) = (lp.clone(), inner.clone(), t.clone());
+            lp.call_soon(move || {
+                let graph = format_call_graph(&i.as_any());
+                let mut t = t2.borrow_mut();
+                (t.0, t.1) = (lp2.format_task_tree(), graph);
+                i.cancel(None);
+            })?;
+            t.borrow_mut().2 = line!() + 1;
+            let _ = co.join(inner);
+            Ok(())
+        })
+        .unwrap();
+    outer.set_name("outer");
+    lp.run_until_complete(&outer).unwrap();
+    lp.close().unwrap();
+    let (tree, graph, line) = taken.borrow().clone();
+    let lines: Vec<&str> = tree.lines().collect();
+    assert!(lines[0].starts_with("└── (T) outer"), "{tree}");
+    assert!(
+        lines[1].starts_with(&format!("    └──  co.join() at {FILE}:{line}:"))
+            && lines[1].ends_with(" on Task 'inner'"),
+        "{tree}"
+    );
+    assert!(lines[2].starts_with("        └── (T) inner"), "{tree}");
+    assert!(
+        graph.contains(&format!(
+            "      |   File '{FILE}', line {line}, in co.join(Task 'inner')"
+        )),
+        "{graph}"
+    );
+}
