@@ -191,10 +191,10 @@ mod timers;
 
 pub use errors::{
     BrokenBarrierError, CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit,
-    IncompleteReadError, InvalidStateError, LimitOverrunError, OsError, Panic, QueueEmpty,
-    QueueFull, Limits, PyRepr, RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError, TypeError,
-    ValueError, cause, py_bytes_repr, py_float_repr, py_qualname, py_repr, py_reprlib, py_str,
-    raise_from,
+    IncompleteReadError, InvalidStateError, LimitOverrunError, Limits, OsError, Panic, PyRepr,
+    QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError,
+    TypeError, ValueError, cause, py_bytes_repr, py_float_repr, py_qualname, py_repr, py_reprlib,
+    py_str, raise_from,
 };
 pub use event_loop::{
     EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,

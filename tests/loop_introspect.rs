@@ -90,7 +90,8 @@ fn reprs_and_failing_callbacks(lp: &EventLoop) {
     show(lp, (1, "a"));
     show(lp, true);
     let f = lp.create_future::<i32>();
-    f.set_exception(tulip::ValueError::new("bad").into()).unwrap();
+    f.set_exception(tulip::ValueError::new("bad").into())
+        .unwrap();
     tprint!("{}", f.repr());
     let _ = f.exception();
     let f = lp.create_future::<i32>();
@@ -156,7 +157,8 @@ fn introspection() {
         let seen = Rc::new(RefCell::new(Vec::new()));
         let s = seen.clone();
         lp.set_iteration_hook(Some(move |lp: &EventLoop| {
-            s.borrow_mut().push(format!("({}, {})", lp.iteration(), lp.ready_len()))
+            s.borrow_mut()
+                .push(format!("({}, {})", lp.iteration(), lp.ready_len()))
         }));
         let l = lp.clone();
         lp.call_soon(move || {
@@ -209,10 +211,7 @@ fn the_hook_costs_nothing_when_removed_and_watched_fds_are_listed() {
     lp.add_reader(&a, || {}).unwrap();
     lp.add_writer(&b, || {}).unwrap();
     lp.add_reader(&b, || {}).unwrap();
-    let mut expected = vec![
-        (a.as_raw_fd(), true, false),
-        (b.as_raw_fd(), true, true),
-    ];
+    let mut expected = vec![(a.as_raw_fd(), true, false), (b.as_raw_fd(), true, true)];
     expected.sort();
     assert_eq!(lp.watched_fds(), expected);
     lp.remove_reader(&a);

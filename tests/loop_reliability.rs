@@ -148,7 +148,10 @@ fn loops_dropped_with_pending_work_free_everything() {
             *reports.borrow(),
             [(
                 "Task was destroyed but it is pending!".to_string(),
-                Some("<Task pending name='stuck' wait_for=<Future pending cb=[Task.task_wakeup()]>>".to_string())
+                Some(
+                    "<Task pending name='stuck' wait_for=<Future pending cb=[Task.task_wakeup()]>>"
+                        .to_string()
+                )
             )]
         );
     }
@@ -265,7 +268,10 @@ fn an_owner_dropped_while_running_closes_when_run_forever_returns() {
         *reports.borrow(),
         [(
             "Task was destroyed but it is pending!".to_string(),
-            Some("<Task pending name='stuck' wait_for=<Future pending cb=[Task.task_wakeup()]>>".to_string())
+            Some(
+                "<Task pending name='stuck' wait_for=<Future pending cb=[Task.task_wakeup()]>>"
+                    .to_string()
+            )
         )]
     );
     assert_eq!(

@@ -467,7 +467,10 @@ mod tests {
     fn reprlib_shortens_as_python() {
         let long = "x".repeat(40);
         assert_eq!(py_reprlib(&long), "'xxxxxxxxxxxx...xxxxxxxxxxxxx'");
-        assert_eq!(py_reprlib(&(1..=10).collect::<Vec<i32>>()), "[1, 2, 3, 4, 5, 6, ...]");
+        assert_eq!(
+            py_reprlib(&(1..=10).collect::<Vec<i32>>()),
+            "[1, 2, 3, 4, 5, 6, ...]"
+        );
         assert_eq!(py_reprlib(&(1, "a")), "(1, 'a')");
         assert_eq!(py_reprlib(&(1,)), "(1,)");
         assert_eq!(py_reprlib(&Some(())), "None");

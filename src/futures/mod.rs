@@ -15,8 +15,8 @@ use anyhow::Result;
 
 use crate::callbacks::{Callable, Subject};
 use crate::errors::{
-    CancelledError, ErrorExt, InvalidStateError, PyRepr, RuntimeError, SharedError,
-    StopIteration, TypeError, py_repr,
+    CancelledError, ErrorExt, InvalidStateError, PyRepr, RuntimeError, SharedError, StopIteration,
+    TypeError, py_repr,
 };
 use crate::event_loop::EventLoop;
 
@@ -930,7 +930,11 @@ impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
     fn callbacks_repr(&self) -> Option<String> {
         let names: Vec<String> = {
             let cbs = self.callbacks.borrow();
-            cbs.first.iter().chain(&cbs.rest).map(Callback::py_name).collect()
+            cbs.first
+                .iter()
+                .chain(&cbs.rest)
+                .map(Callback::py_name)
+                .collect()
         };
         let inner = match names.as_slice() {
             [] => return None,

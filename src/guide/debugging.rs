@@ -1,4 +1,5 @@
-//! Debugging: asyncio's debug mode, and the task tree of a loop that hangs.
+//! Debugging: asyncio's debug mode, the task tree of a loop that hangs, introspection and
+//! asyncio's reprs.
 //!
 //! # Debug mode
 //!
@@ -7,8 +8,9 @@
 //! | `loop.set_debug(True)`, `loop.get_debug()` | [`set_debug`](crate::EventLoop::set_debug), [`get_debug`](crate::EventLoop::get_debug) |
 //! | `PYTHONASYNCIODEBUG=1` | `TULIP_DEBUG=1` (any non-empty value; read once per process) |
 //! | `loop.slow_callback_duration = 0.1` | [`set_slow_callback_duration`](crate::EventLoop::set_slow_callback_duration) (default 100 ms) |
-//! | `Executing <Handle f() at x.py:3 created at x.py:9> took 0.150 seconds` | `Executing <Handle x::f() created at src/x.rs:9:8> took 0.150 seconds` |
-//! | `Executing <Task pending name='Task-1' coro=<...> created at x.py:9> took ...` | `Executing <Task pending name='Task-1' created at src/x.rs:9:8> took ...` |
+//! | `Executing <Handle f() at x.py:3 created at x.py:9> took 0.150 seconds` | `Executing <Handle f() created at src/x.rs:9:8> took 0.150 seconds` |
+//! | `Executing <TimerHandle when=4012.5 f() at x.py:3 created at x.py:9> took ...` | `Executing <TimerHandle when=4012.5 f() created at src/x.rs:9:8> took ...` |
+//! | `Executing <Task pending name='Task-1' coro=<...> wait_for=<...> created at x.py:9> took ...` | `Executing <Task pending name='Task-1' wait_for=<...> created at src/x.rs:9:8> took ...` |
 //! | `source_traceback: Object created at (most recent call last):` + the traceback | the same key and header, then the one frame tulip knows: `  File "src/x.rs", line 9, column 8` |
 //! | `ValueError: the socket must be non-blocking` from `sock_*` | the same, from every `sock_*` call |
 //! | "Non-thread-safe operation invoked on an event loop other than the current one" | a compile error: [`EventLoop`](crate::EventLoop) is `!Send` |
@@ -23,6 +25,9 @@
 //! function is defined (`f() at x.py:3`); Rust has no such location for a closure, so tulip
 //! shows the callback's type name and where it was scheduled. A stackful coroutine's frames
 //! are not recorded either: `source_traceback` holds one frame, the call that created it.
+//! Callback names are Python's qualified names, made from the Rust type name by
+//! [`py_qualname`](crate::py_qualname): `my_app::zero_error` is `zero_error`, a closure in
+//! `main` is `main.<locals>.<lambda>`.
 //!
 //! Off, debug mode costs one flag read per batch of callbacks (the loop picks a timed or an
 //! untimed batch runner) and one per `call_soon`/`call_later`/`call_at`; task steps are
@@ -39,7 +44,7 @@
 //! lp.set_debug(true); // loop.set_debug(True)
 //! lp.set_slow_callback_duration(Duration::from_millis(10));
 //! // Logged (to stderr here: no logger installed) as
-//! // "Executing <Handle rust_out::main::_doctest_main...::{{closure}}() created at
+//! // "Executing <Handle main.<locals>.<lambda>() created at
 //! // src/guide/debugging.rs:...> took 0.020 seconds".
 //! lp.call_soon(|| std::thread::sleep(Duration::from_millis(20)))?;
 //! let l = lp.clone();
@@ -78,6 +83,10 @@
 //!
 //! ## From a process that hangs
 //!
+//! [`print_call_graph`](crate::print_call_graph) prints one task's graph to stdout, as 3.14's
+//! `asyncio.print_call_graph`. A task suspended in `co.join(task)` is shown as awaiting
+//! that task, as one in `co.wait(&task)`.
+//!
 //! Python's pstree attaches to another process; tulip prints from inside it. Install a signal
 //! handler at the start of main, then `kill -USR1 PID` the process that hangs: the handler
 //! runs as a loop callback (so only if the loop still turns: a callback that blocks the
@@ -94,5 +103,43 @@
 //!     # let _ = co;
 //!     Ok(())
 //! })?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! # Introspection
+//!
+//! What asyncio's own tests read from private attributes, as public methods:
+//!
+//! | asyncio | tulip |
+//! |---|---|
+//! | `task._fut_waiter` | [`Task::fut_waiter`](crate::Task::fut_waiter): an [`AnyFuture`](crate::AnyFuture) (`{:?}` is its repr, `is(&fut)` is Python's `is`) |
+//! | `len(loop._ready)` | [`EventLoop::ready_len`](crate::EventLoop::ready_len) |
+//! | a subclass overriding `_run_once` | [`EventLoop::set_iteration_hook`](crate::EventLoop::set_iteration_hook) (one branch per iteration when unset) and [`EventLoop::iteration`](crate::EventLoop::iteration) |
+//! | `loop._selector.get_map()` | [`EventLoop::watched_fds`](crate::EventLoop::watched_fds): `(fd, read, write)` |
+//! | `loop.get_exception_handler()` | [`EventLoop::get_exception_handler`](crate::EventLoop::get_exception_handler) |
+//! | `fut._cancel_message` (get and set) | [`Future::cancel_message`](crate::Future::cancel_message), [`Future::set_cancel_message`](crate::Future::set_cancel_message), and the same on [`Task`](crate::Task::cancel_message) |
+//! | `gen.gi_yieldfrom`, `gen.gi_running`, `gen.gi_suspended` | [`Generator::gi_yieldfrom`](crate::Generator::gi_yieldfrom) (the sub's qualified name), [`is_running`](crate::Generator::is_running), [`is_suspended`](crate::Generator::is_suspended) |
+//! | `loop.time()`, `handle.when()` (float seconds) | [`EventLoop::time_secs`](crate::EventLoop::time_secs), [`TimerHandle::when_secs`](crate::TimerHandle::when_secs) |
+//!
+//! # asyncio's reprs
+//!
+//! | object | repr |
+//! |---|---|
+//! | a future | `<Future pending cb=[Task.task_wakeup()]>`, `<Future cancelled>`, `<Future finished exception=ValueError('bad')>`; `fut.repr()` adds the result when `T:` [`PyRepr`](crate::PyRepr) (`<Future finished result=4>`, shortened as `reprlib.repr`), `{:?}` leaves it out |
+//! | a task | `<Task pending name='Task-1' wait_for=<Future pending cb=[Task.task_wakeup()]> cb=[_run_until_complete_cb()]>` (Python's `coro=<...>` has no equivalent) |
+//! | a handle | `<Handle zero_error()>`, `<Handle cancelled>` |
+//! | a timer handle | `<TimerHandle when=40118.566807858 zero_error()>` (`when` in loop-time seconds) |
+//! | a failing callback | `Exception in callback zero_error()`, with `handle: <TimerHandle when=... zero_error()>` for a timer's |
+//! | a failing done callback | `Exception in callback on_done(<Future cancelled>)`: the user's callback and its future |
+//!
+//! ```
+//! let lp = tulip::EventLoop::new()?;
+//! let fut = lp.create_future::<Vec<i32>>();
+//! fut.add_done_callback(|_| ());
+//! let repr = format!("{fut:?}"); // the closure is a lambda of the function it is in
+//! assert!(repr.starts_with("<Future pending cb=[") && repr.ends_with(".<locals>.<lambda>()]>"));
+//! fut.set_result((1..=10).collect())?;
+//! assert_eq!(fut.repr(), "<Future finished result=[1, 2, 3, 4, 5, 6, ...]>");
+//! lp.close()?;
 //! # Ok::<(), anyhow::Error>(())
 //! ```

@@ -743,7 +743,10 @@ impl<T: 'static> TaskCore<T> {
         if !self.done() && self.tail.num_cancels.get() > 0 {
             info[0] = "cancelling".to_string();
         }
-        info.insert(1, format!("name={}", crate::errors::py_str_repr(&self.name())));
+        info.insert(
+            1,
+            format!("name={}", crate::errors::py_str_repr(&self.name())),
+        );
         let waiter = self.tail.fut_waiter.take();
         self.tail.fut_waiter.set(waiter.clone());
         if let Some(w) = waiter {
