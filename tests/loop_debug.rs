@@ -1,6 +1,9 @@
 //! Debug mode (`set_debug`): slow callbacks and task steps logged, where callbacks, futures
 //! and tasks were created shown in the reports, `TULIP_DEBUG`, and the `sock_*` check.
 
+#[macro_use]
+mod common;
+
 use std::cell::RefCell;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
@@ -355,4 +358,57 @@ fn debug_mode_defaults_to_tulip_debug() {
             "{stderr}"
         );
     }
+}
+
+/// The Python case's `norm`: ` at FILE:LINE` (where a handle was created), the deadline and
+/// the time taken left out.
+fn norm(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(" at ") {
+        let after = &rest[i + 4..];
+        let end = after.find([' ', '>']).unwrap_or(after.len());
+        let token = &after[..end];
+        out.push_str(&rest[..i]);
+        if !(token.contains(':') && token.ends_with(|c: char| c.is_ascii_digit())) {
+            out.push_str(" at ");
+            out.push_str(token);
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    if let Some(i) = out.find("when=") {
+        let end = out[i..].find(' ').map_or(out.len(), |e| i + e);
+        out.replace_range(i..end, "when=T");
+    }
+    if let Some(i) = out.find(" took ") {
+        assert!(ends_with_seconds(&out), "{out}");
+        out.replace_range(i.., " took N.NNN seconds");
+    }
+    out
+}
+
+#[test]
+fn slow_callbacks_are_reported_as_asyncio_does() {
+    common::check_case("loop/slow_callback", || {
+        capture();
+        let lp = EventLoop::new().unwrap();
+        lp.set_debug(true);
+        lp.set_slow_callback_duration(THRESHOLD);
+        lp.call_soon(slow).unwrap();
+        lp.call_soon(|| {}).unwrap();
+        lp.call_later(Duration::ZERO, slow).unwrap();
+        let l = lp.clone();
+        lp.call_later(THRESHOLD * 5 / 2, move || l.stop()).unwrap();
+        lp.run_forever().unwrap();
+        lp.close().unwrap();
+        for (level, _, msg) in logged() {
+            tprint!(
+                "{} {}",
+                level.as_str().replace("WARN", "WARNING"),
+                norm(&msg)
+            );
+        }
+        tprint!("done");
+    });
 }
