@@ -92,6 +92,12 @@ impl EventLoop {
         *self.inner().handler.borrow_mut() = h;
     }
 
+    /// `loop.get_exception_handler()`: the custom handler set with
+    /// [`EventLoop::set_exception_handler`], `None` for the default one.
+    pub fn get_exception_handler(&self) -> Option<Rc<ExceptionHandler>> {
+        self.inner().handler.borrow().clone()
+    }
+
     /// Reports an error: calls the custom handler, or the default one. If the custom handler
     /// panics, the default one reports "Unhandled error in exception handler".
     pub fn call_exception_handler(&self, ctx: ExceptionContext) {

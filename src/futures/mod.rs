@@ -676,7 +676,16 @@ impl<T: 'static> Future<T> {
     /// (at once, through `call_soon`, if it already is).
     pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + 'static) -> CallbackId {
         let id = self.next_id();
-        let cb = Callback::User(id, Box::new(f));
+        let cb = if crate::contextvars::in_use() {
+            // asyncio: the callback runs in a copy of the context current now.
+            let vars = crate::contextvars::capture();
+            Callback::User(
+                id,
+                Box::new(move |fut: &Future<T>| crate::contextvars::run_in(vars, || f(fut))),
+            )
+        } else {
+            Callback::User(id, Box::new(f))
+        };
         if self.done() {
             let _ = self.schedule(cb);
         } else {
