@@ -20,8 +20,9 @@
 //!   `sock_accept` refuses a blocking listener even with debug mode off (accept has no
 //!   per-call non-blocking flag, so it would stall the loop); the other `sock_*` calls check
 //!   in debug mode only, as asyncio's all do.
-//! - **Not yet**: UDP, TLS, Unix-socket servers, context variables (so no `context=`
-//!   argument anywhere).
+//! - **Not yet**: UDP, TLS, Unix-socket servers.
+//! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
+//!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).
 //!
 //! # Futures and tasks
 //!
