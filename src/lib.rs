@@ -194,9 +194,9 @@ mod timers;
 pub use contextvars::{Context, ContextVar, LookupError, Token, copy_context};
 pub use errors::{
     BrokenBarrierError, CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit,
-    IncompleteReadError, InvalidStateError, LimitOverrunError, OsError, Panic, QueueEmpty,
-    QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError, TypeError,
-    ValueError, cause, py_bytes_repr, py_repr, py_str, raise_from,
+    IncompleteReadError, InvalidStateError, KeyboardInterrupt, LimitOverrunError, OsError, Panic,
+    QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, SystemExit,
+    TimeoutError, TypeError, ValueError, cause, py_bytes_repr, py_repr, py_str, raise_from,
 };
 pub use event_loop::{
     EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,

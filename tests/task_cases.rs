@@ -853,3 +853,60 @@ fn context_vars() {
         );
     });
 }
+
+#[test]
+fn base_exceptions() {
+    use tulip::{KeyboardInterrupt, SystemExit, get_running_loop};
+    common::check_case("task/base_exceptions", || {
+        let lp = EventLoop::new().unwrap();
+        let t = lp
+            .create_task(|_co| -> Result<()> {
+                tprint!("boom raises KeyboardInterrupt");
+                Err(KeyboardInterrupt.into())
+            })
+            .unwrap();
+        lp.call_soon(|| tprint!("callback queued after the step"))
+            .unwrap();
+        if let Err(e) = lp.run_until_complete(&t) {
+            assert!(e.isinstance::<KeyboardInterrupt>());
+            tprint!("run_until_complete raised {}", py_repr(&e));
+        }
+        tprint!(
+            "task done: {} exception: {}",
+            py_bool(t.done()),
+            py_repr(&t.exception().unwrap().unwrap())
+        );
+        tprint!("running: {}", py_bool(lp.is_running()));
+        let nothing = lp
+            .create_task(|co| {
+                sleep(co, Duration::ZERO)?;
+                tprint!("nothing ran");
+                Ok(())
+            })
+            .unwrap();
+        lp.run_until_complete(&nothing).unwrap();
+
+        let m = lp
+            .create_task(|co| {
+                let c = get_running_loop()?.create_task(|_co| -> Result<()> {
+                    tprint!("child raises SystemExit(3)");
+                    Err(SystemExit(Some(3)).into())
+                })?;
+                match co.wait(&c) {
+                    Err(e) if e.isinstance::<SystemExit>() => {
+                        tprint!("main caught {}", py_repr(&e));
+                        Ok("main done")
+                    }
+                    other => other.map(|_| "?"),
+                }
+            })
+            .unwrap();
+        if let Err(e) = lp.run_until_complete(&m) {
+            let code = e.exc::<SystemExit>().and_then(|s| s.0).unwrap();
+            tprint!("run_until_complete raised {} code {code}", py_repr(&e));
+        }
+        tprint!("main done? {}", py_bool(m.done()));
+        tprint!("{}", lp.run_until_complete(&m).unwrap());
+        lp.close().unwrap();
+    });
+}

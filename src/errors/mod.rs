@@ -178,6 +178,49 @@ bare_error!(
     /// asyncio's `TimeoutError` (the builtin `TimeoutError` since 3.11).
     TimeoutError
 );
+bare_error!(
+    /// Python's `KeyboardInterrupt` (a `BaseException`): a task that ends with it marks
+    /// itself failed and the error leaves `run_until_complete` / `run_forever` at once, as in
+    /// asyncio (the rest of the loop's iteration stays queued).
+    KeyboardInterrupt
+);
+
+/// Python's `SystemExit(code)` (a `BaseException`): leaves the loop as
+/// [`KeyboardInterrupt`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SystemExit(pub Option<i64>);
+
+impl fmt::Display for SystemExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(code) => write!(f, "{code}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StdError for SystemExit {}
+
+impl PyException for SystemExit {
+    fn py_name(&self) -> &str {
+        "SystemExit"
+    }
+    fn py_arg(&self) -> Option<&str> {
+        None
+    }
+    fn py_args_repr(&self) -> String {
+        self.0.map(|c| c.to_string()).unwrap_or_default()
+    }
+    fn py_str(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// Whether `err` is one of the `BaseException`s that asyncio lets leave the loop
+/// (`SystemExit`, `KeyboardInterrupt`) instead of keeping them as a task's exception only.
+pub fn leaves_the_loop(err: &anyhow::Error) -> bool {
+    err.isinstance::<KeyboardInterrupt>() || err.isinstance::<SystemExit>()
+}
 
 /// asyncio's `CancelledError`, with the message given to `cancel(msg)`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -568,6 +611,8 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
         GeneratorExit,
         StopIteration,
         TimeoutError,
+        KeyboardInterrupt,
+        SystemExit,
         Exception,
         Panic
     );

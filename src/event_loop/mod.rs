@@ -737,9 +737,9 @@ impl EventLoop {
             // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
             // poll nothing (zero timeout, no fd) and move nothing to the queue.
             if inner.debug.get() {
-                self.run_ready_debug();
+                self.run_ready_debug()?;
             } else {
-                ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+                ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p))?;
             }
             return Ok(());
         }
@@ -775,9 +775,9 @@ impl EventLoop {
         // (Each call site keeps its own closure, so that `run_batch` has one caller per
         // instance and is inlined, as before debug mode existed.)
         if inner.debug.get() {
-            self.run_ready_debug();
+            self.run_ready_debug()?;
         } else {
-            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p))?;
         }
         let mut timers = inner.timers.borrow_mut();
         timers.free_due();

@@ -868,8 +868,23 @@ impl EventLoop {
             return Err(RuntimeError::new("Event loop is closed").into());
         }
         let lp = self.clone();
-        let id = fut.add_done_callback(move |_| lp.stop());
+        let id = fut.add_done_callback(move |f| {
+            // asyncio's `_run_until_complete_cb`: a SystemExit or KeyboardInterrupt already
+            // stopped the loop; this callback, left queued, must not stop the next run.
+            if !f.cancelled()
+                && let Ok(Some(e)) = f.exception()
+                && crate::errors::leaves_the_loop(&e)
+            {
+                return;
+            }
+            lp.stop()
+        });
         let run = self.run_forever();
+        if run.is_err() && fut.done() && !fut.cancelled() {
+            // A task that raised SystemExit or KeyboardInterrupt: the caller gets the error,
+            // so the task's copy is retrieved (asyncio does the same).
+            let _ = fut.exception();
+        }
         fut.remove_done_callback(id);
         run?;
         if !fut.done() {

@@ -609,6 +609,7 @@ impl<T: 'static> TaskCore<T> {
                     Some(c) => {
                         let _ = self.handle().cancel_with(c.clone());
                     }
+                    None if crate::errors::leaves_the_loop(&e) => self.escape(e),
                     None => {
                         let _ = self.handle().set_exception(e);
                     }
@@ -646,6 +647,17 @@ impl<T: 'static> TaskCore<T> {
         if w.cancel_waitable(msg.as_deref()) {
             self.tail.must_cancel.set(false);
         }
+    }
+
+    /// asyncio's `Task.__step` for `SystemExit` and `KeyboardInterrupt`: the task fails with
+    /// the error, and the error leaves the loop (`run_forever` returns it at once).
+    #[cold]
+    fn escape(self: Rc<Self>, e: anyhow::Error) {
+        let shared = crate::errors::SharedError::new(e);
+        let _ = self.handle().set_exception(shared.to_error());
+        drop(self);
+        // Not a panic: the batch runner takes it back and returns the error (no hook runs).
+        std::panic::resume_unwind(Box::new(crate::callbacks::Escape(shared.into_error())));
     }
 
     /// A bad await: the RuntimeError is thrown in at the next step.
