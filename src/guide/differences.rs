@@ -10,8 +10,11 @@
 //!   `co.wait(&x)?`, and any function given `co` can wait. Nothing marks a call that may
 //!   suspend, so mind [the suspension hazard](crate#the-suspension-hazard).
 //! - **Exceptions are `anyhow::Error`** carrying asyncio's types; `except E` is
-//!   `e.isinstance::<E>()`. There is no `BaseException` split: Rust has no `KeyboardInterrupt`
-//!   or `SystemExit`, and a panic is caught and becomes a [`Panic`](crate::Panic) error.
+//!   `e.isinstance::<E>()`. A panic is caught and becomes a [`Panic`](crate::Panic) error.
+//!   Of the `BaseException`s, a task failing with [`SystemExit`](crate::SystemExit) or
+//!   [`KeyboardInterrupt`](crate::KeyboardInterrupt) lets the error leave the loop as asyncio
+//!   does; a plain callback cannot raise them (it returns nothing), and `tulip::run` does not
+//!   yet catch Ctrl-C (SIGINT) as asyncio's `Runner` does.
 //! - **No global loop or policies**: `get_running_loop()` finds the running loop; there is no
 //!   `get_event_loop()` that makes one.
 //! - **Debug mode** ([debugging](crate::guide::debugging)) records one frame where asyncio

@@ -36,6 +36,48 @@
 //! assert!(cause(&t).unwrap().isinstance::<CancelledError>());
 //! ```
 //!
+//! # Errors that leave the loop
+//!
+//! [`SystemExit`](crate::SystemExit) and [`KeyboardInterrupt`](crate::KeyboardInterrupt) are
+//! Python's `BaseException`s that asyncio does not keep inside a task: a task whose body ends
+//! with one is marked failed with it, and the error leaves `run_forever` and
+//! `run_until_complete` at once, as in asyncio's `Task.__step`. The rest of that iteration
+//! stays queued and runs when the loop runs again; the task that was being waited for
+//! remains pending and can be run again (tests/cases/task/base_exceptions.py).
+//!
+//! ```rust
+//! use tulip::{ErrorExt, EventLoop, SystemExit};
+//!
+//! let lp = EventLoop::new()?;
+//! let t = lp.create_task(|_co| -> anyhow::Result<()> { Err(SystemExit(Some(3)).into()) })?;
+//! let err = lp.run_until_complete(&t).unwrap_err(); // raise SystemExit(3) reached the caller
+//! assert_eq!(err.exc::<SystemExit>(), Some(&SystemExit(Some(3))));
+//! assert!(t.exception()?.unwrap().isinstance::<SystemExit>()); // and the task failed with it
+//! lp.close()?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! # Errors that leave the loop
+//!
+//! [`SystemExit`](crate::SystemExit) and [`KeyboardInterrupt`](crate::KeyboardInterrupt) are
+//! Python's `BaseException`s that asyncio does not keep inside a task: a task whose body ends
+//! with one is marked failed with it, and the error leaves `run_forever` and
+//! `run_until_complete` at once, as in asyncio's `Task.__step`. The rest of that iteration
+//! stays queued and runs when the loop runs again; the task that was being waited for
+//! remains pending and can be run again (tests/cases/task/base_exceptions.py).
+//!
+//! ```rust
+//! use tulip::{ErrorExt, EventLoop, SystemExit};
+//!
+//! let lp = EventLoop::new()?;
+//! let t = lp.create_task(|_co| -> anyhow::Result<()> { Err(SystemExit(Some(3)).into()) })?;
+//! let err = lp.run_until_complete(&t).unwrap_err(); // raise SystemExit(3) reached the caller
+//! assert_eq!(err.exc::<SystemExit>(), Some(&SystemExit(Some(3))));
+//! assert!(t.exception()?.unwrap().isinstance::<SystemExit>()); // and the task failed with it
+//! lp.close()?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
 //! One failure delivered to many awaiters is shared ([`SharedError`](crate::SharedError));
 //! `isinstance`, `find` and `py_repr` look through the sharing to the concrete type. A panic in
 //! a callback, a generator or a task becomes a [`Panic`](crate::Panic) error: the process goes
