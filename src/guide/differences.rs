@@ -13,8 +13,8 @@
 //!   `e.isinstance::<E>()`. A panic is caught and becomes a [`Panic`](crate::Panic) error.
 //!   Of the `BaseException`s, a task failing with [`SystemExit`](crate::SystemExit) or
 //!   [`KeyboardInterrupt`](crate::KeyboardInterrupt) lets the error leave the loop as asyncio
-//!   does; a plain callback cannot raise them (it returns nothing), and `tulip::run` does not
-//!   yet catch Ctrl-C (SIGINT) as asyncio's `Runner` does.
+//!   does, and `tulip::run` handles Ctrl-C as asyncio's `Runner`; a plain callback cannot raise
+//!   them (it returns nothing).
 //! - **No global loop or policies**: `get_running_loop()` finds the running loop; there is no
 //!   `get_event_loop()` that makes one.
 //! - **Debug mode** ([debugging](crate::guide::debugging)) records one frame where asyncio
