@@ -195,7 +195,7 @@ pub use contextvars::{Context, ContextVar, LookupError, Token, copy_context};
 pub use errors::{
     BrokenBarrierError, CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit,
     IncompleteReadError, InvalidStateError, KeyboardInterrupt, LimitOverrunError, OsError, Panic,
-    QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, SystemExit,
+    PyArg, QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, SystemExit,
     TimeoutError, TypeError, ValueError, cause, py_bytes_repr, py_repr, py_str, raise_from,
 };
 pub use event_loop::{

@@ -910,3 +910,65 @@ fn base_exceptions() {
         lp.close().unwrap();
     });
 }
+
+#[test]
+fn exception_args() {
+    use tulip::errors::is_exception;
+    use tulip::{BrokenBarrierError, KeyboardInterrupt, PyArg, RuntimeError, get_running_loop};
+    common::check_case("task/exception_args", || {
+        run_main(|co| {
+            let lp = get_running_loop()?;
+            let excs = vec![
+                Exception::with_args("Exception", ["spam".into(), "eggs".into()]),
+                Exception::bare("Exception"),
+                Exception::new("ZeroDivisionError", "division by zero"),
+                Exception::with_args("LookupError", [3.into()]),
+                Exception::with_args(
+                    "ValueError",
+                    [
+                        "x".into(),
+                        2.into(),
+                        1.5.into(),
+                        PyArg::None,
+                        true.into(),
+                        PyArg::Bytes(vec![0]),
+                    ],
+                ),
+            ];
+            for exc in excs {
+                let t = lp.create_task(move |co| -> Result<()> {
+                    sleep(co, Duration::ZERO)?;
+                    Err(exc.into())
+                })?;
+                if let Err(e) = co.wait(&t)
+                    && is_exception(&e)
+                {
+                    tprint!(
+                        "{} str={}",
+                        py_repr(&e),
+                        tulip::errors::py_str_repr(&py_str(&e))
+                    );
+                }
+            }
+            tprint!(
+                "CancelledError is an Exception: {}",
+                if is_exception(&CancelledError::default().into()) {
+                    "True"
+                } else {
+                    "False"
+                }
+            );
+            let broken = BrokenBarrierError::with_message("x");
+            tprint!(
+                "BrokenBarrierError is a RuntimeError: {}",
+                py_bool(broken.isinstance::<RuntimeError>())
+            );
+            tprint!(
+                "KeyboardInterrupt is an Exception: {}",
+                py_bool(is_exception(&KeyboardInterrupt.into()))
+            );
+            Ok(())
+        })
+        .unwrap();
+    });
+}

@@ -14,6 +14,8 @@
 //! | `isinstance(e, MyError)` anywhere in the chain | `e.find::<MyError>()` |
 //! | `raise TimeoutError() from exc` / `e.__cause__` | `raise_from(TimeoutError, exc)` / `cause(&e)` |
 //! | `repr(e)`, `str(e)` | `py_repr(&e)`, `py_str(&e)` |
+//! | `Exception('spam', 'eggs')`, `e.args` | `Exception::with_args("Exception", ["spam".into(), "eggs".into()])`, `.args` ([`PyArg`](crate::PyArg)) |
+//! | `isinstance(e, Exception)` (not `CancelledError`, `KeyboardInterrupt`, ...) | [`errors::is_exception(&e)`](crate::errors::is_exception) |
 //!
 //! ```rust
 //! use tulip::{
