@@ -24,6 +24,9 @@ fn sigint_is_default() -> bool {
 }
 
 fn main() {
+    // A shell may start a background job with SIGINT ignored: take the default back.
+    // SAFETY: SIG_DFL for a valid signal number.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
     let r = run(|co| {
         println!("main: Ctrl-C");
         ctrl_c();

@@ -6,6 +6,10 @@ import os
 import signal
 
 
+# A shell may start a background job with SIGINT ignored: take the default back.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 async def main():
     print("main: Ctrl-C")
     os.kill(os.getpid(), signal.SIGINT)
