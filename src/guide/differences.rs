@@ -23,7 +23,11 @@
 //!   `sock_accept` refuses a blocking listener even with debug mode off (accept has no
 //!   per-call non-blocking flag, so it would stall the loop); the other `sock_*` calls check
 //!   in debug mode only, as asyncio's all do.
-//! - **Not yet**: UDP, TLS, Unix-socket servers.
+//! - **Not yet**: UDP, TLS, Unix-socket servers; an exception's implicit `__context__` (the
+//!   exception it interrupted, "During handling of the above exception ..."); arguments
+//!   other than one message on tulip's own error types (`RuntimeError()`, `StopIteration(3)`:
+//!   [`Exception::with_args`](crate::errors::Exception::with_args) prints any class that way,
+//!   but it is not `isinstance` of tulip's types).
 //! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
 //!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).
 //!
