@@ -120,6 +120,11 @@ pub(crate) struct CallbackPanic {
     pub seq: u64,
 }
 
+/// A panic payload that is not a panic: an error leaving the loop (asyncio's `SystemExit`
+/// and `KeyboardInterrupt` raised out of `Handle._run`). Thrown with `resume_unwind`, which
+/// skips the panic hook; the batch runner stops and returns the error.
+pub(crate) struct Escape(pub anyhow::Error);
+
 /// One callback the debug batch runner ran, and how long it took.
 pub(crate) struct Ran {
     /// The user's callback (a type name).
@@ -390,7 +395,10 @@ impl ReadyQueue {
     ///
     /// One `catch_unwind` covers the whole batch (entered again after a panic): it costs
     /// nothing until something panics, and lets each callback's shim end in a tail call.
-    pub(crate) fn run_batch(queue: &RefCell<ReadyQueue>, mut on_panic: impl FnMut(CallbackPanic)) {
+    pub(crate) fn run_batch(
+        queue: &RefCell<ReadyQueue>,
+        mut on_panic: impl FnMut(CallbackPanic),
+    ) -> Result<(), anyhow::Error> {
         // The batch ends at a sequence number: what runs meanwhile only appends.
         let (mut left, end) = {
             let q = queue.borrow();
@@ -401,17 +409,22 @@ impl ReadyQueue {
             // `left` is passed by value so that the loop keeps it in a register; after a
             // panic it is worked out again from the queue.
             match panic::catch_unwind(AssertUnwindSafe(|| Self::run_n(queue, left, &mut name))) {
-                Ok(()) => return,
-                Err(payload) => on_panic(CallbackPanic {
-                    name,
-                    payload,
-                    location: None,
-                    // The entry that panicked was taken off the head last.
-                    seq: queue.borrow().head.wrapping_sub(1),
-                }),
+                Ok(()) => return Ok(()),
+                Err(payload) => match payload.downcast::<Escape>() {
+                    // The rest of the batch stays queued, as in asyncio.
+                    Ok(escape) => return Err(escape.0),
+                    Err(payload) => on_panic(CallbackPanic {
+                        name,
+                        payload,
+                        location: None,
+                        // The entry that panicked was taken off the head last.
+                        seq: queue.borrow().head.wrapping_sub(1),
+                    }),
+                },
             }
             left = end.saturating_sub(queue.borrow().head) as usize;
         }
+        Ok(())
     }
 
     /// [`ReadyQueue::run_batch`] for debug mode: each callback is timed and handed to
@@ -421,14 +434,14 @@ impl ReadyQueue {
         queue: &RefCell<ReadyQueue>,
         mut on_panic: impl FnMut(CallbackPanic),
         mut after: impl FnMut(Ran),
-    ) {
+    ) -> Result<(), anyhow::Error> {
         let end = queue.borrow().tail;
         loop {
             let (entry, seq): (*mut Callback, u64) = {
                 let mut q = queue.borrow_mut();
                 let seq = q.head;
                 if seq == q.tail || seq >= end {
-                    return;
+                    return Ok(());
                 }
                 q.head = seq + 1;
                 // SAFETY: entry `seq` is queued, so the buffer is not empty.
@@ -451,6 +464,10 @@ impl ReadyQueue {
             }));
             let elapsed = start.elapsed();
             if let Err(payload) = res {
+                let payload = match payload.downcast::<Escape>() {
+                    Ok(escape) => return Err(escape.0),
+                    Err(payload) => payload,
+                };
                 on_panic(CallbackPanic {
                     name,
                     payload,
@@ -627,7 +644,7 @@ mod tests {
             }
         }
         let left = cell.borrow().len();
-        ReadyQueue::run_batch(&cell, |_| unreachable!());
+        ReadyQueue::run_batch(&cell, |_| unreachable!()).unwrap();
         assert!(cell.borrow().is_empty());
         assert_eq!(*log.borrow(), (0..next).collect::<Vec<_>>());
         assert!(left > 0);
@@ -663,7 +680,7 @@ mod tests {
             }
         }
         let mut caught = Vec::new();
-        ReadyQueue::run_batch(&cell, |p| caught.push(p.name));
+        ReadyQueue::run_batch(&cell, |p| caught.push(p.name)).unwrap();
         assert_eq!(*log.borrow(), [0, 1, 2, 3]);
         assert_eq!(caught.len(), 2);
         assert!(caught.iter().all(|n| n.ends_with("boom")), "{caught:?}");

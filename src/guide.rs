@@ -15,10 +15,12 @@
 //! | [`sync`] | `Lock`, `Event`, `Condition`, `Semaphore`, `Barrier`, `Queue` | [`Lock`](crate::Lock), [`Queue`](crate::Queue), … |
 //! | [`net`] | `sock_recv`, `open_connection`, `start_server`, streams | [`open_connection`](crate::open_connection), [`start_server`](crate::start_server), … |
 //! | [`os`] | `run_in_executor`, `to_thread`, subprocesses, signals | [`to_thread`](crate::to_thread), [`create_subprocess_exec`](crate::create_subprocess_exec), … |
+//! | [`contextvars`] | `ContextVar`, `copy_context`, `context=` | [`ContextVar`](crate::ContextVar), [`copy_context`](crate::copy_context), [`create_task_in`](crate::EventLoop::create_task_in) |
 //! | [`errors`] | exceptions, `except`, `raise ... from` | [`tulip::errors`](crate::errors), [`ErrorExt`](crate::ErrorExt) |
 //! | [`debugging`] | debug mode, slow callbacks, `python -m asyncio pstree` | [`set_debug`](crate::EventLoop::set_debug), [`format_task_tree`](crate::EventLoop::format_task_tree) |
 //! | [`differences`] | | what differs from asyncio, in one place |
 
+pub mod contextvars;
 pub mod debugging;
 pub mod differences;
 pub mod errors;

@@ -52,6 +52,7 @@
 //! | layer | module | what it does |
 //! |---|---|---|
 //! | 0 | `errors/`, `recycle.rs` | asyncio's exceptions as Rust error types ([`CancelledError`], [`TimeoutError`], [`OsError`], …), Python's `repr`; a per-thread pool of the `Rc` allocations of futures and tasks |
+//! | 0 | `contextvars.rs` | [`ContextVar`], [`Context`], [`copy_context`]: Python's context variables, which callbacks and tasks run in |
 //! | 1 | `callbacks.rs` | [`Handle`]: one-shot callbacks and the ready queue (`call_soon`) |
 //! | 2 | `timers.rs` | [`TimerHandle`]: the timer heap (`call_later`, `call_at`) |
 //! | 3 | `selector.rs` | readers and writers on file descriptors over mio, level-triggered as asyncio's `add_reader` |
@@ -173,6 +174,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod callbacks;
+mod contextvars;
 pub mod errors;
 mod event_loop;
 mod futures;
@@ -189,12 +191,13 @@ mod task_tree;
 mod tasks;
 mod timers;
 
+pub use contextvars::{Context, ContextVar, LookupError, Token, copy_context};
 pub use errors::{
     BrokenBarrierError, CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit,
-    IncompleteReadError, InvalidStateError, LimitOverrunError, Limits, OsError, Panic, PyRepr,
-    QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError, StopIteration, TimeoutError,
-    TypeError, ValueError, cause, py_bytes_repr, py_float_repr, py_qualname, py_repr, py_reprlib,
-    py_str, raise_from,
+    IncompleteReadError, InvalidStateError, KeyboardInterrupt, LimitOverrunError, Limits, OsError,
+    Panic, PyArg, PyRepr, QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError,
+    StopIteration, SystemExit, TimeoutError, TypeError, ValueError, cause, py_bytes_repr,
+    py_float_repr, py_qualname, py_repr, py_reprlib, py_str, raise_from,
 };
 pub use event_loop::{
     EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,
@@ -205,7 +208,7 @@ pub use generator::{Co, Generator, GeneratorState};
 pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;
 pub use helpers::shield::shield;
-pub use helpers::sleep::sleep;
+pub use helpers::sleep::{sleep, sleep_with};
 pub use helpers::std_future::FutureAwait;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};

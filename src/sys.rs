@@ -334,6 +334,22 @@ pub(crate) fn set_disposition(sig: c_int, handler: Option<extern "C" fn(c_int)>)
     Ok(())
 }
 
+/// Whether `sig`'s disposition is the default (`SIG_DFL`): nobody else handles it.
+pub(crate) fn has_default_disposition(sig: c_int) -> io::Result<bool> {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; no new action is set.
+    unsafe {
+        let mut old: libc::sigaction = mem::zeroed();
+        cvt(libc::sigaction(sig, std::ptr::null(), &mut old))?;
+        Ok(old.sa_sigaction == libc::SIG_DFL)
+    }
+}
+
+/// Whether this is the process's main thread (its thread id is the process id).
+pub(crate) fn is_main_thread() -> bool {
+    // SAFETY: both calls take no argument and cannot fail.
+    unsafe { libc::gettid() == libc::getpid() }
+}
+
 /// Writes `byte` to `fd`, for a signal handler: async-signal-safe (one `write(2)`, no
 /// allocation, no lock), and `errno` is saved and restored, since the interrupted code may
 /// be about to read it. The result is ignored: a full non-blocking pipe drops the byte

@@ -180,6 +180,59 @@ bare_error!(
     /// asyncio's `TimeoutError` (the builtin `TimeoutError` since 3.11).
     TimeoutError
 );
+bare_error!(
+    /// Python's `KeyboardInterrupt` (a `BaseException`): a task that ends with it marks
+    /// itself failed and the error leaves `run_until_complete` / `run_forever` at once, as in
+    /// asyncio (the rest of the loop's iteration stays queued).
+    KeyboardInterrupt
+);
+
+/// Python's `SystemExit(code)` (a `BaseException`): leaves the loop as
+/// [`KeyboardInterrupt`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SystemExit(pub Option<i64>);
+
+impl fmt::Display for SystemExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(code) => write!(f, "{code}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StdError for SystemExit {}
+
+impl PyException for SystemExit {
+    fn py_name(&self) -> &str {
+        "SystemExit"
+    }
+    fn py_arg(&self) -> Option<&str> {
+        None
+    }
+    fn py_args_repr(&self) -> String {
+        self.0.map(|c| c.to_string()).unwrap_or_default()
+    }
+    fn py_str(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// Python's `isinstance(err, Exception)`: false for the `BaseException`s that are not
+/// `Exception`s (`CancelledError` since 3.8, `KeyboardInterrupt`, `SystemExit`,
+/// `GeneratorExit`), true for every other error, as for an `except Exception:` clause.
+pub fn is_exception(err: &anyhow::Error) -> bool {
+    !(err.isinstance::<CancelledError>()
+        || err.isinstance::<KeyboardInterrupt>()
+        || err.isinstance::<SystemExit>()
+        || err.isinstance::<GeneratorExit>())
+}
+
+/// Whether `err` is one of the `BaseException`s that asyncio lets leave the loop
+/// (`SystemExit`, `KeyboardInterrupt`) instead of keeping them as a task's exception only.
+pub fn leaves_the_loop(err: &anyhow::Error) -> bool {
+    err.isinstance::<KeyboardInterrupt>() || err.isinstance::<SystemExit>()
+}
 
 /// asyncio's `CancelledError`, with the message given to `cancel(msg)`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -212,35 +265,120 @@ impl PyException for CancelledError {
     }
 }
 
+/// One of an exception's arguments, a Python value: `Exception('spam', 2)` has
+/// `[PyArg::Str("spam"), PyArg::Int(2)]`. `From` makes them from Rust values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PyArg {
+    /// `None`.
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// An `int`.
+    Int(i64),
+    /// A `float`.
+    Float(f64),
+    /// A `str`.
+    Str(String),
+    /// A `bytes`.
+    Bytes(Vec<u8>),
+}
+
+impl PyArg {
+    /// Python's `repr()` of the value.
+    pub fn repr(&self) -> String {
+        match self {
+            PyArg::None => "None".to_string(),
+            PyArg::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+            PyArg::Int(i) => i.to_string(),
+            PyArg::Float(x) => py_float_repr(*x),
+            PyArg::Str(s) => py_str_repr(s),
+            PyArg::Bytes(b) => py_bytes_repr(b),
+        }
+    }
+
+    /// Python's `str()` of the value.
+    pub fn str(&self) -> String {
+        match self {
+            PyArg::Str(s) => s.clone(),
+            other => other.repr(),
+        }
+    }
+}
+
+macro_rules! py_arg_from {
+    ($($t:ty => $v:ident $(as $c:ty)?),* $(,)?) => {
+        $(impl From<$t> for PyArg {
+            fn from(x: $t) -> Self {
+                PyArg::$v((x $(as $c)?).into())
+            }
+        })*
+    };
+}
+
+py_arg_from!(
+    bool => Bool, i64 => Int, i32 => Int as i64, u32 => Int as i64, f64 => Float,
+    String => Str, &str => Str, Vec<u8> => Bytes,
+);
+
+impl From<()> for PyArg {
+    fn from(_: ()) -> Self {
+        PyArg::None
+    }
+}
+
 /// Any other Python exception by name, for ports of Python programs:
-/// `Exception::new("ZeroDivisionError", "division by zero")`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Exception::new("ZeroDivisionError", "division by zero")`, or with any arguments,
+/// `Exception::with_args("Exception", ["spam".into(), "eggs".into()])`, printed by
+/// [`py_repr`] as Python prints them (`Exception('spam', 'eggs')`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Exception {
     /// The Python class name.
     pub name: &'static str,
-    /// `args[0]`, or `None` for `args == ()`.
-    pub msg: Option<String>,
+    /// Python's `args`.
+    pub args: Vec<PyArg>,
 }
 
 impl Exception {
     /// An exception of class `name` with one message argument.
     pub fn new(name: &'static str, msg: impl Into<String>) -> Self {
-        Self {
-            name,
-            msg: Some(msg.into()),
-        }
+        Self::with_args(name, [PyArg::Str(msg.into())])
     }
 
     /// An exception of class `name` with no arguments.
     pub fn bare(name: &'static str) -> Self {
-        Self { name, msg: None }
+        Self::with_args(name, [])
+    }
+
+    /// An exception of class `name` with `args` (Python's `Name(*args)`).
+    pub fn with_args(name: &'static str, args: impl IntoIterator<Item = PyArg>) -> Self {
+        Self {
+            name,
+            args: args.into_iter().collect(),
+        }
+    }
+
+    /// `args[0]` when it is a string (the message).
+    pub fn msg(&self) -> Option<&str> {
+        match self.args.first() {
+            Some(PyArg::Str(s)) => Some(s),
+            _ => None,
+        }
     }
 }
 
 impl fmt::Display for Exception {
+    /// Python's `str(exc)`: `''`, the one argument's `str`, or the `repr` of the tuple.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.msg.as_deref().unwrap_or(""))
+        match self.args.as_slice() {
+            [] => Ok(()),
+            [one] => f.write_str(&one.str()),
+            many => write!(f, "({})", args_repr(many)),
+        }
     }
+}
+
+fn args_repr(args: &[PyArg]) -> String {
+    args.iter().map(PyArg::repr).collect::<Vec<_>>().join(", ")
 }
 
 impl StdError for Exception {}
@@ -250,7 +388,13 @@ impl PyException for Exception {
         self.name
     }
     fn py_arg(&self) -> Option<&str> {
-        self.msg.as_deref()
+        self.msg()
+    }
+    fn py_args_repr(&self) -> String {
+        args_repr(&self.args)
+    }
+    fn py_str(&self) -> String {
+        self.to_string()
     }
 }
 
@@ -570,6 +714,8 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
         GeneratorExit,
         StopIteration,
         TimeoutError,
+        KeyboardInterrupt,
+        SystemExit,
         Exception,
         Panic
     );

@@ -83,7 +83,7 @@ impl EventLoop {
     /// Step 4 in debug mode: each callback timed, the slow ones reported.
     #[cold]
     #[inline(never)]
-    pub(super) fn run_ready_debug(&self) {
+    pub(super) fn run_ready_debug(&self) -> anyhow::Result<()> {
         let inner = self.inner();
         let threshold = inner.slow_callback.get();
         ReadyQueue::run_batch_debug(
@@ -111,7 +111,7 @@ impl EventLoop {
                     ran.elapsed.as_secs_f64()
                 ));
             },
-        );
+        )
     }
 }
 

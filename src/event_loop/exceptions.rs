@@ -92,7 +92,7 @@ impl EventLoop {
         *self.inner().handler.borrow_mut() = h;
     }
 
-    /// `loop.get_exception_handler()`: the handler set with
+    /// `loop.get_exception_handler()`: the custom handler set with
     /// [`EventLoop::set_exception_handler`], `None` for the default one.
     pub fn get_exception_handler(&self) -> Option<Rc<ExceptionHandler>> {
         self.inner().handler.borrow().clone()

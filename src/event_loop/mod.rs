@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::callbacks::{CallbackPanic, Located, ReadyQueue};
+use crate::contextvars::{self, Context};
 use crate::errors::RuntimeError;
 use crate::selector::{FdLike, IoCallback, Selector, io_callback};
 use crate::timers::{Cancelled, Deadline, Timers};
@@ -379,6 +380,18 @@ impl EventLoop {
     #[track_caller]
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         self.check_closed()?;
+        if contextvars::in_use() {
+            // asyncio: the callback runs in a copy of the context current now.
+            let vars = contextvars::capture();
+            return self.call_soon_unchecked(move || contextvars::run_in(vars, f));
+        }
+        self.call_soon_unchecked(f)
+    }
+
+    /// `call_soon` after the checks, with the callback as given.
+    #[inline(always)]
+    #[track_caller]
+    fn call_soon_unchecked(&self, f: impl FnOnce() + 'static) -> anyhow::Result<Handle> {
         let seq = if self.inner().debug.get() {
             // Debug mode: the callback remembers where it was scheduled, for the reports.
             self.push_located(f, Location::caller())
@@ -468,6 +481,22 @@ impl EventLoop {
         f: impl FnOnce() + 'static,
     ) -> anyhow::Result<TimerHandle> {
         self.check_closed()?;
+        if contextvars::in_use() {
+            // asyncio: the callback runs in a copy of the context current now.
+            let vars = contextvars::capture();
+            return self.call_at_unchecked(when, move || contextvars::run_in(vars, f));
+        }
+        self.call_at_unchecked(when, f)
+    }
+
+    /// `call_at` after the checks, with the callback as given.
+    #[inline(always)]
+    #[track_caller]
+    fn call_at_unchecked(
+        &self,
+        when: Instant,
+        f: impl FnOnce() + 'static,
+    ) -> anyhow::Result<TimerHandle> {
         let when = Deadline::of(when);
         let (slot, seq) = if self.inner().debug.get() {
             self.push_timer_located(when, f, Location::caller())
@@ -476,6 +505,74 @@ impl EventLoop {
         };
         self.inner().quiet.set(false);
         Ok(TimerHandle::new(self.downgrade(), slot, seq, when))
+    }
+
+    /// `call_soon(f, context=ctx)`: as [`EventLoop::call_soon`], but `f` runs in `ctx`
+    /// itself (entered with [`Context::run`]), so what it sets stays in `ctx`.
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop. If `ctx` is already entered
+    /// when the callback runs, its `RuntimeError` goes to the exception handler, as asyncio's.
+    #[track_caller]
+    pub fn call_soon_in(
+        &self,
+        ctx: &Context,
+        f: impl FnOnce() + 'static,
+    ) -> anyhow::Result<Handle> {
+        self.check_closed()?;
+        let run = self.run_in_context(ctx.clone(), f);
+        self.call_soon_unchecked(run)
+    }
+
+    /// `call_later(delay, f, context=ctx)`: as [`EventLoop::call_later`], run in `ctx`.
+    ///
+    /// # Errors
+    ///
+    /// As [`EventLoop::call_soon_in`].
+    #[track_caller]
+    pub fn call_later_in(
+        &self,
+        delay: Duration,
+        ctx: &Context,
+        f: impl FnOnce() + 'static,
+    ) -> anyhow::Result<TimerHandle> {
+        let now = self.time();
+        let when = now
+            .checked_add(delay)
+            .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 86400)))
+            .unwrap_or(now);
+        self.call_at_in(when, ctx, f)
+    }
+
+    /// `call_at(when, f, context=ctx)`: as [`EventLoop::call_at`], run in `ctx`.
+    ///
+    /// # Errors
+    ///
+    /// As [`EventLoop::call_soon_in`].
+    #[track_caller]
+    pub fn call_at_in(
+        &self,
+        when: Instant,
+        ctx: &Context,
+        f: impl FnOnce() + 'static,
+    ) -> anyhow::Result<TimerHandle> {
+        self.check_closed()?;
+        let run = self.run_in_context(ctx.clone(), f);
+        self.call_at_unchecked(when, run)
+    }
+
+    /// `f` wrapped to run in `ctx`, reporting a context already entered as asyncio's
+    /// `Handle._run` does.
+    fn run_in_context(&self, ctx: Context, f: impl FnOnce() + 'static) -> impl FnOnce() + 'static {
+        let lp = self.clone();
+        move || {
+            if let Err(e) = ctx.run(f) {
+                lp.call_exception_handler(
+                    ExceptionContext::new("Exception in callback Context.run()").with_exception(e),
+                );
+            }
+        }
     }
 
     /// The loop's clock: the monotonic [`Instant::now`].
@@ -653,9 +750,9 @@ impl EventLoop {
             // The busy iteration with nothing else to do: steps 1 to 3 would clean no timer,
             // poll nothing (zero timeout, no fd) and move nothing to the queue.
             if inner.debug.get() {
-                self.run_ready_debug();
+                self.run_ready_debug()?;
             } else {
-                ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+                ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p))?;
             }
             return Ok(());
         }
@@ -691,9 +788,9 @@ impl EventLoop {
         // (Each call site keeps its own closure, so that `run_batch` has one caller per
         // instance and is inlined, as before debug mode existed.)
         if inner.debug.get() {
-            self.run_ready_debug();
+            self.run_ready_debug()?;
         } else {
-            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p));
+            ReadyQueue::run_batch(&inner.ready, |p| self.report_panic(p))?;
         }
         let mut timers = inner.timers.borrow_mut();
         timers.free_due();

@@ -762,7 +762,16 @@ impl<T: 'static> Future<T> {
         name: Option<&'static str>,
     ) -> CallbackId {
         let id = self.next_id();
-        let cb = Callback::User(id, Box::new(Named { f, name }));
+        let cb = if crate::contextvars::in_use() {
+            // asyncio: the callback runs in a copy of the context current now; reports still
+            // name the user's callback, not this wrapper.
+            let vars = crate::contextvars::capture();
+            let name = Some(name.unwrap_or(std::any::type_name_of_val(&f)));
+            let f = move |fut: &Future<T>| crate::contextvars::run_in(vars, || f(fut));
+            Callback::User(id, Box::new(Named { f, name }))
+        } else {
+            Callback::User(id, Box::new(Named { f, name }))
+        };
         if self.done() {
             let _ = self.schedule(cb);
         } else {
@@ -1018,8 +1027,26 @@ impl EventLoop {
             return Err(RuntimeError::new("Event loop is closed").into());
         }
         let lp = self.clone();
-        let id = fut.add_named_callback(move |_| lp.stop(), Some("_run_until_complete_cb"));
+        let id = fut.add_named_callback(
+            move |f| {
+                // asyncio's `_run_until_complete_cb`: a SystemExit or KeyboardInterrupt already
+                // stopped the loop; this callback, left queued, must not stop the next run.
+                if !f.cancelled()
+                    && let Ok(Some(e)) = f.exception()
+                    && crate::errors::leaves_the_loop(&e)
+                {
+                    return;
+                }
+                lp.stop()
+            },
+            Some("_run_until_complete_cb"),
+        );
         let run = self.run_forever();
+        if run.is_err() && fut.done() && !fut.cancelled() {
+            // A task that raised SystemExit or KeyboardInterrupt: the caller gets the error,
+            // so the task's copy is retrieved (asyncio does the same).
+            let _ = fut.exception();
+        }
         fut.remove_done_callback(id);
         run?;
         if !fut.done() {

@@ -10,8 +10,11 @@
 //!   `co.wait(&x)?`, and any function given `co` can wait. Nothing marks a call that may
 //!   suspend, so mind [the suspension hazard](crate#the-suspension-hazard).
 //! - **Exceptions are `anyhow::Error`** carrying asyncio's types; `except E` is
-//!   `e.isinstance::<E>()`. There is no `BaseException` split: Rust has no `KeyboardInterrupt`
-//!   or `SystemExit`, and a panic is caught and becomes a [`Panic`](crate::Panic) error.
+//!   `e.isinstance::<E>()`. A panic is caught and becomes a [`Panic`](crate::Panic) error.
+//!   Of the `BaseException`s, a task failing with [`SystemExit`](crate::SystemExit) or
+//!   [`KeyboardInterrupt`](crate::KeyboardInterrupt) lets the error leave the loop as asyncio
+//!   does, and `tulip::run` handles Ctrl-C as asyncio's `Runner`; a plain callback cannot raise
+//!   them (it returns nothing).
 //! - **No global loop or policies**: `get_running_loop()` finds the running loop; there is no
 //!   `get_event_loop()` that makes one.
 //! - **Debug mode** ([debugging](crate::guide::debugging)) records one frame where asyncio
@@ -20,8 +23,13 @@
 //!   `sock_accept` refuses a blocking listener even with debug mode off (accept has no
 //!   per-call non-blocking flag, so it would stall the loop); the other `sock_*` calls check
 //!   in debug mode only, as asyncio's all do.
-//! - **Not yet**: UDP, TLS, Unix-socket servers, context variables (so no `context=`
-//!   argument anywhere).
+//! - **Not yet**: UDP, TLS, Unix-socket servers; an exception's implicit `__context__` (the
+//!   exception it interrupted, "During handling of the above exception ..."); arguments
+//!   other than one message on tulip's own error types (`RuntimeError()`, `StopIteration(3)`:
+//!   [`Exception::with_args`](crate::errors::Exception::with_args) prints any class that way,
+//!   but it is not `isinstance` of tulip's types).
+//! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
+//!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).
 //!
 //! # Futures and tasks
 //!

@@ -14,6 +14,8 @@
 //! | `isinstance(e, MyError)` anywhere in the chain | `e.find::<MyError>()` |
 //! | `raise TimeoutError() from exc` / `e.__cause__` | `raise_from(TimeoutError, exc)` / `cause(&e)` |
 //! | `repr(e)`, `str(e)` | `py_repr(&e)`, `py_str(&e)` |
+//! | `Exception('spam', 'eggs')`, `e.args` | `Exception::with_args("Exception", ["spam".into(), "eggs".into()])`, `.args` ([`PyArg`](crate::PyArg)) |
+//! | `isinstance(e, Exception)` (not `CancelledError`, `KeyboardInterrupt`, ...) | [`errors::is_exception(&e)`](crate::errors::is_exception) |
 //!
 //! ```rust
 //! use tulip::{
@@ -34,6 +36,48 @@
 //! let t = raise_from(TimeoutError, exc);
 //! assert!(t.isinstance::<TimeoutError>());
 //! assert!(cause(&t).unwrap().isinstance::<CancelledError>());
+//! ```
+//!
+//! # Errors that leave the loop
+//!
+//! [`SystemExit`](crate::SystemExit) and [`KeyboardInterrupt`](crate::KeyboardInterrupt) are
+//! Python's `BaseException`s that asyncio does not keep inside a task: a task whose body ends
+//! with one is marked failed with it, and the error leaves `run_forever` and
+//! `run_until_complete` at once, as in asyncio's `Task.__step`. The rest of that iteration
+//! stays queued and runs when the loop runs again; the task that was being waited for
+//! remains pending and can be run again (tests/cases/task/base_exceptions.py).
+//!
+//! ```rust
+//! use tulip::{ErrorExt, EventLoop, SystemExit};
+//!
+//! let lp = EventLoop::new()?;
+//! let t = lp.create_task(|_co| -> anyhow::Result<()> { Err(SystemExit(Some(3)).into()) })?;
+//! let err = lp.run_until_complete(&t).unwrap_err(); // raise SystemExit(3) reached the caller
+//! assert_eq!(err.exc::<SystemExit>(), Some(&SystemExit(Some(3))));
+//! assert!(t.exception()?.unwrap().isinstance::<SystemExit>()); // and the task failed with it
+//! lp.close()?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! # Errors that leave the loop
+//!
+//! [`SystemExit`](crate::SystemExit) and [`KeyboardInterrupt`](crate::KeyboardInterrupt) are
+//! Python's `BaseException`s that asyncio does not keep inside a task: a task whose body ends
+//! with one is marked failed with it, and the error leaves `run_forever` and
+//! `run_until_complete` at once, as in asyncio's `Task.__step`. The rest of that iteration
+//! stays queued and runs when the loop runs again; the task that was being waited for
+//! remains pending and can be run again (tests/cases/task/base_exceptions.py).
+//!
+//! ```rust
+//! use tulip::{ErrorExt, EventLoop, SystemExit};
+//!
+//! let lp = EventLoop::new()?;
+//! let t = lp.create_task(|_co| -> anyhow::Result<()> { Err(SystemExit(Some(3)).into()) })?;
+//! let err = lp.run_until_complete(&t).unwrap_err(); // raise SystemExit(3) reached the caller
+//! assert_eq!(err.exc::<SystemExit>(), Some(&SystemExit(Some(3))));
+//! assert!(t.exception()?.unwrap().isinstance::<SystemExit>()); // and the task failed with it
+//! lp.close()?;
+//! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
 //! One failure delivered to many awaiters is shared ([`SharedError`](crate::SharedError));

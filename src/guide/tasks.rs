@@ -167,7 +167,13 @@
 //! - **[`tulip::run`](crate::run)** makes a loop, runs the main task, cancels the tasks left and
 //!   waits for them (an error raised while cancelling is reported as "unhandled exception during
 //!   asyncio.run() shutdown"), shuts the default executor down (waiting for its threads, as
-//!   `asyncio.run` does), then closes the loop.
+//!   `asyncio.run` does), then closes the loop. On the main thread it handles Ctrl-C as
+//!   asyncio's `Runner`: the first SIGINT cancels the main task, which may clean up, and `run`
+//!   returns [`KeyboardInterrupt`](crate::KeyboardInterrupt); a second one leaves the loop at
+//!   once (examples/ctrl_c.rs). A task ending with `SystemExit` or `KeyboardInterrupt` fails
+//!   and the error leaves the loop ([errors](crate::guide::errors#errors-that-leave-the-loop)).
+//! - **Context variables**: a task runs in a copy of the context current when it was created
+//!   ([contextvars](crate::guide::contextvars)).
 //!
 //! Differences from asyncio, by design: Rust closures have no identity, so `add_done_callback`
 //! returns a `CallbackId` to remove; Python finds unreachable pending tasks with its garbage

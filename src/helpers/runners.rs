@@ -1,10 +1,14 @@
 //! `asyncio.run` (layer 8): a new loop, run the main coroutine, cancel the leftovers, close.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use anyhow::Result;
 
-use crate::errors::{CancelledError, ErrorExt, RuntimeError};
+use crate::callbacks::Escape;
+use crate::errors::{CancelledError, ErrorExt, KeyboardInterrupt, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
-use crate::tasks::{TaskCo, all_tasks};
+use crate::tasks::{Task, TaskCo, all_tasks};
 
 /// `asyncio.run(main())`: makes a new loop, runs `main` as a task until it completes, cancels
 /// every task still pending and lets them finish, shuts the default executor down (waiting
@@ -44,8 +48,24 @@ pub fn run<T: 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Res
     let lp = EventLoop::new()?;
     // The caller is the main task's one receiver: its value or error is moved out.
     let result = lp.create_task(main).and_then(|task| {
-        lp.run_until_done(task.future())?;
-        task.future().take_result()
+        let interrupts = on_sigint(&lp, &task);
+        let ran = lp
+            .run_until_done(task.future())
+            .and_then(|()| task.future().take_result());
+        if let Some(count) = interrupts {
+            let _ = lp.remove_signal_handler(libc::SIGINT);
+            // asyncio.Runner: the main task cancelled by Ctrl-C, and not un-cancelled by
+            // itself, is reported as KeyboardInterrupt.
+            if count.get() > 0
+                && ran
+                    .as_ref()
+                    .is_err_and(|e| e.isinstance::<CancelledError>())
+                && task.uncancel() == 0
+            {
+                return Err(KeyboardInterrupt.into());
+            }
+        }
+        ran
     });
     let shutdown = cancel_all_tasks(&lp);
     // As asyncio.run: let the default executor's threads finish before closing.
@@ -58,6 +78,31 @@ pub fn run<T: 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Res
     shutdown?;
     executor?;
     Ok(value)
+}
+
+/// asyncio.Runner's SIGINT handler, on the main thread when nobody else handles SIGINT: the
+/// first Ctrl-C cancels the main task (which may clean up), a second one (or one after the
+/// main task is done) leaves the loop at once with `KeyboardInterrupt`. Returns the count of
+/// interrupts when installed.
+fn on_sigint<T: 'static>(lp: &EventLoop, task: &Task<T>) -> Option<Rc<Cell<u32>>> {
+    if !crate::sys::is_main_thread()
+        || !crate::sys::has_default_disposition(libc::SIGINT).unwrap_or(false)
+    {
+        return None;
+    }
+    let count = Rc::new(Cell::new(0u32));
+    let (n, main) = (count.clone(), task.as_any());
+    lp.add_signal_handler(libc::SIGINT, move || {
+        n.set(n.get() + 1);
+        if n.get() == 1 && !main.done() {
+            main.cancel(None);
+            return;
+        }
+        // Raised out of the loop, as Python's handler raises KeyboardInterrupt.
+        std::panic::resume_unwind(Box::new(Escape(KeyboardInterrupt.into())));
+    })
+    .ok()?;
+    Some(count)
 }
 
 /// Cancels every pending task and runs the loop until all of them are done; a task that

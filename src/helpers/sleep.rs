@@ -53,3 +53,23 @@ fn sleep_timer(co: &TaskCo, delay: Duration) -> Result<()> {
     timer.cancel();
     waited
 }
+
+/// `await asyncio.sleep(delay, result)`: sleeps as [`sleep`], then returns `result`.
+///
+/// ```
+/// # fn main() -> anyhow::Result<()> {
+/// use std::time::Duration;
+///
+/// let word = tulip::run(|co| tulip::sleep_with(co, Duration::from_millis(1), "done"))?;
+/// assert_eq!(word, "done");
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+///
+/// As [`sleep`]; `result` is dropped when the sleep fails.
+#[track_caller]
+pub fn sleep_with<T>(co: &TaskCo, delay: Duration, result: T) -> Result<T> {
+    sleep(co, delay)?;
+    Ok(result)
+}

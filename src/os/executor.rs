@@ -401,7 +401,17 @@ pub fn to_thread<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
     let lp = get_running_loop()?;
-    let fut = submit(&lp, f, |v| Rc::new(Cell::new(Some(v))))?;
+    // asyncio's to_thread runs `f` in a copy of the caller's context.
+    let fut = if crate::contextvars::in_use() {
+        let vars = crate::contextvars::capture();
+        submit(
+            &lp,
+            move || crate::contextvars::run_in(vars, f),
+            |v| Rc::new(Cell::new(Some(v))),
+        )?
+    } else {
+        submit(&lp, f, |v| Rc::new(Cell::new(Some(v))))?
+    };
     let slot = co.wait(&fut)?;
     slot.take()
         .ok_or_else(|| InvalidStateError::new("to_thread result already taken").into())

@@ -21,6 +21,7 @@ use std::rc::Rc;
 use anyhow::Result;
 
 use crate::callbacks::{Callable, Subject};
+use crate::contextvars::{self, Context};
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop, write_source};
 use crate::futures::{
@@ -407,6 +408,8 @@ pub(crate) struct TaskPart<T: 'static> {
     /// Where the body last suspended on a future (see [`WaitSite`]); stale while
     /// `fut_waiter` is `None`.
     wait_site: Cell<Option<WaitSite>>,
+    /// The context each step runs in (asyncio's `Task._context`); `None` while empty.
+    context: Cell<Option<Context>>,
 }
 
 /// A task: its result future followed by its own state, one allocation.
@@ -474,6 +477,32 @@ impl EventLoop {
     /// `RuntimeError("Event loop is closed")` on a closed loop.
     #[track_caller]
     pub fn create_task_from<T: 'static>(&self, coro: Coroutine<T>) -> Result<Task<T>> {
+        // asyncio: the task runs in a copy of the context current at its creation.
+        let ctx = contextvars::in_use().then(|| Context::from_vars(contextvars::capture()));
+        self.create_task_with(coro, ctx)
+    }
+
+    /// `loop.create_task(coro, context=ctx)`: the task's steps run in `ctx` itself (not a
+    /// copy), so what the body sets stays in `ctx`.
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
+    #[track_caller]
+    pub fn create_task_in<T: 'static>(
+        &self,
+        ctx: &Context,
+        body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
+    ) -> Result<Task<T>> {
+        self.create_task_with(Generator::new(body), Some(ctx.clone()))
+    }
+
+    #[track_caller]
+    fn create_task_with<T: 'static>(
+        &self,
+        coro: Coroutine<T>,
+        context: Option<Context>,
+    ) -> Result<Task<T>> {
         if self.is_closed() {
             return Err(RuntimeError::new("Event loop is closed").into());
         }
@@ -490,6 +519,7 @@ impl EventLoop {
             slot: Cell::new(NO_SLOT),
             log_destroy_pending: Cell::new(true),
             wait_site: Cell::new(None),
+            context: Cell::new(context),
         };
         let core = crate::recycle::rc_new(FutureCore::with_tail(
             self,
@@ -536,7 +566,7 @@ impl<T: 'static> TaskCore<T> {
             tasks: &self.tail.tasks,
             prev: self.tail.tasks.current.replace(Some(me)),
         };
-        let outcome = {
+        let resume = || {
             // A shared borrow only: the body may cancel this task, which never touches `coro`.
             let coro = self.tail.coro.borrow();
             let c = coro.as_ref().expect("checked above");
@@ -544,6 +574,18 @@ impl<T: 'static> TaskCore<T> {
                 None => c.send(()),
                 Some(e) => c.throw(e),
             }
+        };
+        let outcome = if contextvars::in_use() {
+            // The step runs in the task's context (one load when context variables are
+            // never used).
+            contextvars::run_swapped(&self.tail.context, resume)
+        } else {
+            let out = resume();
+            if contextvars::in_use() {
+                // The body made the first context variable: what it set is the task's.
+                contextvars::adopt(&self.tail.context);
+            }
+            out
         };
         drop(_current);
 
@@ -572,6 +614,7 @@ impl<T: 'static> TaskCore<T> {
                     Some(c) => {
                         let _ = self.handle().cancel_with(c.clone());
                     }
+                    None if crate::errors::leaves_the_loop(&e) => self.escape(e),
                     None => {
                         let _ = self.handle().set_exception(e);
                     }
@@ -609,6 +652,17 @@ impl<T: 'static> TaskCore<T> {
         if w.cancel_waitable(msg.as_deref()) {
             self.tail.must_cancel.set(false);
         }
+    }
+
+    /// asyncio's `Task.__step` for `SystemExit` and `KeyboardInterrupt`: the task fails with
+    /// the error, and the error leaves the loop (`run_forever` returns it at once).
+    #[cold]
+    fn escape(self: Rc<Self>, e: anyhow::Error) {
+        let shared = crate::errors::SharedError::new(e);
+        let _ = self.handle().set_exception(shared.to_error());
+        drop(self);
+        // Not a panic: the batch runner takes it back and returns the error (no hook runs).
+        std::panic::resume_unwind(Box::new(crate::callbacks::Escape(shared.into_error())));
     }
 
     /// A bad await: the RuntimeError is thrown in at the next step.
