@@ -11,9 +11,9 @@ use corosensei::Yielder;
 
 use super::stacks::{read_name, usable_size, write_name};
 use super::{
-    Abandon, Body, Delegate, Finished, Generator, GeneratorState, Inner, Link, Out, Resume, Slot,
-    Status, abandon, cannot_yield_unwinding, ignored_generator_exit, is_stop_iteration, none_value,
-    panic_error, pep479, stack_pointer,
+    Abandon, Body, Delegate, Finished, Generator, GeneratorState, Inner, Kind, Link, Out, Resume,
+    Slot, Status, abandon, cannot_yield_unwinding, ignored_generator_exit, is_stop_iteration,
+    none_value, panic_error, pep479, stack_pointer,
 };
 use crate::errors::{GeneratorExit, RuntimeError, TypeError};
 
@@ -89,7 +89,12 @@ impl<Y, S> Co<Y, S> {
     }
 
     /// Runs an unstarted sub's body on this stack with this handle (see the module doc).
-    fn run_inline<R>(&self, body: Body<Y, S, R>, name: &'static str) -> anyhow::Result<R> {
+    fn run_inline<R>(
+        &self,
+        body: Body<Y, S, R>,
+        name: &'static str,
+        kind: Kind,
+    ) -> anyhow::Result<R> {
         let depth = self.depth.get() + 1;
         self.depth.set(depth);
         // An overflow in the sub names the sub.
@@ -112,9 +117,9 @@ impl<Y, S> Co<Y, S> {
             Ok(Err(e)) if closed && (e.is::<GeneratorExit>() || is_stop_iteration(&e)) => {
                 Err(GeneratorExit.into())
             }
-            Ok(r) => pep479(r),
+            Ok(r) => pep479(kind, r),
             Err(payload) => match payload.downcast_ref::<Abandon>() {
-                Some(Abandon(d)) if *d == depth => Err(ignored_generator_exit()),
+                Some(Abandon(d)) if *d == depth => Err(ignored_generator_exit(kind)),
                 Some(_) => panic::resume_unwind(payload),
                 None => Err(panic_error(payload)),
             },
@@ -236,7 +241,7 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
         if sub.status.get() == Status::Unstarted
             && usable_size(sub.stack_size).is_some_and(|need| self.room() >= need)
         {
-            let name = sub.name;
+            let (name, kind) = (sub.name, sub.kind);
             // SAFETY: unstarted and owned: nothing else borrows `inner`.
             let inner = mem::replace(unsafe { &mut *sub.inner.get() }, Inner::Finished);
             sub.status.set(Status::Finished);
@@ -244,7 +249,7 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
             let Inner::Unstarted(body) = inner else {
                 unreachable!("an unstarted generator has a body")
             };
-            return self.run_inline(body, name);
+            return self.run_inline(body, name, kind);
         }
         self.delegate(&sub)
     }
