@@ -73,3 +73,72 @@ fn coro_errors() {
         tprint!("send: {}", show(&e));
     });
 }
+
+fn over<I: IntoIterator<Item = i64> + 'static>(
+    items: I,
+) -> tulip::Generator<i64, Option<i64>, &'static str> {
+    tulip::Generator::new(move |co| {
+        tprint!("start");
+        co.yield_from_iter(items)?;
+        tprint!("yield from returned None");
+        Ok("done")
+    })
+}
+
+fn guarded() -> tulip::Generator<String, ()> {
+    tulip::Generator::new(|co| {
+        let r = match co.yield_from_iter(["1", "2", "3"].map(String::from)) {
+            Err(e) if e.is::<ValueError>() => {
+                tprint!("delegator caught {}", tulip::py_repr(&e));
+                co.yield_("after throw".to_string()).map(drop)
+            }
+            r => r,
+        };
+        tprint!("delegator finally");
+        r
+    })
+}
+
+#[test]
+fn yf_iterator() {
+    common::check_case("gen/yf_iterator", || {
+        let g = tulip::Generator::<i64, (), &str>::new(|co| {
+            tprint!("start");
+            co.yield_from_iter(vec![1, 2])?;
+            tprint!("yield from returned None");
+            Ok("done")
+        });
+        let items: Vec<String> = g.into_iter().map(|x| x.unwrap().to_string()).collect();
+        tprint!("[{}]", items.join(", "));
+
+        let g = over(10..13);
+        let a = g.next().unwrap().as_yielded().unwrap();
+        let b = g.send(None).unwrap().as_yielded().unwrap();
+        let c = g.next().unwrap().as_yielded().unwrap();
+        tprint!("{a} {b} {c}");
+        tprint!("StopIteration {}", g.next().unwrap().as_returned().unwrap());
+
+        let gens = [
+            over(vec![1, 2]),
+            over([1, 2]),
+            over(0..3),
+            over(std::collections::HashSet::from([7])),
+        ];
+        for g in gens {
+            g.next().unwrap();
+            let e = g.send(Some(5)).unwrap_err();
+            assert!(e.is::<Exception>());
+            tprint!("{}", show(&e));
+        }
+
+        let g = guarded();
+        g.next().unwrap();
+        let y = g.throw(ValueError::new("v").into()).unwrap();
+        tprint!("{}", y.as_yielded().unwrap());
+        g.close().unwrap();
+        let g = guarded();
+        g.next().unwrap();
+        g.close().unwrap();
+        tprint!("close -> None");
+    });
+}

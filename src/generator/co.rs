@@ -268,3 +268,73 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
         self.delegate(sub)
     }
 }
+
+impl<Y, S: Default + PartialEq> Co<Y, S> {
+    /// Python's `yield from iterable` for an iterable that is not a generator (PEP 380's
+    /// other path): each item is yielded in turn, and the result is Python's `None` once the
+    /// iterator is exhausted. The iterator has only `next`: a value sent in that is not
+    /// "None" (`S::default()`, what [`Generator::next`] sends) is Python's
+    /// `AttributeError("'list_iterator' object has no attribute 'send'")` raised here, in
+    /// the delegator; an error thrown in (and `close`'s `GeneratorExit`) is raised here too,
+    /// the iterator being dropped, not closed.
+    ///
+    /// The message names the iterator as Python would for the Rust types that stand for
+    /// Python's: a `Vec` or slice is a `list_iterator`, an array a `tuple_iterator`, a range a
+    /// `range_iterator`, a `HashSet` a `set_iterator`; any other is an `iterator`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use tulip::Generator;
+    ///
+    /// // def g(): yield from [1, 2]
+    /// let g = Generator::<i32>::new(|co| co.yield_from_iter(vec![1, 2]));
+    /// let items: Vec<i32> = g.into_iter().collect::<anyhow::Result<_>>()?;
+    /// assert_eq!(items, [1, 2]);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - `AttributeError` (an [`Exception`](crate::Exception) by that name) for a sent
+    ///   non-None value.
+    /// - The error thrown in by [`Generator::throw`], or `GeneratorExit` from
+    ///   [`Generator::close`].
+    pub fn yield_from_iter<I: IntoIterator<Item = Y>>(&self, iterable: I) -> anyhow::Result<()> {
+        let it = iterable.into_iter();
+        for item in it {
+            let sent = self.yield_(item)?;
+            if sent != S::default() {
+                return Err(no_send(py_iter_name::<I::IntoIter>()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cold]
+fn no_send(name: &str) -> anyhow::Error {
+    crate::errors::Exception::new(
+        "AttributeError",
+        format!("'{name}' object has no attribute 'send'"),
+    )
+    .into()
+}
+
+/// The Python type name of the iterator a Rust iterator stands for (see `yield_from_iter`).
+fn py_iter_name<I>() -> &'static str {
+    let t = std::any::type_name::<I>();
+    let known = [
+        ("alloc::vec::into_iter::IntoIter<", "list_iterator"),
+        ("core::slice::iter::Iter<", "list_iterator"),
+        ("core::array::iter::IntoIter<", "tuple_iterator"),
+        ("core::ops::range::Range<", "range_iterator"),
+        ("std::collections::hash::set::IntoIter<", "set_iterator"),
+        ("std::collections::hash::set::Iter<", "set_iterator"),
+    ];
+    known
+        .iter()
+        .find(|(prefix, _)| t.starts_with(prefix))
+        .map_or("iterator", |(_, name)| name)
+}

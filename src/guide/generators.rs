@@ -101,6 +101,8 @@
 //! | `g.throw(e)` | `g.throw(err)` | the body sees `Err(err)` from its `yield_`; unstarted or finished: `err` comes back and the generator is finished |
 //! | `g.close()` | `g.close()` | delivers `GeneratorExit`; a body that yields again: `RuntimeError("generator ignored GeneratorExit")` |
 //! | `yield from sub` | `co.yield_from(sub)?` | PEP 380: send/throw/close forwarded, value = sub's return value, any depth; `co.yield_from_ref(&shared)` delegates to a generator shared through `Rc` |
+//! | `yield from [1, 2]` (any iterator, not a generator) | `co.yield_from_iter(vec![1, 2])?` | next only: a sent non-None value (not `S::default()`) is `AttributeError("'list_iterator' object has no attribute 'send'")` raised in the delegator; throw and close are raised in the delegator, not forwarded |
+//! | a coroutine object (`async def`'s result) | [`Coroutine<T>`](crate::Coroutine), awaited with `co.await_(c)` / `co.await_ref(&c)` | a generator whose errors say "coroutine" (`coroutine already executing`, `coroutine ignored GeneratorExit`, `coroutine raised StopIteration`); resumed once finished: `RuntimeError("cannot reuse already awaited coroutine")` |
 //! | `for x in g` | `for x in g` / `g.iter()` | items are `anyhow::Result<Y>` (for `S = ()`); ends at return or after the one error |
 //! | `gi_running` and friends | `is_running()`, `is_started()`, `is_finished()` | |
 //! | StopIteration after the end | `Err(StopIteration)` | a body's own `Err(StopIteration)` becomes `RuntimeError("generator raised StopIteration")` (PEP 479) |
