@@ -201,6 +201,7 @@ pub use event_loop::{
 };
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use generator::{Co, Generator, GeneratorState};
+pub use helpers::asyncgen::{AsyncCo, AsyncGenerator, StopAsyncIteration};
 pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;
 pub use helpers::shield::shield;
