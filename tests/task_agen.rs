@@ -135,3 +135,51 @@ fn main_task(co: &TaskCo) -> Result<()> {
 fn agen_basics() {
     common::check_case("task/agen_basics", || tulip::run(main_task).unwrap());
 }
+
+thread_local! {
+    static KEEP: std::cell::RefCell<Vec<AsyncGenerator<i64>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn shutdown_main(make: fn() -> AsyncGenerator<i64>) {
+    tulip::run(move |co| {
+        get_running_loop()?.set_exception_handler(Some(
+            |_: &tulip::EventLoop, ctx: &tulip::ExceptionContext| {
+                let msg = ctx.message.split(" <").next().unwrap_or_default();
+                tprint!(
+                    "handler: {} {}",
+                    msg,
+                    py_repr(ctx.exception.as_ref().unwrap())
+                );
+            },
+        ));
+        let g = make();
+        KEEP.with(|k| k.borrow_mut().push(g.clone()));
+        tprint!("anext -> {}", g.anext(co)?);
+        tprint!("main done");
+        Ok(())
+    })
+    .unwrap();
+    tprint!("after run");
+}
+
+#[test]
+fn agen_shutdown() {
+    common::check_case("task/agen_shutdown", || {
+        shutdown_main(|| {
+            AsyncGenerator::new(|co| {
+                let r = co.yield_(1).and_then(|()| co.yield_(2));
+                tprint!("finally, awaiting");
+                sleep(co, std::time::Duration::ZERO)?;
+                tprint!("closed");
+                r
+            })
+        });
+        shutdown_main(|| {
+            AsyncGenerator::new(|co| {
+                let _ = co.yield_(1);
+                Err(ValueError::new("bad close").into())
+            })
+        });
+        KEEP.with(|k| k.borrow_mut().clear());
+    });
+}

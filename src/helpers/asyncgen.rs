@@ -7,10 +7,10 @@
 //! cancellation reaches the body where it waits, as in asyncio); a value it yields ends the
 //! call. No extra task and no loop iteration per value, as `await agen.__anext__()`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::Deref;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use anyhow::Result;
 
@@ -18,8 +18,10 @@ use crate::errors::{
     Exception, GeneratorExit, PyException, RuntimeError, StopIteration, TypeError,
     register_py_exception,
 };
+use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Suspend;
 use crate::generator::{Generator, GeneratorState};
+use crate::helpers::gather::gather_settled;
 use crate::tasks::TaskCo;
 
 /// Python's `StopAsyncIteration`: `anext` on an async generator that is finished.
@@ -221,6 +223,19 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
             ))
             .into());
         }
+        if !core.coro.is_started() {
+            // asyncio's firstiter hook: the loop finalizes it at shutdown if left unfinished.
+            if let Ok(lp) = get_running_loop() {
+                let weak: Weak<dyn Finalize> = Rc::downgrade(&self.core) as Weak<dyn Finalize>;
+                let gens = lp.extension::<AsyncGens>();
+                let mut live = gens.live.borrow_mut();
+                if live.len() >= 64 && live.len().is_power_of_two() {
+                    // Amortized: the ones dropped meanwhile leave, so the list stays bounded.
+                    live.retain(|g| g.strong_count() > 0);
+                }
+                live.push(weak);
+            }
+        }
         core.running.set(true);
         let _running = Running(&core.running);
         let mut step = match input {
@@ -343,5 +358,73 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     /// Whether an `anext`/`asend`/`athrow`/`aclose` is in progress (`ag_running`).
     pub fn is_running(&self) -> bool {
         self.core.running.get()
+    }
+}
+
+/// What the loop needs of an async generator of any type to finalize it.
+trait Finalize {
+    fn pending(&self) -> bool;
+    fn aclose_erased(self: Rc<Self>, co: &TaskCo) -> Result<()>;
+    fn describe(&self) -> String;
+}
+
+impl<Y: 'static, S: Default + PartialEq + 'static> Finalize for Core<Y, S> {
+    fn pending(&self) -> bool {
+        self.coro.is_started() && !self.coro.is_finished()
+    }
+    fn aclose_erased(self: Rc<Self>, co: &TaskCo) -> Result<()> {
+        AsyncGenerator { core: self }.aclose(co)
+    }
+    fn describe(&self) -> String {
+        format!("<async_generator object {}>", std::any::type_name::<Y>())
+    }
+}
+
+/// The loop's async generators that were started (asyncio's `loop._asyncgens`), in the
+/// order they started; weak, as asyncio's `WeakSet`.
+#[derive(Default)]
+struct AsyncGens {
+    live: RefCell<Vec<Weak<dyn Finalize>>>,
+}
+
+impl EventLoop {
+    /// `await loop.shutdown_asyncgens()`: closes every async generator that started on this
+    /// loop and is not finished yet, each `aclose` in a task of its own, in the order they
+    /// started (asyncio's is a set's order), and waits for them all. [`run`](crate::run)
+    /// calls it after cancelling the tasks left. An error from a close goes to the
+    /// exception handler: "an error occurred during closing of asynchronous generator ...".
+    ///
+    /// # Errors
+    ///
+    /// `CancelledError` if the task calling it is cancelled.
+    pub fn shutdown_asyncgens(&self, co: &TaskCo) -> Result<()> {
+        let live = std::mem::take(&mut *self.extension::<AsyncGens>().live.borrow_mut());
+        let closing: Vec<Rc<dyn Finalize>> = live
+            .iter()
+            .filter_map(Weak::upgrade)
+            .filter(|g| g.pending())
+            .collect();
+        if closing.is_empty() {
+            return Ok(());
+        }
+        let mut tasks = Vec::with_capacity(closing.len());
+        for g in &closing {
+            let g = g.clone();
+            tasks.push(self.create_task(move |co| g.aclose_erased(co))?);
+        }
+        let results = co.wait(&gather_settled(&tasks)?)?;
+        for (result, g) in results.into_iter().zip(&closing) {
+            if let Err(e) = result {
+                self.call_exception_handler(ExceptionContext {
+                    message: format!(
+                        "an error occurred during closing of asynchronous generator {}",
+                        g.describe()
+                    ),
+                    exception: Some(e.to_error()),
+                    fields: vec![("asyncgen", g.describe())],
+                });
+            }
+        }
+        Ok(())
     }
 }
