@@ -183,3 +183,47 @@ fn agen_shutdown() {
         KEEP.with(|k| k.borrow_mut().clear());
     });
 }
+
+#[test]
+fn agen_cancel() {
+    common::check_case("task/agen_cancel", || {
+        tulip::run(|co| {
+            let agen = AsyncGenerator::<i64>::new(|co| {
+                let r = (|| {
+                    co.yield_(1)?;
+                    tprint!("body waits");
+                    sleep(co, std::time::Duration::from_secs(10))?;
+                    co.yield_(2)
+                })();
+                if let Err(e) = &r
+                    && e.is::<tulip::CancelledError>()
+                {
+                    tprint!("body cancelled");
+                }
+                tprint!("body finally");
+                r
+            });
+            let lp = get_running_loop()?;
+            let t = lp.create_task({
+                let agen = agen.clone();
+                move |co| {
+                    while let Some(x) = agen.try_next(co)? {
+                        tprint!("got {x}");
+                    }
+                    Ok(())
+                }
+            })?;
+            sleep(co, std::time::Duration::ZERO)?;
+            sleep(co, std::time::Duration::ZERO)?;
+            t.cancel(None);
+            if co.wait(&t).unwrap_err().is::<tulip::CancelledError>() {
+                tprint!("consumer cancelled: {}", common::py_bool(t.cancelled()));
+            }
+            if agen.anext(co).unwrap_err().is::<StopAsyncIteration>() {
+                tprint!("then anext raised StopAsyncIteration");
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
+}
