@@ -58,8 +58,8 @@
 //! | 4 | `event_loop/` | [`EventLoop`]: `run_forever`/`stop`/`close`, one iteration as asyncio's `_run_once`, the exception handler, [`LoopHandle`] for other threads |
 //! | 5 | `futures/` | [`Future`]: results, exceptions, cancellation, done callbacks; `run_until_complete` |
 //! | 6 | `generator/` | [`Generator`] and [`Co`]: Python generators on stackful coroutines (`send`, `throw`, `close`, `yield_from`) |
-//! | 7 | `tasks.rs` | [`Task`]: drives a generator from loop callbacks; [`Co::wait`] is `await` |
-//! | 8 | `helpers/` | [`run`], [`sleep`], [`gather`], [`shield`], [`wait()`], [`as_completed`], [`wait_for`], [`timeout`], [`TaskGroup`] |
+//! | 7 | `tasks/` | [`Task`]: drives a generator from loop callbacks; [`Co::wait`] is `await`; [`Coroutine`] objects |
+//! | 8 | `helpers/` | [`run`], [`sleep`], [`gather`], [`shield`], [`wait()`], [`as_completed`], [`wait_for`], [`timeout`], [`TaskGroup`], [`AsyncGenerator`] |
 //! | 8 | `sync/` | [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`], [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | 8 | `net/` | `sock_*` calls ([`sock_recv`], [`sock_sendall`], …) and streams ([`open_connection`], [`start_server`], [`StreamReader`], [`StreamWriter`]) |
 //! | 8 | `os/` | threads ([`to_thread`], `run_in_executor`, [`run_coroutine_threadsafe`]), subprocesses ([`create_subprocess_exec`]), signals (`add_signal_handler`) |
