@@ -59,8 +59,8 @@
 //! | 4 | `event_loop/` | [`EventLoop`]: `run_forever`/`stop`/`close`, one iteration as asyncio's `_run_once`, the exception handler, [`LoopHandle`] for other threads |
 //! | 5 | `futures/` | [`Future`]: results, exceptions, cancellation, done callbacks; `run_until_complete` |
 //! | 6 | `generator/` | [`Generator`] and [`Co`]: Python generators on stackful coroutines (`send`, `throw`, `close`, `yield_from`) |
-//! | 7 | `tasks.rs` | [`Task`]: drives a generator from loop callbacks; [`Co::wait`] is `await` |
-//! | 8 | `helpers/` | [`run`], [`sleep`], [`gather`], [`shield`], [`wait()`], [`as_completed`], [`wait_for`], [`timeout`], [`TaskGroup`] |
+//! | 7 | `tasks/` | [`Task`]: drives a generator from loop callbacks; [`Co::wait`] is `await`; [`Coroutine`] objects |
+//! | 8 | `helpers/` | [`run`], [`sleep`], [`gather`], [`shield`], [`wait()`], [`as_completed`], [`wait_for`], [`timeout`], [`TaskGroup`], [`AsyncGenerator`] |
 //! | 8 | `sync/` | [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`], [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | 8 | `net/` | `sock_*` calls ([`sock_recv`], [`sock_sendall`], …) and streams ([`open_connection`], [`start_server`], [`StreamReader`], [`StreamWriter`]) |
 //! | 8 | `os/` | threads ([`to_thread`], `run_in_executor`, [`run_coroutine_threadsafe`]), subprocesses ([`create_subprocess_exec`]), signals (`add_signal_handler`) |
@@ -205,6 +205,7 @@ pub use event_loop::{
 };
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
 pub use generator::{Co, Generator, GeneratorState};
+pub use helpers::asyncgen::{AsyncCo, AsyncGenerator, StopAsyncIteration};
 pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;
 pub use helpers::shield::shield;

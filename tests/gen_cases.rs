@@ -1430,3 +1430,150 @@ fn every_case_has_a_port() {
     }
     assert!(missing.is_empty(), "cases without a port: {missing:?}");
 }
+
+/// Coroutine objects as distinct from generators, and `yield from` over a plain iterator
+/// (issue #12).
+mod objects {
+    use crate::tprint;
+
+    use std::cell::OnceCell;
+    use std::rc::{Rc, Weak};
+
+    use tulip::errors::{py_name, py_str};
+    use tulip::{Coroutine, Exception, GeneratorExit, ValueError};
+
+    fn show(e: &anyhow::Error) -> String {
+        format!("{} {}", py_name(e), py_str(e))
+    }
+
+    #[test]
+    fn coro_errors() {
+        crate::common::check_case("gen/coro_errors", || {
+            tulip::run(|co| {
+                let sub = || {
+                    Coroutine::new(|_co| {
+                        tprint!("sub runs");
+                        Ok(1)
+                    })
+                };
+                let c = sub();
+                tprint!("first await -> {}", co.await_ref(&c)?);
+                let e = co.await_ref(&c).unwrap_err();
+                tprint!("second await: {}", show(&e));
+                let e = c.send(()).unwrap_err();
+                tprint!("send on a finished coroutine: {}", show(&e));
+                let e = c.throw(ValueError::new("x").into()).unwrap_err();
+                tprint!("throw on a finished coroutine: {}", show(&e));
+                c.close()?;
+                tprint!("close -> None");
+
+                let c = Coroutine::new(|co| {
+                    if let Err(e) = co.yield_now() {
+                        if !e.is::<GeneratorExit>() {
+                            return Err(e);
+                        }
+                        tprint!("ignoring GeneratorExit");
+                        co.yield_now()?;
+                    }
+                    Ok(())
+                });
+                c.send(())?;
+                let e = c.close().unwrap_err();
+                tprint!("close: {}", show(&e));
+
+                let raises_stop = Coroutine::new(|_co| -> anyhow::Result<()> {
+                    Err(Exception::new("StopIteration", "3").into())
+                });
+                let e = co.await_(raises_stop).unwrap_err();
+                tprint!("await: {}", show(&e));
+                Ok(())
+            })
+            .unwrap();
+
+            let slot: Rc<OnceCell<Weak<Coroutine<()>>>> = Rc::new(OnceCell::new());
+            let me = {
+                let slot = slot.clone();
+                Rc::new(Coroutine::new(move |co| {
+                    tprint!("awaiting itself");
+                    let me = slot
+                        .get()
+                        .and_then(Weak::upgrade)
+                        .expect("set before the send");
+                    co.await_ref(&me)
+                }))
+            };
+            slot.set(Rc::downgrade(&me)).unwrap();
+            let e = me.send(()).unwrap_err();
+            tprint!("send: {}", show(&e));
+        });
+    }
+
+    fn over<I: IntoIterator<Item = i64> + 'static>(
+        items: I,
+    ) -> tulip::Generator<i64, Option<i64>, &'static str> {
+        tulip::Generator::new(move |co| {
+            tprint!("start");
+            co.yield_from_iter(items)?;
+            tprint!("yield from returned None");
+            Ok("done")
+        })
+    }
+
+    fn guarded() -> tulip::Generator<String, ()> {
+        tulip::Generator::new(|co| {
+            let r = match co.yield_from_iter(["1", "2", "3"].map(String::from)) {
+                Err(e) if e.is::<ValueError>() => {
+                    tprint!("delegator caught {}", tulip::py_repr(&e));
+                    co.yield_("after throw".to_string()).map(drop)
+                }
+                r => r,
+            };
+            tprint!("delegator finally");
+            r
+        })
+    }
+
+    #[test]
+    fn yf_iterator() {
+        crate::common::check_case("gen/yf_iterator", || {
+            let g = tulip::Generator::<i64, (), &str>::new(|co| {
+                tprint!("start");
+                co.yield_from_iter(vec![1, 2])?;
+                tprint!("yield from returned None");
+                Ok("done")
+            });
+            let items: Vec<String> = g.into_iter().map(|x| x.unwrap().to_string()).collect();
+            tprint!("[{}]", items.join(", "));
+
+            let g = over(10..13);
+            let a = g.next().unwrap().as_yielded().unwrap();
+            let b = g.send(None).unwrap().as_yielded().unwrap();
+            let c = g.next().unwrap().as_yielded().unwrap();
+            tprint!("{a} {b} {c}");
+            tprint!("StopIteration {}", g.next().unwrap().as_returned().unwrap());
+
+            let gens = [
+                over(vec![1, 2]),
+                over([1, 2]),
+                over(0..3),
+                over(std::collections::HashSet::from([7])),
+            ];
+            for g in gens {
+                g.next().unwrap();
+                let e = g.send(Some(5)).unwrap_err();
+                assert!(e.is::<Exception>());
+                tprint!("{}", show(&e));
+            }
+
+            let g = guarded();
+            g.next().unwrap();
+            let y = g.throw(ValueError::new("v").into()).unwrap();
+            tprint!("{}", y.as_yielded().unwrap());
+            g.close().unwrap();
+            let g = guarded();
+            g.next().unwrap();
+            g.close().unwrap();
+            tprint!("close -> None");
+        });
+    }
+}

@@ -166,7 +166,7 @@ fn wait_works_at_any_call_depth_and_through_yield_from() {
             let a = fetch(co, &waited, 10)?;
             let again = waited.clone();
             let sub: Coroutine<i32> = Coroutine::new(move |co| Ok(co.wait(&again)? * 2));
-            let b = co.yield_from(sub)?;
+            let b = co.await_(sub)?;
             Ok(a + b)
         })
         .unwrap();

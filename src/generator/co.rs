@@ -11,9 +11,9 @@ use corosensei::Yielder;
 
 use super::stacks::{read_name, usable_size, write_name};
 use super::{
-    Abandon, Body, Delegate, Finished, Generator, GeneratorState, Inner, Link, Out, Resume, Slot,
-    Status, abandon, cannot_yield_unwinding, ignored_generator_exit, is_stop_iteration, none_value,
-    panic_error, pep479, stack_pointer,
+    Abandon, Body, Delegate, Finished, Generator, GeneratorState, Inner, Kind, Link, Out, Resume,
+    Slot, Status, abandon, cannot_yield_unwinding, ignored_generator_exit, is_stop_iteration,
+    none_value, panic_error, pep479, stack_pointer,
 };
 use crate::errors::{GeneratorExit, RuntimeError, TypeError};
 
@@ -89,7 +89,12 @@ impl<Y, S> Co<Y, S> {
     }
 
     /// Runs an unstarted sub's body on this stack with this handle (see the module doc).
-    fn run_inline<R>(&self, body: Body<Y, S, R>, name: &'static str) -> anyhow::Result<R> {
+    fn run_inline<R>(
+        &self,
+        body: Body<Y, S, R>,
+        name: &'static str,
+        kind: Kind,
+    ) -> anyhow::Result<R> {
         let depth = self.depth.get() + 1;
         self.depth.set(depth);
         // An overflow in the sub names the sub.
@@ -112,9 +117,9 @@ impl<Y, S> Co<Y, S> {
             Ok(Err(e)) if closed && (e.is::<GeneratorExit>() || is_stop_iteration(&e)) => {
                 Err(GeneratorExit.into())
             }
-            Ok(r) => pep479(r),
+            Ok(r) => pep479(kind, r),
             Err(payload) => match payload.downcast_ref::<Abandon>() {
-                Some(Abandon(d)) if *d == depth => Err(ignored_generator_exit()),
+                Some(Abandon(d)) if *d == depth => Err(ignored_generator_exit(kind)),
                 Some(_) => panic::resume_unwind(payload),
                 None => Err(panic_error(payload)),
             },
@@ -236,7 +241,7 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
         if sub.status.get() == Status::Unstarted
             && usable_size(sub.stack_size).is_some_and(|need| self.room() >= need)
         {
-            let name = sub.name;
+            let (name, kind) = (sub.name, sub.kind);
             // SAFETY: unstarted and owned: nothing else borrows `inner`.
             let inner = mem::replace(unsafe { &mut *sub.inner.get() }, Inner::Finished);
             sub.status.set(Status::Finished);
@@ -244,7 +249,7 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
             let Inner::Unstarted(body) = inner else {
                 unreachable!("an unstarted generator has a body")
             };
-            return self.run_inline(body, name);
+            return self.run_inline(body, name, kind);
         }
         self.delegate(&sub)
     }
@@ -262,4 +267,74 @@ impl<Y: 'static, S: 'static> Co<Y, S> {
     pub fn yield_from_ref<R: 'static>(&self, sub: &Generator<Y, S, R>) -> anyhow::Result<R> {
         self.delegate(sub)
     }
+}
+
+impl<Y, S: Default + PartialEq> Co<Y, S> {
+    /// Python's `yield from iterable` for an iterable that is not a generator (PEP 380's
+    /// other path): each item is yielded in turn, and the result is Python's `None` once the
+    /// iterator is exhausted. The iterator has only `next`: a value sent in that is not
+    /// "None" (`S::default()`, what [`Generator::next`] sends) is Python's
+    /// `AttributeError("'list_iterator' object has no attribute 'send'")` raised here, in
+    /// the delegator; an error thrown in (and `close`'s `GeneratorExit`) is raised here too,
+    /// the iterator being dropped, not closed.
+    ///
+    /// The message names the iterator as Python would for the Rust types that stand for
+    /// Python's: a `Vec` or slice is a `list_iterator`, an array a `tuple_iterator`, a range a
+    /// `range_iterator`, a `HashSet` a `set_iterator`; any other is an `iterator`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> anyhow::Result<()> {
+    /// use tulip::Generator;
+    ///
+    /// // def g(): yield from [1, 2]
+    /// let g = Generator::<i32>::new(|co| co.yield_from_iter(vec![1, 2]));
+    /// let items: Vec<i32> = g.into_iter().collect::<anyhow::Result<_>>()?;
+    /// assert_eq!(items, [1, 2]);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// - `AttributeError` (an [`Exception`](crate::Exception) by that name) for a sent
+    ///   non-None value.
+    /// - The error thrown in by [`Generator::throw`], or `GeneratorExit` from
+    ///   [`Generator::close`].
+    pub fn yield_from_iter<I: IntoIterator<Item = Y>>(&self, iterable: I) -> anyhow::Result<()> {
+        let it = iterable.into_iter();
+        for item in it {
+            let sent = self.yield_(item)?;
+            if sent != S::default() {
+                return Err(no_send(py_iter_name::<I::IntoIter>()));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cold]
+fn no_send(name: &str) -> anyhow::Error {
+    crate::errors::Exception::new(
+        "AttributeError",
+        format!("'{name}' object has no attribute 'send'"),
+    )
+    .into()
+}
+
+/// The Python type name of the iterator a Rust iterator stands for (see `yield_from_iter`).
+fn py_iter_name<I>() -> &'static str {
+    let t = std::any::type_name::<I>();
+    let known = [
+        ("alloc::vec::into_iter::IntoIter<", "list_iterator"),
+        ("core::slice::iter::Iter<", "list_iterator"),
+        ("core::array::iter::IntoIter<", "tuple_iterator"),
+        ("core::ops::range::Range<", "range_iterator"),
+        ("std::collections::hash::set::IntoIter<", "set_iterator"),
+        ("std::collections::hash::set::Iter<", "set_iterator"),
+    ];
+    known
+        .iter()
+        .find(|(prefix, _)| t.starts_with(prefix))
+        .map_or("iterator", |(_, name)| name)
 }

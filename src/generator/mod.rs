@@ -62,6 +62,7 @@ mod stacks;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use Kind as GeneratorKind;
 pub use co::Co;
 pub use iter::{IntoIter, Iter};
 pub use stacks::{
@@ -189,7 +190,7 @@ impl<Y: 'static, S: 'static, R: 'static> Delegate<Y, S> for Slot<Y, S, R> {
                 Ok(GeneratorState::Returned(r)) => Finished::Ended(Ok(r)),
                 Err(e) => Finished::Ended(Err(e)),
             },
-            Some(exit) => Finished::Closed(closed(r).err().unwrap_or(exit)),
+            Some(exit) => Finished::Closed(closed(sub.kind, r).err().unwrap_or(exit)),
         };
         self.done.set(Some(done));
         Step::Done
@@ -296,6 +297,8 @@ pub struct Generator<Y, S = (), R = ()> {
     stack_size: usize,
     /// The body's type name, printed if its stack overflows.
     name: &'static str,
+    /// Read only on error paths.
+    kind: Kind,
 }
 
 impl<Y, S, R> fmt::Debug for Generator<Y, S, R> {
@@ -308,12 +311,45 @@ impl<Y, S, R> fmt::Debug for Generator<Y, S, R> {
     }
 }
 
-fn value_error_executing() -> anyhow::Error {
-    ValueError::new("generator already executing").into()
+/// Which Python object a generator stands for: the same machine, but Python's errors name
+/// the kind ("coroutine already executing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A `def` with `yield`.
+    Generator,
+    /// An `async def`: also, resuming it once finished is "cannot reuse already awaited
+    /// coroutine".
+    Coroutine,
 }
 
-fn ignored_generator_exit() -> anyhow::Error {
-    RuntimeError::new("generator ignored GeneratorExit").into()
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Generator => "generator",
+            Kind::Coroutine => "coroutine",
+        }
+    }
+}
+
+#[cold]
+fn value_error_executing(kind: Kind) -> anyhow::Error {
+    ValueError::new(format!("{} already executing", kind.name())).into()
+}
+
+#[cold]
+fn ignored_generator_exit(kind: Kind) -> anyhow::Error {
+    RuntimeError::new(format!("{} ignored GeneratorExit", kind.name())).into()
+}
+
+/// Resuming a finished generator: `StopIteration`, or for a coroutine Python's RuntimeError
+/// (which `throw` raises too, instead of the thrown error).
+#[cold]
+fn resume_finished(kind: Kind, input: Resume<impl Sized>) -> anyhow::Error {
+    match (kind, input) {
+        (Kind::Coroutine, _) => RuntimeError::new("cannot reuse already awaited coroutine").into(),
+        (_, Resume::Throw(e)) => e,
+        _ => StopIteration.into(),
+    }
 }
 
 /// Python's `StopIteration`, tulip's or one named so by a port.
@@ -324,10 +360,10 @@ fn is_stop_iteration(e: &anyhow::Error) -> bool {
 }
 
 /// PEP 479: a StopIteration escaping a body would look like "finished" to the caller.
-fn pep479<R>(r: anyhow::Result<R>) -> anyhow::Result<R> {
+fn pep479<R>(kind: Kind, r: anyhow::Result<R>) -> anyhow::Result<R> {
     match r {
         Err(e) if is_stop_iteration(&e) => {
-            Err(RuntimeError::new("generator raised StopIteration").into())
+            Err(RuntimeError::new(format!("{} raised StopIteration", kind.name())).into())
         }
         r => r,
     }
@@ -353,9 +389,9 @@ unsafe fn innermost<Y, S>(first: NonNull<Link<Y, S>>) -> NonNull<Link<Y, S>> {
 }
 
 /// What `close()` makes of what the body did with the GeneratorExit thrown in.
-fn closed<Y, R>(r: anyhow::Result<GeneratorState<Y, R>>) -> anyhow::Result<()> {
+fn closed<Y, R>(kind: Kind, r: anyhow::Result<GeneratorState<Y, R>>) -> anyhow::Result<()> {
     match r {
-        Ok(GeneratorState::Yielded(_)) => Err(ignored_generator_exit()),
+        Ok(GeneratorState::Yielded(_)) => Err(ignored_generator_exit(kind)),
         Ok(GeneratorState::Returned(_)) => Ok(()),
         Err(e) if e.is::<GeneratorExit>() || is_stop_iteration(&e) => Ok(()),
         Err(e) => Err(e),
@@ -424,13 +460,8 @@ impl<Y, S, R> Generator<Y, S, R> {
     fn resume(&self, input: Resume<S>) -> anyhow::Result<GeneratorState<Y, R>> {
         match self.status.get() {
             Status::Suspended => {}
-            Status::Running => return Err(value_error_executing()),
-            Status::Finished | Status::Unstarted => {
-                return match input {
-                    Resume::Throw(e) => Err(e),
-                    _ => Err(StopIteration.into()),
-                };
-            }
+            Status::Running => return Err(value_error_executing(self.kind)),
+            Status::Finished | Status::Unstarted => return Err(resume_finished(self.kind, input)),
         }
         if let Some(first) = self.delegating.get() {
             return self.forward(first, input);
@@ -458,7 +489,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             let mut link = innermost(first);
             if link.as_ref().driving.get() {
                 // Resumed from inside its own chain.
-                return Err(value_error_executing());
+                return Err(value_error_executing(self.kind));
             }
             self.status.set(Status::Running);
             let guard = FinishOnUnwind(self);
@@ -581,8 +612,10 @@ impl<Y, S, R> Generator<Y, S, R> {
                 Ok(())
             }
             Status::Finished => Ok(()),
-            Status::Running => Err(value_error_executing()),
-            Status::Suspended => closed(self.resume(Resume::Throw(GeneratorExit.into()))),
+            Status::Running => Err(value_error_executing(self.kind)),
+            Status::Suspended => {
+                closed(self.kind, self.resume(Resume::Throw(GeneratorExit.into())))
+            }
         }
     }
 }
@@ -633,6 +666,15 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
         size: usize,
         body: impl FnOnce(&Co<Y, S>) -> anyhow::Result<R> + 'static,
     ) -> Self {
+        Self::with_kind(Kind::Generator, size, body)
+    }
+
+    /// A generator standing for another Python object (a coroutine): errors name it.
+    pub(crate) fn with_kind(
+        kind: Kind,
+        size: usize,
+        body: impl FnOnce(&Co<Y, S>) -> anyhow::Result<R> + 'static,
+    ) -> Self {
         let name = std::any::type_name_of_val(&body);
         Generator {
             status: Cell::new(Status::Unstarted),
@@ -640,6 +682,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
             delegating: Cell::new(None),
             stack_size: size.max(MIN_STACK_SIZE),
             name,
+            kind,
         }
     }
 
@@ -661,9 +704,10 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     pub fn send(&self, value: S) -> anyhow::Result<GeneratorState<Y, R>> {
         if self.status.get() == Status::Unstarted {
             if TypeId::of::<S>() != TypeId::of::<()>() {
-                return Err(TypeError::new(
-                    "can't send non-None value to a just-started generator",
-                )
+                return Err(TypeError::new(format!(
+                    "can't send non-None value to a just-started {}",
+                    self.kind.name()
+                ))
                 .into());
             }
             return self.start();
@@ -713,6 +757,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
         };
         stack.set_owner(self.name);
         let (lowest, size, name_addr) = (stack.lowest_usable(), stack.size, stack.name_addr());
+        let kind = self.kind;
         let co = Coroutine::with_stack(
             stack,
             move |yielder: &Yielder<Resume<S>, Out<Y, S>>, _start: Resume<S>| {
@@ -726,7 +771,7 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
                     _not_send: PhantomData,
                 };
                 match panic::catch_unwind(AssertUnwindSafe(|| body(&co))) {
-                    Ok(r) => pep479(r),
+                    Ok(r) => pep479(kind, r),
                     Err(payload) => Err(panic_error(payload)),
                 }
             },

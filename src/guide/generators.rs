@@ -101,6 +101,8 @@
 //! | `g.throw(e)` | `g.throw(err)` | the body sees `Err(err)` from its `yield_`; unstarted or finished: `err` comes back and the generator is finished |
 //! | `g.close()` | `g.close()` | delivers `GeneratorExit`; a body that yields again: `RuntimeError("generator ignored GeneratorExit")` |
 //! | `yield from sub` | `co.yield_from(sub)?` | PEP 380: send/throw/close forwarded, value = sub's return value, any depth; `co.yield_from_ref(&shared)` delegates to a generator shared through `Rc` |
+//! | `yield from [1, 2]` (any iterator, not a generator) | `co.yield_from_iter(vec![1, 2])?` | next only: a sent non-None value (not `S::default()`) is `AttributeError("'list_iterator' object has no attribute 'send'")` raised in the delegator; throw and close are raised in the delegator, not forwarded |
+//! | a coroutine object (`async def`'s result) | [`Coroutine<T>`](crate::Coroutine), awaited with `co.await_(c)` / `co.await_ref(&c)` | a generator whose errors say "coroutine" (`coroutine already executing`, `coroutine ignored GeneratorExit`, `coroutine raised StopIteration`); resumed once finished: `RuntimeError("cannot reuse already awaited coroutine")` |
 //! | `for x in g` | `for x in g` / `g.iter()` | items are `anyhow::Result<Y>` (for `S = ()`); ends at return or after the one error |
 //! | `gi_running` and friends | `is_running()`, `is_started()`, `is_finished()` | |
 //! | StopIteration after the end | `Err(StopIteration)` | a body's own `Err(StopIteration)` becomes `RuntimeError("generator raised StopIteration")` (PEP 479) |
@@ -129,3 +131,67 @@
 //! `vm.max_map_count` (65530) allows about 32,700 live started generators: past that the resume
 //! returns `RuntimeError("cannot map a … coroutine stack … vm.max_map_count …")`, never a crash.
 //! A stack size the machine cannot map is the same kind of error. Generators are `!Send`.
+//!
+//! # Async generators
+//!
+//! [`AsyncGenerator<Y, S = ()>`](crate::AsyncGenerator) is PEP 525's `async def` with
+//! `yield`: its body receives an [`AsyncCo`](crate::AsyncCo), which yields values to the
+//! consumer with `co.yield_(v)?` and derefs to the task handle, so `sleep(co, ..)`,
+//! `co.wait(&fut)`, locks, queues and streams work in it. The consumer drives it from its own
+//! task: what the body waits for, the consumer's task waits for, and cancelling that task
+//! raises `CancelledError` where the body waits. `cargo run --example async_ticker` (twin:
+//! `tests/python/async_ticker.py`):
+//!
+//! ```rust
+//! use std::time::Duration;
+//!
+//! use tulip::{AsyncGenerator, sleep};
+//!
+//! fn numbers(n: u64) -> AsyncGenerator<u64> {
+//!     AsyncGenerator::new(move |co| {
+//!         for i in 0..n {
+//!             sleep(co, Duration::ZERO)?; // await asyncio.sleep(0)
+//!             co.yield_(i)?; // yield i
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//!
+//! fn squares(source: AsyncGenerator<u64>) -> AsyncGenerator<u64> {
+//!     AsyncGenerator::new(move |co| {
+//!         while let Some(x) = source.try_next(co)? {
+//!             // async for x in source
+//!             co.yield_(x * x)?;
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//!
+//! let all = tulip::run(|co| {
+//!     let mut all = Vec::new();
+//!     let sq = squares(numbers(4));
+//!     while let Some(x) = sq.try_next(co)? {
+//!         all.push(x);
+//!     }
+//!     Ok(all)
+//! })?;
+//! assert_eq!(all, [0, 1, 4, 9]);
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! | Python | tulip | notes |
+//! |---|---|---|
+//! | `async for x in agen:` | `while let Some(x) = agen.try_next(co)? { .. }` | `Ok(None)` is the `StopAsyncIteration` that ends the loop |
+//! | `await anext(agen)` | `agen.anext(co)?` | `Err(StopAsyncIteration)` at the end |
+//! | `await agen.asend(v)` | `agen.asend(co, v)?` | `v` is what the body's `co.yield_` returns; before the first `anext`, a non-None `v` is `TypeError("can't send non-None value to a just-started async generator")` |
+//! | `await agen.athrow(e)` | `agen.athrow(co, e)?` | `Ok(Some(v))` for the next value; `Ok(None)` on a finished one (Python 3.11 returns None); `StopAsyncIteration` if the body returns |
+//! | `await agen.aclose()` | `agen.aclose(co)?` | `GeneratorExit` at the body's `yield_`; its clean-up may wait; yielding instead is `RuntimeError("async generator ignored GeneratorExit")` |
+//! | a call while another is in progress | `RuntimeError("anext(): asynchronous generator is already running")` | `athrow():` and `aclose():` for those two, as in CPython |
+//! | `raise StopAsyncIteration` / `StopIteration` in the body | `RuntimeError("async generator raised StopAsyncIteration")` / `("... StopIteration")` | PEP 479 |
+//! | `loop.shutdown_asyncgens()` | `lp.shutdown_asyncgens(co)?` | `tulip::run` calls it after cancelling the tasks left: each started, unfinished async generator is closed in a task of its own, in the order they started (asyncio's `WeakSet` has no defined order); an error goes to the exception handler |
+//!
+//! An async generator dropped unfinished (its last handle gone) is closed at once, without
+//! a loop: its body sees `GeneratorExit` where it is suspended, and a wait in its clean-up
+//! fails. asyncio's finalizer hook instead schedules `aclose()` as a task, so that clean-up
+//! may wait; keep a handle (or call `aclose`) where the clean-up must wait. The loop's
+//! `sys.set_asyncgen_hooks` (firstiter/finalizer) are not offered.

@@ -18,7 +18,7 @@
 //! | `task = loop.create_task(coro())` | `let task = lp.create_task(move \|co\| { ...; Ok(v) })?;` |
 //! | `r = await fut` / `yield from fut` | `let r = co.wait(&fut)?;` (also `co.wait(&task)`) |
 //! | `await asyncio.sleep(0)` / `await asyncio.sleep(d)` | `sleep(co, Duration::ZERO)?` (or `co.yield_now()?`) / `sleep(co, d)?` |
-//! | `await sub()` (a generator-style coroutine) | `co.yield_from(Coroutine::new(\|co\| ...))?` or just call a function with `co` |
+//! | `await sub()` (a coroutine object) | `co.await_(Coroutine::new(\|co\| ...))?` or just call a function with `co` |
 //! | `loop.run_until_complete(task)` | `lp.run_until_complete(&task)?` |
 //! | `asyncio.run(main())` | `tulip::run(\|co\| main(co))?` |
 //! | `asyncio.current_task()`, `asyncio.all_tasks()` | `current_task(None)?`, `all_tasks(None)?` (an `AnyTask`) |
@@ -112,7 +112,7 @@
 //! let f = fut.clone();
 //! let task = lp.create_task(move |co| {
 //!     // await sub(): a generator-style coroutine, or just a function that takes `co`
-//!     let doubled = co.yield_from(Coroutine::new(move |co| Ok(co.wait(&f)? * 2)))?;
+//!     let doubled = co.await_(Coroutine::new(move |co| Ok(co.wait(&f)? * 2)))?;
 //!     Ok(doubled + 1)
 //! })?;
 //! fut.set_result(20)?;

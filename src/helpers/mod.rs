@@ -1,6 +1,7 @@
 //! asyncio's helpers (layer 8), built on tasks and futures only: `sleep`, `run`, `gather`,
 //! `shield`, `wait`/`as_completed`, timeouts and task groups.
 
+pub(crate) mod asyncgen;
 pub(crate) mod gather;
 pub(crate) mod runners;
 pub(crate) mod shield;

@@ -11,7 +11,8 @@ use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::tasks::{Task, TaskCo, all_tasks};
 
 /// `asyncio.run(main())`: makes a new loop, runs `main` as a task until it completes, cancels
-/// every task still pending and lets them finish, shuts the default executor down (waiting
+/// every task still pending and lets them finish, closes the async generators left
+/// unfinished (`shutdown_asyncgens`), shuts the default executor down (waiting
 /// for its threads), then closes the loop and returns `main`'s result (moved out: `T` needs
 /// no `Clone`).
 ///
@@ -68,6 +69,11 @@ pub fn run<T: 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Res
         ran
     });
     let shutdown = cancel_all_tasks(&lp);
+    // As asyncio.run: close the async generators left unfinished.
+    let l = lp.clone();
+    let asyncgens = lp
+        .create_task(move |co| l.shutdown_asyncgens(co))
+        .and_then(|t| lp.run_until_complete(&t));
     // As asyncio.run: let the default executor's threads finish before closing.
     let l = lp.clone();
     let executor = lp
@@ -76,6 +82,7 @@ pub fn run<T: 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Res
     lp.close()?;
     let value = result?;
     shutdown?;
+    asyncgens?;
     executor?;
     Ok(value)
 }

@@ -28,13 +28,13 @@ use crate::futures::{
     Awaitable, CallbackId, Future, FutureCore, FutureTail, Park, Suspend, Waitable, Wake,
     downcast_core, downcast_owned,
 };
-use crate::generator::{Co, Generator, GeneratorState};
+use crate::generator::{Co, GeneratorState};
 
 /// The coroutine handle a task's body receives: `co.wait(&fut)` is Python's `await fut`.
 pub type TaskCo = Co<Suspend, ()>;
 
-/// A coroutine a task can drive, for generator-style sub-coroutines (`co.yield_from`).
-pub type Coroutine<T> = Generator<Suspend, (), T>;
+mod coroutine;
+pub use coroutine::Coroutine;
 
 impl Co<Suspend, ()> {
     /// `await aw` (or `yield from fut`): suspends the task until `aw` is done and returns its
@@ -467,7 +467,7 @@ impl EventLoop {
         &self,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
     ) -> Result<Task<T>> {
-        self.create_task_from(Generator::new(body))
+        self.create_task_from(Coroutine::new(body))
     }
 
     /// `create_task` for a generator-style coroutine made beforehand.
@@ -494,7 +494,7 @@ impl EventLoop {
         ctx: &Context,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
     ) -> Result<Task<T>> {
-        self.create_task_with(Generator::new(body), Some(ctx.clone()))
+        self.create_task_with(Coroutine::new(body), Some(ctx.clone()))
     }
 
     #[track_caller]
