@@ -194,10 +194,10 @@ mod timers;
 pub use contextvars::{Context, ContextVar, LookupError, Token, copy_context};
 pub use errors::{
     BrokenBarrierError, CancelledError, ErrorExt, Exception, ExceptionGroup, GeneratorExit,
-    IncompleteReadError, InvalidStateError, KeyboardInterrupt, LimitOverrunError, Limits, OsError,
-    Panic, PyArg, PyRepr, QueueEmpty, QueueFull, RaisedFrom, RuntimeError, SharedError,
-    StopIteration, SystemExit, TimeoutError, TypeError, ValueError, cause, py_bytes_repr,
-    py_float_repr, py_qualname, py_repr, py_reprlib, py_str, raise_from,
+    IncompleteReadError, InvalidStateError, KeyboardInterrupt, LimitOverrunError, Limits,
+    NotImplementedError, OsError, Panic, PyArg, PyRepr, QueueEmpty, QueueFull, RaisedFrom,
+    RuntimeError, SharedError, StopIteration, SystemExit, TimeoutError, TypeError, ValueError,
+    cause, py_bytes_repr, py_float_repr, py_qualname, py_repr, py_reprlib, py_str, raise_from,
 };
 pub use event_loop::{
     EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,
@@ -214,12 +214,17 @@ pub use helpers::std_future::FutureAwait;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
 pub use helpers::wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
+pub use net::io_traits::StreamPair;
 pub use net::reader::StreamReader;
-pub use net::server::{Server, ServerOptions, start_server, start_server_with};
+pub use net::server::{Server, ServerOptions, start_server, start_server_tls, start_server_with};
 pub use net::sockets::{
     Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
 };
-pub use net::streams::{DEFAULT_LIMIT, open_connection, open_connection_with, wrap_stream};
+pub use net::streams::{
+    DEFAULT_LIMIT, open_connection, open_connection_tls, open_connection_tls_with,
+    open_connection_with, wrap_stream,
+};
+pub use net::tls::{SSL_HANDSHAKE_TIMEOUT, SslError, SslObject, TlsAcceptor, TlsConnector};
 pub use net::transport::StreamSocket;
 pub use net::unix::{
     open_unix_connection, open_unix_connection_with, start_unix_server, start_unix_server_with,
@@ -229,6 +234,9 @@ pub use os::executor::{ConcurrentFuture, run_coroutine_threadsafe, to_thread};
 pub use os::subprocess::{
     Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
 };
+/// The rustls crate tulip's TLS is made with (its configs go into [`TlsConnector`] and
+/// [`TlsAcceptor`]; its `pki_types` name certificates and keys).
+pub use rustls;
 pub use selector::FdLike;
 pub use sync::queues::{LifoQueue, PriorityQueue, Queue};
 pub use sync::{Barrier, BarrierState, BoundedSemaphore, Condition, Event, Lock, Semaphore};

@@ -142,6 +142,10 @@ message_error!(
     /// Python's `TypeError`, e.g. `can't send non-None value to a just-started generator`.
     TypeError
 );
+message_error!(
+    /// Python's `NotImplementedError`, e.g. `write_eof()` on a TLS stream.
+    NotImplementedError
+);
 
 macro_rules! bare_error {
     ($(#[$doc:meta])* $name:ident) => {
@@ -711,6 +715,7 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
         RuntimeError,
         ValueError,
         TypeError,
+        NotImplementedError,
         GeneratorExit,
         StopIteration,
         TimeoutError,

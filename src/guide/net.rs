@@ -131,7 +131,80 @@
 //!   client_connected_cb"). Closing the loop unwinds pending reads, deregisters their fds and
 //!   closes them.
 //!
+//! # TLS
+//!
+//! asyncio's `ssl=` is a [`TlsConnector`](crate::TlsConnector) (client) or a
+//! [`TlsAcceptor`](crate::TlsAcceptor) (server), each a rustls config (the `ring` provider)
+//! and the handshake timeout; `tulip::rustls` is the rustls it is made with.
+//!
+//! | asyncio | tulip |
+//! |---|---|
+//! | `open_connection(host, port, ssl=ctx)` | `open_connection_tls(co, host, port, &connector)?` |
+//! | `open_connection(.., ssl=ctx, server_hostname=n, limit=l)` | `open_connection_tls_with(co, host, port, &connector, n, l)?` |
+//! | `start_server(cb, host, port, ssl=ctx)` | `start_server_tls(co, handler, host, port, &acceptor)?` or `ServerOptions { ssl: Some(acceptor), .. }` |
+//! | `await writer.start_tls(ctx, server_hostname=n)` | `writer.start_tls(co, &connector, n)?` (client) / `writer.start_tls_server(co, &acceptor)?` |
+//! | `ssl_handshake_timeout=t` (60 s) | `connector.with_handshake_timeout(t)?` (on the acceptor too) |
+//! | `get_extra_info('ssl_object')`, `'peercert'` | `writer.ssl_object()` ([`SslObject`](crate::SslObject): `version()`, `cipher()`, `server_hostname()`, `getpeercert()`), `writer.peer_certificate()` (DER, not a dict) |
+//! | `ssl.SSLError`, `SSLCertVerificationError` | [`SslError`](crate::SslError): `reason()`, `verify_message()`, `[SSL: REASON] message` |
+//!
+//! The session lives in the connection's transport, so `start_tls` upgrades the reader and
+//! writer in place; a plain connection pays one flag test. The handshake fails as in asyncio:
+//! an untrusted or misnamed certificate is `SSLCertVerificationError`
+//! (`CERTIFICATE_VERIFY_FAILED`), a peer's alert `TLSV1_ALERT_UNKNOWN_CA` and the like, a peer
+//! that is not TLS `WRONG_VERSION_NUMBER`, a peer that leaves `ConnectionResetError` (asyncio
+//! raises it without a message; tulip says "Connection lost during the SSL handshake"), the
+//! timeout `ConnectionAbortedError('SSL handshake is taking longer than 60.0 seconds: aborting
+//! the connection')`. A server's connection whose handshake fails is closed without running
+//! its handler, and the server goes on. `close()` sends `close_notify` (it does not wait for
+//! the peer's, as asyncio's `ssl_shutdown_timeout` does); a received `close_notify` or EOF is
+//! the reader's EOF and closes the connection; `write_eof()` is `NotImplementedError`.
+//!
+//! # Streams as `AsyncRead` / `AsyncWrite`
+//!
+//! [`StreamReader`](crate::StreamReader) implements `futures-io`'s `AsyncRead` and
+//! [`StreamWriter`](crate::StreamWriter) `AsyncWrite` (tokio's too, with the `tokio-io`
+//! feature); [`StreamPair`](crate::StreamPair) joins them into one duplex stream (for a codec's
+//! `Framed`). Use them inside [`TaskCo::wait_std`](crate::TaskCo::wait_std): a pending poll
+//! leaves the task's waker where the transport resolves a waiting `read()` or `drain()`, so
+//! the task polls again when data, EOF, an error or buffer room arrives. `poll_write` keeps
+//! `drain()`'s flow control, `poll_flush` waits until the kernel has every byte, `poll_close`
+//! shuts the sending side down (TLS: `close_notify` first). The inherent `read`/`close` names
+//! win over the traits' extension methods: call `AsyncWriteExt::close(&mut writer)`, or use a
+//! `StreamPair`. See `src/net/io_traits.rs` for the details.
+//!
+//! ```
+//! use futures::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+//! use futures::TryStreamExt;
+//!
+//! tulip::run(|co| {
+//!     let server = tulip::start_server(co, |co: &tulip::TaskCo, r, w| {
+//!         // An echo server in futures' terms.
+//!         co.wait_std(async move {
+//!             let (mut r, mut w): (tulip::StreamReader, tulip::StreamWriter) = (r, w);
+//!             futures::io::copy(&mut r, &mut w).await?;
+//!             AsyncWriteExt::close(&mut w).await
+//!         })??;
+//!         Ok(())
+//!     }, "127.0.0.1", 0)?;
+//!     let port = server.local_addr().unwrap().port();
+//!     let (reader, mut writer) = tulip::open_connection(co, "127.0.0.1", port)?;
+//!     let lines: Vec<String> = co.wait_std(async move {
+//!         writer.write_all(b"one\ntwo\n").await?;
+//!         AsyncWriteExt::close(&mut writer).await?;
+//!         BufReader::new(reader).lines().try_collect().await
+//!     })??;
+//!     assert_eq!(lines, ["one", "two"]);
+//!     server.close();
+//!     server.wait_closed(co)
+//! })
+//! .unwrap();
+//! ```
+//!
 //! Tests: `tests/net_cases.rs` ports cases from `test_sock_lowlevel.py` and `test_streams.py`
 //! (twins in `tests/cases/net/`). `tests/net_behaviour.rs` covers peers that close or reset
 //! mid-read, 1000 concurrent connections, 10 MiB through an echo server, and a loop closed with
-//! reads pending. `tests/net_emfile.rs` covers EMFILE.
+//! reads pending. `tests/net_emfile.rs` covers EMFILE. `tests/net_tls.rs` ports the TLS case
+//! `tests/cases/net/tls_errors.py` (bad certificates, non-TLS peers both ways, a peer that
+//! leaves, the timeout, `start_tls`) and moves a megabyte each way; `tests/net_io_traits.rs`
+//! and `tests/net_tokio_io.rs` (`--features tokio-io`) run futures' and tokio-util's helpers
+//! on streams.

@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::mem::MaybeUninit;
 use std::os::fd::RawFd;
 use std::rc::{Rc, Weak};
+use std::task::Waker;
 use std::{fmt, io};
 
 use anyhow::Result;
@@ -82,6 +83,22 @@ impl Buf {
         self.start = 0;
     }
 
+    /// Appends up to `max` bytes that `fill` writes into the front of a slice, returning how
+    /// many it wrote (a TLS session's plaintext).
+    pub(crate) fn fill_with(
+        &mut self,
+        max: usize,
+        fill: impl FnOnce(&mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.compact();
+        let old = self.data.len();
+        self.data.resize(old + max, 0);
+        let r = fill(&mut self.data[old..]);
+        let n = *r.as_ref().unwrap_or(&0);
+        self.data.truncate(old + n.min(max));
+        r
+    }
+
     /// One `recv` of at most `max` bytes appended to the buffer.
     pub(crate) fn recv(&mut self, fd: RawFd, max: usize) -> io::Result<usize> {
         self.compact();
@@ -107,6 +124,8 @@ pub(crate) struct ReaderCore {
     pub(crate) transport: RefCell<Weak<Transport>>,
     /// Whether we paused the transport's reading because the buffer is over 2 * limit.
     paused: Cell<bool>,
+    /// The waker of a poll-based reader (`AsyncRead`) waiting for data.
+    pub(crate) std_waker: RefCell<Option<Waker>>,
 }
 
 impl ReaderCore {
@@ -119,6 +138,10 @@ impl ReaderCore {
 
     /// Wakes the waiting coroutine, with `exc` if given.
     fn wakeup_waiter(&self, exc: Option<&SharedError>) {
+        let waker = self.std_waker.borrow_mut().take();
+        if let Some(w) = waker {
+            w.wake();
+        }
         let waiter = self.waiter.borrow_mut().take();
         if let Some(w) = waiter
             && !w.done()
@@ -142,6 +165,19 @@ impl ReaderCore {
         }
     }
 
+    pub(crate) fn is_eof(&self) -> bool {
+        self.eof.get()
+    }
+
+    /// Resumes the transport's reading if this reader paused it.
+    pub(crate) fn unpause(&self) {
+        if self.paused.replace(false)
+            && let Some(t) = self.transport.borrow().upgrade()
+        {
+            t.resume_reading();
+        }
+    }
+
     pub(crate) fn feed_eof(&self) {
         self.eof.set(true);
         self.wakeup_waiter(None);
@@ -152,7 +188,7 @@ impl ReaderCore {
         self.wakeup_waiter(Some(&exc));
     }
 
-    fn maybe_resume_transport(&self) {
+    pub(crate) fn maybe_resume_transport(&self) {
         if self.paused.get() && self.buf.borrow().len() <= self.limit {
             self.paused.set(false);
             if let Some(t) = self.transport.borrow().upgrade() {
@@ -221,6 +257,7 @@ impl StreamReader {
                 exception: RefCell::new(None),
                 transport: RefCell::new(Weak::new()),
                 paused: Cell::new(false),
+                std_waker: RefCell::new(None),
             }),
             _owner: None,
         }

@@ -13,6 +13,7 @@ use anyhow::Result;
 
 use super::reader::StreamReader;
 use super::streams::DEFAULT_LIMIT;
+use super::tls::{TlsAcceptor, server_session};
 use super::transport::{StreamSocket, Transport};
 use super::writer::StreamWriter;
 use crate::errors::{CancelledError, ErrorExt, OsError, RuntimeError, ValueError};
@@ -27,12 +28,17 @@ use crate::tasks::TaskCo;
 pub(crate) type Handler = dyn Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()>;
 
 /// Options of [`start_server_with`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Each connection's reader limit (asyncio: `limit=2**16`).
     pub limit: usize,
     /// The listen backlog (asyncio: `backlog=100`).
     pub backlog: u32,
+    /// asyncio's `ssl=`: each connection does the TLS handshake as the server (with the
+    /// acceptor's handshake timeout) before its handler runs. A connection whose handshake
+    /// fails (a wrong certificate, garbage, a peer that leaves, the timeout) is closed
+    /// without running the handler, and the server goes on.
+    pub ssl: Option<TlsAcceptor>,
 }
 
 impl Default for ServerOptions {
@@ -40,6 +46,7 @@ impl Default for ServerOptions {
         ServerOptions {
             limit: DEFAULT_LIMIT,
             backlog: 100,
+            ssl: None,
         }
     }
 }
@@ -186,26 +193,56 @@ impl ServerCore {
             // The transport was dropped, which detached it.
             Err(_) => return,
         };
+        // The TLS session starts now, before the loop reads the client's hello.
+        let handshake = match &self.opts.ssl {
+            None => None,
+            Some(acceptor) => {
+                let begun = server_session(acceptor).and_then(|session| {
+                    writer
+                        .t
+                        .tls_begin(session, acceptor.handshake_timeout(), None)
+                });
+                match begun {
+                    Ok(fut) => Some(fut),
+                    Err(e) => {
+                        log::debug!("SSL handshake not started: {e}");
+                        return;
+                    }
+                }
+            }
+        };
         let handler = self.handler.clone();
         let lp = self.lp.clone();
         let peer = writer.peer_addr();
-        let task =
-            self.lp.create_task(
-                move |co| match catch_panic(|| handler(co, reader, writer)) {
-                    Err(e) if !e.isinstance::<CancelledError>() => {
-                        // asyncio 3.12: report (a panic too, as the error it becomes), naming the peer;
-                        // the connection closes (its handles were dropped).
-                        let peer = peer.map(|a| py_addr(&a)).unwrap_or_default();
-                        lp.call_exception_handler(
-                            ExceptionContext::new("Unhandled exception in client_connected_cb")
-                                .with_exception(e)
-                                .with_field("transport", format!("<Transport peername={peer}>")),
-                        );
-                        Ok(())
+        let task = self.lp.create_task(move |co| {
+            match catch_panic(|| {
+                if let Some(h) = &handshake
+                    && let Err(e) = writer.t.tls_wait(co, h)
+                {
+                    // As asyncio (an OSError, reported only in debug mode): the
+                    // connection is closed and the server goes on.
+                    if e.isinstance::<CancelledError>() {
+                        return Err(e);
                     }
-                    r => r,
-                },
-            );
+                    log::debug!("SSL handshake failed: {e}");
+                    return Ok(());
+                }
+                handler(co, reader, writer)
+            }) {
+                Err(e) if !e.isinstance::<CancelledError>() => {
+                    // asyncio 3.12: report (a panic too, as the error it becomes), naming the peer;
+                    // the connection closes (its handles were dropped).
+                    let peer = peer.map(|a| py_addr(&a)).unwrap_or_default();
+                    lp.call_exception_handler(
+                        ExceptionContext::new("Unhandled exception in client_connected_cb")
+                            .with_exception(e)
+                            .with_field("transport", format!("<Transport peername={peer}>")),
+                    );
+                    Ok(())
+                }
+                r => r,
+            }
+        });
         drop(task);
     }
 
@@ -480,4 +517,24 @@ pub(crate) fn serve(
     }
     co.yield_now()?;
     Ok(server)
+}
+
+/// `await asyncio.start_server(handler, host, port, ssl=ctx)`: [`start_server`] whose
+/// connections are TLS (see [`ServerOptions::ssl`]).
+///
+/// # Errors
+///
+/// As [`start_server`].
+pub fn start_server_tls(
+    co: &TaskCo,
+    handler: impl Fn(&TaskCo, StreamReader, StreamWriter) -> Result<()> + 'static,
+    host: &str,
+    port: u16,
+    ssl: &TlsAcceptor,
+) -> Result<Server> {
+    let opts = ServerOptions {
+        ssl: Some(ssl.clone()),
+        ..ServerOptions::default()
+    };
+    start_server_with(co, handler, host, port, opts)
 }

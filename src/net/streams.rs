@@ -25,6 +25,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use anyhow::Result;
 
 use super::reader::StreamReader;
+use super::tls::TlsConnector;
 use super::transport::Transport;
 use super::writer::StreamWriter;
 use crate::errors::{CancelledError, ErrorExt, OsError};
@@ -161,4 +162,45 @@ pub fn wrap_stream(
     limit: usize,
 ) -> Result<(StreamReader, StreamWriter)> {
     Transport::open(lp, sock, limit, None)
+}
+
+/// `await asyncio.open_connection(host, port, ssl=ctx)`: connects, then does the TLS
+/// handshake as the client, with `host` as `server_hostname`; returns once the handshake is
+/// done.
+///
+/// # Errors
+///
+/// As [`open_connection_with`] for the connect, then as
+/// [`StreamWriter::start_tls`] for the handshake (e.g. `SSLCertVerificationError`).
+pub fn open_connection_tls(
+    co: &TaskCo,
+    host: &str,
+    port: u16,
+    ssl: &TlsConnector,
+) -> Result<(StreamReader, StreamWriter)> {
+    open_connection_tls_with(co, host, port, ssl, host, DEFAULT_LIMIT)
+}
+
+/// `open_connection(host, port, ssl=ctx, server_hostname=name, limit=limit)`: the
+/// certificate must be valid for `server_hostname` rather than `host`.
+///
+/// # Errors
+///
+/// As [`open_connection_tls`].
+pub fn open_connection_tls_with(
+    co: &TaskCo,
+    host: &str,
+    port: u16,
+    ssl: &TlsConnector,
+    server_hostname: &str,
+    limit: usize,
+) -> Result<(StreamReader, StreamWriter)> {
+    // A bad name fails before connecting.
+    let session = super::tls::client_session(ssl, server_hostname)?;
+    let (reader, writer) = open_connection_with(co, host, port, limit)?;
+    let handshake = writer
+        .t
+        .tls_begin(session, ssl.handshake_timeout(), Some(server_hostname))?;
+    writer.t.tls_wait(co, &handshake)?;
+    Ok((reader, writer))
 }

@@ -7,13 +7,15 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
+use std::task::Waker;
 
 use anyhow::Result;
 
 use super::reader::{ReaderCore, StreamReader};
 use super::streams::{DEFAULT_HIGH_WATER, MAX_READ};
+use super::tls::TlsSession;
 use super::writer::StreamWriter;
-use crate::errors::{OsError, RuntimeError, SharedError, ValueError};
+use crate::errors::{NotImplementedError, OsError, RuntimeError, SharedError, ValueError};
 use crate::event_loop::EventLoop;
 use crate::futures::Future;
 use crate::net::reader::Buf;
@@ -45,15 +47,21 @@ pub(crate) struct Transport {
     pub(crate) drain_waiters: RefCell<Vec<Future<()>>>,
     pub(crate) closing: Cell<bool>,
     /// `write_eof()` was called.
-    eof: Cell<bool>,
+    pub(crate) eof: Cell<bool>,
     /// asyncio's `_conn_lost`: non-zero once the connection is going away.
-    conn_lost: Cell<u32>,
+    pub(crate) conn_lost: Cell<u32>,
     /// The protocol's `_connection_lost`: `connection_lost` has run.
     pub(crate) lost: Cell<bool>,
     /// Resolved when the connection is closed: `wait_closed()`.
     pub(crate) closed: Future<()>,
     /// Run once the connection is closed (the server's bookkeeping).
     on_lost: RefCell<Option<Box<dyn FnOnce()>>>,
+    /// Whether `tls` is set: one flag test keeps plain connections off the TLS paths.
+    pub(crate) is_tls: Cell<bool>,
+    /// The TLS session once `start_tls` (or a TLS open) put one on the connection.
+    pub(crate) tls: RefCell<Option<Box<TlsSession>>>,
+    /// The waker of a poll-based writer (`AsyncWrite`) waiting for the buffer to drain.
+    pub(crate) write_waker: RefCell<Option<Waker>>,
 }
 
 /// What makes the reader/writer pair own the connection: dropping the last one closes it.
@@ -119,6 +127,9 @@ impl Transport {
             lost: Cell::new(false),
             closed: lp.create_future(),
             on_lost: RefCell::new(on_lost),
+            is_tls: Cell::new(false),
+            tls: RefCell::new(None),
+            write_waker: RefCell::new(None),
         });
         *reader.core.transport.borrow_mut() = Rc::downgrade(&t);
         // The callbacks hold the transport until it deregisters (connection_lost, or the
@@ -136,13 +147,13 @@ impl Transport {
         Ok((reader, writer))
     }
 
-    fn start_reading(&self) {
+    pub(crate) fn start_reading(&self) {
         if !self.reading.replace(true) {
             self.lp.want_source(self.fd, true, true);
         }
     }
 
-    fn stop_reading(&self) {
+    pub(crate) fn stop_reading(&self) {
         if self.reading.replace(false) {
             self.lp.want_source(self.fd, true, false);
         }
@@ -186,6 +197,9 @@ impl Transport {
     /// The reader callback: one `recv` into the reader's buffer. Called in each iteration
     /// while reading is wanted and the socket is cached readable.
     fn read_ready(self: &Rc<Self>) {
+        if self.is_tls.get() {
+            return self.tls_read_ready();
+        }
         if self.conn_lost.get() > 0 {
             // Never called again for nothing (it would keep the loop spinning).
             self.stop_reading();
@@ -220,10 +234,20 @@ impl Transport {
         if data.is_empty() {
             return Ok(());
         }
+        if self.is_tls.get() {
+            return self.tls_write(data);
+        }
+        self.write_raw(data);
+        Ok(())
+    }
+
+    /// Sends bytes as they are (a TLS session's records, or a plain connection's data): at
+    /// once if the buffer is empty and the socket takes them, else buffered.
+    pub(crate) fn write_raw(self: &Rc<Self>, data: &[u8]) {
         if self.conn_lost.get() > 0 {
             // As asyncio: the data is dropped; drain() reports the lost connection.
             self.conn_lost.set(self.conn_lost.get().saturating_add(1));
-            return Ok(());
+            return;
         }
         let mut data = data;
         if self.wbuf.borrow().is_empty() {
@@ -231,7 +255,7 @@ impl Transport {
                 Ok(n) => {
                     data = &data[n..];
                     if data.is_empty() {
-                        return Ok(());
+                        return;
                     }
                     // A short write filled the kernel buffer.
                     self.lp.clear_source(self.fd, false);
@@ -240,7 +264,7 @@ impl Transport {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.force_close(Some(SharedError::new(OsError::from_io(&e).into())));
-                    return Ok(());
+                    return;
                 }
             }
             self.start_writing();
@@ -249,7 +273,6 @@ impl Transport {
         if self.wbuf.borrow().len() > self.high.get() {
             self.write_paused.set(true);
         }
-        Ok(())
     }
 
     /// The writer callback: sends what is buffered. Called in each iteration while writing
@@ -276,6 +299,8 @@ impl Transport {
                 self.wbuf.borrow_mut().consume(n);
                 self.maybe_resume_writing();
                 if self.wbuf.borrow().is_empty() {
+                    // A poll_flush waits for this.
+                    self.wake_writer();
                     self.stop_writing();
                     if self.closing.get() {
                         self.connection_lost(None);
@@ -296,16 +321,30 @@ impl Transport {
                     let _ = w.set_result(());
                 }
             }
+            self.wake_writer();
         }
     }
 
-    fn shutdown_write(&self) -> Result<()> {
+    /// Wakes a poll-based writer, if one waits (taken out first: waking runs no user code
+    /// under our borrow).
+    pub(crate) fn wake_writer(&self) {
+        let waker = self.write_waker.borrow_mut().take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    pub(crate) fn shutdown_write(&self) -> Result<()> {
         // Our socket is still open: callers check.
         sys::shutdown_write(self.fd).map_err(|e| OsError::from_io(&e))?;
         Ok(())
     }
 
     pub(crate) fn write_eof(&self) -> Result<()> {
+        if self.is_tls.get() {
+            // As asyncio's SSL transport: TLS has no half-close.
+            return Err(NotImplementedError::new("").into());
+        }
         if self.closing.get() || self.eof.replace(true) {
             return Ok(());
         }
@@ -317,6 +356,13 @@ impl Transport {
 
     /// asyncio's `transport.close()`: stop reading, send what is buffered, then close.
     pub(crate) fn close(self: &Rc<Self>) {
+        if self.closing.get() {
+            return;
+        }
+        if self.is_tls.get() {
+            // close_notify goes out before the buffered data is flushed and the socket closes.
+            self.tls_close_notify();
+        }
         if self.closing.replace(true) {
             return;
         }
@@ -329,7 +375,7 @@ impl Transport {
     }
 
     /// asyncio's `_force_close(exc)`: drop the write buffer and close at once.
-    fn force_close(self: &Rc<Self>, exc: Option<SharedError>) {
+    pub(crate) fn force_close(self: &Rc<Self>, exc: Option<SharedError>) {
         if self.conn_lost.get() > 0 {
             return;
         }
@@ -376,6 +422,10 @@ impl Transport {
             }
         }
         self.lost.set(true);
+        if self.is_tls.get() {
+            self.tls_connection_lost(exc.as_ref());
+        }
+        self.wake_writer();
         if self.write_paused.get() {
             let waiters = self.drain_waiters.borrow().clone();
             for w in waiters {

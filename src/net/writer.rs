@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
+use super::tls::{SslObject, TlsAcceptor, TlsConnector, client_session, server_session};
 use super::transport::{Owner, Transport};
 use crate::errors::{OsError, ValueError};
 use crate::net::streams::DEFAULT_HIGH_WATER;
@@ -88,14 +89,74 @@ impl StreamWriter {
     }
 
     /// `writer.write_eof()`: shuts down the sending side once the buffer is sent (the peer
-    /// reads EOF); reading goes on.
+    /// reads EOF); reading goes on. On a TLS connection: `NotImplementedError`, as asyncio.
     pub fn write_eof(&self) -> Result<()> {
         self.t.write_eof()
     }
 
-    /// `writer.can_write_eof()`: always true for sockets.
+    /// `writer.can_write_eof()`: true for sockets, false once TLS is on (TLS has no
+    /// half-close; `write_eof` is then `NotImplementedError`, as in asyncio).
     pub fn can_write_eof(&self) -> bool {
-        true
+        !self.t.is_tls.get()
+    }
+
+    /// `await writer.start_tls(sslcontext, server_hostname=...)`: upgrades this connection
+    /// to TLS as its client, in place (this writer and its reader now carry TLS), once the
+    /// write buffer is drained. Returns when the handshake is done; `server_hostname` is the
+    /// name (or IP address) the server's certificate must be valid for. The handshake
+    /// timeout is the connector's (60 s by default).
+    ///
+    /// Bytes the reader had already received before the call stay in its buffer, as
+    /// plaintext.
+    ///
+    /// # Errors
+    ///
+    /// The connection is closed on any of them:
+    /// - [`SslError`](crate::SslError) when the handshake fails (`SSLCertVerificationError`:
+    ///   `[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: ...`; a peer's alert;
+    ///   `WRONG_VERSION_NUMBER` for a peer that does not speak TLS).
+    /// - `ConnectionResetError` when the peer closes during the handshake;
+    ///   `ConnectionAbortedError('SSL handshake is taking longer than 60.0 seconds: aborting
+    ///   the connection')` on the timeout.
+    /// - `ValueError` for a `server_hostname` that is neither a DNS name nor an IP address;
+    ///   `TypeError` if the connection is already TLS.
+    /// - `CancelledError` when the waiting task is cancelled.
+    pub fn start_tls(&self, co: &TaskCo, ssl: &TlsConnector, server_hostname: &str) -> Result<()> {
+        self.drain(co)?;
+        let conn = client_session(ssl, server_hostname)?;
+        let handshake = self
+            .t
+            .tls_begin(conn, ssl.handshake_timeout(), Some(server_hostname))?;
+        self.t.tls_wait(co, &handshake)
+    }
+
+    /// `start_tls` on a server's side of a connection (asyncio picks the side from how the
+    /// connection was made; here the config's type says it): waits for the client's
+    /// handshake.
+    ///
+    /// # Errors
+    ///
+    /// As [`StreamWriter::start_tls`] (e.g. `TLSV1_ALERT_UNKNOWN_CA` when the client refuses
+    /// the certificate).
+    pub fn start_tls_server(&self, co: &TaskCo, ssl: &TlsAcceptor) -> Result<()> {
+        self.drain(co)?;
+        let conn = server_session(ssl)?;
+        let handshake = self.t.tls_begin(conn, ssl.handshake_timeout(), None)?;
+        self.t.tls_wait(co, &handshake)
+    }
+
+    /// `get_extra_info('ssl_object')`: the TLS session's version, cipher, ALPN protocol and
+    /// the peer's certificates; `None` on a plain connection.
+    pub fn ssl_object(&self) -> Option<SslObject> {
+        self.t.ssl_object()
+    }
+
+    /// `get_extra_info('peercert')`: the peer's certificate, DER-encoded (Python decodes it
+    /// into a dict; parse it with an X.509 crate). `None` on a plain connection or when the
+    /// peer sent none.
+    pub fn peer_certificate(&self) -> Option<Vec<u8>> {
+        self.ssl_object()
+            .and_then(|o| o.getpeercert().map(<[u8]>::to_vec))
     }
 
     /// `get_extra_info('peername')` for TCP (`None` for Unix sockets).
