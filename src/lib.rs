@@ -169,6 +169,9 @@
 //! value you move in and out, `RefCell::take` or `Option::take` leaves the cell free while
 //! you hold the value.
 
+// The stackless backend (feature `nightly`) is built on Rust's nightly coroutines.
+#![cfg_attr(feature = "nightly", feature(coroutine_trait))]
+#![cfg_attr(all(feature = "nightly", test), feature(coroutines))]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -200,6 +203,8 @@ pub use event_loop::{
     get_running_loop,
 };
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
+#[cfg(feature = "nightly")]
+pub use generator::stackless;
 pub use generator::{Co, Generator, GeneratorState};
 pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;
