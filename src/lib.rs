@@ -170,8 +170,7 @@
 //! you hold the value.
 
 // The stackless backend (feature `nightly`) is built on Rust's nightly coroutines.
-#![cfg_attr(feature = "nightly", feature(coroutine_trait))]
-#![cfg_attr(all(feature = "nightly", test), feature(coroutines))]
+#![cfg_attr(feature = "nightly", feature(coroutines, coroutine_trait))]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -186,6 +185,8 @@ mod net;
 mod os;
 mod recycle;
 mod selector;
+#[cfg(feature = "nightly")]
+pub mod stackless;
 mod sync;
 mod sys;
 mod task_tree;
@@ -203,8 +204,6 @@ pub use event_loop::{
     get_running_loop,
 };
 pub use futures::{Awaitable, CallbackId, Future, Suspend};
-#[cfg(feature = "nightly")]
-pub use generator::stackless;
 pub use generator::{Co, Generator, GeneratorState};
 pub use helpers::gather::{Gathering, gather, gather_settled};
 pub use helpers::runners::run;

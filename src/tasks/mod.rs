@@ -29,6 +29,11 @@ use crate::futures::{
 };
 use crate::generator::{Co, Generator, GeneratorState};
 
+mod body;
+#[cfg(feature = "nightly")]
+pub(crate) mod stackless;
+use body::TaskBody;
+
 /// The coroutine handle a task's body receives: `co.wait(&fut)` is Python's `await fut`.
 pub type TaskCo = Co<Suspend, ()>;
 
@@ -388,7 +393,7 @@ enum TaskName {
 pub(crate) struct TaskPart<T: 'static> {
     tasks: Rc<Tasks>,
     /// The coroutine; `None` once it finished (its stack went back to the pool).
-    coro: RefCell<Option<Coroutine<T>>>,
+    coro: RefCell<Option<TaskBody<T>>>,
     must_cancel: Cell<bool>,
     cancel_msg: RefCell<Option<String>>,
     num_cancels: Cell<u32>,
@@ -469,6 +474,12 @@ impl EventLoop {
     /// `RuntimeError("Event loop is closed")` on a closed loop.
     #[track_caller]
     pub fn create_task_from<T: 'static>(&self, coro: Coroutine<T>) -> Result<Task<T>> {
+        self.create_task_body(TaskBody::Stackful(coro))
+    }
+
+    /// `create_task` for a coroutine of either backend.
+    #[track_caller]
+    fn create_task_body<T: 'static>(&self, coro: TaskBody<T>) -> Result<Task<T>> {
         if self.is_closed() {
             return Err(RuntimeError::new("Event loop is closed").into());
         }
@@ -536,7 +547,7 @@ impl<T: 'static> TaskCore<T> {
             let coro = self.tail.coro.borrow();
             let c = coro.as_ref().expect("checked above");
             match exc {
-                None => c.send(()),
+                None => c.send(),
                 Some(e) => c.throw(e),
             }
         };
