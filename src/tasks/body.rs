@@ -30,6 +30,16 @@ impl<T: 'static> TaskBody<T> {
         }
     }
 
+    /// Whether the coroutine has begun.
+    #[cfg(test)]
+    pub(crate) fn is_started(&self) -> bool {
+        match self {
+            TaskBody::Stackful(g) => g.is_started(),
+            #[cfg(feature = "nightly")]
+            TaskBody::Stackless(g) => g.is_started(),
+        }
+    }
+
     /// `coro.throw(exc)`.
     #[inline]
     pub(crate) fn throw(&self, exc: anyhow::Error) -> Result<GeneratorState<Suspend, T>> {
