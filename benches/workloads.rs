@@ -7,6 +7,11 @@
 //!
 //! `name=sleep0 loop=tulip ops=5000000 seconds=0.9000 ops_per_s=5555555`
 //!
+//! With `--features nightly` (`cargo +nightly bench --bench workloads --features nightly`),
+//! the task workloads (future_pingpong, task_spawn, sleep0, tasks_suspended_*) run again with
+//! stackless task bodies, printed with `loop=tulip-stackless`; `--loop tulip` or `--loop
+//! tulip-stackless` keeps one backend only.
+//!
 //! `--with-fd` keeps one idle fd registered with `add_reader`, so that every loop iteration
 //! polls (the lines are then named `NAME_fd`). `--scale` multiplies the op counts.
 //!
@@ -14,6 +19,8 @@
 //! Rust load generator (`tokio-baseline echo-client`, built by `../shared/bench/run-peers
 //! rust`): `--echo-client PATH`, else `$ECHO_CLIENT`; without either they are skipped with a
 //! `#` line. Their timing is the client's (it excludes connecting and its warm-up).
+
+#![cfg_attr(feature = "nightly", feature(coroutines, coroutine_trait))]
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
@@ -33,6 +40,8 @@ struct Opts {
     echo_client: Option<String>,
     /// Connections the echo client opens (`--conns`, the peers' option).
     conns: u64,
+    /// `--loop NAME`: only the workloads of this backend (`tulip`, `tulip-stackless`).
+    only_loop: Option<String>,
 }
 
 impl Opts {
@@ -43,6 +52,7 @@ impl Opts {
             with_fd: false,
             conns: ECHO_CONNS,
             echo_client: std::env::var("ECHO_CLIENT").ok().filter(|s| !s.is_empty()),
+            only_loop: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -64,6 +74,7 @@ impl Opts {
                     }
                     o.echo_client = Some(v);
                 }
+                "--loop" => o.only_loop = Some(args.next().unwrap_or_default()),
                 "--scale" => {
                     let v = args.next().unwrap_or_default();
                     o.scale = v
@@ -91,11 +102,17 @@ fn die(msg: &str) -> ! {
     std::process::exit(2)
 }
 
+thread_local! {
+    /// The `loop=` of the lines printed: which backend the task bodies are on.
+    static LOOP: Cell<&'static str> = const { Cell::new("tulip") };
+}
+
 fn report(name: &str, ops: u64, dt: Duration, extra: &str) {
     let s = dt.as_secs_f64();
     let sep = if extra.is_empty() { "" } else { " " };
     println!(
-        "name={name} loop=tulip ops={ops} seconds={s:.4} ops_per_s={:.0}{sep}{extra}",
+        "name={name} loop={} ops={ops} seconds={s:.4} ops_per_s={:.0}{sep}{extra}",
+        LOOP.get(),
         ops as f64 / s
     );
 }
@@ -388,6 +405,10 @@ fn maps_lines() -> usize {
 /// n tasks all waiting for one future: let them all suspend, note the resident memory they
 /// added (bytes per task) and the mappings, then resolve the future and wait for every task.
 fn tasks_suspended(lp: &EventLoop, n: u64) -> (f64, usize) {
+    #[cfg(feature = "nightly")]
+    if LOOP.get() == stackless::LOOP_NAME {
+        return stackless::tasks_suspended(lp, n);
+    }
     let seen = Rc::new(Cell::new((0.0, 0)));
     let out = seen.clone();
     run_main(lp, move |co| {
@@ -593,11 +614,26 @@ fn run_on_loop(name: &str, n: u64, run: fn(&EventLoop, u64), with_fd: bool) {
     report(&name, n, dt, "");
 }
 
+/// The workloads of one backend, by its `loop=` name.
+fn backends() -> Vec<(&'static str, &'static [Workload])> {
+    #[allow(unused_mut)] // one backend without the nightly feature
+    let mut all: Vec<(&'static str, &'static [Workload])> = vec![("tulip", WORKLOADS)];
+    #[cfg(feature = "nightly")]
+    all.push((stackless::LOOP_NAME, stackless::WORKLOADS));
+    all
+}
+
 fn main() {
     let opts = Opts::parse();
-    let chosen: Vec<&Workload> = WORKLOADS.iter().filter(|w| opts.wants(w.name)).collect();
+    let chosen: Vec<(&'static str, &Workload)> = backends()
+        .into_iter()
+        .filter(|(lp, _)| opts.only_loop.as_deref().is_none_or(|only| only == *lp))
+        .flat_map(|(lp, ws)| ws.iter().map(move |w| (lp, w)))
+        .filter(|(_, w)| opts.wants(w.name))
+        .collect();
     let mut ran = 0;
-    for w in &chosen {
+    for &(loop_name, w) in &chosen {
+        LOOP.set(loop_name);
         let n = opts.ops(w.ops);
         match w.kind {
             Kind::Loop(run) => run_on_loop(w.name, n, run, opts.with_fd),
@@ -619,7 +655,7 @@ fn main() {
             Kind::Suspended => {
                 let exe = std::env::current_exe().unwrap();
                 let status = std::process::Command::new(exe)
-                    .arg(w.name)
+                    .args([w.name, "--loop", loop_name])
                     .status()
                     .unwrap();
                 assert!(status.success(), "{} failed: {status}", w.name);
@@ -629,5 +665,173 @@ fn main() {
     }
     if ran == 0 {
         println!("# no workload of tulip's matches {:?}", opts.names);
+    }
+}
+
+/// The task workloads with stackless task bodies (`loop=tulip-stackless`): the same work as
+/// their stackful twins above, with `await_!` for `co.wait` and `yield_now!` for
+/// `sleep(co, 0)` (a bare yield, which is what `sleep(0)` is).
+#[cfg(feature = "nightly")]
+mod stackless {
+    use std::cell::{Cell, RefCell};
+    use std::ops::Coroutine;
+    use std::rc::Rc;
+
+    use tulip::stackless::Sent;
+    use tulip::{EventLoop, Future, Suspend, await_, gather, get_running_loop, yield_now};
+
+    use super::{Kind, Workload, maps_lines, rss_bytes};
+
+    pub const LOOP_NAME: &str = "tulip-stackless";
+
+    pub const WORKLOADS: &[Workload] = &[
+        Workload {
+            name: "future_pingpong",
+            ops: 2_000_000,
+            kind: Kind::Loop(future_pingpong),
+        },
+        Workload {
+            name: "task_spawn",
+            ops: 2_000_000,
+            kind: Kind::Loop(task_spawn),
+        },
+        Workload {
+            name: "sleep0",
+            ops: 5_000_000,
+            kind: Kind::Loop(sleep0),
+        },
+        Workload {
+            name: "tasks_suspended_1k",
+            ops: 1_000,
+            kind: Kind::Suspended,
+        },
+        Workload {
+            name: "tasks_suspended_10k",
+            ops: 10_000,
+            kind: Kind::Suspended,
+        },
+        Workload {
+            name: "tasks_suspended_30k",
+            ops: 30_000,
+            kind: Kind::Suspended,
+        },
+        Workload {
+            name: "tasks_suspended_100k",
+            ops: 100_000,
+            kind: Kind::Suspended,
+        },
+        Workload {
+            name: "tasks_suspended_1m",
+            ops: 1_000_000,
+            kind: Kind::Suspended,
+        },
+    ];
+
+    fn run_main(
+        lp: &EventLoop,
+        body: impl Coroutine<Sent<()>, Yield = Suspend, Return = anyhow::Result<()>> + 'static,
+    ) {
+        let main = lp.create_task_stackless(body).unwrap();
+        lp.run_until_complete(&main).unwrap();
+    }
+
+    fn future_pingpong(lp: &EventLoop, n: u64) {
+        let futs = Rc::new([
+            RefCell::new(lp.create_future::<()>()),
+            RefCell::new(lp.create_future()),
+        ]);
+        futs[0].borrow().set_result(()).unwrap(); // A goes first
+        let player = |me: usize, futs: Rc<[RefCell<Future<()>>; 2]>| {
+            #[coroutine]
+            static move |_| {
+                let lp = get_running_loop()?;
+                for _ in 0..n {
+                    let mine = futs[me].borrow().clone();
+                    await_!(mine)?;
+                    *futs[me].borrow_mut() = lp.create_future();
+                    futs[1 - me].borrow().set_result(())?;
+                }
+                Ok(())
+            }
+        };
+        let (a, b) = (player(0, futs.clone()), player(1, futs));
+        run_main(
+            lp,
+            #[coroutine]
+            static move |_| {
+                let lp = get_running_loop()?;
+                let players = [lp.create_task_stackless(a)?, lp.create_task_stackless(b)?];
+                await_!(gather(&players)?)?;
+                Ok(())
+            },
+        );
+    }
+
+    fn task_spawn(lp: &EventLoop, n: u64) {
+        run_main(
+            lp,
+            #[coroutine]
+            static move |_| {
+                let lp = get_running_loop()?;
+                let mut left = n;
+                while left > 0 {
+                    let k = left.min(1000);
+                    let batch = (0..k)
+                        .map(|_| {
+                            lp.create_task_stackless(
+                                #[coroutine]
+                                static |_| Ok(()),
+                            )
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    await_!(gather(&batch)?)?;
+                    left -= k;
+                }
+                Ok(())
+            },
+        );
+    }
+
+    fn sleep0(lp: &EventLoop, n: u64) {
+        run_main(
+            lp,
+            #[coroutine]
+            static move |_| {
+                for _ in 0..n {
+                    yield_now!()?; // await asyncio.sleep(0)
+                }
+                Ok(())
+            },
+        );
+    }
+
+    pub fn tasks_suspended(lp: &EventLoop, n: u64) -> (f64, usize) {
+        let seen = Rc::new(Cell::new((0.0, 0)));
+        let out = seen.clone();
+        run_main(
+            lp,
+            #[coroutine]
+            static move |_| {
+                let lp = get_running_loop()?;
+                let fut = lp.create_future::<()>();
+                let before = rss_bytes();
+                let tasks = (0..n)
+                    .map(|_| {
+                        let fut = fut.clone();
+                        lp.create_task_stackless(
+                            #[coroutine]
+                            static move |_| await_!(fut),
+                        )
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                yield_now!()?; // every task runs to its wait and suspends
+                let per_task = (rss_bytes().saturating_sub(before)) as f64 / n as f64;
+                out.set((per_task, maps_lines()));
+                fut.set_result(())?;
+                await_!(gather(&tasks)?)?;
+                Ok(())
+            },
+        );
+        seen.get()
     }
 }
