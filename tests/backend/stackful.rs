@@ -95,3 +95,17 @@ macro_rules! call_co {
         $call
     };
 }
+
+/// `tg.create_task(body)`.
+#[allow(unused_macros)]
+macro_rules! group_spawn {
+    ($g:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $g.create_task(move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($g:expr, $(move)? |$co:ident| $body:expr) => {
+        $g.create_task(move |$co: &tulip::TaskCo| $body)
+    };
+    ($g:expr, $body:expr) => {
+        $g.create_task($body)
+    };
+}

@@ -118,3 +118,17 @@ macro_rules! call_co {
         tulip::yield_from!(tulip::stackless::stackful(move |$co: &tulip::TaskCo| $call))
     }};
 }
+
+/// `tg.create_task(body)`, stackless.
+#[allow(unused_macros)]
+macro_rules! group_spawn {
+    ($g:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $g.create_task_stackless(#[coroutine] static move |_| -> $ret { $body })
+    };
+    ($g:expr, $(move)? |$co:ident| $body:expr) => {
+        $g.create_task_stackless(#[coroutine] static move |_| $body)
+    };
+    ($g:expr, $body:expr) => {
+        $g.create_task_stackless($body)
+    };
+}
