@@ -109,3 +109,11 @@ macro_rules! group_spawn {
         $g.create_task($body)
     };
 }
+
+/// `await sub()` of a helper returning a [`Body`]: called with this task's `co`.
+#[allow(unused_macros)]
+macro_rules! await_sub {
+    ($co:ident, $sub:expr) => {
+        ($sub)($co)
+    };
+}

@@ -132,3 +132,11 @@ macro_rules! group_spawn {
         $g.create_task_stackless($body)
     };
 }
+
+/// `await sub()` of a helper returning a [`Body`]: delegated to with `yield_from!`.
+#[allow(unused_macros)]
+macro_rules! await_sub {
+    ($co:ident, $sub:expr) => {
+        tulip::yield_from!(tulip::stackless::Coroutine::new($sub))
+    };
+}
