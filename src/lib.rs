@@ -180,7 +180,8 @@
 //! you hold the value.
 
 // The stackless backend (feature `nightly`) is built on Rust's nightly coroutines.
-#![cfg_attr(feature = "nightly", feature(coroutines, coroutine_trait))]
+#![cfg_attr(feature = "nightly", feature(coroutine_trait))]
+#![cfg_attr(all(feature = "nightly", test), feature(coroutines))]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 

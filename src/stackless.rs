@@ -57,4 +57,4 @@
 pub use crate::generator::stackless::{Delegate, Generator, IntoIter, Iter, Sent};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
-pub use crate::tasks::stackless::{StacklessCoroutine as Coroutine, run, sleep, stackful};
+pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

@@ -6,6 +6,7 @@
 //! ([`TaskBody`](super::body::TaskBody)), so the loop, futures, cancellation and asyncio's
 //! ordering are the same code for both.
 
+use std::cell::Cell;
 use std::ops::Coroutine as NightlyCoroutine;
 use std::time::Duration;
 
@@ -14,9 +15,10 @@ use anyhow::Result;
 use super::body::TaskBody;
 use super::{Coroutine, Task, TaskCo};
 use crate::errors::RuntimeError;
-use crate::event_loop::{EventLoop, get_running_loop};
+use crate::event_loop::{EventLoop, TimerHandle, get_running_loop};
 use crate::futures::{Awaitable, Future, Suspend};
-use crate::generator::stackless::{Generator, Sent};
+use crate::generator::GeneratorState;
+use crate::generator::stackless::{Delegate, Generator, Sent};
 
 /// A stackless coroutine a task can drive: yields [`Suspend`], returns `T`.
 pub type StacklessCoroutine<T> = Generator<Suspend, (), T>;
@@ -156,32 +158,84 @@ macro_rules! yield_now {
 
 /// `asyncio.sleep(delay)` for a stackless body: `yield_from!(sleep(delay))?`. A zero delay
 /// is one bare yield (one loop iteration); otherwise a timer resolves a future the task
-/// waits for, and the timer is cancelled however the wait ends.
-///
-/// # Errors
-///
-/// (From the delegation.) `CancelledError` when the task is cancelled while it sleeps;
-/// `RuntimeError("no running event loop")` outside a running loop.
-pub fn sleep(delay: Duration) -> StacklessCoroutine<()> {
-    Generator::new(
-        #[coroutine]
-        static move |_| {
-            if delay.is_zero() {
-                return crate::yield_now!();
+/// waits for, and the timer is cancelled however the wait ends. Nothing is allocated for a
+/// zero delay: [`Sleep`] is a small state machine of its own, not a boxed coroutine.
+pub fn sleep(delay: Duration) -> Sleep {
+    Sleep {
+        delay,
+        state: Cell::new(SleepState::Unstarted),
+    }
+}
+
+/// The coroutine [`sleep`] returns, for [`yield_from!`](crate::yield_from).
+pub struct Sleep {
+    delay: Duration,
+    state: Cell<SleepState>,
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep").field("delay", &self.delay).finish()
+    }
+}
+
+#[derive(Default)]
+enum SleepState {
+    #[default]
+    Unstarted,
+    /// At its bare yield (a zero delay).
+    Yielded,
+    /// Waiting for the timer's future.
+    Waiting(Future<()>, TimerHandle),
+    Finished,
+}
+
+impl Delegate for Sleep {
+    type Yield = Suspend;
+    type Send = ();
+    type Return = ();
+
+    fn prime(&self) -> Result<GeneratorState<Suspend, ()>> {
+        match self.state.take() {
+            SleepState::Unstarted => {}
+            _ => return Err(RuntimeError::new("cannot reuse already awaited coroutine").into()),
+        }
+        if self.delay.is_zero() {
+            self.state.set(SleepState::Yielded);
+            return Ok(GeneratorState::Yielded(Suspend::bare()));
+        }
+        let lp = get_running_loop()?;
+        let fut = lp.create_future::<()>();
+        let waker = fut.clone();
+        let timer = lp.call_later(self.delay, move || {
+            if !waker.done() {
+                let _ = waker.set_result(());
             }
-            let lp = get_running_loop()?;
-            let fut = lp.create_future::<()>();
-            let waker = fut.clone();
-            let timer = lp.call_later(delay, move || {
-                if !waker.done() {
-                    let _ = waker.set_result(());
-                }
-            })?;
-            let waited = crate::await_!(fut);
+        })?;
+        if fut.done() {
             timer.cancel();
-            waited
-        },
-    )
+            return Ok(GeneratorState::Returned(()));
+        }
+        let suspend = fut.suspend();
+        self.state.set(SleepState::Waiting(fut, timer));
+        Ok(GeneratorState::Yielded(suspend))
+    }
+
+    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, ()>> {
+        let received = Sent::into_result(sent);
+        let outcome = match self.state.replace(SleepState::Finished) {
+            SleepState::Yielded => received,
+            SleepState::Waiting(fut, timer) => {
+                // `try: await future finally: h.cancel()`
+                timer.cancel();
+                received.and_then(|()| AwaitStep::end(&fut))
+            }
+            SleepState::Unstarted | SleepState::Finished => {
+                Err(RuntimeError::new("cannot reuse already awaited coroutine").into())
+            }
+        };
+        outcome.map(GeneratorState::Returned)
+    }
 }
 
 /// A stackful coroutine for a stackless body to delegate to: `yield_from!(stackful(move
