@@ -189,10 +189,13 @@
 //! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(tulip::stackless::sleep(d))?` |
 //! | `await sub()` (a coroutine) | `sub(co)?` | `yield_from!(sub())?`, `sub()` a `stackless::Coroutine<T>` |
 //! | anything written for `co` (locks, queues, streams, `wait_for`, `TaskGroup`) | `lock.acquire(co)?` | `yield_from!(tulip::stackless::stackful(move \|co\| lock.acquire(co)))?` |
+//! | `tg.create_task(coro())` | `tg.create_task(\|co\| ...)?` | `tg.create_task_stackless(#[coroutine] static move \|_\| ...)?` |
 //!
 //! `stackful(f)` is a stackful coroutine a stackless body delegates to: `f` runs on a pooled
 //! stack that the task holds only while `f` runs, with the same ordering as if the body had
-//! called it. Its closure is `'static`: move clones of what it needs into it.
+//! called it. Its closure is `'static`: move clones of what it needs into it. The parity
+//! cases of locks, queues, `wait`, `as_completed`, `wait_for` and `TaskGroup` run this way
+//! (tests/sync_cases, tests/helpers_cases); `stackless::sleep` and `await_!` need no stack.
 //!
 //! ```rust,ignore
 //! #![feature(coroutines)]
