@@ -7,6 +7,11 @@
 //!
 //! `name=sleep0 loop=tulip ops=5000000 seconds=0.9000 ops_per_s=5555555`
 //!
+//! With `--features nightly` (`cargo +nightly bench --bench workloads --features nightly`),
+//! the task workloads (future_pingpong, task_spawn, sleep0, tasks_suspended_*) run again with
+//! stackless task bodies, printed with `loop=tulip-stackless`; `--loop tulip` or `--loop
+//! tulip-stackless` keeps one backend only.
+//!
 //! `--with-fd` keeps one idle fd registered with `add_reader`, so that every loop iteration
 //! polls (the lines are then named `NAME_fd`). `--scale` multiplies the op counts.
 //!
@@ -14,6 +19,8 @@
 //! Rust load generator (`tokio-baseline echo-client`, built by `../shared/bench/run-peers
 //! rust`): `--echo-client PATH`, else `$ECHO_CLIENT`; without either they are skipped with a
 //! `#` line. Their timing is the client's (it excludes connecting and its warm-up).
+
+#![cfg_attr(feature = "nightly", feature(coroutines, coroutine_trait))]
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
@@ -33,6 +40,8 @@ struct Opts {
     echo_client: Option<String>,
     /// Connections the echo client opens (`--conns`, the peers' option).
     conns: u64,
+    /// `--loop NAME`: only the workloads of this backend (`tulip`, `tulip-stackless`).
+    only_loop: Option<String>,
 }
 
 impl Opts {
@@ -43,6 +52,7 @@ impl Opts {
             with_fd: false,
             conns: ECHO_CONNS,
             echo_client: std::env::var("ECHO_CLIENT").ok().filter(|s| !s.is_empty()),
+            only_loop: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -64,6 +74,7 @@ impl Opts {
                     }
                     o.echo_client = Some(v);
                 }
+                "--loop" => o.only_loop = Some(args.next().unwrap_or_default()),
                 "--scale" => {
                     let v = args.next().unwrap_or_default();
                     o.scale = v
@@ -91,11 +102,17 @@ fn die(msg: &str) -> ! {
     std::process::exit(2)
 }
 
+thread_local! {
+    /// The `loop=` of the lines printed: which backend the task bodies are on.
+    static LOOP: Cell<&'static str> = const { Cell::new("tulip") };
+}
+
 fn report(name: &str, ops: u64, dt: Duration, extra: &str) {
     let s = dt.as_secs_f64();
     let sep = if extra.is_empty() { "" } else { " " };
     println!(
-        "name={name} loop=tulip ops={ops} seconds={s:.4} ops_per_s={:.0}{sep}{extra}",
+        "name={name} loop={} ops={ops} seconds={s:.4} ops_per_s={:.0}{sep}{extra}",
+        LOOP.get(),
         ops as f64 / s
     );
 }
@@ -388,6 +405,10 @@ fn maps_lines() -> usize {
 /// n tasks all waiting for one future: let them all suspend, note the resident memory they
 /// added (bytes per task) and the mappings, then resolve the future and wait for every task.
 fn tasks_suspended(lp: &EventLoop, n: u64) -> (f64, usize) {
+    #[cfg(feature = "nightly")]
+    if LOOP.get() == stackless::LOOP_NAME {
+        return stackless::tasks_suspended(lp, n);
+    }
     let seen = Rc::new(Cell::new((0.0, 0)));
     let out = seen.clone();
     run_main(lp, move |co| {
@@ -593,11 +614,26 @@ fn run_on_loop(name: &str, n: u64, run: fn(&EventLoop, u64), with_fd: bool) {
     report(&name, n, dt, "");
 }
 
+/// The workloads of one backend, by its `loop=` name.
+fn backends() -> Vec<(&'static str, &'static [Workload])> {
+    #[allow(unused_mut)] // one backend without the nightly feature
+    let mut all: Vec<(&'static str, &'static [Workload])> = vec![("tulip", WORKLOADS)];
+    #[cfg(feature = "nightly")]
+    all.push((stackless::LOOP_NAME, stackless::WORKLOADS));
+    all
+}
+
 fn main() {
     let opts = Opts::parse();
-    let chosen: Vec<&Workload> = WORKLOADS.iter().filter(|w| opts.wants(w.name)).collect();
+    let chosen: Vec<(&'static str, &Workload)> = backends()
+        .into_iter()
+        .filter(|(lp, _)| opts.only_loop.as_deref().is_none_or(|only| only == *lp))
+        .flat_map(|(lp, ws)| ws.iter().map(move |w| (lp, w)))
+        .filter(|(_, w)| opts.wants(w.name))
+        .collect();
     let mut ran = 0;
-    for w in &chosen {
+    for &(loop_name, w) in &chosen {
+        LOOP.set(loop_name);
         let n = opts.ops(w.ops);
         match w.kind {
             Kind::Loop(run) => run_on_loop(w.name, n, run, opts.with_fd),
@@ -619,7 +655,7 @@ fn main() {
             Kind::Suspended => {
                 let exe = std::env::current_exe().unwrap();
                 let status = std::process::Command::new(exe)
-                    .arg(w.name)
+                    .args([w.name, "--loop", loop_name])
                     .status()
                     .unwrap();
                 assert!(status.success(), "{} failed: {status}", w.name);
@@ -631,3 +667,8 @@ fn main() {
         println!("# no workload of tulip's matches {:?}", opts.names);
     }
 }
+
+/// The task workloads with stackless task bodies (feature `nightly`).
+#[cfg(feature = "nightly")]
+#[path = "workloads/stackless.rs"]
+mod stackless;

@@ -47,7 +47,8 @@
 //!
 //! The crate follows the talk "Discover the asyncio event loop" layer by layer, one module
 //! each, with dependencies pointing down only. The public names are re-exported flat at the
-//! root; only [`errors`] and [`generator`] are public modules.
+//! root; only [`errors`] and [`generator`] are public modules (and, with the `nightly`
+//! feature, `stackless`: the stackless backend, below).
 //!
 //! | layer | module | what it does |
 //! |---|---|---|
@@ -58,12 +59,21 @@
 //! | 3 | `selector.rs` | readers and writers on file descriptors over mio, level-triggered as asyncio's `add_reader` |
 //! | 4 | `event_loop/` | [`EventLoop`]: `run_forever`/`stop`/`close`, one iteration as asyncio's `_run_once`, the exception handler, [`LoopHandle`] for other threads |
 //! | 5 | `futures/` | [`Future`]: results, exceptions, cancellation, done callbacks; `run_until_complete` |
-//! | 6 | `generator/` | [`Generator`] and [`Co`]: Python generators on stackful coroutines (`send`, `throw`, `close`, `yield_from`) |
-//! | 7 | `tasks/` | [`Task`]: drives a generator from loop callbacks; [`Co::wait`] is `await`; [`Coroutine`] objects |
+//! | 6 | `generator/` | [`Generator`] and [`Co`]: Python generators on stackful coroutines (`send`, `throw`, `close`, `yield_from`); with the `nightly` feature, `generator/stackless.rs`: the same generators on Rust's nightly coroutines (`yield_!`, `yield_from!`) |
+//! | 7 | `tasks/` | [`Task`]: drives a coroutine of either backend (`tasks/body.rs`) from loop callbacks; [`Co::wait`] is `await` (`await_!` in a stackless body, `tasks/stackless.rs`); [`Coroutine`] objects |
 //! | 8 | `helpers/` | [`run`], [`sleep`], [`gather`], [`shield`], [`wait()`], [`as_completed`], [`wait_for`], [`timeout`], [`TaskGroup`], [`AsyncGenerator`] |
 //! | 8 | `sync/` | [`Lock`], [`Event`], [`Condition`], [`Semaphore`], [`BoundedSemaphore`], [`Barrier`], [`Queue`], [`LifoQueue`], [`PriorityQueue`] |
 //! | 8 | `net/` | `sock_*` calls ([`sock_recv`], [`sock_sendall`], …) and streams ([`open_connection`], [`start_server`], [`StreamReader`], [`StreamWriter`]) |
 //! | 8 | `os/` | threads ([`to_thread`], `run_in_executor`, [`run_coroutine_threadsafe`]), subprocesses ([`create_subprocess_exec`]), signals (`add_signal_handler`) |
+//!
+//! # Two backends
+//!
+//! Coroutines are stackful on stable Rust: any function given `co` can wait. Built with the
+//! nightly toolchain and the `nightly` feature (`cargo +nightly test --features nightly`),
+//! `tulip::stackless` adds a stackless backend on Rust's nightly coroutines, Python's own
+//! model: explicit `yield_from!` at every level, and a few dozen bytes per suspended
+//! coroutine instead of a stack. Generators and tasks of both backends share one `Task`, one
+//! loop and one set of parity cases ([`guide::generators`], [`guide::tasks`]).
 //!
 //! # Design principles
 //!
@@ -170,6 +180,9 @@
 //! value you move in and out, `RefCell::take` or `Option::take` leaves the cell free while
 //! you hold the value.
 
+// The stackless backend (feature `nightly`) is built on Rust's nightly coroutines.
+#![cfg_attr(feature = "nightly", feature(coroutine_trait))]
+#![cfg_attr(all(feature = "nightly", test), feature(coroutines))]
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -185,6 +198,8 @@ mod net;
 mod os;
 mod recycle;
 mod selector;
+#[cfg(feature = "nightly")]
+pub mod stackless;
 mod sync;
 mod sys;
 mod task_tree;

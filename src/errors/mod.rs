@@ -532,10 +532,8 @@ pub fn cause(err: &anyhow::Error) -> Option<&anyhow::Error> {
     loop {
         if let Some(shared) = e.downcast_ref::<SharedError>() {
             e = shared.0.as_ref().as_ref();
-        } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
-            return Some(&raised.cause);
         } else {
-            return None;
+            return e.downcast_ref::<RaisedFrom>().map(|raised| &raised.cause);
         }
     }
 }
@@ -615,10 +613,8 @@ impl ErrorExt for anyhow::Error {
         loop {
             let next = if let Some(shared) = e.downcast_ref::<SharedError>() {
                 &*shared.0
-            } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
-                &raised.exc
             } else {
-                return None;
+                &e.downcast_ref::<RaisedFrom>()?.exc
             };
             if let Some(found) = next.downcast_ref::<E>() {
                 return Some(found);

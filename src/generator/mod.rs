@@ -58,6 +58,8 @@ use crate::errors::{
 mod co;
 mod iter;
 mod overflow;
+#[cfg(feature = "nightly")]
+pub mod stackless;
 mod stacks;
 #[cfg(test)]
 mod tests;

@@ -195,3 +195,54 @@
 //! fails. asyncio's finalizer hook instead schedules `aclose()` as a task, so that clean-up
 //! may wait; keep a handle (or call `aclose`) where the clean-up must wait. The loop's
 //! `sys.set_asyncgen_hooks` (firstiter/finalizer) are not offered.
+//!
+//! # The stackless backend (nightly)
+//!
+//! With the toolchain's nightly and tulip's `nightly` feature (`cargo +nightly build
+//! --features nightly`; the stable build does not change), `tulip::stackless::Generator` is
+//! the same Python generator made of a Rust nightly coroutine instead of a stack: a state
+//! machine of a few dozen bytes holding only the locals live across a yield. The body is a
+//! `#[coroutine] static |_| { ... }` closure (its crate needs `#![feature(coroutines)]`);
+//! `yield_!(v)` is `yield v` and `yield_from!(sub)` is `yield from sub`. The methods and
+//! every error above are the same (the parity cases of both backends are one file,
+//! `tests/gen_cases/cases.rs`); `cargo +nightly run --example producer_wrapper_stackless
+//! --features nightly` prints what `producer_wrapper` prints.
+//!
+//! ```rust,ignore
+//! #![feature(coroutines)]
+//! use tulip::stackless::Generator;
+//! use tulip::{yield_, yield_from};
+//!
+//! fn producer() -> Generator<&'static str> {
+//!     Generator::new(#[coroutine] static |_| {
+//!         yield_!("Hello")?;
+//!         yield_!("World!")?;
+//!         Ok(())
+//!     })
+//! }
+//!
+//! fn wrapper() -> Generator<&'static str> {
+//!     Generator::new(#[coroutine] static |_| {
+//!         println!("enter wrapper");
+//!         yield_from!(producer())?; // yield from producer()
+//!         println!("exit wrapper");
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! | | stackful `Generator` | stackless `stackless::Generator` |
+//! |---|---|---|
+//! | toolchain | stable | nightly, feature `nightly` |
+//! | body | closure taking `&Co` | `#[coroutine] static \|_\| { ... }` |
+//! | `yield v` | `co.yield_(v)` | `yield_!(v)` |
+//! | who can yield | any function given `co`, at any depth (no colouring) | the body itself only: a helper that yields is a sub-generator, delegated to with `yield_from!` (Python's model) |
+//! | `yield from sub` | `co.yield_from(sub)`, `co.yield_from_ref(&sub)` | `yield_from!(sub)` for an owned, `&` or `Rc` sub, stackless **or stackful** |
+//! | memory while suspended | a stack: one resident page or more | the state machine: tens of bytes |
+//! | a resume through N `yield from` levels | one stack switch | N nested calls (as CPython) |
+//! | dropping a generator that ignores GeneratorExit | its stack is unwound by force | its state machine is dropped (its live locals' destructors run) |
+//!
+//! Delegating from a stackless body to a stackful generator (`yield_from!(tulip::Generator::new(|co| ...))`)
+//! is how a stackless coroutine calls code written against `Co`: the stackful sub takes a
+//! pooled stack while it runs. Tasks take either kind of body: see
+//! [the tasks page](super::tasks#stackless-task-bodies-nightly).

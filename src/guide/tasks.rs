@@ -179,3 +179,47 @@
 //! returns a `CallbackId` to remove; Python finds unreachable pending tasks with its garbage
 //! collector, tulip reports them when the loop closes; done callbacks of a task receive its
 //! result future (`&Future<T>`), not the task.
+//!
+//! # Stackless task bodies (nightly)
+//!
+//! With the `nightly` feature, a task's body may be a nightly coroutine instead of a closure
+//! taking `co`: `lp.create_task_stackless(#[coroutine] static move |_| { ... })`, or
+//! `tulip::stackless::run(...)` for `asyncio.run`. It is the same `Task`, stepped by the same
+//! code: the ordering, cancellation and every rule above hold, and the task parity cases run
+//! on both kinds of body (`tests/task_cases/cases.rs`). A stackless body awaits by yielding:
+//!
+//! | asyncio | stackful body | stackless body |
+//! |---|---|---|
+//! | `r = await fut` (a future, a task, `gather(...)`, `shield(...)`) | `co.wait(&fut)?` | `await_!(fut)?` |
+//! | `await asyncio.sleep(0)` | `co.yield_now()?` | `yield_now!()?` |
+//! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(tulip::stackless::sleep(d))?` |
+//! | `await sub()` (a coroutine) | `sub(co)?` | `yield_from!(sub())?`, `sub()` a `stackless::Coroutine<T>` |
+//! | anything written for `co` (locks, queues, streams, `wait_for`, `TaskGroup`) | `lock.acquire(co)?` | `yield_from!(tulip::stackless::stackful(move \|co\| lock.acquire(co)))?` |
+//! | `tg.create_task(coro())` | `tg.create_task(\|co\| ...)?` | `tg.create_task_stackless(#[coroutine] static move \|_\| ...)?` |
+//!
+//! `stackful(f)` is a stackful coroutine a stackless body delegates to: `f` runs on a pooled
+//! stack that the task holds only while `f` runs, with the same ordering as if the body had
+//! called it. Its closure is `'static`: move clones of what it needs into it. The parity
+//! cases of locks, queues, `wait`, `as_completed`, `wait_for` and `TaskGroup` run this way
+//! (tests/sync_cases, tests/helpers_cases); `stackless::sleep` and `await_!` need no stack.
+//!
+//! ```rust,ignore
+//! #![feature(coroutines)]
+//! use std::time::Duration;
+//! use tulip::{await_, get_running_loop, yield_from, stackless};
+//!
+//! let answer = stackless::run(#[coroutine] static |_| {
+//!     let lp = get_running_loop()?;
+//!     let task = lp.create_task_stackless(#[coroutine] static |_| {
+//!         yield_from!(stackless::sleep(Duration::from_millis(10)))?;
+//!         Ok(21)
+//!     })?;
+//!     Ok(await_!(task)? * 2)
+//! })?;
+//! assert_eq!(answer, 42);
+//! ```
+//!
+//! A suspended stackless task costs its task allocation and a state machine of a few dozen
+//! bytes (about 0.55 KiB resident in all, against about 4.4 KiB with a stack); a stackful
+//! body can wait from any plain function it passes `co` to, a stackless one only where it
+//! writes `await_!` or `yield_from!`, as in Python.

@@ -41,14 +41,25 @@ use crate::tasks::{Task, TaskCo, all_tasks};
 /// - The `io::Error` of a loop that cannot be made (no epoll instance: e.g. `EMFILE`).
 #[track_caller] // the main task is created where `run` is called
 pub fn run<T: 'static>(main: impl FnOnce(&TaskCo) -> Result<T> + 'static) -> Result<T> {
+    let lp = new_run_loop()?;
+    let task = lp.create_task(main);
+    run_main_task(lp, task)
+}
+
+/// `run`'s loop: refused inside a running one.
+pub(crate) fn new_run_loop() -> Result<EventLoop> {
     if get_running_loop().is_ok() {
         return Err(
             RuntimeError::new("asyncio.run() cannot be called from a running event loop").into(),
         );
     }
-    let lp = EventLoop::new()?;
+    EventLoop::new()
+}
+
+/// The rest of `run`, once the main task is made (of either backend).
+pub(crate) fn run_main_task<T: 'static>(lp: EventLoop, task: Result<Task<T>>) -> Result<T> {
     // The caller is the main task's one receiver: its value or error is moved out.
-    let result = lp.create_task(main).and_then(|task| {
+    let result = task.and_then(|task| {
         let interrupts = on_sigint(&lp, &task);
         let ran = lp
             .run_until_done(task.future())

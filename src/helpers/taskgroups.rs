@@ -137,6 +137,33 @@ impl TaskGroup {
         &self,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
     ) -> Result<Task<T>> {
+        self.adopt(|lp| lp.create_task(body))
+    }
+
+    /// `tg.create_task(coro)` for a stackless body (feature `nightly`): as
+    /// [`TaskGroup::create_task`], the child's body a nightly coroutine (see
+    /// [`EventLoop::create_task_stackless`](crate::EventLoop::create_task_stackless)).
+    ///
+    /// # Errors
+    ///
+    /// As [`TaskGroup::create_task`].
+    #[cfg(feature = "nightly")]
+    pub fn create_task_stackless<T: 'static>(
+        &self,
+        body: impl std::ops::Coroutine<
+            crate::stackless::Sent<()>,
+            Yield = crate::Suspend,
+            Return = Result<T>,
+        > + 'static,
+    ) -> Result<Task<T>> {
+        self.adopt(|lp| lp.create_task_stackless(body))
+    }
+
+    /// Makes a child task with `make` once the group accepts one, and watches it.
+    fn adopt<T: 'static>(
+        &self,
+        make: impl FnOnce(&EventLoop) -> Result<Task<T>>,
+    ) -> Result<Task<T>> {
         let me = &self.0;
         if !me.entered.get() {
             return Err(self.misuse("has not been entered"));
@@ -152,7 +179,7 @@ impl TaskGroup {
             .borrow()
             .clone()
             .expect("an entered TaskGroup knows its loop");
-        let task = lp.create_task(body)?;
+        let task = make(&lp)?;
         let id = me.next_id.get();
         me.next_id.set(id + 1);
         me.tasks.borrow_mut().push((id, task.as_any()));

@@ -30,6 +30,11 @@ use crate::futures::{
 };
 use crate::generator::{Co, GeneratorState};
 
+mod body;
+#[cfg(feature = "nightly")]
+pub(crate) mod stackless;
+use body::TaskBody;
+
 /// The coroutine handle a task's body receives: `co.wait(&fut)` is Python's `await fut`.
 pub type TaskCo = Co<Suspend, ()>;
 
@@ -394,7 +399,7 @@ enum TaskName {
 pub(crate) struct TaskPart<T: 'static> {
     tasks: Rc<Tasks>,
     /// The coroutine; `None` once it finished (its stack went back to the pool).
-    coro: RefCell<Option<Coroutine<T>>>,
+    coro: RefCell<Option<TaskBody<T>>>,
     must_cancel: Cell<bool>,
     cancel_msg: RefCell<Option<String>>,
     num_cancels: Cell<u32>,
@@ -478,8 +483,7 @@ impl EventLoop {
     #[track_caller]
     pub fn create_task_from<T: 'static>(&self, coro: Coroutine<T>) -> Result<Task<T>> {
         // asyncio: the task runs in a copy of the context current at its creation.
-        let ctx = contextvars::in_use().then(|| Context::from_vars(contextvars::capture()));
-        self.create_task_with(coro, ctx)
+        self.create_task_body(TaskBody::Stackful(coro))
     }
 
     /// `loop.create_task(coro, context=ctx)`: the task's steps run in `ctx` itself (not a
@@ -494,13 +498,21 @@ impl EventLoop {
         ctx: &Context,
         body: impl FnOnce(&TaskCo) -> Result<T> + 'static,
     ) -> Result<Task<T>> {
-        self.create_task_with(Coroutine::new(body), Some(ctx.clone()))
+        self.create_task_with(TaskBody::Stackful(Coroutine::new(body)), Some(ctx.clone()))
+    }
+
+    /// `create_task` for a coroutine of either backend, in a copy of the current context
+    /// (asyncio: the task runs in the context current at its creation).
+    #[track_caller]
+    fn create_task_body<T: 'static>(&self, coro: TaskBody<T>) -> Result<Task<T>> {
+        let ctx = contextvars::in_use().then(|| Context::from_vars(contextvars::capture()));
+        self.create_task_with(coro, ctx)
     }
 
     #[track_caller]
     fn create_task_with<T: 'static>(
         &self,
-        coro: Coroutine<T>,
+        coro: TaskBody<T>,
         context: Option<Context>,
     ) -> Result<Task<T>> {
         if self.is_closed() {
@@ -571,7 +583,7 @@ impl<T: 'static> TaskCore<T> {
             let coro = self.tail.coro.borrow();
             let c = coro.as_ref().expect("checked above");
             match exc {
-                None => c.send(()),
+                None => c.send(),
                 Some(e) => c.throw(e),
             }
         };

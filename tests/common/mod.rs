@@ -151,8 +151,11 @@ pub fn examples_dir() -> PathBuf {
 }
 
 /// Runs `examples/<name>.rs` (built by `cargo test`) and compares its stdout with
-/// `tests/python/<name>.out`, the output of `tests/python/<name>.py`.
+/// `tests/python/<name>.out`, the output of `tests/python/<name>.py`. An example
+/// `<base>_stackless` (the stackless backend, feature `nightly`) is the twin of `<base>`'s
+/// Python program: it must print the same.
 pub fn check_example(name: &str) {
+    let twin = name.strip_suffix(STACKLESS).unwrap_or(name);
     let bin = examples_dir().join(name);
     let out = Command::new(&bin)
         .output()
@@ -163,8 +166,11 @@ pub fn check_example(name: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
     let actual = String::from_utf8(out.stdout).expect("example prints UTF-8");
-    compare(&root().join("tests/python").join(name), &actual);
+    compare(&root().join("tests/python").join(twin), &actual);
 }
+
+/// The name suffix of the examples on the stackless backend.
+pub const STACKLESS: &str = "_stackless";
 
 /// Python's `str(bool)`.
 pub fn py_bool(b: bool) -> &'static str {

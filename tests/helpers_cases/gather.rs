@@ -1,7 +1,8 @@
 //! gather, shield, wait and as_completed: cases 47 and 49 of
 //! the asyncio behaviour cases and more behaviours from CPython's test_tasks.py, each
 //! printing the same trace as its Python program in tests/cases/helpers/.
-use crate::common::{self, py_bool, run_briefly, run_main};
+use crate::Body;
+use crate::common::{self, py_bool, run_briefly};
 use crate::tprint;
 
 use std::cell::{Cell, RefCell};
@@ -13,8 +14,8 @@ use anyhow::Result;
 use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::{
     Awaitable, CancelledError, ErrorExt, EventLoop, Future, Gathering, NextDone, ReturnWhen,
-    RuntimeError, SharedError, Task, TaskCo, TimeoutError, as_completed, gather, gather_settled,
-    shield, sleep, wait,
+    RuntimeError, SharedError, Task, TimeoutError, as_completed, gather, gather_settled, shield,
+    wait,
 };
 
 /// Python's `a is b` for two errors read from futures: the same shared error.
@@ -65,25 +66,25 @@ fn zero_division(msg: Option<&str>) -> anyhow::Error {
 }
 
 /// `async def nap(ms, result)`: sleeps, then returns `result`.
-fn nap<T: 'static>(ms: u64, result: T) -> impl FnOnce(&TaskCo) -> Result<T> {
-    move |co| {
-        sleep(co, Duration::from_millis(ms))?;
+fn nap<T: 'static>(ms: u64, result: T) -> impl Body<T> {
+    body!(move |co| {
+        sleep!(co, Duration::from_millis(ms))?;
         Ok(result)
-    }
+    })
 }
 
 /// `async def fail_after(ms, msg)`: sleeps, then raises ZeroDivisionError(msg).
-fn fail_after(ms: u64, msg: &'static str) -> impl FnOnce(&TaskCo) -> Result<()> {
-    move |co| {
-        sleep(co, Duration::from_millis(ms))?;
+fn fail_after(ms: u64, msg: &'static str) -> impl Body<()> {
+    body!(move |co| {
+        sleep!(co, Duration::from_millis(ms))?;
         Err(zero_division(Some(msg)))
-    }
+    })
 }
 
 /// `async def forever()`: awaits a future nobody resolves.
-fn forever(lp: &EventLoop) -> impl FnOnce(&TaskCo) -> Result<()> + use<> {
+fn forever(lp: &EventLoop) -> impl Body<()> + use<> {
     let fut = lp.create_future::<()>();
-    move |co| co.wait(&fut)
+    body!(move |co| wait!(co, fut))
 }
 
 #[test]
@@ -156,13 +157,12 @@ fn gather_basics() {
         );
 
         let l = lp.clone();
-        let dup = lp
-            .create_task(move |co| {
-                let c = l.create_task(|_| Ok("abc"))?;
-                let d = l.create_task(|_| Ok("def"))?;
-                co.wait(&gather([&c, &c, &d, &c])?)
-            })
-            .unwrap();
+        let dup = spawn!(lp, move |co| {
+            let c = spawn!(l, |_co| Ok("abc"))?;
+            let d = spawn!(l, |_co| Ok("def"))?;
+            wait!(co, gather([&c, &c, &d, &c])?)
+        })
+        .unwrap();
         tprint!(
             "duplicates: {}",
             py_strs(&lp.run_until_complete(&dup).unwrap())
@@ -173,9 +173,11 @@ fn gather_basics() {
             Err(e) => tprint!("{}: {}", py_name(&e), py_str(&e)),
         }
 
-        let empty = lp
-            .create_task(|co| co.wait(&gather(std::iter::empty::<&Future<i32>>())?))
-            .unwrap();
+        let empty = spawn!(lp, |co| wait!(
+            co,
+            gather(std::iter::empty::<&Future<i32>>())?
+        ))
+        .unwrap();
         tprint!("empty gather: {:?}", lp.run_until_complete(&empty).unwrap());
         lp.close().unwrap();
         other.close().unwrap();
@@ -235,19 +237,18 @@ fn shield_basics() {
         let proof = Rc::new(Cell::new(0));
         let waiter = lp.create_future::<()>();
         let (l, p, w) = (lp.clone(), proof.clone(), waiter.clone());
-        let f = lp
-            .create_task(move |co| {
-                let p2 = p.clone();
-                let inner = l.create_task(move |co| {
-                    co.wait(&w)?;
-                    p2.set(p2.get() + 1);
-                    Ok(())
-                })?;
-                co.wait(&shield(&inner))?;
-                p.set(p.get() + 100);
+        let f = spawn!(lp, move |co| {
+            let p2 = p.clone();
+            let inner = spawn!(l, move |co| {
+                wait!(co, w)?;
+                p2.set(p2.get() + 1);
                 Ok(())
-            })
-            .unwrap();
+            })?;
+            wait!(co, shield(&inner))?;
+            p.set(p.get() + 100);
+            Ok(())
+        })
+        .unwrap();
         run_briefly(&lp);
         f.cancel(None);
         match lp.run_until_complete(&f) {
@@ -282,7 +283,7 @@ fn gather_repeats() {
             py_strs(&g.result().unwrap())
         );
 
-        let done = lp.create_task(|_| Ok("d")).unwrap();
+        let done = spawn!(lp, |_co| Ok("d")).unwrap();
         run_briefly(&lp);
         tprint!("child done before gather: {}", py_bool(done.done()));
         let g = gather([&done, &done]).unwrap();
@@ -294,8 +295,8 @@ fn gather_repeats() {
             py_strs(&g.result().unwrap())
         );
 
-        let a = named(lp.create_task(forever(&lp)).unwrap(), "a");
-        let b = named(lp.create_task(|_| Ok(())).unwrap(), "b");
+        let a = named(spawn!(lp, forever(&lp)).unwrap(), "a");
+        let b = named(spawn!(lp, |_co| Ok(())).unwrap(), "b");
         run_briefly(&lp);
         tprint!("b done: {}", py_bool(b.done()));
         let g = gather_settled([&a, &b, &a]).unwrap();
@@ -418,8 +419,8 @@ fn gather_cancel() {
         let waiter = lp.create_future::<()>();
         let inner = || {
             let (p, w) = (proof.clone(), waiter.clone());
-            lp.create_task(move |co| {
-                co.wait(&w)?;
+            spawn!(lp, move |co| {
+                wait!(co, w)?;
                 p.set(p.get() + 1);
                 Ok(())
             })
@@ -433,15 +434,14 @@ fn gather_cancel() {
             gatherer.clone(),
             proof.clone(),
         );
-        let f = lp
-            .create_task(move |co| {
-                let g = gather([&c1, &c2])?;
-                *gs.borrow_mut() = Some(g.clone());
-                co.wait(&g)?;
-                p.set(p.get() + 100);
-                Ok(())
-            })
-            .unwrap();
+        let f = spawn!(lp, move |co| {
+            let g = gather([&c1, &c2])?;
+            *gs.borrow_mut() = Some(g.clone());
+            wait!(co, g)?;
+            p.set(p.get() + 100);
+            Ok(())
+        })
+        .unwrap();
         run_briefly(&lp);
         tprint!("cancel outer task: {}", py_bool(f.cancel(None)));
         if let Err(e) = lp.run_until_complete(&f) {
@@ -468,12 +468,11 @@ fn gather_cancel() {
         let lp = EventLoop::new().unwrap();
         let fut = lp.create_future::<i32>();
         let (l, fu) = (lp.clone(), fut.clone());
-        let create = lp
-            .create_task(move |_co| {
-                let child = l.create_task(move |co| co.wait(&fu))?;
-                gather([&child])
-            })
-            .unwrap();
+        let create = spawn!(lp, move |_co| {
+            let child = spawn!(l, move |co| wait!(co, fu))?;
+            gather([&child])
+        })
+        .unwrap();
         let gather_future = lp.run_until_complete(&create).unwrap();
         let g = gather_future.clone();
         fut.add_done_callback(move |_| {
@@ -489,18 +488,18 @@ fn gather_cancel() {
 
         tprint!("== a cancel reaching gather(return_exceptions=True) still propagates");
         for msg in [None, Some("my message")] {
-            let result = run_main(move |co| {
+            let result = run_main!(move |co| {
                 let l = tulip::get_running_loop()?;
                 let l2 = l.clone();
-                let qwe = l.create_task(move |co| -> Result<()> {
+                let qwe = spawn!(l, move |co| -> Result<()> {
                     loop {
-                        let sleeper = l2.create_task(nap(1, ()))?;
-                        co.wait(&gather_settled([&sleeper])?)?;
+                        let sleeper = spawn!(l2, nap(1, ()))?;
+                        wait!(co, gather_settled([&sleeper])?)?;
                     }
                 })?;
-                sleep(co, Duration::from_millis(10))?;
+                sleep!(co, Duration::from_millis(10))?;
                 qwe.cancel(msg);
-                co.wait(&qwe)
+                wait!(co, qwe)
             });
             if let Err(e) = result {
                 tprint!("main raised {}", py_repr(&e));
@@ -508,19 +507,19 @@ fn gather_cancel() {
         }
 
         tprint!("== cancelled task as a return_exceptions entry");
-        let got = run_main(move |co| {
+        let got = run_main!(move |co| {
             let l = tulip::get_running_loop()?;
-            let t1 = l.create_task(forever(&l))?;
-            let t2 = l.create_task(forever(&l))?;
+            let t1 = spawn!(l, forever(&l))?;
+            let t2 = spawn!(l, forever(&l))?;
             let f3 = l.create_future::<()>();
-            sleep(co, Duration::ZERO)?;
+            sleep!(co, Duration::ZERO)?;
             // Tasks and a future together, through `dyn Awaitable`.
             let children: [&dyn Awaitable<Output = ()>; 3] = [&t1, &t2, &f3];
             let g = gather_settled(children)?;
             t1.cancel(Some("m1"));
             t2.cancel(None);
             f3.cancel(Some("m3"));
-            co.wait(&g)
+            wait!(co, g)
         })
         .unwrap();
         tprint!("{}", py_entries(&got, |_| "None".to_string()));
@@ -536,20 +535,19 @@ fn gather_cancel() {
         }));
         let (a, b) = (lp.create_future::<()>(), lp.create_future::<()>());
         let (l, a2, b2) = (lp.clone(), a.clone(), b.clone());
-        let f = lp
-            .create_task(move |co| {
-                let fails = |w: Future<()>| {
-                    move |co: &TaskCo| -> Result<()> {
-                        co.wait(&w)?;
-                        Err(RuntimeError::new("should not be ignored").into())
-                    }
-                };
-                let ta = l.create_task(fails(a2))?;
-                let tb = l.create_task(fails(b2))?;
-                co.wait(&gather([&ta, &tb])?)?;
-                Ok(())
-            })
-            .unwrap();
+        let f = spawn!(lp, move |co| {
+            let fails = |w: Future<()>| {
+                body!(move |co| -> Result<()> {
+                    wait!(co, w)?;
+                    Err(RuntimeError::new("should not be ignored").into())
+                })
+            };
+            let ta = spawn!(l, fails(a2))?;
+            let tb = spawn!(l, fails(b2))?;
+            wait!(co, gather([&ta, &tb])?)?;
+            Ok(())
+        })
+        .unwrap();
         run_briefly(&lp);
         a.set_result(()).unwrap();
         if let Err(e) = lp.run_until_complete(&f) {
@@ -565,11 +563,11 @@ fn gather_cancel() {
 }
 
 /// `async def child(x)`: prints and returns at once.
-fn child(x: i32) -> impl FnOnce(&TaskCo) -> Result<i32> {
-    move |_| {
+fn child(x: i32) -> impl Body<i32> {
+    body!(move |_co| {
         tprint!("child {x} done");
         Ok(x)
-    }
+    })
 }
 
 #[test]
@@ -587,174 +585,175 @@ fn iterations() {
         let (l, n) = (lp.clone(), Rc::new(Cell::new(0)));
         lp.call_soon(move || tick(l, n)).unwrap();
         let l = lp.clone();
-        let main = lp
-            .create_task(move |co| {
-                tprint!("gather");
-                let r = co.wait(&gather([
-                    &l.create_task(child(1))?,
-                    &l.create_task(child(2))?,
-                ])?)?;
-                tprint!("gather -> {r:?}");
-                tprint!("gather, return_exceptions");
-                let r = co.wait(&gather_settled([&l.create_task(child(3))?])?)?;
-                tprint!("gather -> {}", py_entries(&r, i32::to_string));
-                tprint!("gather of a done future");
-                let done = l.create_future::<i32>();
-                done.set_result(4)?;
-                let r = co.wait(&gather([&done])?)?;
-                tprint!("gather -> {r:?}");
-                tprint!("shield");
-                let r = co.wait(&shield(&l.create_task(child(5))?))?;
-                tprint!("shield -> {r}");
-                tprint!("wait");
-                let (d, p) = wait(
-                    co,
-                    [&l.create_task(child(6))?],
-                    None,
-                    ReturnWhen::AllCompleted,
-                )?;
-                let results: Vec<i32> = d.iter().map(|t| t.result().unwrap()).collect();
-                tprint!("wait -> {results:?} {}", p.len());
-                tprint!("as_completed");
-                let (c7, c8) = (l.create_task(child(7))?, l.create_task(child(8))?);
+        let main = spawn!(lp, move |co| {
+            tprint!("gather");
+            let r = wait!(co, gather([&spawn!(l, child(1))?, &spawn!(l, child(2))?,])?)?;
+            tprint!("gather -> {r:?}");
+            tprint!("gather, return_exceptions");
+            let r = wait!(co, gather_settled([&spawn!(l, child(3))?])?)?;
+            tprint!("gather -> {}", py_entries(&r, i32::to_string));
+            tprint!("gather of a done future");
+            let done = l.create_future::<i32>();
+            done.set_result(4)?;
+            let r = wait!(co, gather([&done])?)?;
+            tprint!("gather -> {r:?}");
+            tprint!("shield");
+            let r = wait!(co, shield(&spawn!(l, child(5))?))?;
+            tprint!("shield -> {r}");
+            tprint!("wait");
+            let (d, p) = call_co!(
+                co,
+                [l],
+                wait(co, [&spawn!(l, child(6))?], None, ReturnWhen::AllCompleted)
+            )?;
+            let results: Vec<i32> = d.iter().map(|t| t.result().unwrap()).collect();
+            tprint!("wait -> {results:?} {}", p.len());
+            tprint!("as_completed");
+            let (c7, c8) = (spawn!(l, child(7))?, spawn!(l, child(8))?);
+            call_co!(co, [c7, c8], {
                 for next in as_completed([&c7, &c8], None)? {
                     tprint!("as_completed -> {}", next.wait(co)?);
                 }
-                tprint!("main returns");
-                Ok(())
-            })
-            .unwrap();
+                anyhow::Ok(())
+            })?;
+            tprint!("main returns");
+            Ok(())
+        })
+        .unwrap();
         lp.run_until_complete(&main).unwrap();
         lp.close().unwrap();
     });
 }
 
-#[test]
-fn wait_modes() {
-    common::check_case("helpers/wait_modes", || {
-        run_main(move |co| {
-            let l = tulip::get_running_loop()?;
-            let cleanup = |t: &Task<()>| -> Result<()> {
-                t.cancel(None);
-                wait(co, [t], None, ReturnWhen::AllCompleted)?;
+// asyncio.wait and as_completed take `co` inside closures and iterators here.
+stackful_only! {
+    #[test]
+    fn wait_modes() {
+        common::check_case("helpers/wait_modes", || {
+            run_main!(move |co| {
+                let l = tulip::get_running_loop()?;
+                let cleanup = |t: &Task<()>| -> Result<()> {
+                    t.cancel(None);
+                    wait(co, [t], None, ReturnWhen::AllCompleted)?;
+                    Ok(())
+                };
+                tprint!("== ALL_COMPLETED");
+                let a = named(spawn!(l, nap(1, ()))?, "a");
+                let b = named(spawn!(l, nap(2, ()))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+                tprint!("again, already done: {} {}", names(&done), names(&pending));
+
+                tprint!("== FIRST_COMPLETED");
+                let a = named(spawn!(l, forever(&l))?, "a");
+                let b = named(spawn!(l, nap(1, ()))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
+                b.result()?;
+                tprint!(
+                    "done {} pending {} b result None",
+                    names(&done),
+                    names(&pending)
+                );
+                cleanup(&a)?;
+
+                tprint!("== FIRST_COMPLETED sees every child already done");
+                let a = named(spawn!(l, nap(0, ()))?, "a");
+                let b = named(
+                    spawn!(l, |co| {
+                        sleep!(co, Duration::ZERO)?;
+                        sleep!(co, Duration::ZERO)
+                    })?,
+                    "b",
+                );
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+
+                tprint!("== FIRST_EXCEPTION, a child fails at once");
+                let a = named(spawn!(l, forever(&l))?, "a");
+                let b = named(spawn!(l, fail_after(0, "err"))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
+                let exc = b.exception()?.unwrap();
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
+                cleanup(&a)?;
+
+                tprint!("== FIRST_EXCEPTION, a child fails while waiting");
+                let a = named(spawn!(l, forever(&l))?, "a");
+                let b = named(spawn!(l, fail_after(1, "err"))?, "b");
+                let c = named(spawn!(l, nap(0, ()))?, "c");
+                let (done, pending) = wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
+                let exc = b.exception()?.unwrap();
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
+                cleanup(&a)?;
+
+                tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
+                let a = named(spawn!(l, nap(2, ()))?, "a");
+                let b = named(spawn!(l, forever(&l))?, "b");
+                let bc = b.clone();
+                l.call_later(Duration::from_millis(1), move || {
+                    bc.cancel(None);
+                })?;
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
+                tprint!(
+                    "done {} pending {} b cancelled {}",
+                    names(&done),
+                    names(&pending),
+                    py_bool(b.cancelled())
+                );
+
+                tprint!("== ALL_COMPLETED with a failure");
+                let a = named(spawn!(l, nap(1, ()))?, "a");
+                let b = named(spawn!(l, fail_after(2, "really"))?, "b");
+                let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
+                let failed: Vec<String> = done
+                    .iter()
+                    .filter(|t| matches!(t.exception(), Ok(Some(_))))
+                    .map(Task::get_name)
+                    .collect();
+                tprint!(
+                    "done {} pending {} failed {}",
+                    names(&done),
+                    names(&pending),
+                    py_strs(&failed)
+                );
+
+                tprint!("== duplicates count once");
+                let c = named(spawn!(l, nap(0, "test"))?, "c");
+                let d = named(spawn!(l, nap(0, "spam"))?, "d");
+                let (done, pending) = wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
+                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+                results.sort();
+                tprint!(
+                    "done {} {} pending {}",
+                    names(&done),
+                    py_strs(&results),
+                    names(&pending)
+                );
+
+                tprint!("== errors");
+                if let Err(e) = wait(
+                    co,
+                    std::iter::empty::<&Task<()>>(),
+                    None,
+                    ReturnWhen::AllCompleted,
+                ) {
+                    tprint!("{}: {}", py_name(&e), py_str(&e));
+                }
                 Ok(())
-            };
-            tprint!("== ALL_COMPLETED");
-            let a = named(l.create_task(nap(1, ()))?, "a");
-            let b = named(l.create_task(nap(2, ()))?, "b");
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
-            tprint!("done {} pending {}", names(&done), names(&pending));
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
-            tprint!("again, already done: {} {}", names(&done), names(&pending));
-
-            tprint!("== FIRST_COMPLETED");
-            let a = named(l.create_task(forever(&l))?, "a");
-            let b = named(l.create_task(nap(1, ()))?, "b");
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
-            b.result()?;
-            tprint!(
-                "done {} pending {} b result None",
-                names(&done),
-                names(&pending)
-            );
-            cleanup(&a)?;
-
-            tprint!("== FIRST_COMPLETED sees every child already done");
-            let a = named(l.create_task(nap(0, ()))?, "a");
-            let b = named(
-                l.create_task(|co| {
-                    sleep(co, Duration::ZERO)?;
-                    sleep(co, Duration::ZERO)
-                })?,
-                "b",
-            );
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
-            tprint!("done {} pending {}", names(&done), names(&pending));
-
-            tprint!("== FIRST_EXCEPTION, a child fails at once");
-            let a = named(l.create_task(forever(&l))?, "a");
-            let b = named(l.create_task(fail_after(0, "err"))?, "b");
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
-            let exc = b.exception()?.unwrap();
-            tprint!(
-                "done {} pending {} {}",
-                names(&done),
-                names(&pending),
-                py_repr(&exc)
-            );
-            cleanup(&a)?;
-
-            tprint!("== FIRST_EXCEPTION, a child fails while waiting");
-            let a = named(l.create_task(forever(&l))?, "a");
-            let b = named(l.create_task(fail_after(1, "err"))?, "b");
-            let c = named(l.create_task(nap(0, ()))?, "c");
-            let (done, pending) = wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
-            let exc = b.exception()?.unwrap();
-            tprint!(
-                "done {} pending {} {}",
-                names(&done),
-                names(&pending),
-                py_repr(&exc)
-            );
-            cleanup(&a)?;
-
-            tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
-            let a = named(l.create_task(nap(2, ()))?, "a");
-            let b = named(l.create_task(forever(&l))?, "b");
-            let bc = b.clone();
-            l.call_later(Duration::from_millis(1), move || {
-                bc.cancel(None);
-            })?;
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::FirstException)?;
-            tprint!(
-                "done {} pending {} b cancelled {}",
-                names(&done),
-                names(&pending),
-                py_bool(b.cancelled())
-            );
-
-            tprint!("== ALL_COMPLETED with a failure");
-            let a = named(l.create_task(nap(1, ()))?, "a");
-            let b = named(l.create_task(fail_after(2, "really"))?, "b");
-            let (done, pending) = wait(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
-            let failed: Vec<String> = done
-                .iter()
-                .filter(|t| matches!(t.exception(), Ok(Some(_))))
-                .map(Task::get_name)
-                .collect();
-            tprint!(
-                "done {} pending {} failed {}",
-                names(&done),
-                names(&pending),
-                py_strs(&failed)
-            );
-
-            tprint!("== duplicates count once");
-            let c = named(l.create_task(nap(0, "test"))?, "c");
-            let d = named(l.create_task(nap(0, "spam"))?, "d");
-            let (done, pending) = wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
-            let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
-            results.sort();
-            tprint!(
-                "done {} {} pending {}",
-                names(&done),
-                py_strs(&results),
-                names(&pending)
-            );
-
-            tprint!("== errors");
-            if let Err(e) = wait(
-                co,
-                std::iter::empty::<&Task<()>>(),
-                None,
-                ReturnWhen::AllCompleted,
-            ) {
-                tprint!("{}: {}", py_name(&e), py_str(&e));
-            }
-            Ok(())
-        })
-        .unwrap();
-    });
+            })
+            .unwrap();
+        });
+    }
 }
 
 #[test]
@@ -762,78 +761,92 @@ fn wait_timeout() {
     common::check_case("helpers/wait_timeout", || {
         let lp = EventLoop::new().unwrap();
         let l = lp.clone();
-        let main = lp
-            .create_task(move |co| {
-                let release = l.create_future::<()>();
-                let r = release.clone();
-                let slow = move |co: &TaskCo| -> Result<&'static str> {
-                    co.wait(&r)?;
-                    Ok("slow done")
-                };
-                tprint!("== timeout");
-                let a = named(l.create_task(nap(1, "a"))?, "a");
-                let b = named(l.create_task(slow)?, "b");
-                let (done, pending) = wait(
+        let main = spawn!(lp, move |co| {
+            let release = l.create_future::<()>();
+            let r = release.clone();
+            let slow = body!(move |co| -> Result<&'static str> {
+                wait!(co, r)?;
+                Ok("slow done")
+            });
+            tprint!("== timeout");
+            let a = named(spawn!(l, nap(1, "a"))?, "a");
+            let b = named(spawn!(l, slow)?, "b");
+            let (done, pending) = call_co!(
+                co,
+                [b, a],
+                wait(
                     co,
                     [&b, &a],
                     Some(Duration::from_millis(20)),
-                    ReturnWhen::AllCompleted,
-                )?;
-                tprint!(
-                    "done {} pending {} b cancelled: {}",
-                    names(&done),
-                    names(&pending),
-                    py_bool(b.cancelled())
-                );
+                    ReturnWhen::AllCompleted
+                )
+            )?;
+            tprint!(
+                "done {} pending {} b cancelled: {}",
+                names(&done),
+                names(&pending),
+                py_bool(b.cancelled())
+            );
 
-                tprint!("== timeout and FIRST_COMPLETED, nothing finishes");
-                let (done, pending) = wait(
+            tprint!("== timeout and FIRST_COMPLETED, nothing finishes");
+            let (done, pending) = call_co!(
+                co,
+                [b],
+                wait(
                     co,
                     [&b],
                     Some(Duration::from_millis(1)),
-                    ReturnWhen::FirstCompleted,
-                )?;
-                tprint!(
-                    "done {} pending {} b cancelled: {}",
-                    names(&done),
-                    names(&pending),
-                    py_bool(b.cancelled())
-                );
+                    ReturnWhen::FirstCompleted
+                )
+            )?;
+            tprint!(
+                "done {} pending {} b cancelled: {}",
+                names(&done),
+                names(&pending),
+                py_bool(b.cancelled())
+            );
 
-                tprint!("== timeout not reached");
-                let c = named(l.create_task(nap(1, "c"))?, "c");
-                let (done, pending) = wait(
+            tprint!("== timeout not reached");
+            let c = named(spawn!(l, nap(1, "c"))?, "c");
+            let (done, pending) = call_co!(
+                co,
+                [c],
+                wait(
                     co,
                     [&c],
                     Some(Duration::from_secs(10)),
-                    ReturnWhen::AllCompleted,
-                )?;
-                tprint!("done {} pending {}", names(&done), names(&pending));
+                    ReturnWhen::AllCompleted
+                )
+            )?;
+            tprint!("done {} pending {}", names(&done), names(&pending));
 
-                release.set_result(())?;
-                tprint!("b finishes later: {}", co.wait(&b)?);
-                Ok(())
-            })
-            .unwrap();
+            release.set_result(())?;
+            tprint!("b finishes later: {}", wait!(co, b)?);
+            Ok(())
+        })
+        .unwrap();
         lp.run_until_complete(&main).unwrap();
 
         tprint!("== cancelling the waiting task leaves the children running");
         let proof = Rc::new(Cell::new(0));
         let waiter = lp.create_future::<()>();
         let (l, p, w) = (lp.clone(), proof.clone(), waiter.clone());
-        let f = lp
-            .create_task(move |co| {
-                let p2 = p.clone();
-                let inner = l.create_task(move |co| {
-                    co.wait(&w)?;
-                    p2.set(p2.get() + 1);
-                    Ok(())
-                })?;
-                wait(co, [&inner], None, ReturnWhen::AllCompleted)?;
-                p.set(p.get() + 100);
+        let f = spawn!(lp, move |co| {
+            let p2 = p.clone();
+            let inner = spawn!(l, move |co| {
+                wait!(co, w)?;
+                p2.set(p2.get() + 1);
                 Ok(())
-            })
-            .unwrap();
+            })?;
+            call_co!(
+                co,
+                [inner],
+                wait(co, [&inner], None, ReturnWhen::AllCompleted)
+            )?;
+            p.set(p.get() + 100);
+            Ok(())
+        })
+        .unwrap();
         run_briefly(&lp);
         tprint!("cancel: {}", py_bool(f.cancel(None)));
         if let Err(e) = lp.run_until_complete(&f) {
@@ -847,121 +860,124 @@ fn wait_timeout() {
     });
 }
 
-#[test]
-fn as_completed_cases() {
-    common::check_case("helpers/as_completed", || {
-        run_main(move |co| {
-            let l = tulip::get_running_loop()?;
-            tprint!("== completion order");
-            let a = l.create_task(nap(1, "a"))?;
-            let b = l.create_task(nap(2, "b"))?;
-            let c = l.create_task(nap(3, "c"))?;
-            let mut values = Vec::new();
-            for next in as_completed([&b, &c, &a], None)? {
-                values.push(next.wait(co)?);
-            }
-            tprint!("{}", py_strs(&values));
-
-            tprint!("== errors come out of the wait");
-            let failer = l.create_task(|co| -> Result<&'static str> {
-                sleep(co, Duration::from_millis(1))?;
-                Err(zero_division(Some("boom")))
-            })?;
-            for next in as_completed([&failer, &l.create_task(nap(2, "ok"))?], None)? {
-                match next.wait(co) {
-                    Ok(v) => tprint!("got {v}"),
-                    Err(e) => tprint!("raised {}", py_repr(&e)),
+// asyncio.wait and as_completed take `co` inside closures and iterators here.
+stackful_only! {
+    #[test]
+    fn as_completed_cases() {
+        common::check_case("helpers/as_completed", || {
+            run_main!(move |co| {
+                let l = tulip::get_running_loop()?;
+                tprint!("== completion order");
+                let a = spawn!(l, nap(1, "a"))?;
+                let b = spawn!(l, nap(2, "b"))?;
+                let c = spawn!(l, nap(3, "c"))?;
+                let mut values = Vec::new();
+                for next in as_completed([&b, &c, &a], None)? {
+                    values.push(next.wait(co)?);
                 }
-            }
+                tprint!("{}", py_strs(&values));
 
-            tprint!("== timeout");
-            let release = l.create_future::<()>();
-            let r = release.clone();
-            let a = l.create_task(nap(1, "a"))?;
-            let b = l.create_task(move |co| {
-                co.wait(&r)?;
-                Ok("b")
-            })?;
-            let mut values = Vec::new();
-            for next in as_completed([&a, &b], Some(Duration::from_millis(20)))? {
-                match next.wait(co) {
-                    Ok(v) => values.push(format!("(1, '{v}')")),
-                    Err(e) if e.isinstance::<TimeoutError>() => {
-                        values.push(format!("(2, {})", py_repr(&e)))
+                tprint!("== errors come out of the wait");
+                let failer = spawn!(l, |co| -> Result<&'static str> {
+                    sleep!(co, Duration::from_millis(1))?;
+                    Err(zero_division(Some("boom")))
+                })?;
+                for next in as_completed([&failer, &spawn!(l, nap(2, "ok"))?], None)? {
+                    match next.wait(co) {
+                        Ok(v) => tprint!("got {v}"),
+                        Err(e) => tprint!("raised {}", py_repr(&e)),
                     }
-                    Err(e) => return Err(e),
                 }
-            }
-            tprint!(
-                "[{}] b cancelled: {}",
-                values.join(", "),
-                py_bool(b.cancelled())
-            );
-            release.set_result(())?;
-            tprint!("b finishes later: {}", co.wait(&b)?);
 
-            tprint!("== unused timeout");
-            let a = l.create_task(nap(1, "a"))?;
-            for next in as_completed([&a], Some(Duration::from_secs(10)))? {
-                tprint!("got {}", next.wait(co)?);
-            }
+                tprint!("== timeout");
+                let release = l.create_future::<()>();
+                let r = release.clone();
+                let a = spawn!(l, nap(1, "a"))?;
+                let b = spawn!(l, move |co| {
+                    wait!(co, r)?;
+                    Ok("b")
+                })?;
+                let mut values = Vec::new();
+                for next in as_completed([&a, &b], Some(Duration::from_millis(20)))? {
+                    match next.wait(co) {
+                        Ok(v) => values.push(format!("(1, '{v}')")),
+                        Err(e) if e.isinstance::<TimeoutError>() => {
+                            values.push(format!("(2, {})", py_repr(&e)))
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                tprint!(
+                    "[{}] b cancelled: {}",
+                    values.join(", "),
+                    py_bool(b.cancelled())
+                );
+                release.set_result(())?;
+                tprint!("b finishes later: {}", wait!(co, b)?);
 
-            tprint!("== waits are served in the order they are awaited");
-            let a = l.create_task(nap(1, "a"))?;
-            let b = l.create_task(nap(3, "b"))?;
-            let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
-            tprint!("len {}", futs.len());
-            let second = futs.remove(1);
-            tprint!("second wait first: {}", second.wait(co)?);
-            let first = futs.remove(0);
-            tprint!("then the first: {}", first.wait(co)?);
+                tprint!("== unused timeout");
+                let a = spawn!(l, nap(1, "a"))?;
+                for next in as_completed([&a], Some(Duration::from_secs(10)))? {
+                    tprint!("got {}", next.wait(co)?);
+                }
 
-            tprint!("== concurrent waits");
-            let a = l.create_task(nap(1, "a"))?;
-            let b = l.create_task(nap(1, "b"))?;
-            let waits = as_completed([&a, &b], None)?
-                .map(|next| l.create_task(move |co| next.wait(co)))
-                .collect::<Result<Vec<_>>>()?;
-            let (done, pending) = wait(co, &waits, None, ReturnWhen::AllCompleted)?;
-            let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
-            results.sort();
-            tprint!("{} {}", py_strs(&results), pending.len());
+                tprint!("== waits are served in the order they are awaited");
+                let a = spawn!(l, nap(1, "a"))?;
+                let b = spawn!(l, nap(3, "b"))?;
+                let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
+                tprint!("len {}", futs.len());
+                let second = futs.remove(1);
+                tprint!("second wait first: {}", second.wait(co)?);
+                let first = futs.remove(0);
+                tprint!("then the first: {}", first.wait(co)?);
 
-            tprint!("== duplicates count once");
-            let c = l.create_task(nap(0, "ham"))?;
-            let spam = l.create_task(nap(0, "spam"))?;
-            let mut result = Vec::new();
-            for next in as_completed([&c, &c, &spam], None)? {
-                result.push(next.wait(co)?);
-            }
-            let n = result.len();
-            result.sort();
-            tprint!("{} {}", py_strs(&result), n);
+                tprint!("== concurrent waits");
+                let a = spawn!(l, nap(1, "a"))?;
+                let b = spawn!(l, nap(1, "b"))?;
+                let waits = as_completed([&a, &b], None)?
+                    .map(|next| spawn!(l, move |co| next.wait(co)))
+                    .collect::<Result<Vec<_>>>()?;
+                let (done, pending) = wait(co, &waits, None, ReturnWhen::AllCompleted)?;
+                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+                results.sort();
+                tprint!("{} {}", py_strs(&results), pending.len());
 
-            tprint!("== a cancelled wait passes its turn on");
-            let a = l.create_task(nap(1, "a"))?;
-            let b = l.create_task(nap(2, "b"))?;
-            let mut waits = as_completed([&a, &b], None)?;
-            let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
-            let w = l.create_task(move |co| first.wait(co))?;
-            sleep(co, Duration::ZERO)?;
-            tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
-            if let Err(e) = co.wait(&w)
-                && e.isinstance::<CancelledError>()
-            {
-                tprint!("first wait cancelled");
-            }
-            tprint!("the second wait gets {}", second.wait(co)?);
-            co.wait(&b)?;
+                tprint!("== duplicates count once");
+                let c = spawn!(l, nap(0, "ham"))?;
+                let spam = spawn!(l, nap(0, "spam"))?;
+                let mut result = Vec::new();
+                for next in as_completed([&c, &c, &spam], None)? {
+                    result.push(next.wait(co)?);
+                }
+                let n = result.len();
+                result.sort();
+                tprint!("{} {}", py_strs(&result), n);
 
-            tprint!("== no children");
-            let none: Vec<NextDone<i32>> =
-                as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();
-            tprint!("{:?}", none.iter().map(|_| 0).collect::<Vec<i32>>());
-            Ok(())
-        })
-        .unwrap();
-    });
+                tprint!("== a cancelled wait passes its turn on");
+                let a = spawn!(l, nap(1, "a"))?;
+                let b = spawn!(l, nap(2, "b"))?;
+                let mut waits = as_completed([&a, &b], None)?;
+                let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
+                let w = spawn!(l, move |co| first.wait(co))?;
+                sleep!(co, Duration::ZERO)?;
+                tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
+                if let Err(e) = wait!(co, w)
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("first wait cancelled");
+                }
+                tprint!("the second wait gets {}", second.wait(co)?);
+                wait!(co, b)?;
+
+                tprint!("== no children");
+                let none: Vec<NextDone<i32>> =
+                    as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();
+                tprint!("{:?}", none.iter().map(|_| 0).collect::<Vec<i32>>());
+                Ok(())
+            })
+            .unwrap();
+        });
+    }
 }
 
 #[test]
@@ -1010,22 +1026,20 @@ fn shield_combos() {
         tprint!("== cancel from outside: the awaiting task is cancelled, the shielded one goes on");
         let release = lp.create_future::<()>();
         let r = release.clone();
-        let t = lp
-            .create_task(move |co| {
-                co.wait(&r)?;
-                Ok("work result")
-            })
-            .unwrap();
+        let t = spawn!(lp, move |co| {
+            wait!(co, r)?;
+            Ok("work result")
+        })
+        .unwrap();
         let tc = t.clone();
-        let c = lp
-            .create_task(move |co| match co.wait(&shield(&tc)) {
-                Err(e) if e.isinstance::<CancelledError>() => {
-                    tprint!("caller cancelled; waiting for the work itself");
-                    co.wait(&tc)
-                }
-                other => other,
-            })
-            .unwrap();
+        let c = spawn!(lp, move |co| match wait!(co, shield(&tc)) {
+            Err(e) if e.isinstance::<CancelledError>() => {
+                tprint!("caller cancelled; waiting for the work itself");
+                wait!(co, tc)
+            }
+            other => other,
+        })
+        .unwrap();
         run_briefly(&lp);
         tprint!("cancel caller: {}", py_bool(c.cancel(None)));
         run_briefly(&lp);
@@ -1038,36 +1052,34 @@ fn shield_combos() {
         tprint!("caller result: {}", lp.run_until_complete(&c).unwrap());
 
         tprint!("== cancel from inside: the shielded task is cancelled, so is the shield");
-        let t = lp.create_task(forever(&lp)).unwrap();
+        let t = spawn!(lp, forever(&lp)).unwrap();
         let tc = t.clone();
-        let c = lp
-            .create_task(move |co| match co.wait(&shield(&tc)) {
-                Err(e) if e.isinstance::<CancelledError>() => {
-                    tprint!("caller2 got {}", py_repr(&e));
-                    Ok("caught")
-                }
-                Err(e) => Err(e),
-                Ok(()) => Ok("returned"),
-            })
-            .unwrap();
+        let c = spawn!(lp, move |co| match wait!(co, shield(&tc)) {
+            Err(e) if e.isinstance::<CancelledError>() => {
+                tprint!("caller2 got {}", py_repr(&e));
+                Ok("caught")
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok("returned"),
+        })
+        .unwrap();
         run_briefly(&lp);
         tprint!("cancel victim: {}", py_bool(t.cancel(Some("inner msg"))));
         tprint!("caller2 result: {}", lp.run_until_complete(&c).unwrap());
 
         tprint!("== the shielded task's error reaches the awaiter");
         let l = lp.clone();
-        let caller3 = lp
-            .create_task(move |co| {
-                let broken = l.create_task(|co| -> Result<()> {
-                    sleep(co, Duration::ZERO)?;
-                    Err(zero_division(Some("inside")))
-                })?;
-                if let Err(e) = co.wait(&shield(&broken)) {
-                    tprint!("caller3 got {}", py_repr(&e));
-                }
-                Ok(())
-            })
-            .unwrap();
+        let caller3 = spawn!(lp, move |co| {
+            let broken = spawn!(l, |co| -> Result<()> {
+                sleep!(co, Duration::ZERO)?;
+                Err(zero_division(Some("inside")))
+            })?;
+            if let Err(e) = wait!(co, shield(&broken)) {
+                tprint!("caller3 got {}", py_repr(&e));
+            }
+            Ok(())
+        })
+        .unwrap();
         lp.run_until_complete(&caller3).unwrap();
         lp.close().unwrap();
     });
@@ -1084,27 +1096,31 @@ fn helpers_leave_nothing_alive_after_close() {
     for _ in 0..4 {
         let (s, w) = (sentinel.clone(), never.clone());
         children.push(
-            lp.create_task(move |co| {
+            spawn!(lp, move |co| {
                 let _keep = s;
-                co.wait(&w)
+                wait!(co, w)
             })
             .unwrap(),
         );
     }
     let (s, kids) = (sentinel.clone(), children.clone());
-    lp.create_task(move |co| {
+    spawn!(lp, move |co| {
         let _keep = s;
         let g = gather(&kids)?;
         let _shielded = shield(&g);
         let _settled = gather_settled(&kids)?;
         let _ac = as_completed(&kids, Some(Duration::from_secs(3600)))?;
-        wait(
+        call_co!(
             co,
-            &kids,
-            Some(Duration::from_secs(3600)),
-            ReturnWhen::FirstCompleted,
+            [kids],
+            wait(
+                co,
+                &kids,
+                Some(Duration::from_secs(3600)),
+                ReturnWhen::FirstCompleted,
+            )
         )?;
-        co.wait(&g)
+        wait!(co, g)
     })
     .unwrap();
     drop(children);
@@ -1147,7 +1163,7 @@ fn cancel_between_children_and_outer() {
     let lp = EventLoop::new().unwrap();
     let child = lp.create_future::<i32>();
     let c = child.clone();
-    let waiter = lp.create_task(move |co| co.wait(&gather([&c])?)).unwrap();
+    let waiter = spawn!(lp, move |co| wait!(co, gather([&c])?)).unwrap();
     run_briefly(&lp);
     child.set_result(1).unwrap();
     // The child is done, its gather callback not yet run: nothing left to cancel.

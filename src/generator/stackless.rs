@@ -1,0 +1,630 @@
+//! Python generators on Rust's nightly coroutines (feature `nightly`): the stackless backend.
+//!
+//! A [`Generator`] here owns a boxed nightly coroutine (`#[coroutine] static |_| { ... }`)
+//! instead of a stack: the state machine keeps only the locals live across a `yield`, a few
+//! dozen bytes. Inside the body, [`yield_!`](crate::yield_) is Python's `yield` (its value is
+//! what the caller sends, its `Err` what the caller throws) and
+//! [`yield_from!`](crate::yield_from) is PEP 380's `yield from`, to a stackless or a stackful
+//! generator alike. The methods, their errors and their messages are those of the stackful
+//! [`crate::Generator`]: `send`, `next`, `throw`, `close`, `StopIteration`, "generator already
+//! executing", "generator ignored GeneratorExit", PEP 479; dropping a suspended generator
+//! closes it.
+//!
+//! What differs, as in Python: a yield can only appear in the body itself, not in a function
+//! it calls (delegation is explicit, `yield_from!`), and a resume goes through every level of
+//! a `yield from` chain (CPython's frames do the same), so a chain thousands of levels deep
+//! uses the native stack in proportion.
+//!
+//! The crate that writes the bodies needs `#![feature(coroutines)]` (for `#[coroutine]`).
+
+use std::any::TypeId;
+use std::cell::{Cell, UnsafeCell};
+use std::fmt;
+use std::ops::{Coroutine, CoroutineState};
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+
+use super::{
+    GeneratorState, Kind, Resume, Status, closed, none_value, panic_error, pep479,
+    value_error_executing,
+};
+use crate::errors::{GeneratorExit, RuntimeError, StopIteration, TypeError};
+
+/// What a suspended body's yield receives: a sent value, or an error thrown in. The body
+/// turns it into a `Result` with [`Sent::into_result`] (which [`yield_!`](crate::yield_) does).
+pub struct Sent<S>(Input<S>);
+
+enum Input<S> {
+    /// The first resume: it binds the body's parameter, which no yield receives.
+    Start,
+    Value(S),
+    Throw(anyhow::Error),
+}
+
+impl<S> Sent<S> {
+    /// What the yield evaluates to: `Ok(value)` for `send(value)`/`next()`, `Err(e)` for
+    /// `throw(e)`, `Err(GeneratorExit)` for `close()`. An associated function, not a method,
+    /// so that `Sent::into_result(yield v)` also tells the compiler the body's resume type.
+    ///
+    /// # Errors
+    ///
+    /// The error thrown in.
+    #[inline(always)]
+    pub fn into_result(sent: Self) -> anyhow::Result<S> {
+        match sent.0 {
+            Input::Value(s) => Ok(s),
+            Input::Throw(e) => Err(e),
+            Input::Start => Err(started_twice()),
+        }
+    }
+}
+
+impl<S> fmt::Debug for Sent<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self.0 {
+            Input::Start => "Sent::Start",
+            Input::Value(_) => "Sent::Value(..)",
+            Input::Throw(_) => "Sent::Throw(..)",
+        })
+    }
+}
+
+#[cold]
+fn started_twice() -> anyhow::Error {
+    RuntimeError::new("generator started twice").into()
+}
+
+/// A boxed, pinned body.
+type Body<Y, S, R> = Pin<Box<dyn Coroutine<Sent<S>, Yield = Y, Return = anyhow::Result<R>>>>;
+
+/// A Python generator on a nightly coroutine: a body that yields `Y`, receives `S` from
+/// `send`, and returns `R` (Python's `StopIteration.value`). The same methods and errors
+/// as the stackful [`crate::Generator`]; see the [module](self) for what differs.
+///
+/// # Examples
+///
+/// ```
+/// #![feature(coroutines)]
+/// # fn main() -> anyhow::Result<()> {
+/// use tulip::stackless::Generator;
+/// use tulip::{ErrorExt, ValueError, yield_};
+///
+/// // def summer():
+/// //     total = 0
+/// //     while True:
+/// //         try:
+/// //             x = yield total
+/// //         except ValueError:
+/// //             return total
+/// //         total += x
+/// let g = Generator::<i32, i32, i32>::new(
+///     #[coroutine]
+///     static |_| {
+///         let mut total = 0;
+///         loop {
+///             match yield_!(total) {
+///                 Ok(x) => total += x,
+///                 Err(e) if e.isinstance::<ValueError>() => return Ok(total),
+///                 Err(e) => return Err(e), // e.g. GeneratorExit from close()
+///             }
+///         }
+///     },
+/// );
+/// assert_eq!(g.next()?.as_yielded(), Some(0));
+/// assert_eq!(g.send(5)?.as_yielded(), Some(5));
+/// assert_eq!(g.send(10)?.as_yielded(), Some(15));
+/// let state = g.throw(ValueError::new("enough").into())?;
+/// assert_eq!(state.as_returned(), Some(15)); // StopIteration(15)
+/// # Ok(()) }
+/// ```
+pub struct Generator<Y, S = (), R = ()> {
+    /// Read by every method before `body` is touched: `Running` keeps re-entry out.
+    status: Cell<Status>,
+    /// `None` once finished: the state machine and its locals are dropped then.
+    body: UnsafeCell<Option<Body<Y, S, R>>>,
+}
+
+impl<Y, S, R> fmt::Debug for Generator<Y, S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("stackless::Generator")
+            .field("status", &self.status.get())
+            .finish()
+    }
+}
+
+/// Methods that never resume the body (so they need no `'static`, which `Drop` cannot ask).
+impl<Y, S, R> Generator<Y, S, R> {
+    /// Whether the generator has begun (it ran, or it was closed or thrown into before).
+    pub fn is_started(&self) -> bool {
+        self.status.get() != Status::Unstarted
+    }
+
+    /// Whether the generator has finished: it returned, raised, or was closed.
+    pub fn is_finished(&self) -> bool {
+        self.status.get() == Status::Finished
+    }
+
+    /// Whether the body is running right now (Python's `gi_running`), also while it
+    /// delegates to a sub-generator with `yield_from!`.
+    pub fn is_running(&self) -> bool {
+        self.status.get() == Status::Running
+    }
+
+    /// Resumes the body with `input` (status `Unstarted` or `Suspended`, checked here).
+    #[inline(always)]
+    fn resume(&self, input: Input<S>) -> anyhow::Result<GeneratorState<Y, R>> {
+        match self.status.get() {
+            Status::Suspended | Status::Unstarted => {}
+            Status::Running => return Err(value_error_executing(Kind::Generator)),
+            Status::Finished => {
+                return match input {
+                    Input::Throw(e) => Err(e),
+                    _ => Err(StopIteration.into()),
+                };
+            }
+        }
+        self.status.set(Status::Running);
+        let result = {
+            // SAFETY: the status was not Running, so no other borrow of `body` exists; calls
+            // the body makes on this generator see `Running` and return before touching it.
+            let body = unsafe { &mut *self.body.get() };
+            let Some(body) = body.as_mut() else {
+                unreachable!("an unfinished generator has a body")
+            };
+            // A panic in the body is its error; the poisoned state machine is dropped below.
+            panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().resume(Sent(input))))
+        };
+        match result {
+            Ok(CoroutineState::Yielded(y)) => {
+                self.status.set(Status::Suspended);
+                Ok(GeneratorState::Yielded(y))
+            }
+            Ok(CoroutineState::Complete(r)) => {
+                self.finish();
+                pep479(Kind::Generator, r).map(GeneratorState::Returned)
+            }
+            Err(payload) => {
+                self.finish();
+                Err(panic_error(payload))
+            }
+        }
+    }
+
+    /// Marks the generator finished and drops its state machine (its live locals).
+    fn finish(&self) {
+        // SAFETY: not running (callers hold the only access); the body is taken out before
+        // its destructors (user code that may look at the generator) run.
+        let body = unsafe { &mut *self.body.get() }.take();
+        self.status.set(Status::Finished);
+        drop(body);
+    }
+
+    /// Python's `throw(err)`: raises `err` at the yield point, where the body sees it as the
+    /// `Err` of `yield_!` and may handle it. Returns what the body yields or returns next;
+    /// an error it lets out finishes it. Thrown into a generator that has not started (or
+    /// has finished), `err` comes straight back and the generator is finished without
+    /// running.
+    ///
+    /// # Errors
+    ///
+    /// - `err` itself, or whatever other error the body raises; the generator is then finished.
+    /// - `ValueError("generator already executing")` from inside the generator itself.
+    pub fn throw(&self, err: anyhow::Error) -> anyhow::Result<GeneratorState<Y, R>> {
+        if self.status.get() == Status::Unstarted {
+            self.finish();
+            return Err(err);
+        }
+        self.resume(Input::Throw(err))
+    }
+
+    /// Python's `close()`: delivers `GeneratorExit` at the yield point. `Ok` when the body
+    /// returns or lets `GeneratorExit` out; closing a finished or unstarted generator does
+    /// nothing but finish it.
+    ///
+    /// # Errors
+    ///
+    /// - `RuntimeError("generator ignored GeneratorExit")` when the body yields again (it
+    ///   stays suspended).
+    /// - Any other error the body raises while closing.
+    /// - `ValueError("generator already executing")` from inside the generator itself.
+    pub fn close(&self) -> anyhow::Result<()> {
+        match self.status.get() {
+            Status::Unstarted => {
+                self.finish();
+                Ok(())
+            }
+            Status::Finished => Ok(()),
+            Status::Running => Err(value_error_executing(Kind::Generator)),
+            Status::Suspended => closed(
+                Kind::Generator,
+                self.resume(Input::Throw(GeneratorExit.into())),
+            ),
+        }
+    }
+}
+
+impl<Y, S, R> Drop for Generator<Y, S, R> {
+    fn drop(&mut self) {
+        if self.status.get() != Status::Suspended {
+            return; // unstarted or finished: the body (if any) drops with the field
+        }
+        if let Err(e) = self.close() {
+            // Python prints these as "Exception ignored in: <generator ...>".
+            log::warn!(
+                "error closing a dropped generator: {}",
+                crate::errors::py_repr(&e)
+            );
+        }
+        // A body that ignored GeneratorExit is dropped where it yielded: its live locals'
+        // destructors run, as they would at a forced unwind.
+        self.finish();
+    }
+}
+
+impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
+    /// A generator running `body`, a nightly coroutine taking [`Sent<S>`] at each resume:
+    /// `#[coroutine] static |_| { ...; Ok(r) }` (`static` lets the body hold borrows of its
+    /// own locals across a yield). Nothing runs until the first resume.
+    pub fn new(
+        body: impl Coroutine<Sent<S>, Yield = Y, Return = anyhow::Result<R>> + 'static,
+    ) -> Self {
+        Generator {
+            status: Cell::new(Status::Unstarted),
+            body: UnsafeCell::new(Some(Box::pin(body))),
+        }
+    }
+
+    /// Python's `send(value)`: resumes the generator; `value` becomes the result of the
+    /// `yield_!` it is paused at. On a generator that has not started: starts it if `S = ()`,
+    /// else `TypeError` (Python's `send(non-None)`).
+    ///
+    /// # Errors
+    ///
+    /// - The error the body raises (a panic as [`crate::Panic`]); the generator is then
+    ///   finished. A `StopIteration` raised by the body becomes `RuntimeError("generator
+    ///   raised StopIteration")` (PEP 479).
+    /// - `StopIteration` on a finished generator.
+    /// - `TypeError("can't send non-None value to a just-started generator")`.
+    /// - `ValueError("generator already executing")` from inside the generator itself.
+    #[inline(always)]
+    pub fn send(&self, value: S) -> anyhow::Result<GeneratorState<Y, R>> {
+        if self.status.get() == Status::Unstarted {
+            if TypeId::of::<S>() != TypeId::of::<()>() {
+                return Err(TypeError::new(
+                    "can't send non-None value to a just-started generator",
+                )
+                .into());
+            }
+            return self.resume(Input::Start);
+        }
+        self.resume(Input::Value(value))
+    }
+
+    /// Python's `next(g)`, i.e. `send(None)`: sends `S::default()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Generator::send`] (without its `TypeError`): notably `StopIteration` once finished.
+    #[inline(always)]
+    pub fn next(&self) -> anyhow::Result<GeneratorState<Y, R>>
+    where
+        S: Default,
+    {
+        if self.status.get() == Status::Unstarted {
+            return self.resume(Input::Start);
+        }
+        self.resume(Input::Value(S::default()))
+    }
+
+    /// Iterates by reference (`for x in gen.iter()`), like Python's `for x in gen`.
+    pub fn iter(&self) -> Iter<'_, Y, S, R> {
+        Iter {
+            generator: self,
+            done: false,
+        }
+    }
+}
+
+/// Iteration over a stackless generator that takes no sent value (`for x in gen`): each
+/// item is a yielded value; it ends when the generator returns or after the one `Err` it
+/// raises.
+pub struct Iter<'a, Y, S, R> {
+    generator: &'a Generator<Y, S, R>,
+    done: bool,
+}
+
+impl<Y, S, R> fmt::Debug for Iter<'_, Y, S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("generator", self.generator)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<Y: 'static, R: 'static> Iterator for Iter<'_, Y, (), R> {
+    type Item = anyhow::Result<Y>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        iter_step(self.generator, &mut self.done)
+    }
+}
+
+/// Owning iteration over a stackless generator; see [`Iter`].
+pub struct IntoIter<Y, S, R> {
+    generator: Generator<Y, S, R>,
+    done: bool,
+}
+
+impl<Y, S, R> fmt::Debug for IntoIter<Y, S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("generator", &self.generator)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<Y: 'static, R: 'static> Iterator for IntoIter<Y, (), R> {
+    type Item = anyhow::Result<Y>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        iter_step(&self.generator, &mut self.done)
+    }
+}
+
+fn iter_step<Y: 'static, R: 'static>(
+    generator: &Generator<Y, (), R>,
+    done: &mut bool,
+) -> Option<anyhow::Result<Y>> {
+    if *done || generator.is_finished() {
+        return None;
+    }
+    match generator.send(()) {
+        Ok(GeneratorState::Yielded(y)) => Some(Ok(y)),
+        Ok(GeneratorState::Returned(_)) => None,
+        Err(e) => {
+            *done = true;
+            Some(Err(e))
+        }
+    }
+}
+
+impl<Y: 'static, R: 'static> IntoIterator for Generator<Y, (), R> {
+    type Item = anyhow::Result<Y>;
+    type IntoIter = IntoIter<Y, (), R>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        IntoIter {
+            generator: self,
+            done: false,
+        }
+    }
+}
+
+impl<'a, Y: 'static, R: 'static> IntoIterator for &'a Generator<Y, (), R> {
+    type Item = anyhow::Result<Y>;
+    type IntoIter = Iter<'a, Y, (), R>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+/// What [`yield_from!`](crate::yield_from) can delegate to: a stackless or a stackful
+/// generator, owned, borrowed, boxed or in an `Rc`. A stackful sub runs on its own stack
+/// (taken from the pool for as long as it runs), so any function written against the
+/// stackful `Co` can be called from a stackless body.
+pub trait Delegate {
+    /// What the sub yields (and so the delegator).
+    type Yield;
+    /// What the sub receives.
+    type Send;
+    /// What the sub returns: the value of `yield_from!`.
+    type Return;
+
+    /// PEP 380's first `next(sub)`: starts an unstarted sub, or sends None to a started one
+    /// (which needs `Send = ()`).
+    ///
+    /// # Errors
+    ///
+    /// What the sub raises; a `TypeError` for a started sub whose `Send` is not `()`.
+    fn prime(&self) -> anyhow::Result<GeneratorState<Self::Yield, Self::Return>>;
+
+    /// Passes on what the delegator's yield received: a value is sent, an error thrown in,
+    /// and `GeneratorExit` closes the sub (PEP 380), coming back as the error to raise.
+    ///
+    /// # Errors
+    ///
+    /// What the sub raises; for `GeneratorExit`, the error closing the sub raised, or
+    /// `GeneratorExit` itself.
+    fn forward(
+        &self,
+        sent: Sent<Self::Send>,
+    ) -> anyhow::Result<GeneratorState<Self::Yield, Self::Return>>;
+}
+
+/// PEP 380's handling of a GeneratorExit thrown into the delegator: close the sub; its
+/// error, if any, replaces the GeneratorExit.
+fn close_sub(close: anyhow::Result<()>, exit: anyhow::Error) -> anyhow::Error {
+    match close {
+        Ok(()) => exit,
+        Err(e) => e,
+    }
+}
+
+fn started_sub_needs_unit() -> anyhow::Error {
+    TypeError::new(
+        "yield_from of a generator that already started needs S = () \
+         (Python primes it with send(None))",
+    )
+    .into()
+}
+
+impl<Y: 'static, S: 'static, R: 'static> Delegate for Generator<Y, S, R> {
+    type Yield = Y;
+    type Send = S;
+    type Return = R;
+
+    fn prime(&self) -> anyhow::Result<GeneratorState<Y, R>> {
+        match self.status.get() {
+            Status::Unstarted => self.resume(Input::Start),
+            _ => match none_value::<S>() {
+                Some(none) => self.resume(Input::Value(none)),
+                None => Err(started_sub_needs_unit()),
+            },
+        }
+    }
+
+    #[inline]
+    fn forward(&self, sent: Sent<S>) -> anyhow::Result<GeneratorState<Y, R>> {
+        match sent.0 {
+            Input::Value(s) => self.resume(Input::Value(s)),
+            Input::Throw(e) if e.is::<GeneratorExit>() => Err(close_sub(self.close(), e)),
+            Input::Throw(e) => self.throw(e),
+            Input::Start => Err(started_twice()),
+        }
+    }
+}
+
+impl<Y: 'static, S: 'static, R: 'static> Delegate for super::Generator<Y, S, R> {
+    type Yield = Y;
+    type Send = S;
+    type Return = R;
+
+    fn prime(&self) -> anyhow::Result<GeneratorState<Y, R>> {
+        match self.status.get() {
+            Status::Unstarted => self.start(),
+            _ => match none_value::<S>() {
+                Some(none) => self.resume(Resume::Send(none)),
+                None => Err(started_sub_needs_unit()),
+            },
+        }
+    }
+
+    fn forward(&self, sent: Sent<S>) -> anyhow::Result<GeneratorState<Y, R>> {
+        match sent.0 {
+            Input::Value(s) => self.resume(Resume::Send(s)),
+            Input::Throw(e) if e.is::<GeneratorExit>() => Err(close_sub(self.close(), e)),
+            Input::Throw(e) => self.throw_inner(e),
+            Input::Start => Err(started_twice()),
+        }
+    }
+}
+
+macro_rules! delegate_through {
+    ($($ptr:ty),*) => {$(
+        impl<G: Delegate + ?Sized> Delegate for $ptr {
+            type Yield = G::Yield;
+            type Send = G::Send;
+            type Return = G::Return;
+            fn prime(&self) -> anyhow::Result<GeneratorState<G::Yield, G::Return>> {
+                (**self).prime()
+            }
+            #[inline]
+            fn forward(
+                &self,
+                sent: Sent<G::Send>,
+            ) -> anyhow::Result<GeneratorState<G::Yield, G::Return>> {
+                (**self).forward(sent)
+            }
+        }
+    )*};
+}
+
+delegate_through!(&G, Box<G>, Rc<G>);
+
+/// Python's `yield value` in a stackless body: suspends the generator and hands `value` to
+/// its resumer; evaluates to `Ok(sent)` or `Err(thrown)` (`GeneratorExit` from `close`).
+/// Only in a `#[coroutine]` body given to [`stackless::Generator::new`](crate::stackless::Generator::new).
+///
+/// ```
+/// #![feature(coroutines)]
+/// use tulip::stackless::Generator;
+/// use tulip::yield_;
+///
+/// let g = Generator::<i32, i32, i32>::new(
+///     #[coroutine]
+///     static |_| {
+///         let x = yield_!(1)?; // x = yield 1
+///         Ok(x * 2)
+///     },
+/// );
+/// assert_eq!(g.next()?.as_yielded(), Some(1));
+/// assert_eq!(g.send(21)?.as_returned(), Some(42));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[macro_export]
+macro_rules! yield_ {
+    ($value:expr) => {
+        $crate::stackless::Sent::into_result(yield $value)
+    };
+}
+
+/// Python's `yield from sub` (PEP 380) in a stackless body: what `sub` yields goes to this
+/// generator's resumer, sent values and thrown errors go to `sub`, `close` closes `sub` first
+/// (an error from that replaces `GeneratorExit`), and the expression is `Ok(sub's return
+/// value)` or `Err(what sub raised)`. `sub` is anything [`Delegate`]: a stackless or a
+/// stackful generator, owned or borrowed (`&g`, `Rc`), so any depth of delegation works and
+/// functions written for the stackful `Co` can be called too.
+///
+/// ```
+/// #![feature(coroutines)]
+/// use tulip::stackless::Generator;
+/// use tulip::{yield_, yield_from};
+///
+/// // def inner():
+/// //     x = yield "inner ready"
+/// //     return x * 2
+/// fn inner() -> Generator<String, i32, i32> {
+///     Generator::new(
+///         #[coroutine]
+///         static |_| {
+///             let x = yield_!("inner ready".to_string())?;
+///             Ok(x * 2)
+///         },
+///     )
+/// }
+/// // def outer():
+/// //     result = yield from inner()
+/// //     yield f"inner returned {result}"
+/// let outer = Generator::<String, i32>::new(
+///     #[coroutine]
+///     static |_| {
+///         let result = yield_from!(inner())?;
+///         yield_!(format!("inner returned {result}"))?;
+///         Ok(())
+///     },
+/// );
+/// assert_eq!(outer.next()?.as_yielded().as_deref(), Some("inner ready"));
+/// assert_eq!(outer.send(21)?.as_yielded().as_deref(), Some("inner returned 42"));
+/// assert!(outer.next()?.is_returned());
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[macro_export]
+macro_rules! yield_from {
+    ($sub:expr) => {{
+        let __tulip_sub = $sub;
+        // Re-borrowed at each call (no borrow lives across the yield), so a movable
+        // coroutine may delegate to an owned sub too.
+        let mut __tulip_step = $crate::stackless::Delegate::prime(&__tulip_sub);
+        loop {
+            match __tulip_step {
+                ::core::result::Result::Ok($crate::GeneratorState::Yielded(__tulip_y)) => {
+                    let __tulip_sent = yield __tulip_y;
+                    __tulip_step = $crate::stackless::Delegate::forward(&__tulip_sub, __tulip_sent);
+                }
+                ::core::result::Result::Ok($crate::GeneratorState::Returned(__tulip_r)) => {
+                    break ::core::result::Result::Ok(__tulip_r);
+                }
+                ::core::result::Result::Err(__tulip_e) => {
+                    break ::core::result::Result::Err(__tulip_e);
+                }
+            }
+        }
+    }};
+}
+
+#[cfg(test)]
+mod tests;

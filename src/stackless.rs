@@ -1,0 +1,60 @@
+//! The stackless backend (feature `nightly`, built with `cargo +nightly ... --features
+//! nightly`): Python generators and asyncio tasks on Rust's nightly coroutines.
+//!
+//! A stackless coroutine is a state machine holding only the locals live across a yield (a
+//! few dozen bytes) instead of a stack. It is Python's own model: a yield can appear only
+//! in the body itself, and delegation is explicit, [`yield_from!`](crate::yield_from) at
+//! every level. The crate that writes the bodies needs `#![feature(coroutines)]`.
+//!
+//! | Python | stackful (stable) | stackless (nightly) |
+//! |---|---|---|
+//! | `def g(): ...` | `Generator::new(\|co\| { ... })` | `stackless::Generator::new(#[coroutine] static \|_\| { ... })` |
+//! | `x = yield v` | `let x = co.yield_(v)?;` | `let x = yield_!(v)?;` |
+//! | `r = yield from sub()` | `let r = co.yield_from(sub())?;` | `let r = yield_from!(sub())?;` |
+//! | `asyncio.create_task(main())` | `lp.create_task(\|co\| ...)` | `lp.create_task_stackless(#[coroutine] static \|_\| ...)` |
+//! | `r = await fut` | `let r = co.wait(&fut)?;` | `let r = await_!(fut)?;` |
+//! | `await asyncio.sleep(0)` | `co.yield_now()?` | `yield_now!()?` |
+//! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(stackless::sleep(d))?` |
+//! | `async with lock: ...` | `lock.with(co, \|co\| ...)?` | `yield_from!(stackful(move \|co\| lock.with(co, ...)))?` |
+//! | `asyncio.run(main())` | `tulip::run(\|co\| ...)` | `stackless::run(#[coroutine] static \|_\| ...)` |
+//!
+//! Generators have the stackful ones' methods and errors ([`Generator`]); tasks are the
+//! same [`Task`](crate::Task) type, stepped by the same code, with the same ordering (a
+//! future done in iteration k wakes its task in k+1; a bare yield is one iteration) and
+//! cancellation (a `CancelledError` out of the `await_!` the task waits at). Any stackful
+//! helper (locks, queues, streams, `wait_for`, `timeout`, `TaskGroup`) is reached through
+//! [`stackful`]: a stackful coroutine delegated to, which holds a pooled stack only while
+//! it runs.
+//!
+//! ```
+//! #![feature(coroutines)]
+//! # fn main() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//!
+//! use tulip::stackless::{self, sleep};
+//! use tulip::{await_, get_running_loop, yield_from};
+//!
+//! // asyncio.run(main())
+//! let answer = stackless::run(
+//!     #[coroutine]
+//!     static |_| {
+//!         let lp = get_running_loop()?;
+//!         let task = lp.create_task_stackless(
+//!             #[coroutine]
+//!             static |_| {
+//!                 yield_from!(sleep(Duration::from_millis(10)))?; // await asyncio.sleep(0.01)
+//!                 Ok(21)
+//!             },
+//!         )?;
+//!         let value = await_!(task)?; // await task
+//!         Ok(value * 2)
+//!     },
+//! )?;
+//! assert_eq!(answer, 42);
+//! # Ok(()) }
+//! ```
+
+pub use crate::generator::stackless::{Delegate, Generator, IntoIter, Iter, Sent};
+#[doc(hidden)]
+pub use crate::tasks::stackless::AwaitStep;
+pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

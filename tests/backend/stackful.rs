@@ -1,0 +1,119 @@
+// The task backend of the shared parity cases: stackful bodies (a closure taking `co`).
+// tests/backend/stackless.rs defines the same names for stackless bodies, so that a case
+// file written with them runs on both (tests/README.md).
+
+/// A task body, as a helper returns it (`async def nap(): ...` called without `await`).
+pub trait Body<T>: FnOnce(&tulip::TaskCo) -> anyhow::Result<T> + 'static {}
+impl<T, F: FnOnce(&tulip::TaskCo) -> anyhow::Result<T> + 'static> Body<T> for F {}
+
+/// `async def`: a task body.
+#[allow(unused_macros)]
+macro_rules! body {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        move |$co: &tulip::TaskCo| -> $ret { $body }
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        move |$co: &tulip::TaskCo| $body
+    };
+}
+
+/// `lp.create_task(body)`, for a body written here or returned by a helper.
+#[allow(unused_macros)]
+macro_rules! spawn {
+    ($lp:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $lp.create_task(move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($lp:expr, $(move)? |$co:ident| $body:expr) => {
+        $lp.create_task(move |$co: &tulip::TaskCo| $body)
+    };
+    ($lp:expr, $body:expr) => {
+        $lp.create_task($body)
+    };
+}
+
+/// The test pattern `loop.run_until_complete(main())` on a new loop, closed after.
+#[allow(unused_macros)]
+macro_rules! run_main {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        common::run_main(move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        common::run_main(move |$co: &tulip::TaskCo| $body)
+    };
+}
+
+/// `asyncio.run(main())`.
+#[allow(unused_macros)]
+macro_rules! run {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        tulip::run(move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        tulip::run(move |$co: &tulip::TaskCo| $body)
+    };
+}
+
+/// `await aw`.
+#[allow(unused_macros)]
+macro_rules! wait {
+    ($co:ident, $aw:expr) => {
+        $co.wait(&$aw)
+    };
+}
+
+/// `await asyncio.sleep(d)`.
+#[allow(unused_macros)]
+macro_rules! sleep {
+    ($co:ident, $d:expr) => {
+        tulip::sleep($co, $d)
+    };
+}
+
+/// A bare `yield` (one loop iteration).
+#[allow(unused_macros)]
+macro_rules! bare_yield {
+    ($co:ident) => {
+        $co.yield_now()
+    };
+}
+
+/// Items only the stackful backend runs: cases whose bodies call a helper that takes `co`
+/// from inside a closure or an iterator, which a stackless body cannot yield from.
+#[allow(unused_macros)]
+macro_rules! stackful_only {
+    ($($item:item)*) => {
+        $($item)*
+    };
+}
+
+/// A call to a helper that takes `co` (`wait(co, ...)`, `lock.acquire(co)`): made here as
+/// it is; the stackless backend delegates it to a stackful coroutine, moving in clones of
+/// the `[names]` it uses.
+#[allow(unused_macros)]
+macro_rules! call_co {
+    ($co:ident, [$($name:ident),*], $call:expr) => {
+        $call
+    };
+}
+
+/// `tg.create_task(body)`.
+#[allow(unused_macros)]
+macro_rules! group_spawn {
+    ($g:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $g.create_task(move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($g:expr, $(move)? |$co:ident| $body:expr) => {
+        $g.create_task(move |$co: &tulip::TaskCo| $body)
+    };
+    ($g:expr, $body:expr) => {
+        $g.create_task($body)
+    };
+}
+
+/// `await sub()` of a helper returning a [`Body`]: called with this task's `co`.
+#[allow(unused_macros)]
+macro_rules! await_sub {
+    ($co:ident, $sub:expr) => {
+        ($sub)($co)
+    };
+}

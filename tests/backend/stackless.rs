@@ -1,0 +1,142 @@
+// The task backend of the shared parity cases: stackless bodies (nightly coroutines). The
+// names are tests/backend/stackful.rs's; the including crate enables
+// `#![feature(coroutines, coroutine_trait)]` (and `stmt_expr_attributes` for `body!` in a `let`).
+
+/// A task body, as a helper returns it (`async def nap(): ...` called without `await`).
+pub trait Body<T>:
+    std::ops::Coroutine<
+        tulip::stackless::Sent<()>,
+        Yield = tulip::Suspend,
+        Return = anyhow::Result<T>,
+    > + 'static
+{
+}
+impl<T, C> Body<T> for C where
+    C: std::ops::Coroutine<
+            tulip::stackless::Sent<()>,
+            Yield = tulip::Suspend,
+            Return = anyhow::Result<T>,
+        > + 'static
+{
+}
+
+/// `async def`: a task body.
+#[allow(unused_macros)]
+macro_rules! body {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        #[coroutine] static move |_| -> $ret { $body }
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        #[coroutine] static move |_| $body
+    };
+}
+
+/// `lp.create_task(body)`, for a body written here or returned by a helper.
+#[allow(unused_macros)]
+macro_rules! spawn {
+    ($lp:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $lp.create_task_stackless(#[coroutine] static move |_| -> $ret { $body })
+    };
+    ($lp:expr, $(move)? |$co:ident| $body:expr) => {
+        $lp.create_task_stackless(#[coroutine] static move |_| $body)
+    };
+    ($lp:expr, $body:expr) => {
+        $lp.create_task_stackless($body)
+    };
+}
+
+/// The test pattern `loop.run_until_complete(main())` on a new loop, closed after.
+#[allow(unused_macros)]
+macro_rules! run_main {
+    ($(move)? |$co:ident| $(-> $ret:ty)? $body:block) => {{
+        let lp = tulip::EventLoop::new().unwrap();
+        let task = lp
+            .create_task_stackless(#[coroutine] static move |_| $(-> $ret)? $body)
+            .unwrap();
+        let result = lp.run_until_complete(&task);
+        lp.close().unwrap();
+        result
+    }};
+    ($(move)? |$co:ident| $body:expr) => {{
+        let lp = tulip::EventLoop::new().unwrap();
+        let task = lp
+            .create_task_stackless(#[coroutine] static move |_| $body)
+            .unwrap();
+        let result = lp.run_until_complete(&task);
+        lp.close().unwrap();
+        result
+    }};
+}
+
+/// `asyncio.run(main())`.
+#[allow(unused_macros)]
+macro_rules! run {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        tulip::stackless::run(#[coroutine] static move |_| -> $ret { $body })
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        tulip::stackless::run(#[coroutine] static move |_| $body)
+    };
+}
+
+/// `await aw`.
+#[allow(unused_macros)]
+macro_rules! wait {
+    ($co:ident, $aw:expr) => {
+        tulip::await_!($aw)
+    };
+}
+
+/// `await asyncio.sleep(d)`.
+#[allow(unused_macros)]
+macro_rules! sleep {
+    ($co:ident, $d:expr) => {
+        tulip::yield_from!(tulip::stackless::sleep($d))
+    };
+}
+
+/// A bare `yield` (one loop iteration).
+#[allow(unused_macros)]
+macro_rules! bare_yield {
+    ($co:ident) => {
+        tulip::yield_now!()
+    };
+}
+
+/// Items only the stackful backend runs (see tests/backend/stackful.rs): left out here.
+#[allow(unused_macros)]
+macro_rules! stackful_only {
+    ($($item:item)*) => {};
+}
+
+/// A call to a helper that takes `co`: delegated to a stackful coroutine
+/// (`tulip::stackless::stackful`) that owns clones of the `[names]` it uses.
+#[allow(unused_macros)]
+macro_rules! call_co {
+    ($co:ident, [$($name:ident),*], $call:expr) => {{
+        $(let $name = $name.clone();)*
+        tulip::yield_from!(tulip::stackless::stackful(move |$co: &tulip::TaskCo| $call))
+    }};
+}
+
+/// `tg.create_task(body)`, stackless.
+#[allow(unused_macros)]
+macro_rules! group_spawn {
+    ($g:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $g.create_task_stackless(#[coroutine] static move |_| -> $ret { $body })
+    };
+    ($g:expr, $(move)? |$co:ident| $body:expr) => {
+        $g.create_task_stackless(#[coroutine] static move |_| $body)
+    };
+    ($g:expr, $body:expr) => {
+        $g.create_task_stackless($body)
+    };
+}
+
+/// `await sub()` of a helper returning a [`Body`]: delegated to with `yield_from!`.
+#[allow(unused_macros)]
+macro_rules! await_sub {
+    ($co:ident, $sub:expr) => {
+        tulip::yield_from!(tulip::stackless::Coroutine::new($sub))
+    };
+}

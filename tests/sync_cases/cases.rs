@@ -1,0 +1,1543 @@
+// The sync parity cases, shared by both backends: tests/sync_cases.rs runs them with
+// stackful task bodies, tests/sync_cases_stackless.rs with stackless ones (the macros of
+// tests/backend/). Locks and queues take `co`: a stackless body calls them through a
+// stackful coroutine (`call_co!`). Cases in `stackful_only!` are not ported yet.
+use common::{ms, py_bool};
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tulip::errors::{py_repr, py_str};
+use tulip::{
+    Barrier, BoundedSemaphore, BrokenBarrierError, CancelledError, Condition, ErrorExt, Event,
+    EventLoop, LifoQueue, Lock, PriorityQueue, Queue, QueueEmpty, QueueFull, RuntimeError,
+    Semaphore, Task, TaskCo, TimeoutError, ValueError, gather, gather_settled, get_running_loop,
+    sleep, task_group, wait_for_fn,
+};
+
+const ZERO: Duration = Duration::ZERO;
+
+fn py_bools(bs: &[bool]) -> String {
+    let items: Vec<&str> = bs.iter().map(|b| py_bool(*b)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn py_strs<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<String> = items
+        .iter()
+        .map(|s| tulip::errors::py_str_repr(s.as_ref()))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `repr(x).split(' [')[1]`.
+fn extra(x: &impl std::fmt::Debug) -> String {
+    format!("{x:?}").split(" [").nth(1).unwrap().to_string()
+}
+
+/// `len(x._waiters)`, read from the repr's `waiters:N` (absent when there are none).
+fn n_waiters(x: &impl std::fmt::Debug) -> usize {
+    let repr = format!("{x:?}");
+    match repr.split("waiters:").nth(1) {
+        Some(rest) => rest
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap(),
+        None => 0,
+    }
+}
+
+/// `len(queue._getters)` / `len(queue._putters)`, read from `str(queue)`.
+fn n_queued(q: &impl std::fmt::Debug, which: &str) -> usize {
+    let repr = format!("{q:?}");
+    match repr.split(&format!("{which}[")).nth(1) {
+        Some(rest) => rest.split(']').next().unwrap().parse().unwrap(),
+        None => 0,
+    }
+}
+
+fn run(main: impl FnOnce(&TaskCo) -> Result<()> + 'static) {
+    tulip::run(main).unwrap();
+}
+
+fn lp() -> EventLoop {
+    get_running_loop().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Not ported to the stackless backend yet.
+stackful_only! {
+    #[test]
+    fn case_55_lock_event_semaphore_condition_binding() {
+        common::check_case("sync/case55", || {
+            run(|co| {
+                let lock = Lock::new();
+                let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+                let c = |n: i32| {
+                    let (lock, result) = (lock.clone(), result.clone());
+                    move |co: &TaskCo| {
+                        lock.with(co, |co| {
+                            result.borrow_mut().push(n);
+                            sleep(co, ZERO)
+                        })
+                    }
+                };
+                lock.acquire(co)?;
+                let tasks = [1, 2, 3]
+                    .map(|i| lp().create_task(c(i)))
+                    .into_iter()
+                    .collect::<Result<Vec<_>>>()?;
+                sleep(co, ZERO)?;
+                tprint!("locked: {} repr: {}", py_bool(lock.locked()), extra(&lock));
+                lock.release()?;
+                co.wait(&gather(&tasks)?)?;
+                tprint!("FIFO acquisition order: {:?}", result.borrow());
+                if let Err(e) = lock.release() {
+                    tprint!("RuntimeError: {}", py_str(&e));
+                }
+                lock.acquire(co)?;
+                let l2 = lock.clone();
+                let t = lp().create_task(move |co| l2.acquire(co))?;
+                sleep(co, ZERO)?;
+                t.cancel(None);
+                if let Err(e) = co.wait(&t)
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!(
+                        "cancelled waiter removed: {}",
+                        py_bool(n_waiters(&lock) == 0)
+                    );
+                }
+                lock.release()?;
+
+                let ev = Event::new();
+                let ts = [1, 2]
+                    .map(|i| {
+                        let ev = ev.clone();
+                        lp().create_task(move |co| {
+                            ev.wait(co)?;
+                            tprint!("event waiter {i} woke");
+                            Ok(())
+                        })
+                    })
+                    .into_iter()
+                    .collect::<Result<Vec<_>>>()?;
+                sleep(co, ZERO)?;
+                tprint!("set() wakes all:");
+                ev.set();
+                co.wait(&gather(&ts)?)?;
+                tprint!(
+                    "wait on set event returns immediately: {}",
+                    py_bool(ev.wait(co)?)
+                );
+                if let Err(e) = Semaphore::new(-1) {
+                    tprint!("ValueError: {}", py_str(&e));
+                }
+                let bs = BoundedSemaphore::new(1)?;
+                if let Err(e) = bs.release() {
+                    tprint!("ValueError: {}", py_str(&e));
+                }
+                let cond = Condition::new();
+                if let Err(e) = cond.wait(co) {
+                    tprint!("RuntimeError: {}", py_str(&e));
+                }
+                if let Err(e) = cond.notify(1) {
+                    tprint!("RuntimeError: {}", py_str(&e));
+                }
+                Ok(())
+            });
+            let other = EventLoop::new().unwrap();
+            let lk = Lock::new();
+            let use_lock = |lk: Lock| {
+                move |co: &TaskCo| -> Result<()> {
+                    lk.acquire(co)?;
+                    let lk2 = lk.clone();
+                    let t = lp().create_task(move |co| lk2.acquire(co))?;
+                    sleep(co, ZERO)?;
+                    lk.release()?;
+                    co.wait(&t)?;
+                    Ok(())
+                }
+            };
+            tulip::run(use_lock(lk.clone())).unwrap();
+            let task = other.create_task(use_lock(lk.clone())).unwrap();
+            match other.run_until_complete(&task) {
+                Err(e) if e.isinstance::<RuntimeError>() => {
+                    tprint!("RuntimeError: {}", py_str(&e).split("> ").last().unwrap())
+                }
+                other => panic!("expected RuntimeError, got {other:?}"),
+            }
+            other.close().unwrap();
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn lock_cancel_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        let order: Rc<RefCell<Vec<String>>> = Rc::default();
+        let lockit = |name: &'static str, blocker: Option<tulip::Future<()>>| {
+            let (lock, order) = (lock.clone(), order.clone());
+            body!(move |co| -> Result<()> {
+                call_co!(co, [lock], lock.acquire(co))?;
+                order.borrow_mut().push(name.to_string());
+                let waited = match blocker {
+                    Some(b) => wait!(co, b),
+                    None => Ok(()),
+                };
+                lock.release()?;
+                waited
+            })
+        };
+        let fa = lp().create_future::<()>();
+        let ta = spawn!(lp(), lockit("A", Some(fa.clone())))?;
+        sleep!(co, ZERO)?;
+        tprint!("A holds: {}", py_bool(lock.locked()));
+        let tb = spawn!(lp(), lockit("B", None))?;
+        sleep!(co, ZERO)?;
+        let tc = spawn!(lp(), lockit("C", None))?;
+        sleep!(co, ZERO)?;
+        tprint!("waiters: {}", extra(&lock));
+        fa.set_result(())?;
+        tb.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!(
+            "after race: locked {} A done {} B cancelled {}",
+            py_bool(lock.locked()),
+            py_bool(ta.done()),
+            py_bool(tb.cancelled())
+        );
+        wait!(co, tc)?;
+        tprint!("order: {}", py_strs(&order.borrow()));
+        Ok(())
+    })
+}
+
+fn lock_cancel_release_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        let lock_count = Rc::new(Cell::new(0));
+        let call_count = Rc::new(Cell::new(0));
+        let lockit = || {
+            let (lock, lock_count, call_count) =
+                (lock.clone(), lock_count.clone(), call_count.clone());
+            body!(move |co| -> Result<()> {
+                call_count.set(call_count.get() + 1);
+                call_co!(co, [lock], lock.acquire(co))?;
+                lock_count.set(lock_count.get() + 1);
+                Ok(())
+            })
+        };
+        call_co!(co, [lock], lock.acquire(co))?;
+        let t1 = spawn!(lp(), lockit())?;
+        let t2 = spawn!(lp(), lockit())?;
+        let t3 = spawn!(lp(), lockit())?;
+        sleep!(co, ZERO)?;
+        let (t1c, l) = (t1.clone(), lock.clone());
+        lp().call_soon(move || {
+            t1c.cancel(None);
+            l.release().unwrap();
+        })?;
+        if let Err(e) = wait!(co, t1)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("t1 cancelled");
+        }
+        tprint!(
+            "lock_count {} call_count {}",
+            lock_count.get(),
+            call_count.get()
+        );
+        tprint!(
+            "t1 cancelled {} t2 done {} t3 done {}",
+            py_bool(t1.cancelled()),
+            py_bool(t2.done()),
+            py_bool(t3.done())
+        );
+        t3.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("t3 cancelled {}", py_bool(t3.cancelled()));
+        Ok(())
+    })
+}
+
+fn lock_finished_waiter_cancelled() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        call_co!(co, [lock], lock.acquire(co))?;
+        let l = lock.clone();
+        let tb = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+        sleep!(co, ZERO)?;
+        let l = lock.clone();
+        let tc = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+        tb.cancel(None);
+        lock.release()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "woken wake-up passed on: locked {} tb cancelled {}",
+            py_bool(lock.locked()),
+            py_bool(tb.cancelled())
+        );
+        tprint!("tc got it: {}", py_bool(wait!(co, tc)?));
+        Ok(())
+    })
+}
+
+fn lock_context_manager() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        call_co!(
+            co,
+            [lock],
+            lock.with(co, |_| {
+                tprint!("inside: locked {}", py_bool(lock.locked()));
+                Ok(())
+            })
+        )?;
+        tprint!("after: locked {}", py_bool(lock.locked()));
+        if let Err(e) = call_co!(
+            co,
+            [lock],
+            lock.with(co, |_| -> Result<()> { Err(ValueError::new("boom").into()) })
+        ) {
+            tprint!("error {} locked {}", py_repr(&e), py_bool(lock.locked()));
+        }
+        call_co!(co, [lock], lock.acquire(co))?;
+        let l = lock.clone();
+        let t = spawn!(lp(), move |co| call_co!(
+            co,
+            [l],
+            l.with(co, |_| {
+                tprint!("never");
+                Ok(())
+            })
+        ))?;
+        sleep!(co, ZERO)?;
+        t.cancel(None);
+        if let Err(e) = wait!(co, t)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!(
+                "cancelled in acquire; still locked {}",
+                py_bool(lock.locked())
+            );
+        }
+        lock.release()?;
+        tprint!(
+            "unlocked {} repr: {}",
+            py_bool(!lock.locked()),
+            extra(&lock)
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn lock_fairness_with_cancellation() {
+    common::check_case("sync/lock_cancel", || {
+        run!(|co| {
+            await_sub!(co, lock_cancel_race())?;
+            await_sub!(co, lock_cancel_release_race())?;
+            await_sub!(co, lock_finished_waiter_cancelled())?;
+            await_sub!(co, lock_context_manager())
+        })
+        .unwrap();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Not ported to the stackless backend yet.
+stackful_only! {
+    #[test]
+    fn event_wait_set_clear() {
+        common::check_case("sync/event", || {
+            run(|co| {
+                let ev = Event::new();
+                tprint!("repr: {} is_set {}", extra(&ev), py_bool(ev.is_set()));
+                let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+                let c = |n: i32| {
+                    let (ev, result) = (ev.clone(), result.clone());
+                    move |co: &TaskCo| -> Result<()> {
+                        if ev.wait(co)? {
+                            result.borrow_mut().push(n);
+                        }
+                        Ok(())
+                    }
+                };
+                let t1 = lp().create_task(c(1))?;
+                let t2 = lp().create_task(c(2))?;
+                sleep(co, ZERO)?;
+                tprint!("before set: {:?} {}", result.borrow(), extra(&ev));
+                let t3 = lp().create_task(c(3))?;
+                ev.set();
+                sleep(co, ZERO)?;
+                tprint!(
+                    "after set: {:?} {}",
+                    result.borrow(),
+                    py_bools(&[t1.done(), t2.done(), t3.done()])
+                );
+                let r = ev.wait(co)?;
+                tprint!("wait on set: {} {}", py_bool(r), extra(&ev));
+
+                let ev2 = Event::new();
+                let e2 = ev2.clone();
+                let w = lp().create_task(move |co| e2.wait(co))?;
+                let wc = w.clone();
+                lp().call_soon(move || {
+                    wc.cancel(None);
+                })?;
+                if let Err(e) = co.wait(&w)
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("wait cancelled; waiters left: {}", n_waiters(&ev2));
+                }
+
+                ev.clear();
+                tprint!("cleared: {}", py_bool(ev.is_set()));
+                result.borrow_mut().clear();
+                let (e, r) = (ev.clone(), result.clone());
+                let t = lp().create_task(move |co| {
+                    if e.wait(co)? {
+                        r.borrow_mut().push(1);
+                    }
+                    Ok(true)
+                })?;
+                sleep(co, ZERO)?;
+                ev.set();
+                ev.clear();
+                tprint!("set then clear: {}", py_bool(ev.is_set()));
+                ev.set();
+                ev.set();
+                tprint!("waiters: {}", n_waiters(&ev));
+                sleep(co, ZERO)?;
+                tprint!(
+                    "woken anyway: {:?} waiters: {} result {}",
+                    result.borrow(),
+                    n_waiters(&ev),
+                    py_bool(t.result()?)
+                );
+                Ok(())
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn cond_wait_order(co: &TaskCo) -> Result<()> {
+    let cond = Condition::new();
+    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+    let ts = [1, 2, 3]
+        .map(|n| {
+            let (cond, result) = (cond.clone(), result.clone());
+            lp().create_task(move |co| {
+                cond.acquire(co)?;
+                if cond.wait(co)? {
+                    result.borrow_mut().push(n);
+                }
+                Ok(true)
+            })
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "all waiting: {:?} {} {}",
+        result.borrow(),
+        py_bool(cond.locked()),
+        extra(&cond)
+    );
+    tprint!("acquire: {}", py_bool(cond.acquire(co)?));
+    cond.notify(1)?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "notified, lock still held: {:?} {}",
+        result.borrow(),
+        py_bool(cond.locked())
+    );
+    cond.release()?;
+    sleep(co, ZERO)?;
+    tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
+    cond.notify(2)?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "notify(2): {:?} {}",
+        result.borrow(),
+        py_bool(cond.locked())
+    );
+    for _ in 0..2 {
+        cond.release()?;
+        sleep(co, ZERO)?;
+        tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
+    }
+    let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
+    tprint!("results: {}", py_bools(&results));
+    cond.release()
+}
+
+fn cond_wait_cancel(co: &TaskCo) -> Result<()> {
+    let cond = Condition::new();
+    cond.acquire(co)?;
+    let c = cond.clone();
+    let wait = lp().create_task(move |co| c.wait(co))?;
+    let wc = wait.clone();
+    lp().call_soon(move || {
+        wc.cancel(None);
+    })?;
+    if let Err(e) = co.wait(&wait)
+        && e.isinstance::<CancelledError>()
+    {
+        tprint!(
+            "wait cancelled; waiters: {} locked: {}",
+            n_waiters(&cond),
+            py_bool(cond.locked())
+        );
+    }
+    cond.release()
+}
+
+fn cond_wait_cancel_contested(co: &TaskCo) -> Result<()> {
+    let cond = Condition::new();
+    cond.acquire(co)?;
+    let c = cond.clone();
+    let wait_task = lp().create_task(move |co| c.wait(co))?;
+    sleep(co, ZERO)?;
+    tprint!("waiting releases: {}", py_bool(cond.locked()));
+    cond.acquire(co)?;
+    cond.notify(1)?;
+    let wc = wait_task.clone();
+    lp().call_soon(move || {
+        wc.cancel(None);
+    })?;
+    let c = cond.clone();
+    lp().call_soon(move || c.release().unwrap())?;
+    match co.wait(&wait_task) {
+        Ok(_) => tprint!("wait_task returned"),
+        Err(e) if e.isinstance::<CancelledError>() => tprint!("wait_task cancelled"),
+        Err(e) => return Err(e),
+    }
+    tprint!("re-acquired: {}", py_bool(cond.locked()));
+    cond.release()
+}
+
+fn cond_wait_cancel_after_notify(co: &TaskCo) -> Result<()> {
+    let waited = Rc::new(Cell::new(false));
+    let cond = Condition::new();
+    let (c, w) = (cond.clone(), waited.clone());
+    let waiter = lp().create_task(move |co| {
+        c.with(co, |co| {
+            w.set(true);
+            c.wait(co)
+        })
+    })?;
+    sleep(co, ZERO)?;
+    cond.acquire(co)?;
+    cond.notify(1)?;
+    sleep(co, ZERO)?;
+    waiter.cancel(None);
+    sleep(co, ZERO)?;
+    cond.release()?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "cancel after notify: {} {} locked: {}",
+        py_bool(waiter.cancelled()),
+        py_bool(waited.get()),
+        py_bool(cond.locked())
+    );
+    Ok(())
+}
+
+fn cond_wait_for(co: &TaskCo) -> Result<()> {
+    let cond = Condition::new();
+    let presult = Rc::new(Cell::new(false));
+    let calls: Rc<RefCell<Vec<bool>>> = Rc::default();
+    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+    let (c, p, cl, r) = (cond.clone(), presult.clone(), calls.clone(), result.clone());
+    let t = lp().create_task(move |co| {
+        c.acquire(co)?;
+        let predicate = || {
+            cl.borrow_mut().push(p.get());
+            p.get()
+        };
+        if c.wait_for(co, predicate)? {
+            r.borrow_mut().push(1);
+            c.release()?;
+        }
+        Ok(true)
+    })?;
+    sleep(co, ZERO)?;
+    tprint!("wait_for: {:?}", result.borrow());
+    cond.acquire(co)?;
+    cond.notify(1)?;
+    cond.release()?;
+    sleep(co, ZERO)?;
+    tprint!("predicate false: {:?}", result.borrow());
+    presult.set(true);
+    cond.acquire(co)?;
+    cond.notify(1)?;
+    cond.release()?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "predicate true: {:?} {} predicate calls: {}",
+        result.borrow(),
+        py_bool(t.result()?),
+        py_bools(&calls.borrow())
+    );
+    tprint!(
+        "true at once without the lock: {}",
+        py_bool(cond.wait_for(co, || true)?)
+    );
+    if let Err(e) = cond.wait_for(co, || false) {
+        tprint!("RuntimeError: {}", py_str(&e));
+    }
+    Ok(())
+}
+
+fn cond_notify_some_and_all(co: &TaskCo) -> Result<()> {
+    let cond = Condition::new();
+    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+    let c = |n: i32| {
+        let (cond, result) = (cond.clone(), result.clone());
+        move |co: &TaskCo| -> Result<bool> {
+            cond.acquire(co)?;
+            if cond.wait(co)? {
+                result.borrow_mut().push(n);
+                cond.release()?;
+            }
+            Ok(true)
+        }
+    };
+    for n in 1..=3 {
+        lp().create_task(c(n))?;
+    }
+    sleep(co, ZERO)?;
+    cond.acquire(co)?;
+    cond.notify(1)?;
+    cond.release()?;
+    sleep(co, ZERO)?;
+    tprint!("notify(1): {:?}", result.borrow());
+    cond.acquire(co)?;
+    cond.notify(1)?;
+    cond.notify(2048)?;
+    cond.release()?;
+    sleep(co, ZERO)?;
+    tprint!("notify(1), notify(2048): {:?}", result.borrow());
+    result.borrow_mut().clear();
+    let ts = [lp().create_task(c(1))?, lp().create_task(c(2))?];
+    sleep(co, ZERO)?;
+    cond.acquire(co)?;
+    cond.notify_all()?;
+    cond.release()?;
+    sleep(co, ZERO)?;
+    let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
+    tprint!("notify_all: {:?} {}", result.borrow(), py_bools(&results));
+    for e in [cond.notify(1), cond.notify_all()]
+        .into_iter()
+        .flat_map(Result::err)
+    {
+        tprint!("RuntimeError: {}", py_str(&e));
+    }
+    Ok(())
+}
+
+fn cond_shared_lock(co: &TaskCo) -> Result<()> {
+    let lock = Lock::new();
+    let cond = Condition::with_lock(lock.clone());
+    lock.with(co, |_| {
+        tprint!("shared lock: {}", py_bool(cond.locked()));
+        Ok(())
+    })?;
+    cond.with(co, |_| {
+        tprint!("via cond: {}", py_bool(lock.locked()));
+        Ok(())
+    })?;
+    tprint!(
+        "after: {} {}",
+        py_bool(lock.locked()),
+        py_bool(cond.locked())
+    );
+    Ok(())
+}
+
+// Not ported to the stackless backend yet.
+stackful_only! {
+    #[test]
+    fn condition_notify_order_and_wait_for() {
+        common::check_case("sync/condition", || {
+            run(|co| {
+                cond_wait_order(co)?;
+                cond_wait_cancel(co)?;
+                cond_wait_cancel_contested(co)?;
+                cond_wait_cancel_after_notify(co)?;
+                cond_wait_for(co)?;
+                cond_notify_some_and_all(co)?;
+                cond_shared_lock(co)
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn sem_acquire_fifo(co: &TaskCo) -> Result<()> {
+    let sem = Semaphore::new(3)?;
+    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+    tprint!("repr: {}", extra(&sem));
+    let (a, b) = (sem.acquire(co)?, sem.acquire(co)?);
+    tprint!(
+        "{} {} locked {} {}",
+        py_bool(a),
+        py_bool(b),
+        py_bool(sem.locked()),
+        extra(&sem)
+    );
+    let c = |n: i32| {
+        let (sem, result) = (sem.clone(), result.clone());
+        move |co: &TaskCo| -> Result<bool> {
+            sem.acquire(co)?;
+            result.borrow_mut().push(n);
+            Ok(true)
+        }
+    };
+    let _t1 = lp().create_task(c(1))?;
+    let t2 = lp().create_task(c(2))?;
+    let t3 = lp().create_task(c(3))?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "one got in: {:?} locked {} {} value {}",
+        result.borrow(),
+        py_bool(sem.locked()),
+        extra(&sem),
+        sem.value()
+    );
+    let t4 = lp().create_task(c(4))?;
+    sem.release();
+    sem.release();
+    tprint!("two released, value {}", sem.value());
+    sleep(co, ZERO)?;
+    tprint!(
+        "woken in order: {:?} locked {} {}",
+        result.borrow(),
+        py_bool(sem.locked()),
+        extra(&sem)
+    );
+    sem.release();
+    co.wait(&gather([&t2, &t3, &t4])?)?;
+    tprint!("all: {:?}", result.borrow());
+    Ok(())
+}
+
+fn sem_cancel_before_awoken(co: &TaskCo) -> Result<()> {
+    let sem = Semaphore::new(0)?;
+    let ts: Vec<Task<bool>> = (0..4)
+        .map(|_| {
+            let s = sem.clone();
+            lp().create_task(move |co| s.acquire(co))
+        })
+        .collect::<Result<_>>()?;
+    sleep(co, ZERO)?;
+    ts[0].cancel(None);
+    ts[1].cancel(None);
+    sem.release();
+    sleep(co, ZERO)?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "t3 done {} t4 done {}",
+        py_bool(ts[2].done()),
+        py_bool(ts[3].done())
+    );
+    ts[2].cancel(None);
+    ts[3].cancel(None);
+    sleep(co, ZERO)
+}
+
+fn sem_acquire_hang(co: &TaskCo) -> Result<()> {
+    let sem = Semaphore::new(0)?;
+    let s = sem.clone();
+    let t1 = lp().create_task(move |co| s.acquire(co))?;
+    let s = sem.clone();
+    let t2 = lp().create_task(move |co| s.acquire(co))?;
+    sleep(co, ZERO)?;
+    t1.cancel(None);
+    sem.release();
+    sleep(co, ZERO)?;
+    sleep(co, ZERO)?;
+    tprint!(
+        "no hang: locked {} t2 done {} value {}",
+        py_bool(sem.locked()),
+        py_bool(t2.done()),
+        sem.value()
+    );
+    Ok(())
+}
+
+fn sem_acquire_no_hang(co: &TaskCo) -> Result<()> {
+    let sem = Semaphore::new(1)?;
+    let t2_slot: Rc<RefCell<Option<Task<()>>>> = Rc::default();
+    let (s, slot) = (sem.clone(), t2_slot.clone());
+    let t1 = lp().create_task(move |co| {
+        s.with(co, |co| sleep(co, ZERO))?;
+        slot.borrow().as_ref().unwrap().cancel(None);
+        Ok(())
+    })?;
+    let s = sem.clone();
+    let t2 = lp().create_task(move |co| {
+        s.with(co, |_| {
+            tprint!("never");
+            Ok(())
+        })
+    })?;
+    *t2_slot.borrow_mut() = Some(t2.clone());
+    let rs = co.wait(&gather_settled([&t1, &t2])?)?;
+    let r2 = rs[1].as_ref().unwrap_err().to_error();
+    tprint!(
+        "r1 {} r2 {}",
+        if rs[0].is_ok() { "None" } else { "?" },
+        py_repr(&r2)
+    );
+    t2_slot.borrow_mut().take();
+    sem.acquire(co)?;
+    tprint!("acquired after, value {}", sem.value());
+    Ok(())
+}
+
+fn sem_fifo_order(co: &TaskCo) -> Result<()> {
+    let sem = Semaphore::new(1)?;
+    let result: Rc<RefCell<Vec<String>>> = Rc::default();
+    task_group(co, |_, tg| {
+        for tag in ["c1", "c2", "c3"] {
+            let (sem, result) = (sem.clone(), result.clone());
+            tg.create_task(move |co| {
+                sem.acquire(co)?;
+                result.borrow_mut().push(format!("{tag}_1"));
+                sleep(co, ms(10))?;
+                sem.release();
+                sem.acquire(co)?;
+                result.borrow_mut().push(format!("{tag}_2"));
+                sleep(co, ms(10))?;
+                sem.release();
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    tprint!("fifo: {}", py_strs(&result.borrow()));
+    Ok(())
+}
+
+// Not ported to the stackless backend yet.
+stackful_only! {
+    #[test]
+    fn semaphore_fairness_and_bounded_release() {
+        common::check_case("sync/semaphore", || {
+            run(|co| {
+                if let Err(e) = Semaphore::new(-1) {
+                    tprint!("ValueError: {}", py_str(&e));
+                }
+                tprint!(
+                    "Semaphore(0) locked: {}",
+                    py_bool(Semaphore::new(0)?.locked())
+                );
+                sem_acquire_fifo(co)?;
+                sem_cancel_before_awoken(co)?;
+                sem_acquire_hang(co)?;
+                sem_acquire_no_hang(co)?;
+                sem_fifo_order(co)?;
+                let bs = BoundedSemaphore::new(2)?;
+                bs.acquire(co)?;
+                bs.release()?;
+                if let Err(e) = bs.release() {
+                    tprint!("ValueError: {}", py_str(&e));
+                }
+                bs.with(co, |_| {
+                    tprint!("bounded inside: {}", extra(&bs));
+                    Ok(())
+                })?;
+                tprint!("bounded after: {}", extra(&bs));
+                Ok(())
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const N: usize = 5;
+
+/// `gather_tasks(n, coro)`: `n` tasks of `coro()`, gathered.
+fn gather_tasks<T: Clone + 'static, F>(co: &TaskCo, n: usize, coro: F) -> Result<Vec<T>>
+where
+    F: Fn() -> Box<dyn FnOnce(&TaskCo) -> Result<T>>,
+{
+    let tasks = (0..n)
+        .map(|_| lp().create_task(coro()))
+        .collect::<Result<Vec<_>>>()?;
+    co.wait(&gather(&tasks)?)
+}
+
+fn barrier_filling(co: &TaskCo) -> Result<()> {
+    let barrier = Barrier::new(3)?;
+    let mut ts = Vec::new();
+    for _ in 0..3 {
+        let b = barrier.clone();
+        ts.push(lp().create_task(move |co| b.wait(co))?);
+        sleep(co, ZERO)?;
+        tprint!("n_waiting {} {}", barrier.n_waiting(), extra(&barrier));
+    }
+    let indices = co.wait(&gather(&ts)?)?;
+    tprint!("indices: {:?} {}", indices, extra(&barrier));
+    Ok(())
+}
+
+fn barrier_check_return_value(co: &TaskCo) -> Result<()> {
+    let barrier = Barrier::new(N as i64)?;
+    let seen: Rc<RefCell<Vec<bool>>> = Rc::default();
+    let mut res = gather_tasks(co, N, || {
+        let (b, seen) = (barrier.clone(), seen.clone());
+        Box::new(move |co| {
+            b.wait(co)?;
+            let i = b.wait(co)?;
+            seen.borrow_mut()
+                .push(format!("{b:?}").contains("draining"));
+            Ok(i)
+        })
+    })?;
+    res.sort();
+    tprint!(
+        "sorted indices: {:?} draining seen: {}",
+        res,
+        py_bools(&seen.borrow())
+    );
+    tprint!("after: {} {}", extra(&barrier), py_bool(barrier.broken()));
+    Ok(())
+}
+
+fn barrier_cancel_one(co: &TaskCo) -> Result<()> {
+    let barrier = Barrier::new(3)?;
+    let results: Rc<RefCell<Vec<bool>>> = Rc::default();
+    let coro = || {
+        let (b, r) = (barrier.clone(), results.clone());
+        move |co: &TaskCo| -> Result<()> {
+            b.wait(co)?;
+            r.borrow_mut().push(true);
+            Ok(())
+        }
+    };
+    let t1 = lp().create_task(coro())?;
+    sleep(co, ZERO)?;
+    let t2 = lp().create_task(coro())?;
+    sleep(co, ZERO)?;
+    tprint!("n_waiting {}", barrier.n_waiting());
+    t1.cancel(None);
+    sleep(co, ZERO)?;
+    tprint!("after cancel n_waiting {}", barrier.n_waiting());
+    if let Err(e) = co.wait(&t1)
+        && e.isinstance::<CancelledError>()
+    {
+        tprint!("t1 cancelled {}", py_bool(t1.cancelled()));
+    }
+    let t3 = lp().create_task(coro())?;
+    sleep(co, ZERO)?;
+    tprint!("n_waiting {}", barrier.n_waiting());
+    let t4 = lp().create_task(coro())?;
+    co.wait(&gather([&t2, &t3, &t4])?)?;
+    tprint!(
+        "results {} n_waiting {} broken {}",
+        py_bools(&results.borrow()),
+        barrier.n_waiting(),
+        py_bool(barrier.broken())
+    );
+    Ok(())
+}
+
+fn barrier_reset_while_waiting(co: &TaskCo) -> Result<()> {
+    let barrier = Barrier::new(N as i64)?;
+    let results: Rc<RefCell<Vec<String>>> = Rc::default();
+    let tasks = (0..N - 1)
+        .map(|_| {
+            let (b, r) = (barrier.clone(), results.clone());
+            lp().create_task(move |co| {
+                match b.wait(co) {
+                    Err(e) if BrokenBarrierError::is(&e) => r.borrow_mut().push(py_repr(&e)),
+                    other => {
+                        other?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    sleep(co, ZERO)?;
+    tprint!("before reset: {}", extra(&barrier));
+    let b = barrier.clone();
+    lp().create_task(move |co| b.reset(co))?;
+    co.wait(&gather(&tasks)?)?;
+    tprint!(
+        "reset: {} {} {}",
+        py_strs(&results.borrow()),
+        extra(&barrier),
+        py_bool(barrier.broken())
+    );
+    Ok(())
+}
+
+fn barrier_abort_when_exception(co: &TaskCo) -> Result<()> {
+    let barrier = Barrier::new(N as i64)?;
+    let results1: Rc<RefCell<Vec<bool>>> = Rc::default();
+    let results2: Rc<RefCell<Vec<String>>> = Rc::default();
+    gather_tasks(co, N, || {
+        let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+        Box::new(move |co| {
+            let attempt = (|| -> Result<()> {
+                // `async with barrier as i:` (Barrier.__aexit__ does nothing)
+                let i = b.wait(co)?;
+                if i == N / 2 {
+                    return Err(RuntimeError::new("").into());
+                }
+                b.wait(co)?;
+                r1.borrow_mut().push(true);
+                Ok(())
+            })();
+            match attempt {
+                Err(e) if BrokenBarrierError::is(&e) => r2.borrow_mut().push(py_repr(&e)),
+                Err(e) if e.isinstance::<RuntimeError>() => b.abort(co)?,
+                other => other?,
+            }
+            Ok(())
+        })
+    })?;
+    let mut r2 = results2.borrow().clone();
+    r2.sort();
+    tprint!(
+        "abort: {} {} {} {}",
+        py_bool(barrier.broken()),
+        py_bools(&results1.borrow()),
+        py_strs(&r2),
+        extra(&barrier)
+    );
+    if let Err(e) = barrier.wait(co) {
+        tprint!("wait on broken: {}", py_repr(&e));
+    }
+    Ok(())
+}
+
+fn barrier_abort_then_reset(co: &TaskCo) -> Result<()> {
+    let barrier1 = Barrier::new(N as i64)?;
+    let barrier2 = Barrier::new(N as i64)?;
+    let counts: Rc<[Cell<usize>; 3]> = Rc::default();
+    gather_tasks(co, N, || {
+        let (b1, b2, counts) = (barrier1.clone(), barrier2.clone(), counts.clone());
+        Box::new(move |co| {
+            let attempt = (|| -> Result<()> {
+                let i = b1.wait(co)?;
+                if i == N / 2 {
+                    return Err(RuntimeError::new("").into());
+                }
+                b1.wait(co)?;
+                counts[0].set(counts[0].get() + 1);
+                Ok(())
+            })();
+            match attempt {
+                Err(e) if BrokenBarrierError::is(&e) => counts[1].set(counts[1].get() + 1),
+                Err(e) if e.isinstance::<RuntimeError>() => b1.abort(co)?,
+                other => other?,
+            }
+            let i = b2.wait(co)?;
+            if i == N / 2 {
+                b1.reset(co)?;
+            }
+            b2.wait(co)?;
+            b1.wait(co)?;
+            counts[2].set(counts[2].get() + 1);
+            Ok(())
+        })
+    })?;
+    tprint!(
+        "abort then reset: {} {} {} {} {}",
+        py_bool(barrier1.broken()),
+        counts[0].get(),
+        counts[1].get(),
+        counts[2].get(),
+        barrier1.n_waiting()
+    );
+    Ok(())
+}
+
+// Not ported to the stackless backend yet.
+stackful_only! {
+    #[test]
+    fn barrier_wait_reset_abort() {
+        common::check_case("sync/barrier", || {
+            run(|co| {
+                for p in [0, -1] {
+                    if let Err(e) = Barrier::new(p) {
+                        tprint!("ValueError: {}", py_str(&e));
+                    }
+                }
+                let b = Barrier::new(1)?;
+                let parties = b.parties();
+                let ex = extra(&b);
+                let i1 = b.wait(co)?;
+                let i2 = b.wait(co)?;
+                tprint!("parties {parties} {ex} index {i1} index {i2}");
+                barrier_filling(co)?;
+                barrier_check_return_value(co)?;
+                barrier_cancel_one(co)?;
+                barrier_reset_while_waiting(co)?;
+                barrier_abort_when_exception(co)?;
+                barrier_abort_then_reset(co)
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// Not ported to the stackless backend yet.
+stackful_only! {
+    #[test]
+    fn queue_kinds_nowait_errors_and_join() {
+        common::check_case("sync/queue_basics", || {
+            run(|co| {
+                let q = Queue::<i32>::new(0);
+                tprint!(
+                    "empty {} full {} qsize {} maxsize {}",
+                    py_bool(q.empty()),
+                    py_bool(q.full()),
+                    q.qsize(),
+                    q.maxsize()
+                );
+                q.put_nowait(1)?;
+                tprint!("empty {} {q:?}", py_bool(q.empty()));
+                tprint!("got {} {q:?}", q.get_nowait()?);
+
+                let q = Queue::<i32>::new(2);
+                tprint!("full {}", py_bool(q.full()));
+                q.put_nowait(1)?;
+                q.put_nowait(2)?;
+                tprint!("full {} {q:?}", py_bool(q.full()));
+                match q.put_nowait(3) {
+                    Err(e) if QueueFull::is(&e) => tprint!("QueueFull: {}", py_repr(&e)),
+                    other => panic!("expected QueueFull, got {other:?}"),
+                }
+                q.get_nowait()?;
+                q.get_nowait()?;
+                match q.get_nowait() {
+                    Err(e) if QueueEmpty::is(&e) => tprint!("QueueEmpty: {}", py_repr(&e)),
+                    other => panic!("expected QueueEmpty, got {other:?}"),
+                }
+
+                let fifo = Queue::new(0);
+                let lifo = LifoQueue::new(0);
+                let prio = PriorityQueue::new(0);
+                for i in [1, 3, 2] {
+                    fifo.put(co, i)?;
+                    lifo.put(co, i)?;
+                    prio.put(co, i)?;
+                }
+                let (df, dl, dp) = (
+                    format!("{fifo:?}"),
+                    format!("{lifo:?}"),
+                    format!("{prio:?}"),
+                );
+                let items = (0..3).map(|_| fifo.get(co)).collect::<Result<Vec<_>>>()?;
+                tprint!("Queue {df} {items:?}");
+                let items = (0..3).map(|_| lifo.get(co)).collect::<Result<Vec<_>>>()?;
+                tprint!("LifoQueue {dl} {items:?}");
+                let items = (0..3).map(|_| prio.get(co)).collect::<Result<Vec<_>>>()?;
+                tprint!("PriorityQueue {dp} {items:?}");
+
+                // (i32, char) prints like Python's (int, str) tuples.
+                let pq = PriorityQueue::new(0);
+                for item in [
+                    (5, 'e'),
+                    (1, 'a'),
+                    (4, 'd'),
+                    (2, 'b'),
+                    (3, 'c'),
+                    (1, 'z'),
+                    (0, 'y'),
+                ] {
+                    pq.put_nowait(item)?;
+                }
+                let repr = format!("{pq:?}");
+                let heap = repr
+                    .split("_queue=")
+                    .nth(1)
+                    .unwrap()
+                    .split(" tasks=")
+                    .next()
+                    .unwrap();
+                tprint!("heap order: {heap}");
+                let popped = (0..7)
+                    .map(|_| pq.get_nowait())
+                    .collect::<Result<Vec<_>>>()?;
+                tprint!("popped: {popped:?}");
+
+                let q = Queue::<u64>::new(0);
+                if let Err(e) = q.task_done() {
+                    tprint!("ValueError: {}", py_str(&e));
+                }
+                q.join(co)?;
+                tprint!("join on empty returns at once");
+                for i in 0..100 {
+                    q.put_nowait(i)?;
+                }
+                let repr = format!("{q:?}");
+                tprint!(
+                    "{} tasks {}",
+                    repr.split(" _queue").next().unwrap(),
+                    repr.split("tasks=").nth(1).unwrap()
+                );
+                let accumulator = Rc::new(Cell::new(0u64));
+                let running = Rc::new(Cell::new(true));
+                let tasks = (0..2)
+                    .map(|_| {
+                        let (q, acc, running) = (q.clone(), accumulator.clone(), running.clone());
+                        lp().create_task(move |co| {
+                            while running.get() {
+                                let item = q.get(co)?;
+                                acc.set(acc.get() + item);
+                                q.task_done()?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                q.join(co)?;
+                tprint!("joined, sum {} {q:?}", accumulator.get());
+                running.set(false);
+                for _ in &tasks {
+                    q.put_nowait(0)?;
+                }
+                co.wait(&gather(&tasks)?)?;
+                tprint!("workers done {q:?}");
+                Ok(())
+            });
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn q_maxsize() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(2);
+        let have_been_put: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let (q2, h) = (q.clone(), have_been_put.clone());
+        let t = spawn!(lp(), move |co| {
+            for i in 0..3 {
+                call_co!(co, [q2], q2.put(co, i))?;
+                h.borrow_mut().push(i);
+            }
+            Ok(true)
+        })?;
+        for _ in 0..2 {
+            sleep!(co, ZERO)?;
+        }
+        tprint!("putter blocked after {:?} {q:?}", have_been_put.borrow());
+        tprint!("get {}", call_co!(co, [q], q.get(co))?);
+        sleep!(co, ZERO)?;
+        tprint!("putter resumed {:?}", have_been_put.borrow());
+        let (a, b) = (call_co!(co, [q], q.get(co))?, call_co!(co, [q], q.get(co))?);
+        tprint!("get {a} {b} {}", py_bool(t.result()?));
+        Ok(())
+    })
+}
+
+fn q_getters_fifo() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let got: Rc<RefCell<Vec<(usize, char)>>> = Rc::default();
+        let ts = (0..3)
+            .map(|n| {
+                let (q, got) = (q.clone(), got.clone());
+                spawn!(lp(), move |co| {
+                    let item = call_co!(co, [q], q.get(co))?;
+                    got.borrow_mut().push((n, item));
+                    Ok(())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
+        tprint!("getters waiting: {q:?}");
+        for item in "abc".chars() {
+            q.put_nowait(item)?;
+        }
+        wait!(co, gather(&ts)?)?;
+        tprint!("getters served in order: {:?}", got.borrow());
+        Ok(())
+    })
+}
+
+fn q_get_cancelled_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let q1 = q.clone();
+        let t1 = spawn!(lp(), move |co| call_co!(co, [q1], q1.get(co)))?;
+        let q2 = q.clone();
+        let t2 = spawn!(lp(), move |co| call_co!(co, [q2], q2.get(co)))?;
+        sleep!(co, ZERO)?;
+        t1.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("t1 done {}", py_bool(t1.done()));
+        call_co!(co, [q], q.put(co, 'a'))?;
+        sleep!(co, ZERO)?;
+        tprint!("t2 got {}", wait!(co, t2)?);
+        Ok(())
+    })
+}
+
+fn q_waiting_putters() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        for item in ['a', 'b'] {
+            let q = q.clone();
+            spawn!(lp(), move |co| call_co!(co, [q], q.put(co, item)))?;
+        }
+        let (a, b) = (call_co!(co, [q], q.get(co))?, call_co!(co, [q], q.get(co))?);
+        tprint!("with waiting putters: {a} {b}");
+        Ok(())
+    })
+}
+
+fn q_producer_consumer() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        let log: Rc<RefCell<Vec<String>>> = Rc::default();
+        call_co!(
+            co,
+            [q, log],
+            task_group(co, |_, tg| {
+                let (qp, lp_) = (q.clone(), log.clone());
+                group_spawn!(tg, move |co| {
+                    for i in 0..5 {
+                        call_co!(co, [qp], qp.put(co, i))?;
+                        lp_.borrow_mut().push(format!("('put', {i})"));
+                    }
+                    Ok(())
+                })?;
+                let (qc, lc) = (q.clone(), log.clone());
+                group_spawn!(tg, move |co| {
+                    for _ in 0..5 {
+                        let item = call_co!(co, [qc], qc.get(co))?;
+                        lc.borrow_mut().push(format!("('got', {item})"));
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })
+        )?;
+        tprint!("producer/consumer: [{}]", log.borrow().join(", "));
+        Ok(())
+    })
+}
+
+fn q_getter_timeout() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::<i32>::new(5);
+        let q2 = q.clone();
+        match call_co!(co, [q2], wait_for_fn(co, Some(ms(10)), move |co| q2.get(co))) {
+            Err(e) if e.isinstance::<TimeoutError>() => {
+                tprint!("get timed out; getters left: {}", n_queued(&q, "_getters"))
+            }
+            other => panic!("expected TimeoutError, got {other:?}"),
+        }
+        Ok(())
+    })
+}
+
+fn q_cancel_one_pending_reader() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let qr = q.clone();
+        let mut reader = spawn!(lp(), move |co| call_co!(co, [qr], qr.get(co)))?;
+        sleep!(co, ZERO)?;
+        q.put_nowait(1)?;
+        q.put_nowait(2)?;
+        reader.cancel(None);
+        if let Err(e) = wait!(co, reader)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("reader cancelled after wake-up");
+            let qr = q.clone();
+            reader = spawn!(lp(), move |co| call_co!(co, [qr], qr.get(co)))?;
+            wait!(co, reader)?;
+        }
+        tprint!("first item not lost: {}", reader.result()?);
+        Ok(())
+    })
+}
+
+fn q_cancel_many_pending_readers() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let (r2, r3) = call_co!(
+            co,
+            [q],
+            task_group(co, |co, tg| {
+                let readers = (0..3)
+                    .map(|_| {
+                        let q = q.clone();
+                        group_spawn!(tg, move |co| call_co!(co, [q], q.get(co)))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                sleep(co, ZERO)?;
+                q.put_nowait(1)?;
+                q.put_nowait(2)?;
+                readers[0].cancel(None);
+                if let Err(e) = co.wait(&readers[0])
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("reader1 cancelled");
+                }
+                co.wait(&readers[2])?;
+                Ok((readers[1].clone(), readers[2].clone()))
+            })
+        )?;
+        let mut got = [r2.result()?, r3.result()?];
+        got.sort();
+        tprint!("readers 2 and 3 got: {got:?}");
+        Ok(())
+    })
+}
+
+fn q_put_cancel_drop() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        q.put_nowait(1)?;
+        let qw = q.clone();
+        let writer = spawn!(lp(), move |co| call_co!(co, [qw], qw.put(co, 2)))?;
+        sleep!(co, ZERO)?;
+        tprint!("get {}", q.get_nowait()?);
+        writer.cancel(None);
+        if let Err(e) = wait!(co, writer)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("writer cancelled after wake-up");
+            let qw = q.clone();
+            let writer = spawn!(lp(), move |co| call_co!(co, [qw], qw.put(co, 2)))?;
+            wait!(co, writer)?;
+        }
+        tprint!("get {} qsize {}", q.get_nowait()?, q.qsize());
+        Ok(())
+    })
+}
+
+fn q_put_cancelled_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        let put = |item: char| {
+            let q = q.clone();
+            spawn!(lp(), move |co| call_co!(co, [q], q.put(co, item)))
+        };
+        let put_a = put('a')?;
+        let put_b = put('b')?;
+        let put_c = put('X')?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "a done {} b done {}",
+            py_bool(put_a.done()),
+            py_bool(put_b.done())
+        );
+        put_c.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("c done {} get {}", py_bool(put_c.done()), q.get_nowait()?);
+        sleep!(co, ZERO)?;
+        tprint!("get {}", q.get_nowait()?);
+        wait!(co, put_b)
+    })
+}
+
+fn q_putters_waiting() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let queue = Queue::new(2);
+        let taken: Rc<RefCell<Vec<i32>>> = Rc::default();
+        call_co!(
+            co,
+            [queue, taken],
+            task_group(co, |_, tg| {
+                let (q, taken) = (queue.clone(), taken.clone());
+                group_spawn!(tg, move |co| {
+                    sleep!(co, ZERO)?;
+                    for _ in 0..q.qsize() {
+                        taken.borrow_mut().push(q.get_nowait()?);
+                    }
+                    Ok(())
+                })?;
+                for i in 0..4 {
+                    let q = queue.clone();
+                    group_spawn!(tg, move |co| call_co!(co, [q], q.put(co, i)))?;
+                }
+                Ok(())
+            })
+        )?;
+        tprint!(
+            "putters all done; taken {:?} left {queue:?}",
+            taken.borrow()
+        );
+        Ok(())
+    })
+}
+
+fn q_cancelled_putters() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let queue = Queue::new(1);
+        queue.put_nowait(1)?;
+        let q = queue.clone();
+        let put_task = spawn!(lp(), move |co| call_co!(co, [q], q.put(co, 1)))?;
+        sleep!(co, ZERO)?;
+        tprint!("putters: {}", n_queued(&queue, "_putters"));
+        put_task.cancel(None);
+        if let Err(e) = wait!(co, put_task)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("cancelled; putters: {}", n_queued(&queue, "_putters"));
+        }
+        let q = queue.clone();
+        let put_task = spawn!(lp(), move |co| call_co!(co, [q], q.put(co, 1)))?;
+        sleep!(co, ZERO)?;
+        queue.get_nowait()?;
+        put_task.cancel(None);
+        if let Err(e) = wait!(co, put_task)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!(
+                "cancelled after get_nowait took its putter: {} {}",
+                n_queued(&queue, "_putters"),
+                queue.qsize()
+            );
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn queue_blocking_and_cancellation() {
+    common::check_case("sync/queue_blocking", || {
+        run!(|co| {
+            await_sub!(co, q_maxsize())?;
+            await_sub!(co, q_getters_fifo())?;
+            await_sub!(co, q_get_cancelled_race())?;
+            await_sub!(co, q_waiting_putters())?;
+            await_sub!(co, q_producer_consumer())?;
+            await_sub!(co, q_getter_timeout())?;
+            await_sub!(co, q_cancel_one_pending_reader())?;
+            await_sub!(co, q_cancel_many_pending_readers())?;
+            await_sub!(co, q_put_cancel_drop())?;
+            await_sub!(co, q_put_cancelled_race())?;
+            await_sub!(co, q_putters_waiting())?;
+            await_sub!(co, q_cancelled_putters())
+        })
+        .unwrap();
+    });
+}
+
