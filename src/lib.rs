@@ -209,10 +209,19 @@ pub use helpers::std_future::FutureAwait;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
 pub use helpers::wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
+pub use net::datagram::{
+    DatagramOptions, DatagramProtocol, DatagramTransport, ExtraInfo, create_datagram_endpoint,
+    wrap_datagram,
+};
 pub use net::reader::StreamReader;
+pub use net::resolve::{
+    AF_INET, AF_INET6, AF_UNSPEC, AI_CANONNAME, AI_PASSIVE, AddrInfo, AddrInfoHints, SOCK_DGRAM,
+    SOCK_STREAM, getaddrinfo, getaddrinfo_with,
+};
 pub use net::server::{Server, ServerOptions, start_server, start_server_with};
 pub use net::sockets::{
-    Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
+    Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_recvfrom,
+    sock_recvfrom_into, sock_sendall, sock_sendto,
 };
 pub use net::streams::{DEFAULT_LIMIT, open_connection, open_connection_with, wrap_stream};
 pub use net::transport::StreamSocket;

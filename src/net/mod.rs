@@ -1,6 +1,8 @@
 //! Networking (layer 8): the loop's low-level socket calls and asyncio's streams.
 
+pub(crate) mod datagram;
 pub(crate) mod reader;
+pub(crate) mod resolve;
 pub(crate) mod server;
 pub(crate) mod sockets;
 pub(crate) mod streams;

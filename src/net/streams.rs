@@ -20,7 +20,7 @@
 //! `writer.close()` (buffered data is still sent first). A server's handler receives the pair
 //! by value, so a handler that returns closes its connection.
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 
 use anyhow::Result;
 
@@ -29,6 +29,7 @@ use super::transport::Transport;
 use super::writer::StreamWriter;
 use crate::errors::{CancelledError, ErrorExt, OsError};
 use crate::event_loop::{EventLoop, get_running_loop};
+use crate::net::resolve::{SOCK_STREAM, ensure_resolved};
 use crate::net::sockets::sock_connect;
 use crate::net::transport::StreamSocket;
 use crate::tasks::TaskCo;
@@ -41,30 +42,6 @@ pub(crate) const MAX_READ: usize = 1 << 16;
 
 /// asyncio's default high-water mark of a transport's write buffer (the low one is a quarter).
 pub(crate) const DEFAULT_HIGH_WATER: usize = 1 << 16;
-
-/// Resolves `host:port` (getaddrinfo, blocking: instant for numeric addresses and
-/// /etc/hosts). Failure is Python's `socket.gaierror`.
-pub(crate) fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>> {
-    let host = if host.is_empty() { "0.0.0.0" } else { host };
-    let mut addrs: Vec<SocketAddr> = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| {
-            let text = e.to_string();
-            let text = text
-                .strip_prefix("failed to lookup address information: ")
-                .unwrap_or(&text)
-                .to_string();
-            OsError::named("gaierror", text)
-        })?
-        .collect();
-    let mut seen = Vec::new();
-    addrs.retain(|a| {
-        let new = !seen.contains(a);
-        seen.push(*a);
-        new
-    });
-    Ok(addrs)
-}
 
 /// `await asyncio.open_connection(host, port)`: connects (each resolved address in turn, as
 /// asyncio) and returns the reader and writer, with the default limit.
@@ -122,32 +99,44 @@ pub fn open_connection_with(
     limit: usize,
 ) -> Result<(StreamReader, StreamWriter)> {
     let lp = get_running_loop()?;
-    let addrs = resolve(host, port)?;
+    let addrs = ensure_resolved(co, host, port, SOCK_STREAM, 0)?;
+    let sock = connect_any(co, &addrs)?;
+    // asyncio sets TCP_NODELAY on every TCP transport.
+    let _ = sock.set_nodelay(true);
+    Transport::open(&lp, sock, limit, None)
+}
+
+/// asyncio's `create_connection` loop over the resolved addresses: each in turn until one
+/// connects. If all fail: the one error, the first when they all read the same, else
+/// `OSError('Multiple exceptions: ...')` naming each; none at all is
+/// `OSError('getaddrinfo() returned empty list')`. Cancellation stops at once.
+pub(crate) fn connect_any(co: &TaskCo, addrs: &[SocketAddr]) -> Result<TcpStream> {
     let mut errors: Vec<anyhow::Error> = Vec::new();
-    for addr in addrs {
+    for &addr in addrs {
         match sock_connect(co, addr) {
-            Ok(sock) => {
-                // asyncio sets TCP_NODELAY on every TCP transport.
-                let _ = sock.set_nodelay(true);
-                return Transport::open(&lp, sock, limit, None);
-            }
+            Ok(sock) => return Ok(sock),
             Err(e) if e.isinstance::<CancelledError>() => return Err(e),
             Err(e) => errors.push(e),
         }
     }
+    Err(combine(errors))
+}
+
+/// asyncio's way of raising the errors of every attempt as one.
+pub(crate) fn combine(mut errors: Vec<anyhow::Error>) -> anyhow::Error {
     match errors.len() {
-        0 => Err(OsError::named("OSError", "getaddrinfo() returned empty list").into()),
-        1 => Err(errors.pop().expect("one error")),
+        0 => OsError::named("OSError", "getaddrinfo() returned empty list").into(),
+        1 => errors.pop().expect("one error"),
         _ => {
             let texts: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
             if texts.iter().all(|t| *t == texts[0]) {
-                Err(errors.swap_remove(0))
+                errors.swap_remove(0)
             } else {
-                Err(OsError::named(
+                OsError::named(
                     "OSError",
                     format!("Multiple exceptions: {}", texts.join(", ")),
                 )
-                .into())
+                .into()
             }
         }
     }
