@@ -223,7 +223,10 @@ pub use net::sockets::{
     Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_recvfrom,
     sock_recvfrom_into, sock_sendall, sock_sendto,
 };
-pub use net::streams::{DEFAULT_LIMIT, open_connection, open_connection_with, wrap_stream};
+pub use net::streams::{
+    ConnectOptions, DEFAULT_LIMIT, open_connection, open_connection_opts, open_connection_with,
+    wrap_stream,
+};
 pub use net::transport::StreamSocket;
 pub use net::unix::{
     open_unix_connection, open_unix_connection_with, start_unix_server, start_unix_server_with,
