@@ -234,7 +234,7 @@ pub use net::unix::{
 pub use net::writer::StreamWriter;
 pub use os::executor::{ConcurrentFuture, run_coroutine_threadsafe, to_thread};
 pub use os::subprocess::{
-    Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
+    Command, Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
 };
 pub use selector::FdLike;
 pub use sync::queues::{LifoQueue, PriorityQueue, Queue};

@@ -541,6 +541,31 @@ pub(crate) fn waitpid(pid: u32, nohang: bool) -> io::Result<Option<i32>> {
     }))
 }
 
+/// Blocks until the child `pid` has exited, without reaping it (`waitid` with `WNOWAIT`): the
+/// pid stays the child's, so a signal sent before the reap cannot hit a recycled pid. `EINTR`
+/// is returned as an error.
+pub(crate) fn wait_exited_nowait(pid: u32) -> io::Result<()> {
+    // SAFETY: all-zero is a valid `siginfo_t`, which waitid fills in.
+    let mut info: libc::siginfo_t = unsafe { mem::zeroed() };
+    // SAFETY: waitid writes to the local `info`.
+    cvt(unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT,
+        )
+    })?;
+    Ok(())
+}
+
+/// `kill(pid, sig)`. The caller makes sure `pid` is still its unreaped child.
+pub(crate) fn kill(pid: u32, sig: c_int) -> io::Result<()> {
+    // SAFETY: kill takes no pointer.
+    cvt(unsafe { libc::kill(pid as libc::pid_t, sig) })?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------
 // Signals
 // ---------------------------------------------------------------------------------------
