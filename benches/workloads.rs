@@ -24,12 +24,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
+use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tulip::{
-    EventLoop, Future, Generator, Stdio, StreamReader, StreamWriter, TaskCo,
-    create_subprocess_exec, gather, get_running_loop, sleep, sock_recv, sock_sendall, start_server,
+    DatagramOptions, DatagramProtocol, DatagramTransport, EventLoop, Future, Generator, Stdio,
+    StreamReader, StreamWriter, TaskCo, create_datagram_endpoint, create_subprocess_exec, gather,
+    get_running_loop, sleep, sock_recv, sock_sendall, start_server,
 };
 
 /// The command line, once parsed.
@@ -296,6 +298,68 @@ fn socketpair_pingpong(lp: &EventLoop, n: u64) {
     });
 }
 
+/// The UDP echo side of udp_pingpong: sends every datagram back.
+struct UdpEcho(RefCell<Option<DatagramTransport>>);
+
+impl DatagramProtocol for UdpEcho {
+    fn connection_made(&self, transport: &DatagramTransport) -> anyhow::Result<()> {
+        *self.0.borrow_mut() = Some(transport.clone());
+        Ok(())
+    }
+
+    fn datagram_received(&self, data: &[u8], addr: SocketAddr) -> anyhow::Result<()> {
+        let t = self.0.borrow().clone().expect("connection made");
+        t.sendto(data, Some(addr))
+    }
+}
+
+/// The pinging side of udp_pingpong: each reply sends the next ping until `left` is 0.
+struct UdpPing {
+    transport: RefCell<Option<DatagramTransport>>,
+    left: Cell<u64>,
+    done: Future<()>,
+}
+
+impl DatagramProtocol for UdpPing {
+    fn connection_made(&self, transport: &DatagramTransport) -> anyhow::Result<()> {
+        *self.transport.borrow_mut() = Some(transport.clone());
+        Ok(())
+    }
+
+    fn datagram_received(&self, _data: &[u8], _addr: SocketAddr) -> anyhow::Result<()> {
+        self.left.set(self.left.get() - 1);
+        if self.left.get() == 0 {
+            return self.done.set_result(());
+        }
+        let t = self.transport.borrow().clone().expect("connection made");
+        t.sendto(b"x", None)
+    }
+}
+
+/// 1-byte datagrams bounced over loopback between two `create_datagram_endpoint`
+/// protocols (a server on 127.0.0.1 and a client connected to it); one op is a round trip.
+fn udp_pingpong(lp: &EventLoop, n: u64) {
+    run_main(lp, move |co| {
+        let lp = get_running_loop()?;
+        let opts = DatagramOptions::local("127.0.0.1", 0);
+        let (server, _) = create_datagram_endpoint(co, || UdpEcho(RefCell::new(None)), opts)?;
+        let port = server.local_addr().expect("bound").port();
+        let done = lp.create_future::<()>();
+        let ping = UdpPing {
+            transport: RefCell::new(None),
+            left: Cell::new(n),
+            done: done.clone(),
+        };
+        let opts = DatagramOptions::remote("127.0.0.1", port);
+        let (client, _) = create_datagram_endpoint(co, || ping, opts)?;
+        client.sendto(b"x", None)?;
+        co.wait(&done)?;
+        client.close();
+        server.close();
+        Ok(())
+    });
+}
+
 /// The echo handler of `asyncio.start_server` in the Python twin: read(65536), write, drain.
 fn echo(co: &TaskCo, r: StreamReader, w: StreamWriter) -> anyhow::Result<()> {
     loop {
@@ -555,6 +619,11 @@ const WORKLOADS: &[Workload] = &[
         name: "socketpair_pingpong",
         ops: 200_000,
         kind: Kind::Loop(socketpair_pingpong),
+    },
+    Workload {
+        name: "udp_pingpong",
+        ops: 100_000,
+        kind: Kind::Loop(udp_pingpong),
     },
     Workload {
         name: "tcp_echo_streams_1k",

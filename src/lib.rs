@@ -229,15 +229,24 @@ pub use helpers::std_future::FutureAwait;
 pub use helpers::taskgroups::{TaskGroup, task_group};
 pub use helpers::timeouts::{Timeout, TimeoutState, timeout, timeout_at, wait_for, wait_for_fn};
 pub use helpers::wait::{AsCompleted, NextDone, ReturnWhen, as_completed, wait};
+pub use net::datagram::{
+    DatagramOptions, DatagramProtocol, DatagramTransport, ExtraInfo, create_datagram_endpoint,
+    wrap_datagram,
+};
 pub use net::io_traits::StreamPair;
 pub use net::reader::StreamReader;
+pub use net::resolve::{
+    AF_INET, AF_INET6, AF_UNSPEC, AI_CANONNAME, AI_PASSIVE, AddrInfo, AddrInfoHints, SOCK_DGRAM,
+    SOCK_STREAM, getaddrinfo, getaddrinfo_with,
+};
 pub use net::server::{Server, ServerOptions, start_server, start_server_tls, start_server_with};
 pub use net::sockets::{
-    Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_sendall,
+    Listener, py_addr, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_recvfrom,
+    sock_recvfrom_into, sock_sendall, sock_sendto,
 };
 pub use net::streams::{
-    DEFAULT_LIMIT, open_connection, open_connection_tls, open_connection_tls_with,
-    open_connection_with, wrap_stream,
+    ConnectOptions, DEFAULT_LIMIT, open_connection, open_connection_opts, open_connection_tls,
+    open_connection_tls_with, open_connection_with, wrap_stream,
 };
 pub use net::tls::{SSL_HANDSHAKE_TIMEOUT, SslError, SslObject, TlsAcceptor, TlsConnector};
 pub use net::transport::StreamSocket;
@@ -247,7 +256,7 @@ pub use net::unix::{
 pub use net::writer::StreamWriter;
 pub use os::executor::{ConcurrentFuture, run_coroutine_threadsafe, to_thread};
 pub use os::subprocess::{
-    Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
+    Command, Communicated, Process, Stdio, create_subprocess_exec, create_subprocess_shell,
 };
 /// The rustls crate tulip's TLS is made with (its configs go into [`TlsConnector`] and
 /// [`TlsAcceptor`]; its `pki_types` name certificates and keys).

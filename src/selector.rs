@@ -607,6 +607,22 @@ impl Selector {
         }
     }
 
+    /// Forgets the readiness of source `fd` in one direction, the sticky closed flag too: for
+    /// a datagram socket, where an error event (an ICMP error queued on the socket) is not the
+    /// end of the socket. The `recvfrom` that returned the error consumed it, and the next
+    /// error makes a new event.
+    pub(crate) fn reset_edge(&mut self, fd: RawFd, read: bool) {
+        if let Some((edge, _)) = self.edge(fd) {
+            if read {
+                edge.readable = false;
+                edge.read_closed = false;
+            } else {
+                edge.writable = false;
+                edge.write_closed = false;
+            }
+        }
+    }
+
     /// Deregisters source `fd` (before it closes) and returns its callbacks, for the caller to
     /// cancel. Nothing happens for an fd that is not an owned source.
     pub(crate) fn deregister_edge(&mut self, fd: RawFd) -> Vec<Rc<dyn IoCallback>> {

@@ -208,6 +208,259 @@ pub(crate) fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
     Ok(())
 }
 
+/// A new non-blocking, close-on-exec UDP socket of `addr`'s family (IPv4 or IPv6).
+pub(crate) fn udp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    let family = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: socket takes no pointer.
+    let fd = cvt(unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+            0,
+        )
+    })?;
+    // SAFETY: on success `fd` is a fresh socket nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// One `sendto` that never blocks (`MSG_DONTWAIT`, `MSG_NOSIGNAL`): a datagram to `addr`,
+/// or to the connected peer with `None` (`send`). How many bytes were sent.
+#[inline]
+pub(crate) fn sendto_nonblocking(
+    fd: RawFd,
+    buf: &[u8],
+    addr: Option<&SocketAddr>,
+) -> io::Result<usize> {
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    let n = match addr {
+        None => {
+            // SAFETY: `buf` is valid for reads of `buf.len()` bytes.
+            cvt(unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), flags) })?
+        }
+        Some(addr) => {
+            let (storage, len) = c_addr(addr);
+            // SAFETY: `buf` is valid for reads of `buf.len()` bytes, `storage` holds a valid
+            // address of `len` bytes.
+            cvt(unsafe {
+                libc::sendto(
+                    fd,
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    flags,
+                    (&storage as *const libc::sockaddr_storage).cast(),
+                    len,
+                )
+            })?
+        }
+    };
+    Ok(n as usize)
+}
+
+/// One `recvfrom` that never blocks (`MSG_DONTWAIT`): the datagram's first bytes go to the
+/// front of `buf` (initialised from then on) and the sender's address comes back (`None` for
+/// a family other than IPv4/IPv6). With `trunc` (`MSG_TRUNC`) the length returned is the
+/// datagram's whole length, which may exceed `buf.len()`; without, it is what was written.
+#[inline]
+pub(crate) fn recvfrom_nonblocking(
+    fd: RawFd,
+    buf: &mut [MaybeUninit<u8>],
+    trunc: bool,
+) -> io::Result<(usize, Option<SocketAddr>)> {
+    // SAFETY: all-zero is a valid `sockaddr_storage`.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let flags = libc::MSG_DONTWAIT | if trunc { libc::MSG_TRUNC } else { 0 };
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf` and at most `len` bytes
+    // into `storage`, whose size `len` is.
+    let n = cvt(unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            flags,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((n as usize, std_addr(&storage, len)))
+}
+
+/// The IP address in a C socket address (`None` for another family).
+pub(crate) fn std_addr(
+    storage: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> Option<SocketAddr> {
+    let len = len as usize;
+    match storage.ss_family as c_int {
+        libc::AF_INET if len >= mem::size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the family says it is a `sockaddr_in`, and `sockaddr_storage` is large
+            // enough and aligned for one.
+            let sin: &libc::sockaddr_in =
+                unsafe { &*(storage as *const libc::sockaddr_storage).cast() };
+            let ip = std::net::Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::from((ip, u16::from_be(sin.sin_port))))
+        }
+        libc::AF_INET6 if len >= mem::size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: as above, for a `sockaddr_in6`.
+            let sin6: &libc::sockaddr_in6 =
+                unsafe { &*(storage as *const libc::sockaddr_storage).cast() };
+            let ip = std::net::Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(std::net::SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// The local address `fd` is bound to (`getsockname`).
+pub(crate) fn local_addr(fd: RawFd) -> io::Result<Option<SocketAddr>> {
+    // SAFETY: all-zero is a valid `sockaddr_storage`.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `storage`.
+    cvt(unsafe {
+        libc::getsockname(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(std_addr(&storage, len))
+}
+
+/// The peer `fd` is connected to (`getpeername`); `ENOTCONN` when it is not connected.
+pub(crate) fn peer_addr(fd: RawFd) -> io::Result<Option<SocketAddr>> {
+    // SAFETY: all-zero is a valid `sockaddr_storage`.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `storage`.
+    cvt(unsafe {
+        libc::getpeername(
+            fd,
+            (&mut storage as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(std_addr(&storage, len))
+}
+
+/// One entry of `getaddrinfo`'s answer: `(family, type, proto, canonname, address)`.
+pub(crate) struct RawAddrInfo {
+    pub family: c_int,
+    pub socktype: c_int,
+    pub protocol: c_int,
+    pub canonname: String,
+    pub addr: SocketAddr,
+}
+
+/// The C library's `getaddrinfo` (blocking: it may ask DNS). `host`/`port` `None` are C's
+/// null. An error is the `EAI_*` code (negative on glibc) and `gai_strerror`'s text; for
+/// `EAI_SYSTEM`, the errno's `io::Error` instead.
+pub(crate) fn getaddrinfo(
+    host: Option<&str>,
+    port: Option<&str>,
+    family: c_int,
+    socktype: c_int,
+    protocol: c_int,
+    flags: c_int,
+) -> Result<Vec<RawAddrInfo>, GaiError> {
+    use std::ffi::{CStr, CString};
+    let host = host
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| GaiError::Code(libc::EAI_NONAME, "embedded null byte".into()))?;
+    let port = port
+        .map(CString::new)
+        .transpose()
+        .map_err(|_| GaiError::Code(libc::EAI_NONAME, "embedded null byte".into()))?;
+    // SAFETY: all-zero is a valid `addrinfo` hints value (null pointers, zero fields).
+    let mut hints: libc::addrinfo = unsafe { mem::zeroed() };
+    hints.ai_family = family;
+    hints.ai_socktype = socktype;
+    hints.ai_protocol = protocol;
+    hints.ai_flags = flags;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: the strings are NUL-terminated and live across the call, `hints` is valid,
+    // and `res` receives a list we free below.
+    let rc = unsafe {
+        libc::getaddrinfo(
+            host.as_ref().map_or(std::ptr::null(), |h| h.as_ptr()),
+            port.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+            &hints,
+            &mut res,
+        )
+    };
+    if rc != 0 {
+        if rc == libc::EAI_SYSTEM {
+            return Err(GaiError::System(io::Error::last_os_error()));
+        }
+        // SAFETY: gai_strerror returns a static NUL-terminated string for any code.
+        let text = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) };
+        return Err(GaiError::Code(rc, text.to_string_lossy().into_owned()));
+    }
+    let mut out = Vec::new();
+    let mut p = res;
+    while !p.is_null() {
+        // SAFETY: `p` is a node of the list getaddrinfo returned, not freed yet.
+        let ai = unsafe { &*p };
+        let addr = if ai.ai_addr.is_null() {
+            None
+        } else {
+            // SAFETY: all-zero is a valid `sockaddr_storage`; `ai_addr` points to
+            // `ai_addrlen` valid bytes, at most the size of `sockaddr_storage` for the
+            // families kept.
+            let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+            let len = (ai.ai_addrlen as usize).min(mem::size_of::<libc::sockaddr_storage>());
+            // SAFETY: see above; the regions do not overlap.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    ai.ai_addr.cast::<u8>(),
+                    (&mut storage as *mut libc::sockaddr_storage).cast::<u8>(),
+                    len,
+                )
+            };
+            std_addr(&storage, len as libc::socklen_t)
+        };
+        if let Some(addr) = addr {
+            let canonname = if ai.ai_canonname.is_null() {
+                String::new()
+            } else {
+                // SAFETY: a non-null canonname is a NUL-terminated string of the list.
+                unsafe { CStr::from_ptr(ai.ai_canonname) }
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            out.push(RawAddrInfo {
+                family: ai.ai_family,
+                socktype: ai.ai_socktype,
+                protocol: ai.ai_protocol,
+                canonname,
+                addr,
+            });
+        }
+        p = ai.ai_next;
+    }
+    // SAFETY: `res` is the list getaddrinfo returned, freed once, after the last use.
+    unsafe { libc::freeaddrinfo(res) };
+    Ok(out)
+}
+
+/// Why `getaddrinfo` failed.
+#[derive(Debug)]
+pub(crate) enum GaiError {
+    /// An `EAI_*` code and its text.
+    Code(c_int, String),
+    /// `EAI_SYSTEM`: the errno.
+    System(io::Error),
+}
+
 /// Shuts down the sending side of `fd` (`SHUT_WR`): the peer reads EOF.
 pub(crate) fn shutdown_write(fd: RawFd) -> io::Result<()> {
     // SAFETY: shutdown takes no pointer.
@@ -297,6 +550,31 @@ pub(crate) fn waitpid(pid: u32, nohang: bool) -> io::Result<Option<i32>> {
     } else {
         libc::WEXITSTATUS(status)
     }))
+}
+
+/// Blocks until the child `pid` has exited, without reaping it (`waitid` with `WNOWAIT`): the
+/// pid stays the child's, so a signal sent before the reap cannot hit a recycled pid. `EINTR`
+/// is returned as an error.
+pub(crate) fn wait_exited_nowait(pid: u32) -> io::Result<()> {
+    // SAFETY: all-zero is a valid `siginfo_t`, which waitid fills in.
+    let mut info: libc::siginfo_t = unsafe { mem::zeroed() };
+    // SAFETY: waitid writes to the local `info`.
+    cvt(unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOWAIT,
+        )
+    })?;
+    Ok(())
+}
+
+/// `kill(pid, sig)`. The caller makes sure `pid` is still its unreaped child.
+pub(crate) fn kill(pid: u32, sig: c_int) -> io::Result<()> {
+    // SAFETY: kill takes no pointer.
+    cvt(unsafe { libc::kill(pid as libc::pid_t, sig) })?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ lines are named NAME_fd. The generator workloads use no loop: they run under --l
 (the default) or --loop none and print loop=python. tasks_suspended_{1k,10k,30k,100k,1m}
 keep N tasks suspended at once and add kib_per_task (resident memory per task, page tables
 included: VmRSS + VmPTE) and maps (lines of /proc/self/maps); --scale leaves their N alone.
+udp_pingpong bounces 1-byte datagrams over loopback between two datagram endpoints.
 """
 import argparse
 import asyncio
@@ -35,6 +36,9 @@ LOOP_WORKLOADS = {
     "task_spawn": 300_000,
     "sleep0": 1_000_000,
 }
+# readiness I/O with a twin here (socketpair and tcp_echo come from the peers' programs);
+# like SUSPENDED, left out of --with-fd (their own fds are polled anyway)
+NET = {"udp_pingpong": 100_000}
 SUSPENDED = {"tasks_suspended_1k": 1_000, "tasks_suspended_10k": 10_000, "tasks_suspended_30k": 30_000,
              "tasks_suspended_100k": 100_000, "tasks_suspended_1m": 1_000_000}
 GENERATORS = {"generator_next": 20_000_000, "generator_yieldfrom10": 5_000_000}
@@ -144,6 +148,47 @@ async def sleep0(n):
         await asyncio.sleep(0)
 
 
+# ---- readiness I/O ----
+
+class _UdpEcho(asyncio.DatagramProtocol):
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.transport.sendto(data, addr)
+
+
+class _UdpPing(asyncio.DatagramProtocol):
+    def __init__(self, n, done):
+        self.left = n
+        self.done = done
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        self.left -= 1
+        if not self.left:
+            self.done.set_result(None)
+        else:
+            self.transport.sendto(b"x")
+
+
+async def udp_pingpong(n):
+    """1-byte datagrams bounced over loopback between two create_datagram_endpoint
+    protocols; one op is a round trip."""
+    loop = asyncio.get_running_loop()
+    server, _ = await loop.create_datagram_endpoint(_UdpEcho, local_addr=("127.0.0.1", 0))
+    port = server.get_extra_info("sockname")[1]
+    done = loop.create_future()
+    client, _ = await loop.create_datagram_endpoint(
+        lambda: _UdpPing(n, done), remote_addr=("127.0.0.1", port))
+    client.sendto(b"x")
+    await done
+    client.close()
+    server.close()
+
+
 # ---- memory: N tasks suspended at once ----
 
 def rss_bytes():
@@ -238,7 +283,7 @@ async def run_loop_workloads(names, kind, scale, with_fd, fresh):
                 dt = time.perf_counter() - t0
                 report(name, kind, n, dt, kib_per_task=f"{rss[0] / 1024:.2f}", maps=rss[1])
                 continue
-            n = max(1, int(LOOP_WORKLOADS[name] * scale))
+            n = max(1, int({**LOOP_WORKLOADS, **NET}[name] * scale))
             fn = globals()[name]
             await fn(max(1, n // 20))  # untimed warm-up
             t0 = time.perf_counter()
@@ -269,7 +314,7 @@ def main():
         return
     names = wanted(LOOP_WORKLOADS)
     if not a.with_fd:
-        names += wanted(SUSPENDED)
+        names += wanted(NET) + wanted(SUSPENDED)
     if not names:
         return
     if a.loop == "uvloop":

@@ -85,6 +85,18 @@ impl OsError {
         }
     }
 
+    /// `socket.gaierror(code, msg)`: a failed name lookup, with getaddrinfo's `EAI_*` code
+    /// (negative on Linux, as Python reports it) and `gai_strerror`'s text.
+    pub fn gaierror(code: i32, msg: impl Into<String>) -> Self {
+        crate::errors::register_py_exception::<OsError>();
+        OsError {
+            name: "gaierror",
+            errno: Some(code),
+            msg: msg.into(),
+            io_kind: Some(io::ErrorKind::Other),
+        }
+    }
+
     /// The error a failed syscall raises in Python: `[Errno N] strerror`. A std error without
     /// an errno keeps its message and kind (the class follows the kind: `TimedOut` is a
     /// `TimeoutError`); one made from an `OsError` (see `From<OsError> for io::Error`) gives

@@ -695,6 +695,14 @@ impl EventLoop {
         }
     }
 
+    /// Forgets that source `fd` is ready in one direction, even after an error event: for
+    /// datagram sockets, whose errors are per datagram, not the end of the socket.
+    pub(crate) fn reset_source(&self, fd: RawFd, read: bool) {
+        if !self.inner().closed.get() {
+            self.inner().selector.borrow_mut().reset_edge(fd, read);
+        }
+    }
+
     /// Deregisters source `fd` (call before closing it) and drops its callbacks.
     pub(crate) fn deregister_source(&self, fd: RawFd) {
         if self.inner().closed.get() {

@@ -104,6 +104,12 @@
 //! | `writer.write`, `writelines`, `drain`, `close`, `is_closing`, `wait_closed`, `write_eof` | the same names (`drain(co)`, `wait_closed(co)`) |
 //! | `get_extra_info('peername')`, `transport.get_write_buffer_size()` | `peer_addr()`, `write_buffer_size()`; `set_write_buffer_limits(high, low)` |
 //! | `server.close()`, `wait_closed()`, `is_serving()`, `sockets`, `serve_forever()` | the same; `local_addrs()` / `local_addr()` for the sockets |
+//! | `await loop.getaddrinfo(host, port, type=, ...)` | `getaddrinfo(co, host, port)?` / `getaddrinfo_with(co, host, port, hints)?` → `Vec<AddrInfo>` (run in the default executor; numeric hosts skip it, as asyncio's `_ipaddr_info`) |
+//! | `open_connection(host, port, happy_eyeballs_delay=, interleave=)` | `open_connection_opts(co, host, port, ConnectOptions { .. })?`: every address tried in order, a staggered race with a delay; all failing gives `OSError("Multiple exceptions: ...")` |
+//! | `t, p = await loop.create_datagram_endpoint(P, local_addr=, remote_addr=)` | `let (t, p) = create_datagram_endpoint(co, \|\| P, DatagramOptions::local(host, port))?` (or `::remote`) |
+//! | `DatagramProtocol`: `connection_made`, `datagram_received`, `error_received`, `connection_lost` | the trait [`DatagramProtocol`](crate::DatagramProtocol), same names, `&self` methods; an ICMP port unreachable on a connected socket is `error_received(ConnectionRefusedError)` |
+//! | `transport.sendto(data, addr)`, `close()`, `abort()`, `get_extra_info('sockname')` | [`DatagramTransport`](crate::DatagramTransport): `sendto(data, Some(addr))`, `close()`, `abort()`, `get_extra_info("sockname")`, `local_addr()` |
+//! | `await loop.sock_sendto(s, data, addr)`, `sock_recvfrom(s, n)`, `sock_recvfrom_into(s, buf)` | `sock_sendto(co, &s, data, addr)?`, `sock_recvfrom(co, &s, n)?` (cut to `n` as Python's), `sock_recvfrom_into(co, &s, &mut buf)?` |
 //!
 //! What holds:
 //! - **Sockets**: any `&impl AsRawFd` (std's `TcpStream`/`UnixStream`, or another crate's). Each

@@ -19,6 +19,8 @@
 //! | `await p.stdout.read()`, `p.stdin.close()` | `p.read_stdout(co)?` / `read_stderr`, `p.close_stdin()`, `p.write_stdin_and_close(co, data)?` |
 //! | `loop.add_signal_handler(SIGUSR1, cb)` | `lp.add_signal_handler(libc::SIGUSR1, cb)?` (`cb: FnMut()`) |
 //! | `loop.remove_signal_handler(SIGUSR1)` | `lp.remove_signal_handler(libc::SIGUSR1)?` → `bool` |
+//! | `create_subprocess_exec(prog, *args, cwd=, env=, stdin=, stdout=, stderr=STDOUT)` | the builder [`Command`](crate::Command): `Command::new(prog).args(..).current_dir(..).env(k, v).env_clear().stdout(Stdio::Piped).stderr(Stdio::Stdout).spawn(co)?` |
+//! | `ThreadedChildWatcher` (a waiter thread per child) | used when `pidfd_open` is refused (`ENOSYS`/`EPERM`); `TULIP_CHILD_WATCHER=thread` forces it; the thread reports the exit through the loop's thread-safe queue |
 //!
 //! ```python
 //! async def main():

@@ -20,8 +20,8 @@ use crate::errors::{CancelledError, ErrorExt, OsError, RuntimeError, ValueError}
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
 use crate::generator::catch_panic;
+use crate::net::resolve::{AI_PASSIVE, SOCK_STREAM, ensure_resolved};
 use crate::net::sockets::{py_addr, tcp_listener, would_block};
-use crate::net::streams::resolve;
 use crate::tasks::TaskCo;
 
 /// A connection handler: `handler(co, reader, writer)`, run as a task per connection.
@@ -470,7 +470,9 @@ pub fn start_server_with(
     }
     let lp = get_running_loop()?;
     let mut listeners = Vec::new();
-    for addr in resolve(host, port)? {
+    // An empty host listens on every IPv4 interface (asyncio's None listens on IPv6 too).
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    for addr in ensure_resolved(co, host, port, SOCK_STREAM, AI_PASSIVE)? {
         let l = tcp_listener(&addr, opts.backlog).map_err(|e| match e.raw_os_error() {
             Some(errno) => OsError::with_errno(
                 errno,

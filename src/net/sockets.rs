@@ -222,6 +222,94 @@ pub fn sock_sendall<S: AsRawFd + ?Sized>(co: &TaskCo, sock: &S, data: &[u8]) -> 
     Ok(())
 }
 
+/// `await loop.sock_recvfrom(sock, n)`: one datagram, cut to `n` bytes as Python's
+/// `recvfrom(n)` (the kernel discards the rest: ask for 65,536 to lose nothing over UDP), and
+/// its sender. Waits for readability when none is queued. On a connected UDP socket a
+/// pending ICMP error comes back here, e.g. `ConnectionRefusedError: [Errno 111] Connection
+/// refused`.
+///
+/// # Errors
+///
+/// The socket's `OsError`; `OSError: [Errno 97] Address family not supported by protocol`
+/// for a sender that is not an IP address (a Unix datagram socket); `CancelledError`.
+pub fn sock_recvfrom<S: AsRawFd + ?Sized>(
+    co: &TaskCo,
+    sock: &S,
+    n: usize,
+) -> Result<(Vec<u8>, SocketAddr)> {
+    check_sock(sock.as_raw_fd())?;
+    let mut buf: Vec<u8> = Vec::with_capacity(n);
+    let (got, addr) = recvfrom_uninit(co, sock.as_raw_fd(), &mut buf.spare_capacity_mut()[..n])?;
+    // SAFETY: `recvfrom` initialised the first `got` bytes.
+    unsafe { buf.set_len(got) };
+    Ok((buf, addr))
+}
+
+/// `await loop.sock_recvfrom_into(sock, buf)`: one datagram into `buf` (cut to its length),
+/// how many bytes were written, and the sender.
+///
+/// # Errors
+///
+/// As [`sock_recvfrom`].
+pub fn sock_recvfrom_into<S: AsRawFd + ?Sized>(
+    co: &TaskCo,
+    sock: &S,
+    buf: &mut [u8],
+) -> Result<(usize, SocketAddr)> {
+    // SAFETY: `&mut [u8]` and `&mut [MaybeUninit<u8>]` have the same layout, and recvfrom
+    // only writes initialised bytes into it.
+    let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    check_sock(sock.as_raw_fd())?;
+    recvfrom_uninit(co, sock.as_raw_fd(), uninit)
+}
+
+fn recvfrom_uninit(
+    co: &TaskCo,
+    fd: RawFd,
+    buf: &mut [MaybeUninit<u8>],
+) -> Result<(usize, SocketAddr)> {
+    let mut wait = None;
+    loop {
+        match sys::recvfrom_nonblocking(fd, buf, false) {
+            Ok((n, Some(addr))) => return Ok((n, addr)),
+            Ok((_, None)) => {
+                return Err(
+                    OsError::from_io(&io::Error::from_raw_os_error(libc::EAFNOSUPPORT)).into(),
+                );
+            }
+            Err(e) if would_block(&e) => Wait::first(&mut wait, fd, true)?.wait(co)?,
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+    }
+}
+
+/// `await loop.sock_sendto(sock, data, addr)`: sends one datagram to `addr`, waiting for
+/// writability if the send buffer is full; how many bytes were sent (all of them, for UDP).
+///
+/// # Errors
+///
+/// The socket's `OsError` (e.g. `[Errno 90] Message too long` for a datagram over 65,507
+/// bytes); `CancelledError`.
+pub fn sock_sendto<S: AsRawFd + ?Sized>(
+    co: &TaskCo,
+    sock: &S,
+    data: &[u8],
+    addr: SocketAddr,
+) -> Result<usize> {
+    let fd = sock.as_raw_fd();
+    check_sock(fd)?;
+    let mut wait = None;
+    loop {
+        match sys::sendto_nonblocking(fd, data, Some(&addr)) {
+            Ok(n) => return Ok(n),
+            Err(e) if would_block(&e) => Wait::first(&mut wait, fd, false)?.wait(co)?,
+            Err(e) if interrupted(&e) => {}
+            Err(e) => return Err(OsError::from_io(&e).into()),
+        }
+    }
+}
+
 /// A new non-blocking, close-on-exec TCP socket of `addr`'s family, owned by a `TcpStream`
 /// (closed on drop even if it never connects).
 pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<TcpStream> {

@@ -1,19 +1,25 @@
 //! Subprocesses (layer 9): asyncio's `create_subprocess_exec` / `create_subprocess_shell`
 //! and its `Process` (Linux only).
 //!
+//! [`Command`] is the builder (program, args, cwd, env, and each stream's [`Stdio`]), beside
+//! asyncio's two functions, which are written with it.
+//!
 //! A child's exit is watched with a pidfd (`pidfd_open`, Linux 5.3+), which becomes readable
 //! when the child exits: an ordinary level-triggered reader on the loop, with no `SIGCHLD`
-//! handler and no watcher thread (asyncio 3.11 needs a child watcher for the same job). The
-//! pipes are non-blocking and read and written from readers and writers too. Signals go
-//! through `pidfd_send_signal`, so a recycled pid is never hit.
+//! handler and no watcher thread (asyncio 3.11 needs a child watcher for the same job). Where
+//! `pidfd_open` is refused (`ENOSYS`/`EPERM` under some sandboxes and valgrind), a waiter
+//! thread per child does it, as asyncio's `ThreadedChildWatcher` (see `child_watcher.rs`;
+//! `TULIP_CHILD_WATCHER=thread` forces it). The pipes are non-blocking and read and written
+//! from readers and writers too. Signals never hit a recycled pid.
 //!
 //! Every fd is removed from the loop before it is closed; what the loop still holds at
 //! `close()` is dropped there (the selector is closed first, then the fds).
 
 use std::cell::{Cell, RefCell};
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::process::Command;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::Path;
+use std::process::Command as Command_;
 use std::rc::Rc;
 use std::{fmt, io};
 
@@ -22,11 +28,12 @@ use anyhow::{Context, Result};
 use crate::errors::{Exception, RuntimeError, ValueError};
 use crate::event_loop::{EventLoop, get_running_loop};
 use crate::futures::Future;
+use crate::os::child_watcher::{Watch, try_reap};
 use crate::sys;
 use crate::tasks::TaskCo;
 
-/// Where a child's standard stream goes: asyncio's `subprocess.PIPE`, `DEVNULL`, or `None`
-/// (inherited from this process, the default).
+/// Where a child's standard stream goes: asyncio's `subprocess.PIPE`, `DEVNULL`, `STDOUT` (for
+/// stderr), or `None` (inherited from this process, the default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Stdio {
     /// A pipe to the loop: `asyncio.subprocess.PIPE`.
@@ -36,6 +43,9 @@ pub enum Stdio {
     /// This process's own stream: `None`.
     #[default]
     Inherit,
+    /// For stderr only: wherever stdout goes (`asyncio.subprocess.STDOUT`), so that the two
+    /// interleave in one pipe as the child writes them.
+    Stdout,
 }
 
 impl Stdio {
@@ -43,7 +53,7 @@ impl Stdio {
         match self {
             Stdio::Piped => std::process::Stdio::piped(),
             Stdio::Null => std::process::Stdio::null(),
-            Stdio::Inherit => std::process::Stdio::inherit(),
+            Stdio::Inherit | Stdio::Stdout => std::process::Stdio::inherit(),
         }
     }
 }
@@ -145,22 +155,12 @@ fn write_all_and_close(lp: &EventLoop, pipe: Pipe, data: Vec<u8>) -> Result<Futu
     Ok(fut)
 }
 
-/// Reaps `pid` if it has exited: its returncode as Python's (`-signal` for a signal).
-fn try_reap(pid: u32) -> io::Result<Option<i32>> {
-    loop {
-        match sys::waitpid(pid, true) {
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            r => return r,
-        }
-    }
-}
-
 /// The loop-side state of a child.
 struct ProcInner {
     lp: EventLoop,
     pid: u32,
-    pidfd: OwnedFd,
-    /// Set by the pidfd reader once the child is reaped.
+    watch: Watch,
+    /// Set once the child is reaped.
     returncode: Rc<Cell<Option<i32>>>,
     /// Resolved with the returncode when the child exits (asyncio's exit waiters).
     exited: Future<i32>,
@@ -173,14 +173,17 @@ impl Drop for ProcInner {
     fn drop(&mut self) {
         // Never close a registered fd: the pidfd reader goes first (a no-op once it fired,
         // or once the loop is closed, whose selector is gone already).
-        self.lp.remove_reader(self.pidfd.as_raw_fd());
+        self.watch.stop(&self.lp);
         if self.returncode.get().is_some() {
             return;
         }
         // As asyncio's transport close(): a child still running when its Process goes away is
-        // killed. Something must reap it or it stays a zombie; a short-lived thread does,
-        // so that this drop never blocks.
-        let _ = sys::pidfd_send_signal(self.pidfd.as_raw_fd(), libc::SIGKILL);
+        // killed. Something must reap it or it stays a zombie: a waiter thread does already;
+        // else a short-lived thread does, so that this drop never blocks.
+        let _ = self.watch.signal(self.pid, libc::SIGKILL);
+        if self.watch.is_thread() {
+            return;
+        }
         let pid = self.pid;
         if !matches!(try_reap(pid), Ok(Some(_))) {
             let _ = std::thread::Builder::new()
@@ -231,8 +234,8 @@ impl fmt::Debug for Process {
 ///
 /// - The spawn's `io::Error` (e.g. `NotFound` for an unknown program), with the context
 ///   `cannot start <program>`.
-/// - `RuntimeError` if the kernel has no `pidfd_open` (Linux < 5.3): the child is then
-///   killed and reaped before returning.
+/// - `RuntimeError` when neither a pidfd nor a waiter thread can watch the child (it is then
+///   killed and reaped before returning).
 /// - `RuntimeError("no running event loop")` outside a running loop.
 pub fn create_subprocess_exec<I, S>(
     co: &TaskCo,
@@ -246,66 +249,229 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    // A coroutine in asyncio; starting a child does not suspend, so `co` is only the proof
-    // that a task of the running loop calls it.
-    let _ = co;
-    let lp = get_running_loop()?;
-    let program = program.as_ref();
-    let mut child = Command::new(program)
+    Command::new(program)
         .args(args)
-        .stdin(stdin.to_std())
-        .stdout(stdout.to_std())
-        .stderr(stderr.to_std())
-        .spawn()
-        .with_context(|| format!("cannot start {}", program.to_string_lossy()))?;
-    let pid = child.id();
-    let pidfd = match sys::pidfd_open(pid) {
-        Ok(fd) => fd,
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(RuntimeError::new(format!(
-                "cannot watch the child: pidfd_open failed ({e}); tulip needs Linux 5.3 or later"
-            ))
-            .into());
-        }
-    };
-    // From here on the pid is ours to reap (std's `Child` never waits on drop).
-    let stdin = child.stdin.take().map(pipe_of).transpose()?;
-    let stdout = child.stdout.take().map(pipe_of).transpose()?;
-    let stderr = child.stderr.take().map(pipe_of).transpose()?;
-    drop(child);
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn(co)
+}
 
-    let returncode = Rc::new(Cell::new(None));
-    let exited = lp.create_future::<i32>();
-    let inner = Rc::new(ProcInner {
-        lp: lp.clone(),
-        pid,
-        pidfd,
-        returncode: returncode.clone(),
-        exited: exited.clone(),
-        stdin: RefCell::new(stdin),
-        stdout: RefCell::new(stdout),
-        stderr: RefCell::new(stderr),
-    });
-    // The watcher holds only what it sets, never the Process: dropping the Process must be
-    // able to kill the child.
-    let fd = inner.pidfd.as_raw_fd();
-    let lp2 = lp.clone();
-    lp.add_reader(fd, move || {
-        let code = match try_reap(pid) {
-            Ok(None) => return, // spurious: still running
-            Ok(Some(code)) => code,
-            // ECHILD: reaped elsewhere (someone called waitpid(-1)); Python reports 255.
-            Err(_) => 255,
-        };
-        lp2.remove_reader(fd);
-        returncode.set(Some(code));
-        if !exited.done() {
-            let _ = exited.set_result(code);
+/// A child process to start: the builder beside asyncio's functions, as std's and tokio's
+/// `Command`. Set the program's arguments, working directory, environment and standard
+/// streams, then [`spawn`](Command::spawn) it on the running loop (asyncio's
+/// `create_subprocess_exec(program, *args, cwd=, env=, stdin=, stdout=, stderr=)`). A builder
+/// may spawn several children.
+///
+/// # Examples
+///
+/// ```
+/// use tulip::{Command, Stdio};
+///
+/// let out = tulip::run(|co| {
+///     let proc = Command::new("sh")
+///         .args(["-c", "echo $GREETING from $(pwd); echo oops >&2"])
+///         .env("GREETING", "hello")
+///         .current_dir("/")
+///         .stdout(Stdio::Piped)
+///         .stderr(Stdio::Stdout) // stderr=asyncio.subprocess.STDOUT
+///         .spawn(co)?;
+///     let (stdout, stderr) = proc.communicate(co, None)?;
+///     assert_eq!(stderr, None); // it went to stdout
+///     assert_eq!(proc.returncode(), Some(0));
+///     Ok(stdout.unwrap_or_default())
+/// })?;
+/// assert_eq!(out, b"hello from /\noops\n");
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Command {
+    inner: Command_,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+}
+
+impl Command {
+    /// A command running `program` (looked up in `PATH` as `execvp` does), with no arguments,
+    /// this process's working directory and environment, and inherited streams.
+    pub fn new(program: impl AsRef<OsStr>) -> Self {
+        Command {
+            inner: Command_::new(program),
+            stdin: Stdio::Inherit,
+            stdout: Stdio::Inherit,
+            stderr: Stdio::Inherit,
         }
-    })?;
-    Ok(Process(inner))
+    }
+
+    /// Adds one argument.
+    pub fn arg(&mut self, arg: impl AsRef<OsStr>) -> &mut Self {
+        self.inner.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.inner.args(args);
+        self
+    }
+
+    /// `cwd=`: the child's working directory.
+    pub fn current_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.inner.current_dir(dir);
+        self
+    }
+
+    /// Sets one environment variable of the child.
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.inner.env(key, value);
+        self
+    }
+
+    /// Sets environment variables of the child.
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        self.inner.envs(vars);
+        self
+    }
+
+    /// Removes one environment variable from the child's.
+    pub fn env_remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
+        self.inner.env_remove(key);
+        self
+    }
+
+    /// Starts the child with an empty environment, plus what [`Command::env`] sets afterwards
+    /// (Python's `env={...}` is `env_clear()` and then `envs(...)`).
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.inner.env_clear();
+        self
+    }
+
+    /// `stdin=`: [`Stdio::Piped`], [`Stdio::Null`] or [`Stdio::Inherit`] (the default).
+    pub fn stdin(&mut self, stdio: Stdio) -> &mut Self {
+        self.stdin = stdio;
+        self
+    }
+
+    /// `stdout=`: [`Stdio::Piped`], [`Stdio::Null`] or [`Stdio::Inherit`] (the default).
+    pub fn stdout(&mut self, stdio: Stdio) -> &mut Self {
+        self.stdout = stdio;
+        self
+    }
+
+    /// `stderr=`: as stdout, or [`Stdio::Stdout`] for the same place as stdout.
+    pub fn stderr(&mut self, stdio: Stdio) -> &mut Self {
+        self.stderr = stdio;
+        self
+    }
+
+    /// `await asyncio.create_subprocess_exec(...)` with this command: starts the child and
+    /// watches its exit on the running loop; [`Stdio::Piped`] streams are read and written
+    /// through the loop.
+    ///
+    /// # Errors
+    ///
+    /// - `ValueError("STDOUT can only be used for stderr")` for `Stdio::Stdout` elsewhere.
+    /// - The spawn's `io::Error` (e.g. `NotFound` for an unknown program, or a `cwd` that does
+    ///   not exist), with the context `cannot start <program>`.
+    /// - `RuntimeError` when neither a pidfd nor a waiter thread can watch the child (it is
+    ///   then killed and reaped before returning).
+    /// - `RuntimeError("no running event loop")` outside a running loop.
+    pub fn spawn(&mut self, co: &TaskCo) -> Result<Process> {
+        // A coroutine in asyncio; starting a child does not suspend, so `co` is only the proof
+        // that a task of the running loop calls it.
+        let _ = co;
+        let lp = get_running_loop()?;
+        if self.stdin == Stdio::Stdout || self.stdout == Stdio::Stdout {
+            return Err(ValueError::new("STDOUT can only be used for stderr").into());
+        }
+        let program = self.inner.get_program().to_string_lossy().into_owned();
+        let context = || format!("cannot start {program}");
+        self.inner
+            .stdin(self.stdin.to_std())
+            .stdout(self.stdout.to_std())
+            .stderr(self.stderr.to_std());
+        // stderr=STDOUT: both get one pipe (or /dev/null, or our stdout).
+        let mut merged_reader = None;
+        if self.stderr == Stdio::Stdout {
+            match self.stdout {
+                Stdio::Piped => {
+                    let (r, w) = std::io::pipe().with_context(context)?;
+                    self.inner
+                        .stdout(w.try_clone().with_context(context)?)
+                        .stderr(w);
+                    merged_reader = Some(OwnedFd::from(r));
+                }
+                Stdio::Null => {
+                    self.inner.stderr(std::process::Stdio::null());
+                }
+                _ => {
+                    let out = std::io::stdout()
+                        .as_fd()
+                        .try_clone_to_owned()
+                        .with_context(context)?;
+                    self.inner.stderr(out);
+                }
+            }
+        }
+        let spawned = self.inner.spawn();
+        // Our copies of the merged pipe's write end must close now, or the reader never sees
+        // EOF: the builder keeps what it was given until it is given something else.
+        self.inner
+            .stdin(std::process::Stdio::inherit())
+            .stdout(std::process::Stdio::inherit())
+            .stderr(std::process::Stdio::inherit());
+        let mut child = spawned.with_context(context)?;
+        let pid = child.id();
+        // From here on the pid is ours to reap (std's `Child` never waits on drop).
+        let stdin = child.stdin.take().map(pipe_of).transpose()?;
+        let stdout = match merged_reader {
+            Some(r) => Some(pipe_of(r)?),
+            None => child.stdout.take().map(pipe_of).transpose()?,
+        };
+        let stderr = child.stderr.take().map(pipe_of).transpose()?;
+
+        let returncode = Rc::new(Cell::new(None));
+        let exited = lp.create_future::<i32>();
+        let (rc, ex) = (returncode.clone(), exited.clone());
+        let watch = Watch::start(&lp, pid, move |code| {
+            rc.set(Some(code));
+            if !ex.done() {
+                let _ = ex.set_result(code);
+            }
+        });
+        let watch = match watch {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(RuntimeError::new(format!(
+                    "cannot watch the child: {e}; tulip needs Linux 5.3 or later"
+                ))
+                .into());
+            }
+        };
+        drop(child);
+        Ok(Process(Rc::new(ProcInner {
+            lp,
+            pid,
+            watch,
+            returncode,
+            exited,
+            stdin: RefCell::new(stdin),
+            stdout: RefCell::new(stdout),
+            stderr: RefCell::new(stderr),
+        })))
+    }
 }
 
 /// `await asyncio.create_subprocess_shell(cmd, ...)`: `/bin/sh -c cmd`.
@@ -364,7 +530,7 @@ impl Process {
         if self.returncode().is_some() {
             return Err(Exception::bare("ProcessLookupError").into());
         }
-        match sys::pidfd_send_signal(self.0.pidfd.as_raw_fd(), sig) {
+        match self.0.watch.signal(self.0.pid, sig) {
             Ok(()) => Ok(()),
             // Exited, not yet seen by the loop: as if it had been.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
