@@ -19,6 +19,11 @@
 //! Rust load generator (`tokio-baseline echo-client`, built by `../shared/bench/run-peers
 //! rust`): `--echo-client PATH`, else `$ECHO_CLIENT`; without either they are skipped with a
 //! `#` line. Their timing is the client's (it excludes connecting and its warm-up).
+//!
+//! The tls_echo workloads are the same echo over TLS with both sides in this process: the
+//! streams echo server behind `start_server_tls` and `--conns` clients (10 by default), with
+//! a certificate authority and a server certificate made at run time (rcgen). The handshakes
+//! and the warm-up are untimed.
 
 #![cfg_attr(feature = "nightly", feature(coroutines, coroutine_trait))]
 
@@ -29,9 +34,10 @@ use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tulip::{
-    DatagramOptions, DatagramProtocol, DatagramTransport, EventLoop, Future, Generator, Stdio,
-    StreamReader, StreamWriter, TaskCo, create_datagram_endpoint, create_subprocess_exec, gather,
-    get_running_loop, sleep, sock_recv, sock_sendall, start_server,
+    DEFAULT_LIMIT, DatagramOptions, DatagramProtocol, DatagramTransport, EventLoop, Future,
+    Generator, Stdio, StreamReader, StreamWriter, TaskCo, TlsAcceptor, TlsConnector,
+    create_datagram_endpoint, create_subprocess_exec, gather, get_running_loop,
+    open_connection_tls_with, sleep, sock_recv, sock_sendall, start_server, start_server_tls,
 };
 
 /// The command line, once parsed.
@@ -442,6 +448,109 @@ fn run_tcp_echo(name: &str, client: &str, size: usize, msgs: u64, conns: u64) {
     report(name, ops, Duration::from_secs_f64(secs), &extra);
 }
 
+/// A server acceptor and a client connector for `localhost`, from a certificate authority
+/// and a server certificate made now (rcgen, ECDSA P-256 as the twin's `openssl`): nothing
+/// checked in that expires.
+fn tls_pair() -> anyhow::Result<(TlsAcceptor, TlsConnector)> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    use tulip::rustls::pki_types::PrivateKeyDer;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "bench CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate()?;
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca, ca_key);
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()])?;
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    let key = KeyPair::generate()?;
+    let cert = leaf.signed_by(&key, &issuer)?;
+    let acceptor = TlsAcceptor::with_single_cert(
+        vec![cert.der().clone()],
+        PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+    )?;
+    let connector = TlsConnector::with_root_certificates([ca_cert.der().clone()])?;
+    Ok((acceptor, connector))
+}
+
+/// `msgs` echoed requests of `size` bytes spread over the connections (the first ones take
+/// one more when they do not divide evenly), all connections at once; returns when every
+/// echo is back.
+fn tls_round(
+    co: &TaskCo,
+    conns: &[(StreamReader, StreamWriter)],
+    msg: &Rc<[u8]>,
+    msgs: u64,
+) -> anyhow::Result<()> {
+    let lp = get_running_loop()?;
+    let k = conns.len() as u64;
+    let mut tasks = Vec::with_capacity(conns.len());
+    for (i, (r, w)) in conns.iter().enumerate() {
+        let share = msgs / k + u64::from((i as u64) < msgs % k);
+        let (r, w, msg) = (r.clone(), w.clone(), msg.clone());
+        tasks.push(lp.create_task(move |co| {
+            for _ in 0..share {
+                w.write(&msg)?;
+                w.drain(co)?;
+                r.readexactly(co, msg.len())?;
+            }
+            Ok(())
+        })?);
+    }
+    for t in &tasks {
+        co.wait(t)?;
+    }
+    Ok(())
+}
+
+/// TLS echo in one process: the streams echo server of tcp_echo behind `start_server_tls`,
+/// and `conns` TLS clients (`open_connection_tls_with`, server name `localhost`) that each
+/// write a message of `size` bytes, drain, and read it back exactly; one op is one echoed
+/// message. The handshakes and the warm-up (n/20 messages, same connections) are untimed.
+fn run_tls_echo(name: &str, size: usize, msgs: u64, conns: u64) {
+    let (acceptor, connector) = tls_pair().unwrap_or_else(|e| die(&format!("{name}: {e:#}")));
+    let msgs = msgs.max(conns);
+    raise_fd_limit(2 * conns);
+    let (dt, cipher) = tulip::run(move |co| {
+        let server = start_server_tls(co, echo, "127.0.0.1", 0, &acceptor)?;
+        let port = server.local_addr().expect("listening").port();
+        let mut pairs = Vec::new();
+        for _ in 0..conns {
+            pairs.push(open_connection_tls_with(
+                co,
+                "127.0.0.1",
+                port,
+                &connector,
+                "localhost",
+                DEFAULT_LIMIT,
+            )?);
+        }
+        let ssl = pairs[0].1.ssl_object().expect("TLS");
+        let cipher = format!("{}/{}", ssl.version(), ssl.cipher());
+        let msg: Rc<[u8]> = vec![b'x'; size].into();
+        let dt = timed(msgs, |k| {
+            tls_round(co, &pairs, &msg, k).unwrap_or_else(|e| die(&format!("{e:#}")))
+        });
+        for (_, w) in &pairs {
+            w.close();
+            w.wait_closed(co)?;
+        }
+        server.close();
+        server.wait_closed(co)?;
+        Ok((dt, cipher))
+    })
+    .unwrap_or_else(|e| die(&format!("{name}: {e:#}")));
+    let mb = (msgs * size as u64) as f64 / dt.as_secs_f64() / 1e6;
+    let extra = format!("mb_per_s={mb:.1} conns={conns} size={size} tls={cipher}");
+    report(name, msgs, dt, &extra);
+}
+
 // ---- memory: N tasks suspended at once ----
 
 /// This process's resident memory, page tables included (VmRSS + VmPTE): a suspended
@@ -559,6 +668,8 @@ enum Kind {
     Suspended,
     /// TCP echo of messages of this many bytes, driven by the external client.
     Echo(usize),
+    /// TLS echo of messages of this many bytes, client and server in this process.
+    Tls(usize),
 }
 
 /// One workload: its name, its op count at scale 1, and how to run n ops of it.
@@ -636,6 +747,16 @@ const WORKLOADS: &[Workload] = &[
         kind: Kind::Echo(100 * 1024),
     },
     Workload {
+        name: "tls_echo_1k",
+        ops: 50_000,
+        kind: Kind::Tls(1024),
+    },
+    Workload {
+        name: "tls_echo_100k",
+        ops: 10_000,
+        kind: Kind::Tls(100 * 1024),
+    },
+    Workload {
         name: "tasks_suspended_1k",
         ops: 1_000,
         kind: Kind::Suspended,
@@ -711,7 +832,8 @@ fn main() {
             Kind::Generator(make) => run_generator(w.name, n, make),
             Kind::Suspended if opts.with_fd => continue,
             // its fds are polled anyway
-            Kind::Echo(_) if opts.with_fd => continue,
+            Kind::Echo(_) | Kind::Tls(_) if opts.with_fd => continue,
+            Kind::Tls(size) => run_tls_echo(w.name, size, n, opts.conns),
             Kind::Echo(size) => match &opts.echo_client {
                 Some(client) => run_tcp_echo(w.name, client, size, n, opts.conns),
                 None => println!(
