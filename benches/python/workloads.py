@@ -15,6 +15,9 @@ lines are named NAME_fd. The generator workloads use no loop: they run under --l
 keep N tasks suspended at once and add kib_per_task (resident memory per task, page tables
 included: VmRSS + VmPTE) and maps (lines of /proc/self/maps); --scale leaves their N alone.
 udp_pingpong bounces 1-byte datagrams over loopback between two datagram endpoints.
+tls_echo_{1k,100k} echo messages of that size over TLS (ssl, a certificate authority and a
+server certificate made at run time by the openssl command), the server and 10 clients in
+this process; the handshakes and the warm-up are untimed.
 """
 import argparse
 import asyncio
@@ -23,7 +26,9 @@ import random
 import resource
 import socket
 import subprocess
+import ssl
 import sys
+import tempfile
 import time
 
 # name -> default op count; the same counts as the peers' scripts
@@ -37,8 +42,11 @@ LOOP_WORKLOADS = {
     "sleep0": 1_000_000,
 }
 # readiness I/O with a twin here (socketpair and tcp_echo come from the peers' programs);
-# like SUSPENDED, left out of --with-fd (their own fds are polled anyway)
+# like SUSPENDED and TLS, left out of --with-fd (their own fds are polled anyway)
 NET = {"udp_pingpong": 100_000}
+# name -> (op count, message size): TLS echo, timed inside (the handshakes are not)
+TLS = {"tls_echo_1k": (50_000, 1024), "tls_echo_100k": (10_000, 100 * 1024)}
+TLS_CONNS = 10
 SUSPENDED = {"tasks_suspended_1k": 1_000, "tasks_suspended_10k": 10_000, "tasks_suspended_30k": 30_000,
              "tasks_suspended_100k": 100_000, "tasks_suspended_1m": 1_000_000}
 GENERATORS = {"generator_next": 20_000_000, "generator_yieldfrom10": 5_000_000}
@@ -189,6 +197,78 @@ async def udp_pingpong(n):
     server.close()
 
 
+_tls_contexts = None
+
+
+def tls_contexts():
+    """A server and a client SSLContext for localhost, from a certificate authority and a
+    server certificate made now by the openssl command (ECDSA P-256, as rcgen's on tulip's
+    side), once per process."""
+    global _tls_contexts
+    if _tls_contexts:
+        return _tls_contexts
+    with tempfile.TemporaryDirectory() as d:
+        def run(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=bench CA")
+        run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        with open(os.path.join(d, "ext.cnf"), "w") as f:
+            f.write("subjectAltName=DNS:localhost\n")
+        run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "ext.cnf")
+        server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server.load_cert_chain(os.path.join(d, "server.pem"), os.path.join(d, "server.key"))
+        client = ssl.create_default_context(cafile=os.path.join(d, "ca.pem"))
+    _tls_contexts = server, client
+    return _tls_contexts
+
+
+async def _echo(reader, writer):
+    # the handler of tulip's side (and of the peers' tcp_echo servers): read, write, drain
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+async def _tls_round(conns, msg, n):
+    async def one(reader, writer, share):
+        for _ in range(share):
+            writer.write(msg)
+            await writer.drain()
+            await reader.readexactly(len(msg))
+
+    k = len(conns)
+    await asyncio.gather(*[one(r, w, n // k + (i < n % k)) for i, (r, w) in enumerate(conns)])
+
+
+async def tls_echo(n, size):
+    """n echoed messages of size bytes over TLS_CONNS TLS connections to a streams echo
+    server in this process (start_server with ssl=); one op is one echoed message. Returns
+    the seconds of the timed run (after the handshakes and a warm-up of n/20) and the
+    protocol/cipher."""
+    server_ctx, client_ctx = tls_contexts()
+    n = max(n, TLS_CONNS)
+    server = await asyncio.start_server(_echo, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    conns = [await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx, server_hostname="localhost")
+             for _ in range(TLS_CONNS)]
+    obj = conns[0][1].get_extra_info("ssl_object")
+    msg = b"x" * size
+    await _tls_round(conns, msg, max(1, n // 20))
+    t0 = time.perf_counter()
+    await _tls_round(conns, msg, n)
+    dt = time.perf_counter() - t0
+    for _, w in conns:
+        w.close()
+        await w.wait_closed()
+    server.close()
+    await server.wait_closed()
+    return n, dt, f"{obj.version()}/{obj.cipher()[0]}"
+
+
 # ---- memory: N tasks suspended at once ----
 
 def rss_bytes():
@@ -283,6 +363,12 @@ async def run_loop_workloads(names, kind, scale, with_fd, fresh):
                 dt = time.perf_counter() - t0
                 report(name, kind, n, dt, kib_per_task=f"{rss[0] / 1024:.2f}", maps=rss[1])
                 continue
+            if name in TLS:
+                base, size = TLS[name]
+                n, dt, tls = await tls_echo(max(1, int(base * scale)), size)
+                report(name, kind, n, dt, mb_per_s=f"{n * size / dt / 1e6:.1f}", conns=TLS_CONNS,
+                       size=size, tls=tls)
+                continue
             n = max(1, int({**LOOP_WORKLOADS, **NET}[name] * scale))
             fn = globals()[name]
             await fn(max(1, n // 20))  # untimed warm-up
@@ -314,7 +400,7 @@ def main():
         return
     names = wanted(LOOP_WORKLOADS)
     if not a.with_fd:
-        names += wanted(NET) + wanted(SUSPENDED)
+        names += wanted(NET) + wanted(TLS) + wanted(SUSPENDED)
     if not names:
         return
     if a.loop == "uvloop":
