@@ -177,10 +177,6 @@ bare_error!(
     GeneratorExit
 );
 bare_error!(
-    /// Python's `StopIteration()` with no value: resuming a generator that already finished.
-    StopIteration
-);
-bare_error!(
     /// asyncio's `TimeoutError` (the builtin `TimeoutError` since 3.11).
     TimeoutError
 );
@@ -190,6 +186,59 @@ bare_error!(
     /// asyncio (the rest of the loop's iteration stays queued).
     KeyboardInterrupt
 );
+
+/// Python's `StopIteration`: `StopIteration()` (resuming a generator that already finished;
+/// `StopIteration(None)` is `StopIteration(Some(PyArg::None))`), or `StopIteration(value)`,
+/// whose `value` and `args` are Python's and which [`py_repr`] prints as `StopIteration(3)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StopIteration(pub Option<PyArg>);
+
+impl StopIteration {
+    /// `StopIteration(value)`.
+    pub fn with_value(value: impl Into<PyArg>) -> Self {
+        StopIteration(Some(value.into()))
+    }
+
+    /// Python's `exc.value`: the argument, `None` when there is none.
+    pub fn value(&self) -> PyArg {
+        self.0.clone().unwrap_or(PyArg::None)
+    }
+
+    /// Python's `exc.args`: `()` or `(value,)`.
+    pub fn args(&self) -> &[PyArg] {
+        self.0.as_slice()
+    }
+}
+
+impl fmt::Display for StopIteration {
+    /// Python's `str(exc)`: the value's `str`, or nothing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => f.write_str(&v.str()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StdError for StopIteration {}
+
+impl PyException for StopIteration {
+    fn py_name(&self) -> &str {
+        "StopIteration"
+    }
+    fn py_arg(&self) -> Option<&str> {
+        match &self.0 {
+            Some(PyArg::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    fn py_args_repr(&self) -> String {
+        self.0.as_ref().map(PyArg::repr).unwrap_or_default()
+    }
+    fn py_str(&self) -> String {
+        self.to_string()
+    }
+}
 
 /// Python's `SystemExit(code)` (a `BaseException`): leaves the loop as
 /// [`KeyboardInterrupt`] does.
@@ -1070,6 +1119,25 @@ mod tests {
         assert!(shared.isinstance::<TimeoutError>());
         assert!(!shared.isinstance::<CancelledError>());
         assert!(cause(&shared).is_some());
+    }
+
+    #[test]
+    fn stop_iteration_carries_its_value() {
+        let e = StopIteration::with_value(3);
+        assert_eq!(e.value(), PyArg::Int(3));
+        assert_eq!(e.args(), &[PyArg::Int(3)]);
+        assert_eq!(py_repr(&e.clone().into()), "StopIteration(3)");
+        assert_eq!(py_str(&e.into()), "3");
+        let bare = StopIteration::default();
+        assert_eq!(bare.value(), PyArg::None);
+        assert!(bare.args().is_empty());
+        assert_eq!(py_repr(&bare.into()), "StopIteration()");
+        assert_eq!(
+            py_repr(&StopIteration(Some(PyArg::None)).into()),
+            "StopIteration(None)"
+        );
+        assert_eq!(py_repr(&RuntimeError::new("").into()), "RuntimeError('')");
+        assert_eq!(py_repr(&TimeoutError.into()), "TimeoutError()");
     }
 
     #[test]

@@ -350,7 +350,7 @@ fn resume_finished(kind: Kind, input: Resume<impl Sized>) -> anyhow::Error {
     match (kind, input) {
         (Kind::Coroutine, _) => RuntimeError::new("cannot reuse already awaited coroutine").into(),
         (_, Resume::Throw(e)) => e,
-        _ => StopIteration.into(),
+        _ => StopIteration(None).into(),
     }
 }
 

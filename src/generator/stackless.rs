@@ -160,7 +160,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             Status::Finished => {
                 return match input {
                     Input::Throw(e) => Err(e),
-                    _ => Err(StopIteration.into()),
+                    _ => Err(StopIteration(None).into()),
                 };
             }
         }

@@ -33,10 +33,14 @@
 //!   `CancelledError`. The context is a copy: tulip's own types are cloned, others kept as
 //!   their Python name, `repr` and `str`. `{:#}` and `{:?}` of such an error show its
 //!   message twice (the layer that carries the context repeats it).
-//! - **Not yet**: UDP, TLS, Unix-socket servers; arguments
-//!   other than one message on tulip's own error types (`RuntimeError()`, `StopIteration(3)`:
-//!   [`Exception::with_args`](crate::errors::Exception::with_args) prints any class that way,
-//!   but it is not `isinstance` of tulip's types).
+//! - **Arguments of tulip's own error types**: `StopIteration` carries an optional value
+//!   (`StopIteration(3)`, its `value()` and `args()`), `SystemExit` a code, `CancelledError`
+//!   an optional message; `RuntimeError`, `ValueError`, `TypeError`, `InvalidStateError` and
+//!   `NotImplementedError` carry exactly one message, as asyncio raises them (it never raises
+//!   `RuntimeError()` bare; `RuntimeError::new("")` is Python's `RuntimeError('')`). Other
+//!   arguments: [`Exception::with_args`](crate::errors::Exception::with_args) prints any
+//!   class that way, but it is not `isinstance` of tulip's types.
+//! - **Not yet**: UDP, TLS, Unix-socket servers.
 //! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
 //!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).
 //!

@@ -16,6 +16,7 @@
 //! | `e.__context__` (the exception being handled when `e` was raised) | [`errors::context(&e)`](crate::errors::context), for what tulip delivered (`throw`, `close`, cancellation) |
 //! | `traceback.format_exception(e)` without the frames | [`py_format_exception(&e)`](crate::py_format_exception): the chain, with "During handling of the above exception, another exception occurred:" |
 //! | `repr(e)`, `str(e)` | `py_repr(&e)`, `py_str(&e)` |
+//! | `StopIteration(3)`, `e.value`, `e.args` | `StopIteration::with_value(3)`, `.value()`, `.args()` ([`StopIteration`](crate::StopIteration)); `StopIteration::default()` is `StopIteration()` |
 //! | `Exception('spam', 'eggs')`, `e.args` | `Exception::with_args("Exception", ["spam".into(), "eggs".into()])`, `.args` ([`PyArg`](crate::PyArg)) |
 //! | `isinstance(e, Exception)` (not `CancelledError`, `KeyboardInterrupt`, ...) | [`errors::is_exception(&e)`](crate::errors::is_exception) |
 //!
