@@ -212,7 +212,8 @@ pub use errors::{
     IncompleteReadError, InvalidStateError, KeyboardInterrupt, LimitOverrunError, Limits,
     NotImplementedError, OsError, Panic, PyArg, PyRepr, QueueEmpty, QueueFull, RaisedFrom,
     RuntimeError, SharedError, StopIteration, SystemExit, TimeoutError, TypeError, ValueError,
-    cause, py_bytes_repr, py_float_repr, py_qualname, py_repr, py_reprlib, py_str, raise_from,
+    cause, py_bytes_repr, py_float_repr, py_format_exception, py_qualname, py_repr, py_reprlib,
+    py_str, raise_from,
 };
 pub use event_loop::{
     EventLoop, ExceptionContext, ExceptionHandler, Handle, LoopHandle, TimerHandle,

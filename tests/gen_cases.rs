@@ -193,3 +193,126 @@ mod objects {
         });
     }
 }
+
+/// Implicit exception context (`__context__`): an error raised while a body handles one that
+/// tulip delivered into it (issue #12).
+mod exc_context {
+    use crate::tprint;
+
+    use tulip::errors::{context, py_format_exception};
+    use tulip::{
+        CancelledError, ErrorExt, Exception, Generator, GeneratorExit, RuntimeError, TimeoutError,
+        ValueError, cause, get_running_loop, py_repr, raise_from, sleep,
+    };
+
+    fn opt(e: Option<&anyhow::Error>) -> String {
+        e.map_or_else(|| "None".to_string(), py_repr)
+    }
+
+    fn show(e: &anyhow::Error) -> String {
+        format!(
+            "{} context={} cause={}",
+            py_repr(e),
+            opt(context(e)),
+            opt(cause(e))
+        )
+    }
+
+    /// A generator that yields 1 and hands what is thrown in to `handler`.
+    fn catching(handler: fn(anyhow::Error) -> anyhow::Result<()>) -> Generator<i32, (), ()> {
+        Generator::new(move |co| match co.yield_(1) {
+            Ok(()) => Ok(()),
+            Err(e) => handler(e),
+        })
+    }
+
+    #[test]
+    fn exc_context() {
+        crate::common::check_case("gen/exc_context", || {
+            let g = catching(|e| {
+                if e.isinstance::<ValueError>() {
+                    return Err(Exception::new("KeyError", "k").into());
+                }
+                Err(e)
+            });
+            g.next().unwrap();
+            let e = g.throw(ValueError::new("v").into()).unwrap_err();
+            // The new error's own type is untouched by the context.
+            assert!(e.downcast_ref::<Exception>().is_some());
+            assert!(!e.isinstance::<ValueError>());
+            assert_eq!(e.to_string(), "k");
+            tprint!("throw: {}", show(&e));
+            tprint!("{}", py_format_exception(context(&e).unwrap()));
+
+            let g = catching(|e| {
+                if e.is::<GeneratorExit>() {
+                    return Err(RuntimeError::new("cleanup failed").into());
+                }
+                Err(e)
+            });
+            g.next().unwrap();
+            let e = g.close().unwrap_err();
+            assert!(e.downcast_ref::<RuntimeError>().is_some());
+            tprint!("close: {}", show(&e));
+
+            let g = catching(Err);
+            g.next().unwrap();
+            let e = g.throw(ValueError::new("same").into()).unwrap_err();
+            tprint!("re-raise: {}", show(&e));
+
+            let g = catching(|e| Err(raise_from(TimeoutError, e)));
+            g.next().unwrap();
+            let e = g.throw(ValueError::new("v").into()).unwrap_err();
+            assert!(e.isinstance::<TimeoutError>());
+            tprint!("from: {}", show(&e));
+
+            let g = Generator::<i32>::new(|co| {
+                if let Err(e) = co.yield_(1) {
+                    if !e.isinstance::<ValueError>() {
+                        return Err(e);
+                    }
+                    tprint!("handled");
+                }
+                co.yield_(2)?;
+                Err(Exception::new("KeyError", "later").into())
+            });
+            g.next().unwrap();
+            let y = g.throw(ValueError::new("v").into()).unwrap();
+            tprint!("yielded {}", y.as_yielded().unwrap());
+            let e = g.next().unwrap_err();
+            tprint!("later: {}", show(&e));
+
+            tulip::run(|co| {
+                let lp = get_running_loop()?;
+                let t = lp.create_task(|co| -> anyhow::Result<()> {
+                    match sleep(co, std::time::Duration::from_secs(10)) {
+                        Err(e) if e.isinstance::<CancelledError>() => {
+                            Err(RuntimeError::new("cancelled badly").into())
+                        }
+                        r => r,
+                    }
+                })?;
+                sleep(co, std::time::Duration::ZERO)?;
+                t.cancel(Some("stop"));
+                let e = co.wait(&t).unwrap_err();
+                assert!(e.isinstance::<RuntimeError>());
+                tprint!("task: {}", show(&e));
+
+                let t = lp.create_task(|co| -> anyhow::Result<()> {
+                    match co.yield_now() {
+                        Err(e) if e.isinstance::<CancelledError>() => {
+                            Err(RuntimeError::new("thrown in").into())
+                        }
+                        r => r,
+                    }
+                })?;
+                sleep(co, std::time::Duration::ZERO)?;
+                t.cancel(None);
+                let e = co.wait(&t).unwrap_err();
+                tprint!("bare yield: {}", show(&e));
+                Ok(())
+            })
+            .unwrap();
+        });
+    }
+}

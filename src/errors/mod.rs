@@ -177,10 +177,6 @@ bare_error!(
     GeneratorExit
 );
 bare_error!(
-    /// Python's `StopIteration()` with no value: resuming a generator that already finished.
-    StopIteration
-);
-bare_error!(
     /// asyncio's `TimeoutError` (the builtin `TimeoutError` since 3.11).
     TimeoutError
 );
@@ -190,6 +186,59 @@ bare_error!(
     /// asyncio (the rest of the loop's iteration stays queued).
     KeyboardInterrupt
 );
+
+/// Python's `StopIteration`: `StopIteration()` (resuming a generator that already finished;
+/// `StopIteration(None)` is `StopIteration(Some(PyArg::None))`), or `StopIteration(value)`,
+/// whose `value` and `args` are Python's and which [`py_repr`] prints as `StopIteration(3)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StopIteration(pub Option<PyArg>);
+
+impl StopIteration {
+    /// `StopIteration(value)`.
+    pub fn with_value(value: impl Into<PyArg>) -> Self {
+        StopIteration(Some(value.into()))
+    }
+
+    /// Python's `exc.value`: the argument, `None` when there is none.
+    pub fn value(&self) -> PyArg {
+        self.0.clone().unwrap_or(PyArg::None)
+    }
+
+    /// Python's `exc.args`: `()` or `(value,)`.
+    pub fn args(&self) -> &[PyArg] {
+        self.0.as_slice()
+    }
+}
+
+impl fmt::Display for StopIteration {
+    /// Python's `str(exc)`: the value's `str`, or nothing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(v) => f.write_str(&v.str()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl StdError for StopIteration {}
+
+impl PyException for StopIteration {
+    fn py_name(&self) -> &str {
+        "StopIteration"
+    }
+    fn py_arg(&self) -> Option<&str> {
+        match &self.0 {
+            Some(PyArg::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    fn py_args_repr(&self) -> String {
+        self.0.as_ref().map(PyArg::repr).unwrap_or_default()
+    }
+    fn py_str(&self) -> String {
+        self.to_string()
+    }
+}
 
 /// Python's `SystemExit(code)` (a `BaseException`): leaves the loop as
 /// [`KeyboardInterrupt`] does.
@@ -528,14 +577,238 @@ pub fn raise_from(exc: impl Into<anyhow::Error>, cause: anyhow::Error) -> anyhow
 
 /// Python's `exc.__cause__`: the cause given by [`raise_from`], looking through sharing.
 pub fn cause(err: &anyhow::Error) -> Option<&anyhow::Error> {
-    let mut e: &(dyn StdError + 'static) = err.as_ref();
+    let mut e: &(dyn StdError + 'static) = top(err);
     loop {
         if let Some(shared) = e.downcast_ref::<SharedError>() {
-            e = shared.0.as_ref().as_ref();
+            e = top(&shared.0);
         } else {
             return e.downcast_ref::<RaisedFrom>().map(|raised| &raised.cause);
         }
     }
+}
+
+/// Python's implicit `__context__`: the exception that was being handled when `err` was
+/// raised. tulip records it where it delivers an exception into a body (a generator's
+/// `throw`, `close`'s `GeneratorExit`, a task's `CancelledError`) and the body fails with
+/// another error before it suspends again (for a task: while it is being cancelled). Looks
+/// through sharing. `None` when the body let the delivered error itself out (Python: the
+/// same object), or raised nothing while handling one.
+///
+/// The context is a copy of the delivered error made when it was delivered (the body owns
+/// the original): tulip's own error types are cloned, so `isinstance` works on it as on
+/// the original; another type is kept as its Python name, `repr` and `str`, which is
+/// what [`py_repr`] and the reports print.
+pub fn context(err: &anyhow::Error) -> Option<&anyhow::Error> {
+    if let Some(layer) = err.downcast_ref::<ContextLayer>() {
+        return Some(&layer.context);
+    }
+    let shared = err.downcast_ref::<SharedError>()?;
+    context(&shared.0)
+}
+
+/// The layer that carries a `__context__`: an `anyhow` context on the new error, so that
+/// `downcast_ref`, `is` and `isinstance` still find the new error's own type (and only
+/// it: the context is a field, not a source). Its `Display` is the new error's, so `{}`
+/// prints as before; `{:#}` and `{:?}` list the message twice (the layer, then the error).
+struct ContextLayer {
+    context: anyhow::Error,
+    /// The new error's `Display`, which the layer repeats.
+    display: String,
+    /// Where the new error's object lives: tells this layer from one deeper in a chain.
+    inner: *const (),
+}
+
+// SAFETY: `inner` is only compared, never dereferenced.
+unsafe impl Send for ContextLayer {}
+// SAFETY: as above.
+unsafe impl Sync for ContextLayer {}
+
+impl fmt::Display for ContextLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl fmt::Debug for ContextLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+/// Where an error's object lives (stable while it moves, as it is boxed).
+pub(crate) fn error_addr(err: &anyhow::Error) -> *const () {
+    err.as_ref() as *const (dyn StdError + 'static) as *const ()
+}
+
+/// Records `context` as `err.__context__`, unless `err` has one already (a deeper body
+/// recorded the one it was handling).
+#[cold]
+pub(crate) fn with_context(err: anyhow::Error, context: anyhow::Error) -> anyhow::Error {
+    if self::context(&err).is_some() {
+        return err;
+    }
+    let layer = ContextLayer {
+        context,
+        display: err.to_string(),
+        inner: error_addr(&err),
+    };
+    err.context(layer)
+}
+
+/// What a body received, kept to become the `__context__` of an error it raises instead
+/// (see [`context`]).
+pub(crate) struct Delivered {
+    addr: *const (),
+    /// `None` for `GeneratorExit`, rebuilt only if needed (`close` is frequent).
+    copy: Option<anyhow::Error>,
+}
+
+impl Delivered {
+    /// Notes `err` before it is handed to a body.
+    #[cold]
+    pub(crate) fn note(err: &anyhow::Error) -> Self {
+        let copy = (!err.is::<GeneratorExit>()).then(|| snapshot(err));
+        Delivered {
+            addr: error_addr(err),
+            copy,
+        }
+    }
+
+    /// What the body raised, with the delivered error as its context unless it is that
+    /// same error.
+    #[cold]
+    pub(crate) fn raised(self, err: anyhow::Error) -> anyhow::Error {
+        // The address alone could be a new error allocated where the delivered one was
+        // freed: the same object also prints the same.
+        let same = error_addr(&err) == self.addr
+            && match &self.copy {
+                None => err.is::<GeneratorExit>(),
+                Some(copy) => py_repr(copy) == py_repr(&err) && copy.to_string() == err.to_string(),
+            };
+        if same {
+            return err;
+        }
+        with_context(err, self.copy.unwrap_or_else(|| GeneratorExit.into()))
+    }
+}
+
+/// A copy of an error, to keep as a context: tulip's own (cloneable) types are cloned, a
+/// shared error is shared once more, any other is kept as its Python name, repr and str.
+fn snapshot(err: &anyhow::Error) -> anyhow::Error {
+    macro_rules! try_clone {
+        ($($t:ty),*) => {
+            $(if let Some(x) = err.downcast_ref::<$t>() {
+                return anyhow::Error::new(x.clone());
+            })*
+        };
+    }
+    if let Some(shared) = err.downcast_ref::<SharedError>() {
+        return shared.to_error();
+    }
+    try_clone!(
+        CancelledError,
+        InvalidStateError,
+        RuntimeError,
+        ValueError,
+        TypeError,
+        NotImplementedError,
+        GeneratorExit,
+        StopIteration,
+        TimeoutError,
+        KeyboardInterrupt,
+        SystemExit,
+        Exception,
+        Panic,
+        OsError
+    );
+    anyhow::Error::new(Snapshot {
+        name: py_name(err),
+        args: py_args_repr(err),
+        str: py_str(err),
+    })
+}
+
+/// A delivered error of a type tulip cannot clone, kept as Python shows it.
+#[derive(Debug)]
+struct Snapshot {
+    name: String,
+    args: String,
+    str: String,
+}
+
+impl fmt::Display for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.str)
+    }
+}
+
+impl StdError for Snapshot {}
+
+impl PyException for Snapshot {
+    fn py_name(&self) -> &str {
+        &self.name
+    }
+    fn py_arg(&self) -> Option<&str> {
+        None
+    }
+    fn py_args_repr(&self) -> String {
+        self.args.clone()
+    }
+    fn py_str(&self) -> String {
+        self.str.clone()
+    }
+}
+
+/// The exception object itself under a [`ContextLayer`] at the top of `err`, if any.
+fn top(err: &anyhow::Error) -> &(dyn StdError + 'static) {
+    let e: &(dyn StdError + 'static) = err.as_ref();
+    if let Some(layer) = err.downcast_ref::<ContextLayer>()
+        && let Some(inner) = e.source()
+        && inner as *const (dyn StdError + 'static) as *const () == layer.inner
+    {
+        return inner;
+    }
+    e
+}
+
+/// Python's traceback text without the frames: each exception of the chain as
+/// `Class: message` (`Class` alone when the message is empty), oldest first, joined by
+/// Python's "The above exception was the direct cause of the following exception:"
+/// (a [`cause`]) or "During handling of the above exception, another exception
+/// occurred:" (a [`context`]; a cause wins, as `raise ... from` suppresses the context).
+pub fn py_format_exception(err: &anyhow::Error) -> String {
+    let mut parts = Vec::new();
+    let mut e = err;
+    // A chain is finite (each link owns the next), but stay bounded as Python's is.
+    for _ in 0..64 {
+        let msg = py_str(e);
+        let line = if msg.is_empty() {
+            py_name(e)
+        } else {
+            format!("{}: {msg}", py_name(e))
+        };
+        let (next, joint) = match (cause(e), context(e)) {
+            (Some(c), _) => (
+                Some(c),
+                "The above exception was the direct cause of the following exception:",
+            ),
+            (None, Some(c)) => (
+                Some(c),
+                "During handling of the above exception, another exception occurred:",
+            ),
+            (None, None) => (None, ""),
+        };
+        parts.push(line);
+        match next {
+            Some(n) => {
+                parts.push(format!("\n{joint}\n"));
+                e = n;
+            }
+            None => break,
+        }
+    }
+    parts.reverse();
+    parts.join("\n")
 }
 
 /// Python 3.11's `ExceptionGroup(message, exceptions)`: what a `TaskGroup` raises when
@@ -608,8 +881,9 @@ impl ErrorExt for anyhow::Error {
         if let Some(e) = self.downcast_ref::<E>() {
             return Some(e);
         }
-        // Wrappers that are not the exception itself: sharing, and `raise ... from`.
-        let mut e: &(dyn StdError + 'static) = self.as_ref();
+        // Wrappers that are not the exception itself: sharing, `raise ... from`, and
+        // the layer that carries a `__context__`.
+        let mut e: &(dyn StdError + 'static) = top(self);
         loop {
             let next = if let Some(shared) = e.downcast_ref::<SharedError>() {
                 &*shared.0
@@ -619,7 +893,7 @@ impl ErrorExt for anyhow::Error {
             if let Some(found) = next.downcast_ref::<E>() {
                 return Some(found);
             }
-            e = next.as_ref();
+            e = top(next);
         }
     }
 
@@ -645,15 +919,15 @@ impl ErrorExt for anyhow::Error {
 /// a class that derives from `base`.
 #[cold]
 fn subclass_of(err: &anyhow::Error, base: std::any::TypeId) -> bool {
-    let mut e: &(dyn StdError + 'static) = err.as_ref();
+    let mut e: &(dyn StdError + 'static) = top(err);
     loop {
         if as_py(e).is_some_and(|p| p.py_subclass_of(base)) {
             return true;
         }
         e = if let Some(shared) = e.downcast_ref::<SharedError>() {
-            shared.0.as_ref().as_ref()
+            top(&shared.0)
         } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
-            raised.exc.as_ref()
+            top(&raised.exc)
         } else {
             return false;
         };
@@ -662,12 +936,12 @@ fn subclass_of(err: &anyhow::Error, base: std::any::TypeId) -> bool {
 
 /// The exception itself under any [`SharedError`] and [`RaisedFrom`] wrappers.
 fn unshare(err: &anyhow::Error) -> &(dyn StdError + 'static) {
-    let mut e: &(dyn StdError + 'static) = err.as_ref();
+    let mut e: &(dyn StdError + 'static) = top(err);
     loop {
         if let Some(shared) = e.downcast_ref::<SharedError>() {
-            e = shared.0.as_ref().as_ref();
+            e = top(&shared.0);
         } else if let Some(raised) = e.downcast_ref::<RaisedFrom>() {
-            e = raised.exc.as_ref();
+            e = top(&raised.exc);
         } else {
             return e;
         }
@@ -718,7 +992,8 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
         KeyboardInterrupt,
         SystemExit,
         Exception,
-        Panic
+        Panic,
+        Snapshot
     );
     let probes = PROBES.read().unwrap_or_else(|p| p.into_inner());
     probes.iter().find_map(|(_, probe)| probe(e))
@@ -738,18 +1013,19 @@ pub fn py_name(err: &anyhow::Error) -> String {
 /// Python's `repr(exc)`: `CancelledError('m')`, `CancelledError()`, `ValueError('boom')`;
 /// errors tulip does not know print as `Exception('<Display>')`.
 pub fn py_repr(err: &anyhow::Error) -> String {
+    format!("{}({})", py_name(err), py_args_repr(err))
+}
+
+/// What `repr` shows between the parentheses.
+fn py_args_repr(err: &anyhow::Error) -> String {
     let inner = unshare(err);
     if let Some(group) = inner.downcast_ref::<ExceptionGroup>() {
         let items: Vec<String> = group.exceptions.iter().map(py_repr).collect();
-        return format!(
-            "ExceptionGroup({}, [{}])",
-            py_str_repr(&group.message),
-            items.join(", ")
-        );
+        return format!("{}, [{}]", py_str_repr(&group.message), items.join(", "));
     }
     match as_py(inner) {
-        Some(p) => format!("{}({})", p.py_name(), p.py_args_repr()),
-        None => format!("Exception({})", py_str_repr(&err.to_string())),
+        Some(p) => p.py_args_repr(),
+        None => py_str_repr(&err.to_string()),
     }
 }
 
@@ -843,6 +1119,85 @@ mod tests {
         assert!(shared.isinstance::<TimeoutError>());
         assert!(!shared.isinstance::<CancelledError>());
         assert!(cause(&shared).is_some());
+    }
+
+    #[test]
+    fn stop_iteration_carries_its_value() {
+        let e = StopIteration::with_value(3);
+        assert_eq!(e.value(), PyArg::Int(3));
+        assert_eq!(e.args(), &[PyArg::Int(3)]);
+        assert_eq!(py_repr(&e.clone().into()), "StopIteration(3)");
+        assert_eq!(py_str(&e.into()), "3");
+        let bare = StopIteration::default();
+        assert_eq!(bare.value(), PyArg::None);
+        assert!(bare.args().is_empty());
+        assert_eq!(py_repr(&bare.into()), "StopIteration()");
+        assert_eq!(
+            py_repr(&StopIteration(Some(PyArg::None)).into()),
+            "StopIteration(None)"
+        );
+        assert_eq!(py_repr(&RuntimeError::new("").into()), "RuntimeError('')");
+        assert_eq!(py_repr(&TimeoutError.into()), "TimeoutError()");
+    }
+
+    #[test]
+    fn a_context_keeps_the_error_its_own() {
+        #[derive(Debug)]
+        struct Mine;
+        impl fmt::Display for Mine {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("mine")
+            }
+        }
+        impl StdError for Mine {}
+
+        let delivered: anyhow::Error = ValueError::new("v").into();
+        let noted = Delivered::note(&delivered);
+        let e = noted.raised(Mine.into());
+        assert!(e.downcast_ref::<Mine>().is_some() && e.is::<Mine>());
+        assert!(e.exc::<Mine>().is_some() && e.isinstance::<Mine>());
+        assert!(!e.isinstance::<ValueError>() && e.find::<ValueError>().is_none());
+        assert_eq!(e.to_string(), "mine");
+        assert_eq!(py_repr(&e), "Exception('mine')");
+        assert_eq!(py_repr(context(&e).unwrap()), "ValueError('v')");
+        assert!(context(&e).unwrap().isinstance::<ValueError>());
+        let shared = SharedError::new(e).to_error();
+        assert!(context(&shared).is_some() && shared.isinstance::<Mine>());
+
+        // The delivered error itself, let out: no context.
+        let noted = Delivered::note(&delivered);
+        assert!(context(&noted.raised(delivered)).is_none());
+
+        // `raise ... from` while handling: both, and the type still shows through.
+        let noted = Delivered::note(&anyhow::Error::new(GeneratorExit));
+        let e = noted.raised(raise_from(TimeoutError, ValueError::new("c").into()));
+        assert!(e.isinstance::<TimeoutError>() && e.exc::<TimeoutError>().is_some());
+        assert_eq!(py_repr(&e), "TimeoutError()");
+        assert!(cause(&e).is_some());
+        assert_eq!(py_repr(context(&e).unwrap()), "GeneratorExit()");
+    }
+
+    #[test]
+    fn the_chain_prints_as_python_s_traceback() {
+        let e = with_context(
+            RuntimeError::new("cleanup failed").into(),
+            CancelledError::new(Some("stop".into())).into(),
+        );
+        assert_eq!(
+            py_format_exception(&e),
+            "CancelledError: stop\n\nDuring handling of the above exception, another \
+             exception occurred:\n\nRuntimeError: cleanup failed"
+        );
+        let e = raise_from(TimeoutError, ValueError::new("v").into());
+        assert_eq!(
+            py_format_exception(&e),
+            "ValueError: v\n\nThe above exception was the direct cause of the following \
+             exception:\n\nTimeoutError"
+        );
+        assert_eq!(
+            py_format_exception(&ValueError::new("x").into()),
+            "ValueError: x"
+        );
     }
 
     #[test]

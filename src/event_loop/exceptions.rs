@@ -6,7 +6,7 @@ use std::rc::Rc;
 use super::EventLoop;
 use super::debug::{handle_repr, timer_handle_repr, write_source};
 use crate::callbacks::CallbackPanic;
-use crate::errors::{Panic, py_name, py_qualname, py_repr, py_str, py_str_repr};
+use crate::errors::{Panic, py_format_exception, py_qualname, py_repr, py_str_repr};
 
 /// A custom exception handler (see [`EventLoop::set_exception_handler`]).
 pub type ExceptionHandler = dyn Fn(&EventLoop, &ExceptionContext);
@@ -121,7 +121,8 @@ impl EventLoop {
     }
 
     /// asyncio's default handler: the message, one `key: value` line per other key (sorted),
-    /// then the exception as `Class: message`. It goes to the `log` crate (target `"tulip"`,
+    /// then the exception as `Class: message`, after
+    /// the exceptions it was raised from or while handling (see [`py_format_exception`](crate::py_format_exception)). It goes to the `log` crate (target `"tulip"`,
     /// level error) when a logger is installed, else to stderr.
     pub fn default_exception_handler(&self, ctx: &ExceptionContext) {
         let mut text = if ctx.message.is_empty() {
@@ -135,12 +136,9 @@ impl EventLoop {
             text.push_str(&format!("\n{k}: {v}"));
         }
         if let Some(e) = &ctx.exception {
-            let msg = py_str(e);
-            if msg.is_empty() {
-                text.push_str(&format!("\n{}", py_name(e)));
-            } else {
-                text.push_str(&format!("\n{}: {msg}", py_name(e)));
-            }
+            // Python's traceback minus the frames: the chain of causes and contexts first.
+            text.push('\n');
+            text.push_str(&py_format_exception(e));
         }
         if log::max_level() != log::LevelFilter::Off {
             log::error!(target: "tulip", "{text}");

@@ -66,7 +66,7 @@ fn a_final_state_is_never_left() {
 fn a_refused_stop_iteration_leaves_the_future_pending() {
     let lp = EventLoop::new().unwrap();
     let f = lp.create_future::<()>();
-    let e = f.set_exception(StopIteration.into()).unwrap_err();
+    let e = f.set_exception(StopIteration(None).into()).unwrap_err();
     assert!(e.isinstance::<TypeError>());
     assert_eq!(state_word(&f), "pending");
     assert!(!f.0.log_traceback.get(), "nothing to report");

@@ -52,7 +52,7 @@ use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use crate::errors::{
-    Exception, GeneratorExit, Panic, RuntimeError, StopIteration, TypeError, ValueError,
+    Delivered, Exception, GeneratorExit, Panic, RuntimeError, StopIteration, TypeError, ValueError,
 };
 
 mod co;
@@ -350,7 +350,7 @@ fn resume_finished(kind: Kind, input: Resume<impl Sized>) -> anyhow::Error {
     match (kind, input) {
         (Kind::Coroutine, _) => RuntimeError::new("cannot reuse already awaited coroutine").into(),
         (_, Resume::Throw(e)) => e,
-        _ => StopIteration.into(),
+        _ => StopIteration(None).into(),
     }
 }
 
@@ -468,7 +468,22 @@ impl<Y, S, R> Generator<Y, S, R> {
         if let Some(first) = self.delegating.get() {
             return self.forward(first, input);
         }
+        if let Resume::Throw(e) = input {
+            // Folded away where the caller sends (the variant is known there).
+            return self.switch_throw(e);
+        }
         self.switch(input)
+    }
+
+    /// Throws `e` in at the yield point: an error the body raises instead of `e` gets `e`
+    /// as its `__context__` ([`errors::context`](crate::errors::context)). A delegating
+    /// generator's sub does this where the error enters it, not here.
+    #[cold]
+    #[inline(never)]
+    fn switch_throw(&self, e: anyhow::Error) -> anyhow::Result<GeneratorState<Y, R>> {
+        let delivered = Delivered::note(&e);
+        self.switch(Resume::Throw(e))
+            .map_err(|raised| delivered.raised(raised))
     }
 
     /// Resumes a delegating generator as CPython does through `gi_yieldfrom`: walks down

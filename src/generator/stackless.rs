@@ -29,7 +29,7 @@ use super::{
     GeneratorState, Kind, Resume, Status, closed, none_value, panic_error, pep479,
     value_error_executing,
 };
-use crate::errors::{GeneratorExit, RuntimeError, StopIteration, TypeError};
+use crate::errors::{Delivered, GeneratorExit, RuntimeError, StopIteration, TypeError};
 
 /// What a suspended body's yield receives: a sent value, or an error thrown in. The body
 /// turns it into a `Result` with [`Sent::into_result`] (which [`yield_!`](crate::yield_) does).
@@ -160,7 +160,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             Status::Finished => {
                 return match input {
                     Input::Throw(e) => Err(e),
-                    _ => Err(StopIteration.into()),
+                    _ => Err(StopIteration(None).into()),
                 };
             }
         }
@@ -215,7 +215,20 @@ impl<Y, S, R> Generator<Y, S, R> {
             self.finish();
             return Err(err);
         }
+        self.resume_throw(err)
+    }
+
+    /// Throws `err` in: an error the body raises instead gets `err` as its `__context__`
+    /// ([`errors::context`](crate::errors::context)).
+    #[cold]
+    fn resume_throw(&self, err: anyhow::Error) -> anyhow::Result<GeneratorState<Y, R>> {
+        if self.status.get() != Status::Suspended {
+            // Not delivered to the body: refused, or given back.
+            return self.resume(Input::Throw(err));
+        }
+        let delivered = Delivered::note(&err);
         self.resume(Input::Throw(err))
+            .map_err(|raised| delivered.raised(raised))
     }
 
     /// Python's `close()`: delivers `GeneratorExit` at the yield point. `Ok` when the body
@@ -236,10 +249,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             }
             Status::Finished => Ok(()),
             Status::Running => Err(value_error_executing(Kind::Generator)),
-            Status::Suspended => closed(
-                Kind::Generator,
-                self.resume(Input::Throw(GeneratorExit.into())),
-            ),
+            Status::Suspended => closed(Kind::Generator, self.resume_throw(GeneratorExit.into())),
         }
     }
 }

@@ -23,11 +23,24 @@
 //!   `sock_accept` refuses a blocking listener even with debug mode off (accept has no
 //!   per-call non-blocking flag, so it would stall the loop); the other `sock_*` calls check
 //!   in debug mode only, as asyncio's all do.
-//! - **Not yet**: UDP, TLS, Unix-socket servers; an exception's implicit `__context__` (the
-//!   exception it interrupted, "During handling of the above exception ..."); arguments
-//!   other than one message on tulip's own error types (`RuntimeError()`, `StopIteration(3)`:
-//!   [`Exception::with_args`](crate::errors::Exception::with_args) prints any class that way,
-//!   but it is not `isinstance` of tulip's types).
+//! - **Implicit `__context__`** ([`errors::context`](crate::errors::context)) is recorded
+//!   only for the exceptions tulip delivers into a body (`throw`, `close`'s `GeneratorExit`, a
+//!   task's `CancelledError`), not for any error a body catches and replaces: Rust has no
+//!   `except` block for tulip to see. For a generator, the window is from the delivery to
+//!   the body's next suspension (an error raised after it yields again gets none, as in
+//!   Python, but neither does one raised after an `except` block ended before that); for a
+//!   task, an error ending a task being cancelled (not uncancelled) gets the
+//!   `CancelledError`. The context is a copy: tulip's own types are cloned, others kept as
+//!   their Python name, `repr` and `str`. `{:#}` and `{:?}` of such an error show its
+//!   message twice (the layer that carries the context repeats it).
+//! - **Arguments of tulip's own error types**: `StopIteration` carries an optional value
+//!   (`StopIteration(3)`, its `value()` and `args()`), `SystemExit` a code, `CancelledError`
+//!   an optional message; `RuntimeError`, `ValueError`, `TypeError`, `InvalidStateError` and
+//!   `NotImplementedError` carry exactly one message, as asyncio raises them (it never raises
+//!   `RuntimeError()` bare; `RuntimeError::new("")` is Python's `RuntimeError('')`). Other
+//!   arguments: [`Exception::with_args`](crate::errors::Exception::with_args) prints any
+//!   class that way, but it is not `isinstance` of tulip's types.
+//! - **Not yet**: UDP, TLS, Unix-socket servers.
 //! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
 //!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).
 //!

@@ -13,7 +13,10 @@
 //! | `except CancelledError as e:` | `Err(e) if e.isinstance::<CancelledError>()` (trait `ErrorExt`) |
 //! | `isinstance(e, MyError)` anywhere in the chain | `e.find::<MyError>()` |
 //! | `raise TimeoutError() from exc` / `e.__cause__` | `raise_from(TimeoutError, exc)` / `cause(&e)` |
+//! | `e.__context__` (the exception being handled when `e` was raised) | [`errors::context(&e)`](crate::errors::context), for what tulip delivered (`throw`, `close`, cancellation) |
+//! | `traceback.format_exception(e)` without the frames | [`py_format_exception(&e)`](crate::py_format_exception): the chain, with "During handling of the above exception, another exception occurred:" |
 //! | `repr(e)`, `str(e)` | `py_repr(&e)`, `py_str(&e)` |
+//! | `StopIteration(3)`, `e.value`, `e.args` | `StopIteration::with_value(3)`, `.value()`, `.args()` ([`StopIteration`](crate::StopIteration)); `StopIteration::default()` is `StopIteration()` |
 //! | `Exception('spam', 'eggs')`, `e.args` | `Exception::with_args("Exception", ["spam".into(), "eggs".into()])`, `.args` ([`PyArg`](crate::PyArg)) |
 //! | `isinstance(e, Exception)` (not `CancelledError`, `KeyboardInterrupt`, ...) | [`errors::is_exception(&e)`](crate::errors::is_exception) |
 //!
@@ -77,6 +80,32 @@
 //! assert_eq!(err.exc::<SystemExit>(), Some(&SystemExit(Some(3))));
 //! assert!(t.exception()?.unwrap().isinstance::<SystemExit>()); // and the task failed with it
 //! lp.close()?;
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+//!
+//! # Implicit context
+//!
+//! An error a body raises while it handles one tulip delivered into it records that one
+//! as its `__context__`, as Python does; its own type is untouched (`downcast_ref`,
+//! `isinstance`), and the default exception handler prints the chain
+//! (tests/cases/gen/exc_context.py):
+//!
+//! ```rust
+//! use tulip::errors::context;
+//! use tulip::{ErrorExt, Generator, GeneratorExit, RuntimeError, py_format_exception, py_repr};
+//!
+//! // def g():
+//! //     try: yield 1
+//! //     except GeneratorExit: raise RuntimeError("cleanup failed")
+//! let g = Generator::<i32>::new(|co| match co.yield_(1) {
+//!     Err(e) if e.is::<GeneratorExit>() => Err(RuntimeError::new("cleanup failed").into()),
+//!     r => r,
+//! });
+//! g.next()?;
+//! let e = g.close().unwrap_err();
+//! assert!(e.downcast_ref::<RuntimeError>().is_some());
+//! assert_eq!(py_repr(context(&e).unwrap()), "GeneratorExit()");
+//! assert!(py_format_exception(&e).contains("During handling of the above exception"));
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!

@@ -402,6 +402,9 @@ pub(crate) struct TaskPart<T: 'static> {
     coro: RefCell<Option<TaskBody<T>>>,
     must_cancel: Cell<bool>,
     cancel_msg: RefCell<Option<String>>,
+    /// The message of the last `cancel(msg)` that went to the awaited future: the
+    /// `CancelledError` the body saw there, for the `__context__` of an error it raises.
+    waiter_cancel_msg: Cell<Option<Box<str>>>,
     num_cancels: Cell<u32>,
     /// The future this task waits for, to forward `cancel()` to it.
     fut_waiter: Cell<Option<Rc<dyn Waitable>>>,
@@ -524,6 +527,7 @@ impl EventLoop {
             coro: RefCell::new(Some(coro)),
             must_cancel: Cell::new(false),
             cancel_msg: RefCell::new(None),
+            waiter_cancel_msg: Cell::new(None),
             num_cancels: Cell::new(0),
             fut_waiter: Cell::new(None),
             pending_exc: Cell::new(None),
@@ -626,13 +630,28 @@ impl<T: 'static> TaskCore<T> {
                     Some(c) => {
                         let _ = self.handle().cancel_with(c.clone());
                     }
-                    None if crate::errors::leaves_the_loop(&e) => self.escape(e),
                     None => {
+                        let e = self.cancel_context(e);
+                        if crate::errors::leaves_the_loop(&e) {
+                            return self.escape(e);
+                        }
                         let _ = self.handle().set_exception(e);
                     }
                 }
             }
         }
+    }
+
+    /// A task being cancelled failed with another error: the body was handling the
+    /// `CancelledError` its wait raised, which becomes the error's `__context__` (a
+    /// `CancelledError` thrown in by a step has been recorded by the coroutine already).
+    #[cold]
+    fn cancel_context(&self, e: anyhow::Error) -> anyhow::Error {
+        if self.tail.num_cancels.get() == 0 || crate::errors::context(&e).is_some() {
+            return e;
+        }
+        let msg = self.tail.waiter_cancel_msg.take().map(String::from);
+        crate::errors::with_context(e, CancelledError::new(msg).into())
     }
 
     /// The coroutine yielded a future: wake up when it is done (asyncio's checks first).
@@ -706,6 +725,7 @@ impl<T: 'static> TaskCore<T> {
         if let Some(w) = waiter
             && w.cancel_waitable(msg)
         {
+            self.tail.waiter_cancel_msg.set(msg.map(Box::from));
             // Keep the waiter: a task that swallows the cancel may need another one.
             return true;
         }

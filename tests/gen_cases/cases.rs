@@ -1338,14 +1338,14 @@ fn gen_return_values() {
 #[test]
 fn gen_stopiteration_error() {
     common::check_case("gen/gen_stopiteration_error", || {
-        let g = generator!(<()> |_co| Err(StopIteration.into()));
+        let g = generator!(<()> |_co| Err(StopIteration(None).into()));
         if let Err(e) = g.next() {
             assert!(e.is::<RuntimeError>());
             tprint!("RuntimeError: {}", py_str(&e));
         }
         let g = generator!(<i64> |co| {
             y!(co, 1)?;
-            Err(StopIteration.into())
+            Err(StopIteration(None).into())
         });
         tprint!("{}", g.next().unwrap().as_yielded().unwrap());
         if let Err(e) = g.next() {

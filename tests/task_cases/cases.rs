@@ -38,7 +38,7 @@ fn future_states() {
         attempt("exception()", f.exception(), |_| "None".into());
         attempt(
             "set_exception(StopIteration)",
-            f.set_exception(tulip::StopIteration.into()),
+            f.set_exception(tulip::StopIteration(None).into()),
             |_| "None".into(),
         );
         f.set_result(42).unwrap();

@@ -170,3 +170,27 @@ fn a_deep_chain_delegates_every_resume() {
     assert_eq!(g.next().unwrap().as_yielded(), Some(0));
     assert_eq!(g.send(7).unwrap().as_returned(), Some(207));
 }
+
+#[test]
+fn an_error_raised_while_handling_a_throw_records_it() {
+    use crate::errors::{RuntimeError, context, py_repr};
+    let g = Generator::<i32>::new(
+        #[coroutine]
+        static |_| match yield_!(1) {
+            Err(e) if e.is::<ValueError>() => Err(RuntimeError::new("instead").into()),
+            r => r,
+        },
+    );
+    g.next().unwrap();
+    let e = g.throw(ValueError::new("v").into()).unwrap_err();
+    assert!(e.downcast_ref::<RuntimeError>().is_some());
+    assert_eq!(py_repr(context(&e).unwrap()), "ValueError('v')");
+
+    let g = Generator::<i32>::new(
+        #[coroutine]
+        static |_| yield_!(1),
+    );
+    g.next().unwrap();
+    let e = g.throw(ValueError::new("same").into()).unwrap_err();
+    assert!(context(&e).is_none(), "the thrown error itself");
+}
