@@ -40,7 +40,9 @@
 //!   `RuntimeError()` bare; `RuntimeError::new("")` is Python's `RuntimeError('')`). Other
 //!   arguments: [`Exception::with_args`](crate::errors::Exception::with_args) prints any
 //!   class that way, but it is not `isinstance` of tulip's types.
-//! - **Not yet**: UDP, TLS, Unix-socket servers.
+//! - **Not yet**: on the stackless backend, native versions of the helpers that take `co`
+//!   (they are reached through `stackless::stackful`); the TLS `ssl_shutdown_timeout` and
+//!   the system trust store (pass the roots to rustls).
 //! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
 //!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).
 //!
