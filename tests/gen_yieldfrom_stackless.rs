@@ -81,6 +81,18 @@ fn drops(depth: usize) -> Vec<String> {
         .chain((1..depth).map(|i| format!("drop relay{i}")))
         .collect()
 }
+/// Runs `f` on a thread with a 16 MiB stack. A stackless chain nests one native call per
+/// `yield from` level on each resume, as CPython nests C frames; a thousand levels of a debug
+/// build need more than a test thread's 2 MiB (a release build needs a fraction of it).
+fn on_a_big_stack(f: impl FnOnce() + Send + 'static) {
+    let t = std::thread::Builder::new()
+        .stack_size(16 << 20)
+        .spawn(f)
+        .expect("a thread");
+    if let Err(panic) = t.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
 
 fn values_send_throw_and_return(depth: usize) {
     let log = Log::default();
@@ -103,54 +115,58 @@ fn values_send_throw_and_return(depth: usize) {
 #[test]
 fn chains_forward_values_send_throw_and_return() {
     values_send_throw_and_return(10);
-    values_send_throw_and_return(1000);
+    on_a_big_stack(|| values_send_throw_and_return(1000));
 }
 
 #[test]
 fn an_error_the_innermost_raises_propagates_through_every_level() {
-    for depth in [10, 1000] {
-        let log = Log::default();
-        let g = chain(&log, depth);
-        g.next().unwrap();
-        let e = g.throw(RuntimeError::new("boom").into()).unwrap_err();
-        assert_eq!(py_repr(&e), "RuntimeError('boom')");
-        let mut want = vec!["leaf RuntimeError('boom')".to_string(), "drop leaf".into()];
-        for i in 1..depth {
-            want.push(format!("relay{i} RuntimeError('boom')"));
-            want.push(format!("drop relay{i}"));
+    on_a_big_stack(|| {
+        for depth in [10, 1000] {
+            let log = Log::default();
+            let g = chain(&log, depth);
+            g.next().unwrap();
+            let e = g.throw(RuntimeError::new("boom").into()).unwrap_err();
+            assert_eq!(py_repr(&e), "RuntimeError('boom')");
+            let mut want = vec!["leaf RuntimeError('boom')".to_string(), "drop leaf".into()];
+            for i in 1..depth {
+                want.push(format!("relay{i} RuntimeError('boom')"));
+                want.push(format!("drop relay{i}"));
+            }
+            assert_eq!(take(&log), want);
+            assert!(g.is_finished());
         }
-        assert_eq!(take(&log), want);
-        assert!(g.is_finished());
-    }
+    });
 }
 
 #[test]
 fn close_and_drop_close_the_innermost_first_then_each_delegator() {
-    for depth in [10, 1000] {
-        let log = Log::default();
-        let g = chain(&log, depth);
-        g.next().unwrap();
-        g.send(1).unwrap();
-        g.close().unwrap();
-        let mut want = vec!["leaf GeneratorExit()".to_string(), "drop leaf".into()];
-        for i in 1..depth {
-            want.push(format!("relay{i} GeneratorExit()"));
-            want.push(format!("drop relay{i}"));
+    on_a_big_stack(|| {
+        for depth in [10, 1000] {
+            let log = Log::default();
+            let g = chain(&log, depth);
+            g.next().unwrap();
+            g.send(1).unwrap();
+            g.close().unwrap();
+            let mut want = vec!["leaf GeneratorExit()".to_string(), "drop leaf".into()];
+            for i in 1..depth {
+                want.push(format!("relay{i} GeneratorExit()"));
+                want.push(format!("drop relay{i}"));
+            }
+            assert_eq!(take(&log), want);
+            assert!(g.is_finished());
+
+            let g = chain(&log, depth);
+            g.next().unwrap();
+            let e = g.throw(GeneratorExit.into()).unwrap_err();
+            assert!(e.is::<GeneratorExit>());
+            assert_eq!(take(&log), want);
+
+            let g = chain(&log, depth);
+            g.next().unwrap();
+            drop(g);
+            assert_eq!(take(&log), want);
         }
-        assert_eq!(take(&log), want);
-        assert!(g.is_finished());
-
-        let g = chain(&log, depth);
-        g.next().unwrap();
-        let e = g.throw(GeneratorExit.into()).unwrap_err();
-        assert!(e.is::<GeneratorExit>());
-        assert_eq!(take(&log), want);
-
-        let g = chain(&log, depth);
-        g.next().unwrap();
-        drop(g);
-        assert_eq!(take(&log), want);
-    }
+    });
 }
 
 #[test]
