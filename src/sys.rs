@@ -148,18 +148,18 @@ pub(crate) fn send_nonblocking(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
 
 /// A new non-blocking, close-on-exec TCP socket of `addr`'s family (IPv4 or IPv6).
 pub(crate) fn tcp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    inet_socket(addr, libc::SOCK_STREAM)
+}
+
+/// A new non-blocking, close-on-exec socket of type `ty` and of `addr`'s family.
+fn inet_socket(addr: &SocketAddr, ty: libc::c_int) -> io::Result<OwnedFd> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
     };
     // SAFETY: socket takes no pointer.
-    let fd = cvt(unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    })?;
+    let fd =
+        cvt(unsafe { libc::socket(family, ty | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: on success `fd` is a fresh socket nobody else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
@@ -210,20 +210,7 @@ pub(crate) fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<()> {
 
 /// A new non-blocking, close-on-exec UDP socket of `addr`'s family (IPv4 or IPv6).
 pub(crate) fn udp_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
-    let family = match addr {
-        SocketAddr::V4(_) => libc::AF_INET,
-        SocketAddr::V6(_) => libc::AF_INET6,
-    };
-    // SAFETY: socket takes no pointer.
-    let fd = cvt(unsafe {
-        libc::socket(
-            family,
-            libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-            0,
-        )
-    })?;
-    // SAFETY: on success `fd` is a fresh socket nobody else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    inet_socket(addr, libc::SOCK_DGRAM)
 }
 
 /// One `sendto` that never blocks (`MSG_DONTWAIT`, `MSG_NOSIGNAL`): a datagram to `addr`,

@@ -692,6 +692,29 @@ impl Delivered {
     }
 }
 
+/// `$m!(...)` over tulip's own exception types, then `$extra`: the one list the checks
+/// that go type by type share.
+macro_rules! own_types {
+    ($m:ident $(, $extra:ty)*) => {
+        $m!(
+            CancelledError,
+            InvalidStateError,
+            RuntimeError,
+            ValueError,
+            TypeError,
+            NotImplementedError,
+            GeneratorExit,
+            StopIteration,
+            TimeoutError,
+            KeyboardInterrupt,
+            SystemExit,
+            Exception,
+            Panic
+            $(, $extra)*
+        )
+    };
+}
+
 /// A copy of an error, to keep as a context: tulip's own (cloneable) types are cloned, a
 /// shared error is shared once more, any other is kept as its Python name, repr and str.
 fn snapshot(err: &anyhow::Error) -> anyhow::Error {
@@ -705,22 +728,7 @@ fn snapshot(err: &anyhow::Error) -> anyhow::Error {
     if let Some(shared) = err.downcast_ref::<SharedError>() {
         return shared.to_error();
     }
-    try_clone!(
-        CancelledError,
-        InvalidStateError,
-        RuntimeError,
-        ValueError,
-        TypeError,
-        NotImplementedError,
-        GeneratorExit,
-        StopIteration,
-        TimeoutError,
-        KeyboardInterrupt,
-        SystemExit,
-        Exception,
-        Panic,
-        OsError
-    );
+    own_types!(try_clone, OsError);
     anyhow::Error::new(Snapshot {
         name: py_name(err),
         args: py_args_repr(err),
@@ -979,22 +987,7 @@ fn as_py<'a>(e: &'a (dyn StdError + 'static)) -> Option<&'a dyn PyException> {
             $(if let Some(x) = e.downcast_ref::<$t>() { return Some(x); })*
         };
     }
-    try_types!(
-        CancelledError,
-        InvalidStateError,
-        RuntimeError,
-        ValueError,
-        TypeError,
-        NotImplementedError,
-        GeneratorExit,
-        StopIteration,
-        TimeoutError,
-        KeyboardInterrupt,
-        SystemExit,
-        Exception,
-        Panic,
-        Snapshot
-    );
+    own_types!(try_types, Snapshot);
     let probes = PROBES.read().unwrap_or_else(|p| p.into_inner());
     probes.iter().find_map(|(_, probe)| probe(e))
 }
