@@ -389,9 +389,18 @@ impl Drop for CurrentGuard<'_> {
 
 static TASK_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-enum TaskName {
-    Auto(u64),
-    Named(String),
+/// What most tasks never set: one box, made on first use, so that a task is a few dozen
+/// bytes smaller (a million suspended stackless tasks stay under half a KiB each).
+#[derive(Default)]
+struct Cold {
+    /// Set by `set_name`; `Task-{number}` until then.
+    name: Option<String>,
+    cancel_msg: Option<String>,
+    /// The message of the last `cancel(msg)` that went to the awaited future: the
+    /// `CancelledError` the body saw there, for the `__context__` of an error it raises.
+    waiter_cancel_msg: Option<Box<str>>,
+    /// An error to throw in at the next step (a bad await).
+    pending_exc: Option<anyhow::Error>,
 }
 
 /// A task's own state; it lives in the same allocation as its result future
@@ -401,18 +410,15 @@ pub(crate) struct TaskPart<T: 'static> {
     /// The coroutine; `None` once it finished (its stack went back to the pool).
     coro: RefCell<Option<TaskBody<T>>>,
     must_cancel: Cell<bool>,
-    cancel_msg: RefCell<Option<String>>,
-    /// The message of the last `cancel(msg)` that went to the awaited future: the
-    /// `CancelledError` the body saw there, for the `__context__` of an error it raises.
-    waiter_cancel_msg: Cell<Option<Box<str>>>,
+    log_destroy_pending: Cell<bool>,
     num_cancels: Cell<u32>,
+    slot: Cell<usize>,
     /// The future this task waits for, to forward `cancel()` to it.
     fut_waiter: Cell<Option<Rc<dyn Waitable>>>,
-    /// An error to throw in at the next step (a bad await).
-    pending_exc: Cell<Option<anyhow::Error>>,
-    name: RefCell<TaskName>,
-    slot: Cell<usize>,
-    log_destroy_pending: Cell<bool>,
+    /// The `N` of its default name `Task-N`.
+    number: u64,
+    /// See [`Cold`]; `None` until one of its fields is set.
+    cold: Cell<Option<Box<Cold>>>,
     /// Where the body last suspended on a future (see [`WaitSite`]); stale while
     /// `fut_waiter` is `None`.
     wait_site: Cell<Option<WaitSite>>,
@@ -526,14 +532,12 @@ impl EventLoop {
             tasks: Tasks::for_loop(self),
             coro: RefCell::new(Some(coro)),
             must_cancel: Cell::new(false),
-            cancel_msg: RefCell::new(None),
-            waiter_cancel_msg: Cell::new(None),
-            num_cancels: Cell::new(0),
-            fut_waiter: Cell::new(None),
-            pending_exc: Cell::new(None),
-            name: RefCell::new(TaskName::Auto(n)),
-            slot: Cell::new(NO_SLOT),
             log_destroy_pending: Cell::new(true),
+            num_cancels: Cell::new(0),
+            slot: Cell::new(NO_SLOT),
+            fut_waiter: Cell::new(None),
+            number: n,
+            cold: Cell::new(None),
             wait_site: Cell::new(None),
             context: Cell::new(context),
         };
@@ -567,13 +571,13 @@ impl<T: 'static> TaskCore<T> {
             !self.done(),
             "a task that still has its coroutine is pending"
         );
-        let mut exc = self.tail.pending_exc.take();
+        let mut exc = self.tail.read_cold(|c| c.pending_exc.take()).flatten();
         if self.tail.must_cancel.replace(false)
             && !exc
                 .as_ref()
                 .is_some_and(|e| e.isinstance::<CancelledError>())
         {
-            exc = Some(CancelledError::new(self.tail.cancel_msg.borrow().clone()).into());
+            exc = Some(CancelledError::new(self.tail.cancel_msg()).into());
         }
         self.tail.fut_waiter.set(None);
 
@@ -618,7 +622,7 @@ impl<T: 'static> TaskCore<T> {
                 self.finish();
                 if self.tail.must_cancel.replace(false) {
                     // Cancelled right before the body returned: cancel wins.
-                    let msg = self.tail.cancel_msg.borrow().clone();
+                    let msg = self.tail.cancel_msg();
                     self.handle().cancel(msg.as_deref());
                 } else {
                     let _ = self.handle().set_result(v);
@@ -650,7 +654,11 @@ impl<T: 'static> TaskCore<T> {
         if self.tail.num_cancels.get() == 0 || crate::errors::context(&e).is_some() {
             return e;
         }
-        let msg = self.tail.waiter_cancel_msg.take().map(String::from);
+        let msg = self
+            .tail
+            .read_cold(|c| c.waiter_cancel_msg.take())
+            .flatten();
+        let msg = msg.map(String::from);
         crate::errors::with_context(e, CancelledError::new(msg).into())
     }
 
@@ -679,7 +687,7 @@ impl<T: 'static> TaskCore<T> {
             return;
         }
         self.tail.fut_waiter.set(Some(w.clone()));
-        let msg = self.tail.cancel_msg.borrow().clone();
+        let msg = self.tail.cancel_msg();
         if w.cancel_waitable(msg.as_deref()) {
             self.tail.must_cancel.set(false);
         }
@@ -700,8 +708,7 @@ impl<T: 'static> TaskCore<T> {
     #[cold]
     fn retry_with(self: Rc<Self>, msg: String) {
         self.tail
-            .pending_exc
-            .set(Some(RuntimeError::new(msg).into()));
+            .cold(|c| c.pending_exc = Some(RuntimeError::new(msg).into()));
         let lp = self.event_loop().clone();
         let _ = lp.schedule_callable(Step(self));
     }
@@ -725,12 +732,13 @@ impl<T: 'static> TaskCore<T> {
         if let Some(w) = waiter
             && w.cancel_waitable(msg)
         {
-            self.tail.waiter_cancel_msg.set(msg.map(Box::from));
+            self.tail
+                .set_cold(msg.map(Box::from), |c| &mut c.waiter_cancel_msg);
             // Keep the waiter: a task that swallows the cancel may need another one.
             return true;
         }
         self.tail.must_cancel.set(true);
-        *self.tail.cancel_msg.borrow_mut() = msg.map(str::to_string);
+        self.tail.set_cancel_msg(msg);
         true
     }
 }
@@ -772,7 +780,7 @@ impl<T: 'static> TaskAny for TaskCore<T> {
         self.tail.name()
     }
     fn set_name(&self, name: String) {
-        *self.tail.name.borrow_mut() = TaskName::Named(name);
+        self.tail.cold(|c| c.name = Some(name));
     }
     fn cancel(&self, msg: Option<&str>) -> bool {
         TaskCore::cancel(self, msg)
@@ -894,10 +902,46 @@ impl<T: 'static> FutureTail<T> for TaskPart<T> {
 
 impl<T: 'static> TaskPart<T> {
     fn name(&self) -> String {
-        match &*self.name.borrow() {
-            TaskName::Auto(n) => format!("Task-{n}"),
-            TaskName::Named(s) => s.clone(),
+        match self.read_cold(|c| c.name.clone()).flatten() {
+            Some(name) => name,
+            None => format!("Task-{}", self.number),
         }
+    }
+
+    fn cancel_msg(&self) -> Option<String> {
+        self.read_cold(|c| c.cancel_msg.clone()).flatten()
+    }
+
+    fn set_cancel_msg(&self, msg: Option<&str>) {
+        self.set_cold(msg.map(str::to_string), |c| &mut c.cancel_msg);
+    }
+
+    /// Sets an optional cold field; `None` makes no box (a `cancel()` without a message).
+    fn set_cold<V>(&self, value: Option<V>, field: impl FnOnce(&mut Cold) -> &mut Option<V>) {
+        match value {
+            Some(v) => self.cold(|c| *field(c) = Some(v)),
+            None => {
+                self.read_cold(|c| *field(c) = None);
+            }
+        }
+    }
+
+    /// `f` on the cold part, made first if need be. `f` must not reach this task again
+    /// (the part is out of its cell meanwhile).
+    fn cold<R>(&self, f: impl FnOnce(&mut Cold) -> R) -> R {
+        let mut cold = self.cold.take().unwrap_or_default();
+        let r = f(&mut cold);
+        self.cold.set(Some(cold));
+        r
+    }
+
+    /// `f` on the cold part if there is one (nothing is allocated); as [`Self::cold`].
+    #[inline]
+    fn read_cold<R>(&self, f: impl FnOnce(&mut Cold) -> R) -> Option<R> {
+        let mut cold = self.cold.take()?;
+        let r = f(&mut cold);
+        self.cold.set(Some(cold));
+        Some(r)
     }
 }
 
@@ -974,7 +1018,7 @@ impl<T: 'static> Task<T> {
         if self.done() {
             self.fut.cancel_message()
         } else {
-            self.core.tail.cancel_msg.borrow().clone()
+            self.core.tail.cancel_msg()
         }
     }
 
@@ -984,7 +1028,7 @@ impl<T: 'static> Task<T> {
         if self.done() {
             self.fut.set_cancel_message(msg)
         } else {
-            *self.core.tail.cancel_msg.borrow_mut() = msg.map(str::to_string);
+            self.core.tail.set_cancel_msg(msg);
         }
     }
 

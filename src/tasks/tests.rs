@@ -185,7 +185,7 @@ fn a_cancel_before_the_first_step_is_delivered_at_it() {
     let t = lp.create_task(|_| Ok(())).unwrap();
     assert!(t.cancel(Some("early")));
     assert!(t.core.tail.must_cancel.get());
-    assert_eq!(t.core.tail.cancel_msg.borrow().as_deref(), Some("early"));
+    assert_eq!(t.core.tail.cancel_msg().as_deref(), Some("early"));
     assert_eq!(t.cancelling(), 1);
     assert!(!t.done(), "cancel() only requests");
     let e = lp.run_until_complete(&t).unwrap_err();
