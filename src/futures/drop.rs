@@ -6,7 +6,8 @@ use std::mem::ManuallyDrop;
 
 use crate::errors::{SharedError, py_repr};
 use crate::event_loop::{ExceptionContext, write_source};
-use crate::futures::{Callbacks, FutureCore, FutureTail, State};
+use crate::futures::done_callbacks::Callbacks;
+use crate::futures::{FutureCore, FutureTail, State};
 
 // Thread-local bookkeeping so that dropping a chain of futures (a future whose result or
 // callbacks hold the next one) never recurses deeper than DROP_DEPTH_LIMIT frames.

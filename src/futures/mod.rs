@@ -8,142 +8,29 @@
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::panic::Location;
+use std::ptr;
 use std::rc::Rc;
-use std::{fmt, ptr};
 
 use anyhow::Result;
 
-use crate::callbacks::{Callable, Subject};
 use crate::errors::{
-    CancelledError, ErrorExt, InvalidStateError, PyRepr, RuntimeError, SharedError, StopIteration,
-    TypeError, py_repr,
+    CancelledError, ErrorExt, InvalidStateError, RuntimeError, SharedError, StopIteration,
+    TypeError,
 };
 use crate::event_loop::EventLoop;
 
 mod cell;
+mod done_callbacks;
 mod drop;
+mod repr;
+mod waiting;
 
 pub(crate) use cell::TrustCell;
-
-/// A task's wake-up, registered as a done callback without a closure per wait.
-pub(crate) trait Wake {
-    /// Called (through `call_soon`) once the awaited future is done.
-    fn wake(self: Rc<Self>);
-    /// What the wake-up steps, for debug mode's slow-callback report.
-    fn subject(self: Rc<Self>) -> Option<Rc<dyn Subject>>;
-}
-
-/// A scheduled wake-up: the same two words as a `move || w.wake()` closure, but it can say
-/// which task it steps (see [`Callable::subject`]).
-struct WakeCall(Rc<dyn Wake>);
-
-impl Callable for WakeCall {
-    fn name(&self) -> &'static str {
-        "Task.task_wakeup"
-    }
-    #[inline]
-    fn call(self) {
-        self.0.wake()
-    }
-    fn subject(&self) -> Option<Rc<dyn Subject>> {
-        self.0.clone().subject()
-    }
-}
-
-/// A combinator's per-child done callback (gather): the future's index among the children
-/// is stored beside it, so registering and scheduling it allocate nothing.
-pub(crate) trait ChildDone<T: 'static> {
-    /// Called once `fut` is done, from whatever finished it: reads what it needs from `fut`
-    /// and schedules the rest of its work with `call_soon` (never runs it here).
-    fn child_done_soon(self: Rc<Self>, slot: usize, fut: &Future<T>) -> Result<()>;
-    /// Its name in a child's repr, as asyncio's.
-    fn name(&self) -> &'static str {
-        "gather.<locals>._done_callback"
-    }
-}
-
-/// Something a task can wait for: a future, or another task (whose `cancel` differs).
-pub(crate) trait Waitable {
-    /// The loop the waitable belongs to.
-    fn event_loop(&self) -> &EventLoop;
-    /// Whether it has a final state.
-    fn is_done(&self) -> bool;
-    /// Schedules `w.wake()` when done (at once, through `call_soon`, if already done).
-    fn add_waker(&self, w: Rc<dyn Wake>);
-    /// `Future.cancel(msg)` or `Task.cancel(msg)`.
-    fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool;
-    /// A task step's registration, asyncio's checks first: a waitable of another loop, or
-    /// the waiting task itself (`task`), is refused; otherwise `w` is added as with
-    /// [`Waitable::add_waker`]. One dynamic call per wait.
-    fn park(&self, lp: &EventLoop, task: *const (), w: Rc<dyn Wake>) -> Park {
-        if self.event_loop() != lp {
-            return Park::OtherLoop;
-        }
-        if std::ptr::eq(self as *const Self as *const (), task) {
-            return Park::OwnTask;
-        }
-        self.add_waker(w);
-        Park::Parked
-    }
-    /// Python-like repr for error messages and the task tree (`<Future pending>`).
-    fn describe(&self) -> String;
-    /// asyncio's full repr (as `{:?}` prints it: callbacks, exception; no result).
-    fn full_repr(&self) -> String {
-        self.describe()
-    }
-    /// What waiting on it waits on in turn (a gathering's children), for the task tree.
-    fn children(&self) -> Vec<Rc<dyn Waitable>> {
-        Vec::new()
-    }
-}
-
-/// What [`Waitable::park`] did.
-pub(crate) enum Park {
-    Parked,
-    OtherLoop,
-    OwnTask,
-}
-
-/// What a coroutine yields to its task: a future to wait for, or nothing (a bare `yield`,
-/// which costs exactly one loop iteration: `asyncio.sleep(0)`).
-pub struct Suspend(pub(crate) Option<Rc<dyn Waitable>>);
-
-impl Suspend {
-    /// A bare yield: give up one iteration.
-    pub fn bare() -> Self {
-        Suspend(None)
-    }
-}
-
-impl fmt::Debug for Suspend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            None => f.write_str("Suspend(None)"),
-            Some(w) => write!(f, "Suspend({})", w.describe()),
-        }
-    }
-}
-
-/// Anything a coroutine can wait for with `co.wait(&x)`: a [`Future`] or a `Task`.
-pub trait Awaitable {
-    /// The value it completes with.
-    type Output: 'static;
-    /// The future holding the outcome (a task's own result future).
-    fn future(&self) -> &Future<Self::Output>;
-    /// Requests cancellation: `Future.cancel(msg)`, or `Task.cancel(msg)` for a task.
-    fn request_cancel(&self, msg: Option<&str>) -> bool;
-    /// How a task suspends on it.
-    fn suspend(&self) -> Suspend;
-}
-
-/// Identifies one done-callback registration, for [`Future::remove_done_callback`].
-/// (Rust closures have no identity, so registering returns one; ids are unique per thread.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CallbackId(u64);
-
-thread_local! {
-    static NEXT_CALLBACK_ID: Cell<u64> = const { Cell::new(0) };
-}
+pub use done_callbacks::CallbackId;
+use done_callbacks::{Callback, Callbacks, Named, UserDone};
+use waiting::WakeCall;
+pub use waiting::{Awaitable, Suspend};
+pub(crate) use waiting::{ChildDone, Park, Waitable, Wake};
 
 enum State<T> {
     Pending,
@@ -178,88 +65,6 @@ impl Drop for Reading<'_> {
 
 /// What `result()` and `exception()` raise once the outcome was taken.
 const TAKEN: &str = "Result already taken.";
-
-/// A user's done callback, boxed with its name (the box's vtable gives it: no extra word).
-pub(crate) trait DoneFn<T: 'static> {
-    /// Runs it.
-    fn call(self: Box<Self>, fut: &Future<T>);
-    /// Its name (a type name), for reprs and reports.
-    fn name(&self) -> &'static str;
-}
-
-/// A closure as a [`DoneFn`], named by its type, or by the name given (tulip's own).
-struct Named<F> {
-    f: F,
-    name: Option<&'static str>,
-}
-
-impl<T: 'static, F: FnOnce(&Future<T>) + 'static> DoneFn<T> for Named<F> {
-    fn call(self: Box<Self>, fut: &Future<T>) {
-        (self.f)(fut)
-    }
-    fn name(&self) -> &'static str {
-        self.name.unwrap_or(std::any::type_name::<F>())
-    }
-}
-
-type UserCallback<T> = Box<dyn DoneFn<T>>;
-
-/// A user's done callback queued with its future: a panic in it is reported as asyncio
-/// reports it, under the user's callback name with the future as its argument
-/// (`Exception in callback on_done(<Future cancelled>)`).
-struct UserDone<T: 'static> {
-    f: UserCallback<T>,
-    fut: Future<T>,
-}
-
-impl<T: 'static> Callable for UserDone<T> {
-    fn name(&self) -> &'static str {
-        self.f.name()
-    }
-    fn call(self) {
-        let UserDone { f, fut } = self;
-        let name = f.name();
-        let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&fut)));
-        if let Err(payload) = res {
-            let args = format!("{fut:?}");
-            fut.get_loop().report_callback_panic(name, &args, payload);
-        }
-    }
-}
-
-enum Callback<T: 'static> {
-    Wake(Rc<dyn Wake>),
-    Child(Rc<dyn ChildDone<T>>, usize),
-    User(CallbackId, UserCallback<T>),
-}
-
-impl<T: 'static> Callback<T> {
-    /// asyncio's name for it in a future's repr (`cb=[Task.task_wakeup()]`).
-    fn py_name(&self) -> String {
-        match self {
-            Callback::Wake(_) => "Task.task_wakeup".to_string(),
-            Callback::Child(c, _) => c.name().to_string(),
-            Callback::User(_, f) => crate::errors::py_qualname(f.name()),
-        }
-    }
-}
-
-/// The callback list with its first entry inline: most futures have exactly one waiter,
-/// and that one needs no Vec allocation (CPython's C Future does the same).
-struct Callbacks<T: 'static> {
-    first: Option<Callback<T>>,
-    rest: Vec<Callback<T>>,
-}
-
-impl<T> Callbacks<T> {
-    fn push(&mut self, cb: Callback<T>) {
-        if self.first.is_none() && self.rest.is_empty() {
-            self.first = Some(cb);
-        } else {
-            self.rest.push(cb);
-        }
-    }
-}
 
 /// What follows a future's own fields in its allocation: nothing for a plain future; a
 /// task's own state for a task, so that a task and its result future are one allocation.
@@ -745,7 +550,7 @@ impl<T: 'static> Future<T> {
     }
 
     fn next_id(&self) -> CallbackId {
-        CallbackId(NEXT_CALLBACK_ID.with(|n| n.replace(n.get() + 1)))
+        CallbackId::next()
     }
 
     /// `add_done_callback(fn)`: `fn(&future)` runs through `call_soon` once the future is done
@@ -873,126 +678,6 @@ impl<T: 'static> Future<T> {
 #[cold]
 fn invalid_state() -> anyhow::Error {
     InvalidStateError::new("invalid state").into()
-}
-
-/// asyncio's `repr(future)` but for the result, which needs `T: PyRepr` (see
-/// [`Future::repr`]): `<Future pending cb=[Task.task_wakeup()]>`, `<Future cancelled>`,
-/// `<Future finished exception=ValueError('bad')>`, `<Future finished>`.
-impl<T> fmt::Debug for Future<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.repr_with(|_| None))
-    }
-}
-
-impl<T: PyRepr> Future<T> {
-    /// asyncio's `repr(future)`, exactly: the state, then `result=` (the value as
-    /// `reprlib.repr` shows it) or `exception=`, the done callbacks (`cb=[...]`) and, in
-    /// debug mode, where it was created:
-    ///
-    /// ```
-    /// let lp = tulip::EventLoop::new()?;
-    /// let fut = lp.create_future::<i32>();
-    /// assert_eq!(fut.repr(), "<Future pending>");
-    /// fut.set_result(4)?;
-    /// assert_eq!(fut.repr(), "<Future finished result=4>");
-    /// # lp.close()?;
-    /// # Ok::<(), anyhow::Error>(())
-    /// ```
-    ///
-    /// Without `T: PyRepr`, `{:?}` prints the same but for the result (`<Future finished>`).
-    pub fn repr(&self) -> String {
-        self.0.repr_with(|v| Some(crate::errors::py_reprlib(v)))
-    }
-}
-
-impl<T: 'static, X: ?Sized + FutureTail<T>> FutureCore<T, X> {
-    /// The repr, with `result` formatting a finished value (`None`: left out).
-    pub(crate) fn repr_with(&self, result: impl FnOnce(&T) -> Option<String>) -> String {
-        let info = self.repr_info(result);
-        format!("<{} {}>", self.kind.get().name(), info.join(" "))
-    }
-
-    /// asyncio's `_future_repr_info`: the state, `result=`/`exception=`, `cb=[...]`, and
-    /// `created at` in debug mode.
-    pub(crate) fn repr_info(&self, result: impl FnOnce(&T) -> Option<String>) -> Vec<String> {
-        let mut info = vec![self.state_word().to_string()];
-        // The value and the error are read through handles the future keeps alive: their
-        // `PyRepr` and `Display` are user code, run with no borrow held.
-        if let Some(e) = self.failure() {
-            info.push(format!("exception={}", py_repr(&e.to_error())));
-        } else if let Some(v) = self.finished_value() {
-            let _reading = Reading::enter(&self.readers);
-            if let Some(r) = result(v) {
-                info.push(format!("result={r}"));
-            }
-        }
-        if let Some(cb) = self.callbacks_repr() {
-            info.push(cb);
-        }
-        if self.lp.get_debug() {
-            info.push(format!("created at {}", self.created));
-        }
-        info
-    }
-
-    /// asyncio's `_format_callbacks`: `cb=[a()]`, `cb=[a(), b()]`, `cb=[a(), <N more>, z()]`.
-    fn callbacks_repr(&self) -> Option<String> {
-        let names: Vec<String> = {
-            let cbs = self.callbacks.borrow();
-            cbs.first
-                .iter()
-                .chain(&cbs.rest)
-                .map(Callback::py_name)
-                .collect()
-        };
-        let inner = match names.as_slice() {
-            [] => return None,
-            [a] => format!("{a}()"),
-            [a, b] => format!("{a}(), {b}()"),
-            [a, .., z] => format!("{a}(), <{} more>, {z}()", names.len() - 2),
-        };
-        Some(format!("cb=[{inner}]"))
-    }
-}
-
-impl<T: 'static> Awaitable for Future<T> {
-    type Output = T;
-    fn future(&self) -> &Future<T> {
-        self
-    }
-    fn request_cancel(&self, msg: Option<&str>) -> bool {
-        self.cancel(msg)
-    }
-    fn suspend(&self) -> Suspend {
-        Suspend(Some(self.waitable()))
-    }
-}
-
-impl<T: 'static> Waitable for FutureCore<T, ()> {
-    fn event_loop(&self) -> &EventLoop {
-        &self.lp
-    }
-    fn is_done(&self) -> bool {
-        !matches!(*self.state.borrow(), State::Pending)
-    }
-    #[inline]
-    fn add_waker(&self, w: Rc<dyn Wake>) {
-        self.add_waker_core(w)
-    }
-    fn cancel_waitable(self: Rc<Self>, msg: Option<&str>) -> bool {
-        Future::from_core(self).cancel(msg)
-    }
-    fn describe(&self) -> String {
-        let word = if self.is_done() { "done" } else { "pending" };
-        format!(
-            "<{} {word}{}>",
-            self.kind.get().name(),
-            self.created_suffix()
-        )
-    }
-    fn full_repr(&self) -> String {
-        self.repr_with(|_| None)
-    }
 }
 
 impl EventLoop {
