@@ -1,7 +1,7 @@
 // The sync parity cases, shared by both backends: tests/sync_cases.rs runs them with
 // stackful task bodies, tests/sync_cases_stackless.rs with stackless ones (the macros of
-// tests/backend/). Locks and queues take `co`: a stackless body calls them through a
-// stackful coroutine (`call_co!`). Cases in `stackful_only!` are not ported yet.
+// tests/backend/). The sync primitives take `co`: a stackless body calls them through a
+// stackful coroutine (`call_co!`).
 use common::{ms, py_bool};
 
 use std::cell::{Cell, RefCell};
@@ -13,7 +13,7 @@ use tulip::errors::{py_repr, py_str};
 use tulip::{
     Barrier, BoundedSemaphore, BrokenBarrierError, CancelledError, Condition, ErrorExt, Event,
     EventLoop, LifoQueue, Lock, PriorityQueue, Queue, QueueEmpty, QueueFull, RuntimeError,
-    Semaphore, Task, TaskCo, TimeoutError, ValueError, gather, gather_settled, get_running_loop,
+    Semaphore, Task, TimeoutError, ValueError, gather, gather_settled, get_running_loop,
     sleep, task_group, wait_for_fn,
 };
 
@@ -60,121 +60,120 @@ fn n_queued(q: &impl std::fmt::Debug, which: &str) -> usize {
     }
 }
 
-fn run(main: impl FnOnce(&TaskCo) -> Result<()> + 'static) {
-    tulip::run(main).unwrap();
-}
-
 fn lp() -> EventLoop {
     get_running_loop().unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
 
-// Not ported to the stackless backend yet.
-stackful_only! {
-    #[test]
-    fn case_55_lock_event_semaphore_condition_binding() {
-        common::check_case("sync/case55", || {
-            run(|co| {
-                let lock = Lock::new();
-                let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-                let c = |n: i32| {
-                    let (lock, result) = (lock.clone(), result.clone());
-                    move |co: &TaskCo| {
-                        lock.with(co, |co| {
-                            result.borrow_mut().push(n);
-                            sleep(co, ZERO)
-                        })
-                    }
-                };
-                lock.acquire(co)?;
-                let tasks = [1, 2, 3]
-                    .map(|i| lp().create_task(c(i)))
-                    .into_iter()
-                    .collect::<Result<Vec<_>>>()?;
-                sleep(co, ZERO)?;
-                tprint!("locked: {} repr: {}", py_bool(lock.locked()), extra(&lock));
-                lock.release()?;
-                co.wait(&gather(&tasks)?)?;
-                tprint!("FIFO acquisition order: {:?}", result.borrow());
-                if let Err(e) = lock.release() {
-                    tprint!("RuntimeError: {}", py_str(&e));
-                }
-                lock.acquire(co)?;
-                let l2 = lock.clone();
-                let t = lp().create_task(move |co| l2.acquire(co))?;
-                sleep(co, ZERO)?;
-                t.cancel(None);
-                if let Err(e) = co.wait(&t)
-                    && e.isinstance::<CancelledError>()
-                {
-                    tprint!(
-                        "cancelled waiter removed: {}",
-                        py_bool(n_waiters(&lock) == 0)
-                    );
-                }
-                lock.release()?;
-
-                let ev = Event::new();
-                let ts = [1, 2]
-                    .map(|i| {
-                        let ev = ev.clone();
-                        lp().create_task(move |co| {
-                            ev.wait(co)?;
-                            tprint!("event waiter {i} woke");
-                            Ok(())
-                        })
+#[test]
+fn case_55_lock_event_semaphore_condition_binding() {
+    common::check_case("sync/case55", || {
+        run!(|co| {
+            let lock = Lock::new();
+            let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+            let c = |n: i32| {
+                let (lock, result) = (lock.clone(), result.clone());
+                body!(move |co| call_co!(
+                    co,
+                    [lock, result],
+                    lock.with(co, |co| {
+                        result.borrow_mut().push(n);
+                        sleep(co, ZERO)
                     })
-                    .into_iter()
-                    .collect::<Result<Vec<_>>>()?;
-                sleep(co, ZERO)?;
-                tprint!("set() wakes all:");
-                ev.set();
-                co.wait(&gather(&ts)?)?;
-                tprint!(
-                    "wait on set event returns immediately: {}",
-                    py_bool(ev.wait(co)?)
-                );
-                if let Err(e) = Semaphore::new(-1) {
-                    tprint!("ValueError: {}", py_str(&e));
-                }
-                let bs = BoundedSemaphore::new(1)?;
-                if let Err(e) = bs.release() {
-                    tprint!("ValueError: {}", py_str(&e));
-                }
-                let cond = Condition::new();
-                if let Err(e) = cond.wait(co) {
-                    tprint!("RuntimeError: {}", py_str(&e));
-                }
-                if let Err(e) = cond.notify(1) {
-                    tprint!("RuntimeError: {}", py_str(&e));
-                }
-                Ok(())
-            });
-            let other = EventLoop::new().unwrap();
-            let lk = Lock::new();
-            let use_lock = |lk: Lock| {
-                move |co: &TaskCo| -> Result<()> {
-                    lk.acquire(co)?;
-                    let lk2 = lk.clone();
-                    let t = lp().create_task(move |co| lk2.acquire(co))?;
-                    sleep(co, ZERO)?;
-                    lk.release()?;
-                    co.wait(&t)?;
-                    Ok(())
-                }
+                ))
             };
-            tulip::run(use_lock(lk.clone())).unwrap();
-            let task = other.create_task(use_lock(lk.clone())).unwrap();
-            match other.run_until_complete(&task) {
-                Err(e) if e.isinstance::<RuntimeError>() => {
-                    tprint!("RuntimeError: {}", py_str(&e).split("> ").last().unwrap())
-                }
-                other => panic!("expected RuntimeError, got {other:?}"),
+            call_co!(co, [lock], lock.acquire(co))?;
+            let tasks = [1, 2, 3]
+                .map(|i| spawn!(lp(), c(i)))
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
+            sleep!(co, ZERO)?;
+            tprint!("locked: {} repr: {}", py_bool(lock.locked()), extra(&lock));
+            lock.release()?;
+            wait!(co, gather(&tasks)?)?;
+            tprint!("FIFO acquisition order: {:?}", result.borrow());
+            if let Err(e) = lock.release() {
+                tprint!("RuntimeError: {}", py_str(&e));
             }
-            other.close().unwrap();
-        });
-    }
+            call_co!(co, [lock], lock.acquire(co))?;
+            let l = lock.clone();
+            let t = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+            sleep!(co, ZERO)?;
+            t.cancel(None);
+            if let Err(e) = wait!(co, t)
+                && e.isinstance::<CancelledError>()
+            {
+                tprint!(
+                    "cancelled waiter removed: {}",
+                    py_bool(n_waiters(&lock) == 0)
+                );
+            }
+            lock.release()?;
+
+            let ev = Event::new();
+            let w = |i: i32| {
+                let ev = ev.clone();
+                body!(move |co| -> Result<()> {
+                    call_co!(co, [ev], ev.wait(co))?;
+                    tprint!("event waiter {i} woke");
+                    Ok(())
+                })
+            };
+            let ts = [1, 2]
+                .map(|i| spawn!(lp(), w(i)))
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
+            sleep!(co, ZERO)?;
+            tprint!("set() wakes all:");
+            ev.set();
+            wait!(co, gather(&ts)?)?;
+            tprint!(
+                "wait on set event returns immediately: {}",
+                py_bool(call_co!(co, [ev], ev.wait(co))?)
+            );
+            if let Err(e) = Semaphore::new(-1) {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            let bs = BoundedSemaphore::new(1)?;
+            if let Err(e) = bs.release() {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            let cond = Condition::new();
+            if let Err(e) = call_co!(co, [cond], cond.wait(co)) {
+                tprint!("RuntimeError: {}", py_str(&e));
+            }
+            if let Err(e) = cond.notify(1) {
+                tprint!("RuntimeError: {}", py_str(&e));
+            }
+            Ok(())
+        })
+        .unwrap();
+        let other = EventLoop::new().unwrap();
+        let lk = Lock::new();
+        let use_ = || {
+            let lk = lk.clone();
+            body!(move |co| -> Result<()> {
+                call_co!(co, [lk], lk.acquire(co))?;
+                let l = lk.clone();
+                let t = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+                sleep!(co, ZERO)?;
+                lk.release()?;
+                wait!(co, t)?;
+                Ok(())
+            })
+        };
+        let main = use_();
+        run!(|co| await_sub!(co, main)).unwrap();
+        let task = spawn!(other, use_()).unwrap();
+        match other.run_until_complete(&task) {
+            Err(e) if e.isinstance::<RuntimeError>() => {
+                tprint!("RuntimeError: {}", py_str(&e).split("> ").last().unwrap())
+            }
+            other => panic!("expected RuntimeError, got {other:?}"),
+        }
+        other.close().unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -354,618 +353,673 @@ fn lock_fairness_with_cancellation() {
 
 // ---------------------------------------------------------------------------------------------
 
-// Not ported to the stackless backend yet.
-stackful_only! {
-    #[test]
-    fn event_wait_set_clear() {
-        common::check_case("sync/event", || {
-            run(|co| {
-                let ev = Event::new();
-                tprint!("repr: {} is_set {}", extra(&ev), py_bool(ev.is_set()));
-                let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-                let c = |n: i32| {
-                    let (ev, result) = (ev.clone(), result.clone());
-                    move |co: &TaskCo| -> Result<()> {
-                        if ev.wait(co)? {
-                            result.borrow_mut().push(n);
-                        }
-                        Ok(())
+#[test]
+fn event_wait_set_clear() {
+    common::check_case("sync/event", || {
+        run!(|co| {
+            let ev = Event::new();
+            tprint!("repr: {} is_set {}", extra(&ev), py_bool(ev.is_set()));
+            let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+            let c = |n: i32| {
+                let (ev, result) = (ev.clone(), result.clone());
+                body!(move |co| -> Result<()> {
+                    if call_co!(co, [ev], ev.wait(co))? {
+                        result.borrow_mut().push(n);
                     }
-                };
-                let t1 = lp().create_task(c(1))?;
-                let t2 = lp().create_task(c(2))?;
-                sleep(co, ZERO)?;
-                tprint!("before set: {:?} {}", result.borrow(), extra(&ev));
-                let t3 = lp().create_task(c(3))?;
-                ev.set();
-                sleep(co, ZERO)?;
-                tprint!(
-                    "after set: {:?} {}",
-                    result.borrow(),
-                    py_bools(&[t1.done(), t2.done(), t3.done()])
-                );
-                let r = ev.wait(co)?;
-                tprint!("wait on set: {} {}", py_bool(r), extra(&ev));
+                    Ok(())
+                })
+            };
+            let t1 = spawn!(lp(), c(1))?;
+            let t2 = spawn!(lp(), c(2))?;
+            sleep!(co, ZERO)?;
+            tprint!("before set: {:?} {}", result.borrow(), extra(&ev));
+            let t3 = spawn!(lp(), c(3))?;
+            ev.set();
+            sleep!(co, ZERO)?;
+            tprint!(
+                "after set: {:?} {}",
+                result.borrow(),
+                py_bools(&[t1.done(), t2.done(), t3.done()])
+            );
+            let r = call_co!(co, [ev], ev.wait(co))?;
+            tprint!("wait on set: {} {}", py_bool(r), extra(&ev));
 
-                let ev2 = Event::new();
-                let e2 = ev2.clone();
-                let w = lp().create_task(move |co| e2.wait(co))?;
-                let wc = w.clone();
-                lp().call_soon(move || {
-                    wc.cancel(None);
-                })?;
-                if let Err(e) = co.wait(&w)
-                    && e.isinstance::<CancelledError>()
-                {
-                    tprint!("wait cancelled; waiters left: {}", n_waiters(&ev2));
+            let ev2 = Event::new();
+            let e2 = ev2.clone();
+            let w = spawn!(lp(), move |co| call_co!(co, [e2], e2.wait(co)))?;
+            let wc = w.clone();
+            lp().call_soon(move || {
+                wc.cancel(None);
+            })?;
+            if let Err(e) = wait!(co, w)
+                && e.isinstance::<CancelledError>()
+            {
+                tprint!("wait cancelled; waiters left: {}", n_waiters(&ev2));
+            }
+
+            ev.clear();
+            tprint!("cleared: {}", py_bool(ev.is_set()));
+            result.borrow_mut().clear();
+            let (e, r) = (ev.clone(), result.clone());
+            let t = spawn!(lp(), move |co| -> Result<bool> {
+                if call_co!(co, [e], e.wait(co))? {
+                    r.borrow_mut().push(1);
                 }
-
-                ev.clear();
-                tprint!("cleared: {}", py_bool(ev.is_set()));
-                result.borrow_mut().clear();
-                let (e, r) = (ev.clone(), result.clone());
-                let t = lp().create_task(move |co| {
-                    if e.wait(co)? {
-                        r.borrow_mut().push(1);
-                    }
-                    Ok(true)
-                })?;
-                sleep(co, ZERO)?;
-                ev.set();
-                ev.clear();
-                tprint!("set then clear: {}", py_bool(ev.is_set()));
-                ev.set();
-                ev.set();
-                tprint!("waiters: {}", n_waiters(&ev));
-                sleep(co, ZERO)?;
-                tprint!(
-                    "woken anyway: {:?} waiters: {} result {}",
-                    result.borrow(),
-                    n_waiters(&ev),
-                    py_bool(t.result()?)
-                );
-                Ok(())
-            });
-        });
-    }
+                Ok(true)
+            })?;
+            sleep!(co, ZERO)?;
+            ev.set();
+            ev.clear();
+            tprint!("set then clear: {}", py_bool(ev.is_set()));
+            ev.set();
+            ev.set();
+            tprint!("waiters: {}", n_waiters(&ev));
+            sleep!(co, ZERO)?;
+            tprint!(
+                "woken anyway: {:?} waiters: {} result {}",
+                result.borrow(),
+                n_waiters(&ev),
+                py_bool(t.result()?)
+            );
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
 
-fn cond_wait_order(co: &TaskCo) -> Result<()> {
-    let cond = Condition::new();
-    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-    let ts = [1, 2, 3]
-        .map(|n| {
+fn cond_wait_order() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let c = |n: i32| {
             let (cond, result) = (cond.clone(), result.clone());
-            lp().create_task(move |co| {
-                cond.acquire(co)?;
-                if cond.wait(co)? {
+            body!(move |co| -> Result<bool> {
+                call_co!(co, [cond], cond.acquire(co))?;
+                if call_co!(co, [cond], cond.wait(co))? {
                     result.borrow_mut().push(n);
                 }
                 Ok(true)
             })
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "all waiting: {:?} {} {}",
-        result.borrow(),
-        py_bool(cond.locked()),
-        extra(&cond)
-    );
-    tprint!("acquire: {}", py_bool(cond.acquire(co)?));
-    cond.notify(1)?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "notified, lock still held: {:?} {}",
-        result.borrow(),
-        py_bool(cond.locked())
-    );
-    cond.release()?;
-    sleep(co, ZERO)?;
-    tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
-    cond.notify(2)?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "notify(2): {:?} {}",
-        result.borrow(),
-        py_bool(cond.locked())
-    );
-    for _ in 0..2 {
-        cond.release()?;
-        sleep(co, ZERO)?;
-        tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
-    }
-    let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
-    tprint!("results: {}", py_bools(&results));
-    cond.release()
-}
-
-fn cond_wait_cancel(co: &TaskCo) -> Result<()> {
-    let cond = Condition::new();
-    cond.acquire(co)?;
-    let c = cond.clone();
-    let wait = lp().create_task(move |co| c.wait(co))?;
-    let wc = wait.clone();
-    lp().call_soon(move || {
-        wc.cancel(None);
-    })?;
-    if let Err(e) = co.wait(&wait)
-        && e.isinstance::<CancelledError>()
-    {
+        };
+        let ts = [1, 2, 3]
+            .map(|n| spawn!(lp(), c(n)))
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
         tprint!(
-            "wait cancelled; waiters: {} locked: {}",
-            n_waiters(&cond),
+            "all waiting: {:?} {} {}",
+            result.borrow(),
+            py_bool(cond.locked()),
+            extra(&cond)
+        );
+        tprint!(
+            "acquire: {}",
+            py_bool(call_co!(co, [cond], cond.acquire(co))?)
+        );
+        cond.notify(1)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "notified, lock still held: {:?} {}",
+            result.borrow(),
             py_bool(cond.locked())
         );
-    }
-    cond.release()
-}
-
-fn cond_wait_cancel_contested(co: &TaskCo) -> Result<()> {
-    let cond = Condition::new();
-    cond.acquire(co)?;
-    let c = cond.clone();
-    let wait_task = lp().create_task(move |co| c.wait(co))?;
-    sleep(co, ZERO)?;
-    tprint!("waiting releases: {}", py_bool(cond.locked()));
-    cond.acquire(co)?;
-    cond.notify(1)?;
-    let wc = wait_task.clone();
-    lp().call_soon(move || {
-        wc.cancel(None);
-    })?;
-    let c = cond.clone();
-    lp().call_soon(move || c.release().unwrap())?;
-    match co.wait(&wait_task) {
-        Ok(_) => tprint!("wait_task returned"),
-        Err(e) if e.isinstance::<CancelledError>() => tprint!("wait_task cancelled"),
-        Err(e) => return Err(e),
-    }
-    tprint!("re-acquired: {}", py_bool(cond.locked()));
-    cond.release()
-}
-
-fn cond_wait_cancel_after_notify(co: &TaskCo) -> Result<()> {
-    let waited = Rc::new(Cell::new(false));
-    let cond = Condition::new();
-    let (c, w) = (cond.clone(), waited.clone());
-    let waiter = lp().create_task(move |co| {
-        c.with(co, |co| {
-            w.set(true);
-            c.wait(co)
-        })
-    })?;
-    sleep(co, ZERO)?;
-    cond.acquire(co)?;
-    cond.notify(1)?;
-    sleep(co, ZERO)?;
-    waiter.cancel(None);
-    sleep(co, ZERO)?;
-    cond.release()?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "cancel after notify: {} {} locked: {}",
-        py_bool(waiter.cancelled()),
-        py_bool(waited.get()),
-        py_bool(cond.locked())
-    );
-    Ok(())
-}
-
-fn cond_wait_for(co: &TaskCo) -> Result<()> {
-    let cond = Condition::new();
-    let presult = Rc::new(Cell::new(false));
-    let calls: Rc<RefCell<Vec<bool>>> = Rc::default();
-    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-    let (c, p, cl, r) = (cond.clone(), presult.clone(), calls.clone(), result.clone());
-    let t = lp().create_task(move |co| {
-        c.acquire(co)?;
-        let predicate = || {
-            cl.borrow_mut().push(p.get());
-            p.get()
-        };
-        if c.wait_for(co, predicate)? {
-            r.borrow_mut().push(1);
-            c.release()?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
+        cond.notify(2)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "notify(2): {:?} {}",
+            result.borrow(),
+            py_bool(cond.locked())
+        );
+        for _ in 0..2 {
+            cond.release()?;
+            sleep!(co, ZERO)?;
+            tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
         }
-        Ok(true)
-    })?;
-    sleep(co, ZERO)?;
-    tprint!("wait_for: {:?}", result.borrow());
-    cond.acquire(co)?;
-    cond.notify(1)?;
-    cond.release()?;
-    sleep(co, ZERO)?;
-    tprint!("predicate false: {:?}", result.borrow());
-    presult.set(true);
-    cond.acquire(co)?;
-    cond.notify(1)?;
-    cond.release()?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "predicate true: {:?} {} predicate calls: {}",
-        result.borrow(),
-        py_bool(t.result()?),
-        py_bools(&calls.borrow())
-    );
-    tprint!(
-        "true at once without the lock: {}",
-        py_bool(cond.wait_for(co, || true)?)
-    );
-    if let Err(e) = cond.wait_for(co, || false) {
-        tprint!("RuntimeError: {}", py_str(&e));
-    }
-    Ok(())
+        let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
+        tprint!("results: {}", py_bools(&results));
+        cond.release()
+    })
 }
 
-fn cond_notify_some_and_all(co: &TaskCo) -> Result<()> {
-    let cond = Condition::new();
-    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-    let c = |n: i32| {
-        let (cond, result) = (cond.clone(), result.clone());
-        move |co: &TaskCo| -> Result<bool> {
-            cond.acquire(co)?;
-            if cond.wait(co)? {
-                result.borrow_mut().push(n);
-                cond.release()?;
+fn cond_wait_cancel() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        call_co!(co, [cond], cond.acquire(co))?;
+        let c = cond.clone();
+        let wait = spawn!(lp(), move |co| call_co!(co, [c], c.wait(co)))?;
+        let wc = wait.clone();
+        lp().call_soon(move || {
+            wc.cancel(None);
+        })?;
+        if let Err(e) = wait!(co, wait)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!(
+                "wait cancelled; waiters: {} locked: {}",
+                n_waiters(&cond),
+                py_bool(cond.locked())
+            );
+        }
+        cond.release()
+    })
+}
+
+fn cond_wait_cancel_contested() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        call_co!(co, [cond], cond.acquire(co))?;
+        let c = cond.clone();
+        let wait_task = spawn!(lp(), move |co| call_co!(co, [c], c.wait(co)))?;
+        sleep!(co, ZERO)?;
+        tprint!("waiting releases: {}", py_bool(cond.locked()));
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify(1)?;
+        let wc = wait_task.clone();
+        lp().call_soon(move || {
+            wc.cancel(None);
+        })?;
+        let c = cond.clone();
+        lp().call_soon(move || c.release().unwrap())?;
+        match wait!(co, wait_task) {
+            Ok(_) => tprint!("wait_task returned"),
+            Err(e) if e.isinstance::<CancelledError>() => tprint!("wait_task cancelled"),
+            Err(e) => return Err(e),
+        }
+        tprint!("re-acquired: {}", py_bool(cond.locked()));
+        cond.release()
+    })
+}
+
+fn cond_wait_cancel_after_notify() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let waited = Rc::new(Cell::new(false));
+        let cond = Condition::new();
+        let (c, w) = (cond.clone(), waited.clone());
+        let waiter = spawn!(lp(), move |co| call_co!(
+            co,
+            [c, w],
+            c.with(co, |co| {
+                w.set(true);
+                c.wait(co)
+            })
+        ))?;
+        sleep!(co, ZERO)?;
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify(1)?;
+        sleep!(co, ZERO)?;
+        waiter.cancel(None);
+        sleep!(co, ZERO)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "cancel after notify: {} {} locked: {}",
+            py_bool(waiter.cancelled()),
+            py_bool(waited.get()),
+            py_bool(cond.locked())
+        );
+        Ok(())
+    })
+}
+
+fn cond_wait_for() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        let presult = Rc::new(Cell::new(false));
+        let calls: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let predicate = {
+            let (p, calls) = (presult.clone(), calls.clone());
+            move || {
+                calls.borrow_mut().push(p.get());
+                p.get()
+            }
+        };
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let (c, r) = (cond.clone(), result.clone());
+        let t = spawn!(lp(), move |co| -> Result<bool> {
+            call_co!(co, [c], c.acquire(co))?;
+            if call_co!(co, [c, predicate], c.wait_for(co, predicate))? {
+                r.borrow_mut().push(1);
+                c.release()?;
             }
             Ok(true)
+        })?;
+        sleep!(co, ZERO)?;
+        tprint!("wait_for: {:?}", result.borrow());
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify(1)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("predicate false: {:?}", result.borrow());
+        presult.set(true);
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify(1)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "predicate true: {:?} {} predicate calls: {}",
+            result.borrow(),
+            py_bool(t.result()?),
+            py_bools(&calls.borrow())
+        );
+        tprint!(
+            "true at once without the lock: {}",
+            py_bool(call_co!(co, [cond], cond.wait_for(co, || true))?)
+        );
+        if let Err(e) = call_co!(co, [cond], cond.wait_for(co, || false)) {
+            tprint!("RuntimeError: {}", py_str(&e));
         }
-    };
-    for n in 1..=3 {
-        lp().create_task(c(n))?;
-    }
-    sleep(co, ZERO)?;
-    cond.acquire(co)?;
-    cond.notify(1)?;
-    cond.release()?;
-    sleep(co, ZERO)?;
-    tprint!("notify(1): {:?}", result.borrow());
-    cond.acquire(co)?;
-    cond.notify(1)?;
-    cond.notify(2048)?;
-    cond.release()?;
-    sleep(co, ZERO)?;
-    tprint!("notify(1), notify(2048): {:?}", result.borrow());
-    result.borrow_mut().clear();
-    let ts = [lp().create_task(c(1))?, lp().create_task(c(2))?];
-    sleep(co, ZERO)?;
-    cond.acquire(co)?;
-    cond.notify_all()?;
-    cond.release()?;
-    sleep(co, ZERO)?;
-    let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
-    tprint!("notify_all: {:?} {}", result.borrow(), py_bools(&results));
-    for e in [cond.notify(1), cond.notify_all()]
-        .into_iter()
-        .flat_map(Result::err)
-    {
-        tprint!("RuntimeError: {}", py_str(&e));
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
-fn cond_shared_lock(co: &TaskCo) -> Result<()> {
-    let lock = Lock::new();
-    let cond = Condition::with_lock(lock.clone());
-    lock.with(co, |_| {
-        tprint!("shared lock: {}", py_bool(cond.locked()));
+fn cond_notify_some_and_all() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let c = |n: i32| {
+            let (cond, result) = (cond.clone(), result.clone());
+            body!(move |co| -> Result<bool> {
+                call_co!(co, [cond], cond.acquire(co))?;
+                if call_co!(co, [cond], cond.wait(co))? {
+                    result.borrow_mut().push(n);
+                    cond.release()?;
+                }
+                Ok(true)
+            })
+        };
+        for n in 1..=3 {
+            spawn!(lp(), c(n))?;
+        }
+        sleep!(co, ZERO)?;
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify(1)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("notify(1): {:?}", result.borrow());
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify(1)?;
+        cond.notify(2048)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("notify(1), notify(2048): {:?}", result.borrow());
+        result.borrow_mut().clear();
+        let ts = [spawn!(lp(), c(1))?, spawn!(lp(), c(2))?];
+        sleep!(co, ZERO)?;
+        call_co!(co, [cond], cond.acquire(co))?;
+        cond.notify_all()?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
+        tprint!("notify_all: {:?} {}", result.borrow(), py_bools(&results));
+        for e in [cond.notify(1), cond.notify_all()]
+            .into_iter()
+            .flat_map(Result::err)
+        {
+            tprint!("RuntimeError: {}", py_str(&e));
+        }
         Ok(())
-    })?;
-    cond.with(co, |_| {
-        tprint!("via cond: {}", py_bool(lock.locked()));
-        Ok(())
-    })?;
-    tprint!(
-        "after: {} {}",
-        py_bool(lock.locked()),
-        py_bool(cond.locked())
-    );
-    Ok(())
+    })
 }
 
-// Not ported to the stackless backend yet.
-stackful_only! {
-    #[test]
-    fn condition_notify_order_and_wait_for() {
-        common::check_case("sync/condition", || {
-            run(|co| {
-                cond_wait_order(co)?;
-                cond_wait_cancel(co)?;
-                cond_wait_cancel_contested(co)?;
-                cond_wait_cancel_after_notify(co)?;
-                cond_wait_for(co)?;
-                cond_notify_some_and_all(co)?;
-                cond_shared_lock(co)
-            });
-        });
-    }
+fn cond_shared_lock() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        let cond = Condition::with_lock(lock.clone());
+        call_co!(
+            co,
+            [lock, cond],
+            lock.with(co, |_| {
+                tprint!("shared lock: {}", py_bool(cond.locked()));
+                Ok(())
+            })
+        )?;
+        call_co!(
+            co,
+            [lock, cond],
+            cond.with(co, |_| {
+                tprint!("via cond: {}", py_bool(lock.locked()));
+                Ok(())
+            })
+        )?;
+        tprint!(
+            "after: {} {}",
+            py_bool(lock.locked()),
+            py_bool(cond.locked())
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn condition_notify_order_and_wait_for() {
+    common::check_case("sync/condition", || {
+        run!(|co| {
+            await_sub!(co, cond_wait_order())?;
+            await_sub!(co, cond_wait_cancel())?;
+            await_sub!(co, cond_wait_cancel_contested())?;
+            await_sub!(co, cond_wait_cancel_after_notify())?;
+            await_sub!(co, cond_wait_for())?;
+            await_sub!(co, cond_notify_some_and_all())?;
+            await_sub!(co, cond_shared_lock())
+        })
+        .unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
 
-fn sem_acquire_fifo(co: &TaskCo) -> Result<()> {
-    let sem = Semaphore::new(3)?;
-    let result: Rc<RefCell<Vec<i32>>> = Rc::default();
-    tprint!("repr: {}", extra(&sem));
-    let (a, b) = (sem.acquire(co)?, sem.acquire(co)?);
-    tprint!(
-        "{} {} locked {} {}",
-        py_bool(a),
-        py_bool(b),
-        py_bool(sem.locked()),
-        extra(&sem)
-    );
-    let c = |n: i32| {
-        let (sem, result) = (sem.clone(), result.clone());
-        move |co: &TaskCo| -> Result<bool> {
-            sem.acquire(co)?;
-            result.borrow_mut().push(n);
-            Ok(true)
-        }
-    };
-    let _t1 = lp().create_task(c(1))?;
-    let t2 = lp().create_task(c(2))?;
-    let t3 = lp().create_task(c(3))?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "one got in: {:?} locked {} {} value {}",
-        result.borrow(),
-        py_bool(sem.locked()),
-        extra(&sem),
-        sem.value()
-    );
-    let t4 = lp().create_task(c(4))?;
-    sem.release();
-    sem.release();
-    tprint!("two released, value {}", sem.value());
-    sleep(co, ZERO)?;
-    tprint!(
-        "woken in order: {:?} locked {} {}",
-        result.borrow(),
-        py_bool(sem.locked()),
-        extra(&sem)
-    );
-    sem.release();
-    co.wait(&gather([&t2, &t3, &t4])?)?;
-    tprint!("all: {:?}", result.borrow());
-    Ok(())
-}
-
-fn sem_cancel_before_awoken(co: &TaskCo) -> Result<()> {
-    let sem = Semaphore::new(0)?;
-    let ts: Vec<Task<bool>> = (0..4)
-        .map(|_| {
-            let s = sem.clone();
-            lp().create_task(move |co| s.acquire(co))
-        })
-        .collect::<Result<_>>()?;
-    sleep(co, ZERO)?;
-    ts[0].cancel(None);
-    ts[1].cancel(None);
-    sem.release();
-    sleep(co, ZERO)?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "t3 done {} t4 done {}",
-        py_bool(ts[2].done()),
-        py_bool(ts[3].done())
-    );
-    ts[2].cancel(None);
-    ts[3].cancel(None);
-    sleep(co, ZERO)
-}
-
-fn sem_acquire_hang(co: &TaskCo) -> Result<()> {
-    let sem = Semaphore::new(0)?;
-    let s = sem.clone();
-    let t1 = lp().create_task(move |co| s.acquire(co))?;
-    let s = sem.clone();
-    let t2 = lp().create_task(move |co| s.acquire(co))?;
-    sleep(co, ZERO)?;
-    t1.cancel(None);
-    sem.release();
-    sleep(co, ZERO)?;
-    sleep(co, ZERO)?;
-    tprint!(
-        "no hang: locked {} t2 done {} value {}",
-        py_bool(sem.locked()),
-        py_bool(t2.done()),
-        sem.value()
-    );
-    Ok(())
-}
-
-fn sem_acquire_no_hang(co: &TaskCo) -> Result<()> {
-    let sem = Semaphore::new(1)?;
-    let t2_slot: Rc<RefCell<Option<Task<()>>>> = Rc::default();
-    let (s, slot) = (sem.clone(), t2_slot.clone());
-    let t1 = lp().create_task(move |co| {
-        s.with(co, |co| sleep(co, ZERO))?;
-        slot.borrow().as_ref().unwrap().cancel(None);
-        Ok(())
-    })?;
-    let s = sem.clone();
-    let t2 = lp().create_task(move |co| {
-        s.with(co, |_| {
-            tprint!("never");
-            Ok(())
-        })
-    })?;
-    *t2_slot.borrow_mut() = Some(t2.clone());
-    let rs = co.wait(&gather_settled([&t1, &t2])?)?;
-    let r2 = rs[1].as_ref().unwrap_err().to_error();
-    tprint!(
-        "r1 {} r2 {}",
-        if rs[0].is_ok() { "None" } else { "?" },
-        py_repr(&r2)
-    );
-    t2_slot.borrow_mut().take();
-    sem.acquire(co)?;
-    tprint!("acquired after, value {}", sem.value());
-    Ok(())
-}
-
-fn sem_fifo_order(co: &TaskCo) -> Result<()> {
-    let sem = Semaphore::new(1)?;
-    let result: Rc<RefCell<Vec<String>>> = Rc::default();
-    task_group(co, |_, tg| {
-        for tag in ["c1", "c2", "c3"] {
+fn sem_acquire_fifo() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(3)?;
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        tprint!("repr: {}", extra(&sem));
+        let (a, b) = (
+            call_co!(co, [sem], sem.acquire(co))?,
+            call_co!(co, [sem], sem.acquire(co))?,
+        );
+        tprint!(
+            "{} {} locked {} {}",
+            py_bool(a),
+            py_bool(b),
+            py_bool(sem.locked()),
+            extra(&sem)
+        );
+        let c = |n: i32| {
             let (sem, result) = (sem.clone(), result.clone());
-            tg.create_task(move |co| {
-                sem.acquire(co)?;
-                result.borrow_mut().push(format!("{tag}_1"));
-                sleep(co, ms(10))?;
-                sem.release();
-                sem.acquire(co)?;
-                result.borrow_mut().push(format!("{tag}_2"));
-                sleep(co, ms(10))?;
-                sem.release();
-                Ok(())
-            })?;
-        }
+            body!(move |co| -> Result<bool> {
+                call_co!(co, [sem], sem.acquire(co))?;
+                result.borrow_mut().push(n);
+                Ok(true)
+            })
+        };
+        let _t1 = spawn!(lp(), c(1))?;
+        let t2 = spawn!(lp(), c(2))?;
+        let t3 = spawn!(lp(), c(3))?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "one got in: {:?} locked {} {} value {}",
+            result.borrow(),
+            py_bool(sem.locked()),
+            extra(&sem),
+            sem.value()
+        );
+        let t4 = spawn!(lp(), c(4))?;
+        sem.release();
+        sem.release();
+        tprint!("two released, value {}", sem.value());
+        sleep!(co, ZERO)?;
+        tprint!(
+            "woken in order: {:?} locked {} {}",
+            result.borrow(),
+            py_bool(sem.locked()),
+            extra(&sem)
+        );
+        sem.release();
+        wait!(co, gather([&t2, &t3, &t4])?)?;
+        tprint!("all: {:?}", result.borrow());
         Ok(())
-    })?;
-    tprint!("fifo: {}", py_strs(&result.borrow()));
-    Ok(())
+    })
 }
 
-// Not ported to the stackless backend yet.
-stackful_only! {
-    #[test]
-    fn semaphore_fairness_and_bounded_release() {
-        common::check_case("sync/semaphore", || {
-            run(|co| {
-                if let Err(e) = Semaphore::new(-1) {
-                    tprint!("ValueError: {}", py_str(&e));
+fn sem_cancel_before_awoken() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(0)?;
+        let ts: Vec<Task<bool>> = (0..4)
+            .map(|_| {
+                let s = sem.clone();
+                spawn!(lp(), move |co| call_co!(co, [s], s.acquire(co)))
+            })
+            .collect::<Result<_>>()?;
+        sleep!(co, ZERO)?;
+        ts[0].cancel(None);
+        ts[1].cancel(None);
+        sem.release();
+        sleep!(co, ZERO)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "t3 done {} t4 done {}",
+            py_bool(ts[2].done()),
+            py_bool(ts[3].done())
+        );
+        ts[2].cancel(None);
+        ts[3].cancel(None);
+        sleep!(co, ZERO)
+    })
+}
+
+fn sem_acquire_hang() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(0)?;
+        let s = sem.clone();
+        let t1 = spawn!(lp(), move |co| call_co!(co, [s], s.acquire(co)))?;
+        let s = sem.clone();
+        let t2 = spawn!(lp(), move |co| call_co!(co, [s], s.acquire(co)))?;
+        sleep!(co, ZERO)?;
+        t1.cancel(None);
+        sem.release();
+        sleep!(co, ZERO)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "no hang: locked {} t2 done {} value {}",
+            py_bool(sem.locked()),
+            py_bool(t2.done()),
+            sem.value()
+        );
+        Ok(())
+    })
+}
+
+fn sem_acquire_no_hang() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(1)?;
+        let t2_slot: Rc<RefCell<Option<Task<()>>>> = Rc::default();
+        let (s, slot) = (sem.clone(), t2_slot.clone());
+        let t1 = spawn!(lp(), move |co| -> Result<()> {
+            call_co!(co, [s], s.with(co, |co| sleep(co, ZERO)))?;
+            slot.borrow().as_ref().unwrap().cancel(None);
+            Ok(())
+        })?;
+        let s = sem.clone();
+        let t2 = spawn!(lp(), move |co| call_co!(
+            co,
+            [s],
+            s.with(co, |_| {
+                tprint!("never");
+                Ok(())
+            })
+        ))?;
+        *t2_slot.borrow_mut() = Some(t2.clone());
+        let rs = wait!(co, gather_settled([&t1, &t2])?)?;
+        let r2 = rs[1].as_ref().unwrap_err().to_error();
+        tprint!(
+            "r1 {} r2 {}",
+            if rs[0].is_ok() { "None" } else { "?" },
+            py_repr(&r2)
+        );
+        t2_slot.borrow_mut().take();
+        call_co!(co, [sem], sem.acquire(co))?;
+        tprint!("acquired after, value {}", sem.value());
+        Ok(())
+    })
+}
+
+fn sem_fifo_order() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(1)?;
+        let result: Rc<RefCell<Vec<String>>> = Rc::default();
+        call_co!(
+            co,
+            [sem, result],
+            task_group(co, |_, tg| {
+                for tag in ["c1", "c2", "c3"] {
+                    let (sem, result) = (sem.clone(), result.clone());
+                    group_spawn!(tg, move |co| {
+                        call_co!(co, [sem], sem.acquire(co))?;
+                        result.borrow_mut().push(format!("{tag}_1"));
+                        sleep!(co, ms(10))?;
+                        sem.release();
+                        call_co!(co, [sem], sem.acquire(co))?;
+                        result.borrow_mut().push(format!("{tag}_2"));
+                        sleep!(co, ms(10))?;
+                        sem.release();
+                        Ok(())
+                    })?;
                 }
-                tprint!(
-                    "Semaphore(0) locked: {}",
-                    py_bool(Semaphore::new(0)?.locked())
-                );
-                sem_acquire_fifo(co)?;
-                sem_cancel_before_awoken(co)?;
-                sem_acquire_hang(co)?;
-                sem_acquire_no_hang(co)?;
-                sem_fifo_order(co)?;
-                let bs = BoundedSemaphore::new(2)?;
-                bs.acquire(co)?;
-                bs.release()?;
-                if let Err(e) = bs.release() {
-                    tprint!("ValueError: {}", py_str(&e));
-                }
+                Ok(())
+            })
+        )?;
+        tprint!("fifo: {}", py_strs(&result.borrow()));
+        Ok(())
+    })
+}
+
+#[test]
+fn semaphore_fairness_and_bounded_release() {
+    common::check_case("sync/semaphore", || {
+        run!(|co| {
+            if let Err(e) = Semaphore::new(-1) {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            tprint!(
+                "Semaphore(0) locked: {}",
+                py_bool(Semaphore::new(0)?.locked())
+            );
+            await_sub!(co, sem_acquire_fifo())?;
+            await_sub!(co, sem_cancel_before_awoken())?;
+            await_sub!(co, sem_acquire_hang())?;
+            await_sub!(co, sem_acquire_no_hang())?;
+            await_sub!(co, sem_fifo_order())?;
+            let bs = BoundedSemaphore::new(2)?;
+            call_co!(co, [bs], bs.acquire(co))?;
+            bs.release()?;
+            if let Err(e) = bs.release() {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            call_co!(
+                co,
+                [bs],
                 bs.with(co, |_| {
                     tprint!("bounded inside: {}", extra(&bs));
                     Ok(())
-                })?;
-                tprint!("bounded after: {}", extra(&bs));
-                Ok(())
-            });
-        });
-    }
+                })
+            )?;
+            tprint!("bounded after: {}", extra(&bs));
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
 
 const N: usize = 5;
 
-/// `gather_tasks(n, coro)`: `n` tasks of `coro()`, gathered.
-fn gather_tasks<T: Clone + 'static, F>(co: &TaskCo, n: usize, coro: F) -> Result<Vec<T>>
-where
-    F: Fn() -> Box<dyn FnOnce(&TaskCo) -> Result<T>>,
-{
+/// `gather_tasks(n, coro)`: `n` tasks of `coro()`, gathered (to be awaited).
+fn gather_tasks<T: Clone + 'static, B: Body<T>>(
+    n: usize,
+    coro: impl Fn() -> B,
+) -> Result<tulip::Gathering<T>> {
     let tasks = (0..n)
-        .map(|_| lp().create_task(coro()))
+        .map(|_| spawn!(lp(), coro()))
         .collect::<Result<Vec<_>>>()?;
-    co.wait(&gather(&tasks)?)
+    gather(&tasks)
 }
 
-fn barrier_filling(co: &TaskCo) -> Result<()> {
-    let barrier = Barrier::new(3)?;
-    let mut ts = Vec::new();
-    for _ in 0..3 {
-        let b = barrier.clone();
-        ts.push(lp().create_task(move |co| b.wait(co))?);
-        sleep(co, ZERO)?;
-        tprint!("n_waiting {} {}", barrier.n_waiting(), extra(&barrier));
-    }
-    let indices = co.wait(&gather(&ts)?)?;
-    tprint!("indices: {:?} {}", indices, extra(&barrier));
-    Ok(())
-}
-
-fn barrier_check_return_value(co: &TaskCo) -> Result<()> {
-    let barrier = Barrier::new(N as i64)?;
-    let seen: Rc<RefCell<Vec<bool>>> = Rc::default();
-    let mut res = gather_tasks(co, N, || {
-        let (b, seen) = (barrier.clone(), seen.clone());
-        Box::new(move |co| {
-            b.wait(co)?;
-            let i = b.wait(co)?;
-            seen.borrow_mut()
-                .push(format!("{b:?}").contains("draining"));
-            Ok(i)
-        })
-    })?;
-    res.sort();
-    tprint!(
-        "sorted indices: {:?} draining seen: {}",
-        res,
-        py_bools(&seen.borrow())
-    );
-    tprint!("after: {} {}", extra(&barrier), py_bool(barrier.broken()));
-    Ok(())
-}
-
-fn barrier_cancel_one(co: &TaskCo) -> Result<()> {
-    let barrier = Barrier::new(3)?;
-    let results: Rc<RefCell<Vec<bool>>> = Rc::default();
-    let coro = || {
-        let (b, r) = (barrier.clone(), results.clone());
-        move |co: &TaskCo| -> Result<()> {
-            b.wait(co)?;
-            r.borrow_mut().push(true);
-            Ok(())
+fn barrier_filling() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(3)?;
+        let mut ts = Vec::new();
+        for _ in 0..3 {
+            let b = barrier.clone();
+            ts.push(spawn!(lp(), move |co| call_co!(co, [b], b.wait(co)))?);
+            sleep!(co, ZERO)?;
+            tprint!("n_waiting {} {}", barrier.n_waiting(), extra(&barrier));
         }
-    };
-    let t1 = lp().create_task(coro())?;
-    sleep(co, ZERO)?;
-    let t2 = lp().create_task(coro())?;
-    sleep(co, ZERO)?;
-    tprint!("n_waiting {}", barrier.n_waiting());
-    t1.cancel(None);
-    sleep(co, ZERO)?;
-    tprint!("after cancel n_waiting {}", barrier.n_waiting());
-    if let Err(e) = co.wait(&t1)
-        && e.isinstance::<CancelledError>()
-    {
-        tprint!("t1 cancelled {}", py_bool(t1.cancelled()));
-    }
-    let t3 = lp().create_task(coro())?;
-    sleep(co, ZERO)?;
-    tprint!("n_waiting {}", barrier.n_waiting());
-    let t4 = lp().create_task(coro())?;
-    co.wait(&gather([&t2, &t3, &t4])?)?;
-    tprint!(
-        "results {} n_waiting {} broken {}",
-        py_bools(&results.borrow()),
-        barrier.n_waiting(),
-        py_bool(barrier.broken())
-    );
-    Ok(())
+        let indices = wait!(co, gather(&ts)?)?;
+        tprint!("indices: {:?} {}", indices, extra(&barrier));
+        Ok(())
+    })
 }
 
-fn barrier_reset_while_waiting(co: &TaskCo) -> Result<()> {
-    let barrier = Barrier::new(N as i64)?;
-    let results: Rc<RefCell<Vec<String>>> = Rc::default();
-    let tasks = (0..N - 1)
-        .map(|_| {
+fn barrier_check_return_value() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(N as i64)?;
+        let seen: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let coro = || {
+            let (b, seen) = (barrier.clone(), seen.clone());
+            body!(move |co| -> Result<usize> {
+                call_co!(co, [b], b.wait(co))?;
+                let i = call_co!(co, [b], b.wait(co))?;
+                seen.borrow_mut()
+                    .push(format!("{b:?}").contains("draining"));
+                Ok(i)
+            })
+        };
+        let mut res = wait!(co, gather_tasks(N, coro)?)?;
+        res.sort();
+        tprint!(
+            "sorted indices: {:?} draining seen: {}",
+            res,
+            py_bools(&seen.borrow())
+        );
+        tprint!("after: {} {}", extra(&barrier), py_bool(barrier.broken()));
+        Ok(())
+    })
+}
+
+fn barrier_cancel_one() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(3)?;
+        let results: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let coro = || {
             let (b, r) = (barrier.clone(), results.clone());
-            lp().create_task(move |co| {
-                match b.wait(co) {
+            body!(move |co| -> Result<()> {
+                call_co!(co, [b], b.wait(co))?;
+                r.borrow_mut().push(true);
+                Ok(())
+            })
+        };
+        let t1 = spawn!(lp(), coro())?;
+        sleep!(co, ZERO)?;
+        let t2 = spawn!(lp(), coro())?;
+        sleep!(co, ZERO)?;
+        tprint!("n_waiting {}", barrier.n_waiting());
+        t1.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("after cancel n_waiting {}", barrier.n_waiting());
+        if let Err(e) = wait!(co, t1)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("t1 cancelled {}", py_bool(t1.cancelled()));
+        }
+        let t3 = spawn!(lp(), coro())?;
+        sleep!(co, ZERO)?;
+        tprint!("n_waiting {}", barrier.n_waiting());
+        let t4 = spawn!(lp(), coro())?;
+        wait!(co, gather([&t2, &t3, &t4])?)?;
+        tprint!(
+            "results {} n_waiting {} broken {}",
+            py_bools(&results.borrow()),
+            barrier.n_waiting(),
+            py_bool(barrier.broken())
+        );
+        Ok(())
+    })
+}
+
+fn barrier_reset_while_waiting() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(N as i64)?;
+        let results: Rc<RefCell<Vec<String>>> = Rc::default();
+        let coro = || {
+            let (b, r) = (barrier.clone(), results.clone());
+            body!(move |co| -> Result<()> {
+                match call_co!(co, [b], b.wait(co)) {
                     Err(e) if BrokenBarrierError::is(&e) => r.borrow_mut().push(py_repr(&e)),
                     other => {
                         other?;
@@ -973,257 +1027,286 @@ fn barrier_reset_while_waiting(co: &TaskCo) -> Result<()> {
                 }
                 Ok(())
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    sleep(co, ZERO)?;
-    tprint!("before reset: {}", extra(&barrier));
-    let b = barrier.clone();
-    lp().create_task(move |co| b.reset(co))?;
-    co.wait(&gather(&tasks)?)?;
-    tprint!(
-        "reset: {} {} {}",
-        py_strs(&results.borrow()),
-        extra(&barrier),
-        py_bool(barrier.broken())
-    );
-    Ok(())
+        };
+        let tasks = (0..N - 1)
+            .map(|_| spawn!(lp(), coro()))
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
+        tprint!("before reset: {}", extra(&barrier));
+        let b = barrier.clone();
+        spawn!(lp(), move |co| call_co!(co, [b], b.reset(co)))?;
+        wait!(co, gather(&tasks)?)?;
+        tprint!(
+            "reset: {} {} {}",
+            py_strs(&results.borrow()),
+            extra(&barrier),
+            py_bool(barrier.broken())
+        );
+        Ok(())
+    })
 }
 
-fn barrier_abort_when_exception(co: &TaskCo) -> Result<()> {
-    let barrier = Barrier::new(N as i64)?;
-    let results1: Rc<RefCell<Vec<bool>>> = Rc::default();
-    let results2: Rc<RefCell<Vec<String>>> = Rc::default();
-    gather_tasks(co, N, || {
-        let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
-        Box::new(move |co| {
-            let attempt = (|| -> Result<()> {
-                // `async with barrier as i:` (Barrier.__aexit__ does nothing)
-                let i = b.wait(co)?;
-                if i == N / 2 {
-                    return Err(RuntimeError::new("").into());
+fn barrier_abort_when_exception() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(N as i64)?;
+        let results1: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let results2: Rc<RefCell<Vec<String>>> = Rc::default();
+        let coro = || {
+            let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+            body!(move |co| -> Result<()> {
+                // The `try:` block as one stackful call: its `?`s need a closure, and a
+                // stackless body cannot await inside one.
+                let attempt = call_co!(
+                    co,
+                    [b, r1],
+                    (|| -> Result<()> {
+                        // `async with barrier as i:` (Barrier.__aexit__ does nothing)
+                        let i = b.wait(co)?;
+                        if i == N / 2 {
+                            return Err(RuntimeError::new("").into());
+                        }
+                        b.wait(co)?;
+                        r1.borrow_mut().push(true);
+                        Ok(())
+                    })()
+                );
+                match attempt {
+                    Err(e) if BrokenBarrierError::is(&e) => r2.borrow_mut().push(py_repr(&e)),
+                    Err(e) if e.isinstance::<RuntimeError>() => call_co!(co, [b], b.abort(co))?,
+                    other => other?,
                 }
-                b.wait(co)?;
-                r1.borrow_mut().push(true);
                 Ok(())
-            })();
-            match attempt {
-                Err(e) if BrokenBarrierError::is(&e) => r2.borrow_mut().push(py_repr(&e)),
-                Err(e) if e.isinstance::<RuntimeError>() => b.abort(co)?,
-                other => other?,
-            }
-            Ok(())
-        })
-    })?;
-    let mut r2 = results2.borrow().clone();
-    r2.sort();
-    tprint!(
-        "abort: {} {} {} {}",
-        py_bool(barrier.broken()),
-        py_bools(&results1.borrow()),
-        py_strs(&r2),
-        extra(&barrier)
-    );
-    if let Err(e) = barrier.wait(co) {
-        tprint!("wait on broken: {}", py_repr(&e));
-    }
-    Ok(())
+            })
+        };
+        wait!(co, gather_tasks(N, coro)?)?;
+        let mut r2 = results2.borrow().clone();
+        r2.sort();
+        tprint!(
+            "abort: {} {} {} {}",
+            py_bool(barrier.broken()),
+            py_bools(&results1.borrow()),
+            py_strs(&r2),
+            extra(&barrier)
+        );
+        if let Err(e) = call_co!(co, [barrier], barrier.wait(co)) {
+            tprint!("wait on broken: {}", py_repr(&e));
+        }
+        Ok(())
+    })
 }
 
-fn barrier_abort_then_reset(co: &TaskCo) -> Result<()> {
-    let barrier1 = Barrier::new(N as i64)?;
-    let barrier2 = Barrier::new(N as i64)?;
-    let counts: Rc<[Cell<usize>; 3]> = Rc::default();
-    gather_tasks(co, N, || {
-        let (b1, b2, counts) = (barrier1.clone(), barrier2.clone(), counts.clone());
-        Box::new(move |co| {
-            let attempt = (|| -> Result<()> {
-                let i = b1.wait(co)?;
+fn barrier_abort_then_reset() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier1 = Barrier::new(N as i64)?;
+        let barrier2 = Barrier::new(N as i64)?;
+        let counts: Rc<[Cell<usize>; 3]> = Rc::default();
+        let coro = || {
+            let (b1, b2, counts) = (barrier1.clone(), barrier2.clone(), counts.clone());
+            body!(move |co| -> Result<()> {
+                // The `try:` block, as in barrier_abort_when_exception.
+                let attempt = call_co!(
+                    co,
+                    [b1, counts],
+                    (|| -> Result<()> {
+                        let i = b1.wait(co)?;
+                        if i == N / 2 {
+                            return Err(RuntimeError::new("").into());
+                        }
+                        b1.wait(co)?;
+                        counts[0].set(counts[0].get() + 1);
+                        Ok(())
+                    })()
+                );
+                match attempt {
+                    Err(e) if BrokenBarrierError::is(&e) => counts[1].set(counts[1].get() + 1),
+                    Err(e) if e.isinstance::<RuntimeError>() => call_co!(co, [b1], b1.abort(co))?,
+                    other => other?,
+                }
+                let i = call_co!(co, [b2], b2.wait(co))?;
                 if i == N / 2 {
-                    return Err(RuntimeError::new("").into());
+                    call_co!(co, [b1], b1.reset(co))?;
                 }
-                b1.wait(co)?;
-                counts[0].set(counts[0].get() + 1);
+                call_co!(co, [b2], b2.wait(co))?;
+                call_co!(co, [b1], b1.wait(co))?;
+                counts[2].set(counts[2].get() + 1);
                 Ok(())
-            })();
-            match attempt {
-                Err(e) if BrokenBarrierError::is(&e) => counts[1].set(counts[1].get() + 1),
-                Err(e) if e.isinstance::<RuntimeError>() => b1.abort(co)?,
-                other => other?,
-            }
-            let i = b2.wait(co)?;
-            if i == N / 2 {
-                b1.reset(co)?;
-            }
-            b2.wait(co)?;
-            b1.wait(co)?;
-            counts[2].set(counts[2].get() + 1);
-            Ok(())
-        })
-    })?;
-    tprint!(
-        "abort then reset: {} {} {} {} {}",
-        py_bool(barrier1.broken()),
-        counts[0].get(),
-        counts[1].get(),
-        counts[2].get(),
-        barrier1.n_waiting()
-    );
-    Ok(())
+            })
+        };
+        wait!(co, gather_tasks(N, coro)?)?;
+        tprint!(
+            "abort then reset: {} {} {} {} {}",
+            py_bool(barrier1.broken()),
+            counts[0].get(),
+            counts[1].get(),
+            counts[2].get(),
+            barrier1.n_waiting()
+        );
+        Ok(())
+    })
 }
 
-// Not ported to the stackless backend yet.
-stackful_only! {
-    #[test]
-    fn barrier_wait_reset_abort() {
-        common::check_case("sync/barrier", || {
-            run(|co| {
-                for p in [0, -1] {
-                    if let Err(e) = Barrier::new(p) {
-                        tprint!("ValueError: {}", py_str(&e));
-                    }
+#[test]
+fn barrier_wait_reset_abort() {
+    common::check_case("sync/barrier", || {
+        run!(|co| {
+            for p in [0, -1] {
+                if let Err(e) = Barrier::new(p) {
+                    tprint!("ValueError: {}", py_str(&e));
                 }
-                let b = Barrier::new(1)?;
-                let parties = b.parties();
-                let ex = extra(&b);
-                let i1 = b.wait(co)?;
-                let i2 = b.wait(co)?;
-                tprint!("parties {parties} {ex} index {i1} index {i2}");
-                barrier_filling(co)?;
-                barrier_check_return_value(co)?;
-                barrier_cancel_one(co)?;
-                barrier_reset_while_waiting(co)?;
-                barrier_abort_when_exception(co)?;
-                barrier_abort_then_reset(co)
-            });
-        });
-    }
+            }
+            let b = Barrier::new(1)?;
+            let parties = b.parties();
+            let ex = extra(&b);
+            let i1 = call_co!(co, [b], b.wait(co))?;
+            let i2 = call_co!(co, [b], b.wait(co))?;
+            tprint!("parties {parties} {ex} index {i1} index {i2}");
+            await_sub!(co, barrier_filling())?;
+            await_sub!(co, barrier_check_return_value())?;
+            await_sub!(co, barrier_cancel_one())?;
+            await_sub!(co, barrier_reset_while_waiting())?;
+            await_sub!(co, barrier_abort_when_exception())?;
+            await_sub!(co, barrier_abort_then_reset())
+        })
+        .unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
 
-// Not ported to the stackless backend yet.
-stackful_only! {
-    #[test]
-    fn queue_kinds_nowait_errors_and_join() {
-        common::check_case("sync/queue_basics", || {
-            run(|co| {
-                let q = Queue::<i32>::new(0);
-                tprint!(
-                    "empty {} full {} qsize {} maxsize {}",
-                    py_bool(q.empty()),
-                    py_bool(q.full()),
-                    q.qsize(),
-                    q.maxsize()
-                );
-                q.put_nowait(1)?;
-                tprint!("empty {} {q:?}", py_bool(q.empty()));
-                tprint!("got {} {q:?}", q.get_nowait()?);
+#[test]
+fn queue_kinds_nowait_errors_and_join() {
+    common::check_case("sync/queue_basics", || {
+        run!(|co| {
+            let q = Queue::<i32>::new(0);
+            tprint!(
+                "empty {} full {} qsize {} maxsize {}",
+                py_bool(q.empty()),
+                py_bool(q.full()),
+                q.qsize(),
+                q.maxsize()
+            );
+            q.put_nowait(1)?;
+            tprint!("empty {} {q:?}", py_bool(q.empty()));
+            tprint!("got {} {q:?}", q.get_nowait()?);
 
-                let q = Queue::<i32>::new(2);
-                tprint!("full {}", py_bool(q.full()));
-                q.put_nowait(1)?;
-                q.put_nowait(2)?;
-                tprint!("full {} {q:?}", py_bool(q.full()));
-                match q.put_nowait(3) {
-                    Err(e) if QueueFull::is(&e) => tprint!("QueueFull: {}", py_repr(&e)),
-                    other => panic!("expected QueueFull, got {other:?}"),
-                }
-                q.get_nowait()?;
-                q.get_nowait()?;
-                match q.get_nowait() {
-                    Err(e) if QueueEmpty::is(&e) => tprint!("QueueEmpty: {}", py_repr(&e)),
-                    other => panic!("expected QueueEmpty, got {other:?}"),
-                }
+            let q = Queue::<i32>::new(2);
+            tprint!("full {}", py_bool(q.full()));
+            q.put_nowait(1)?;
+            q.put_nowait(2)?;
+            tprint!("full {} {q:?}", py_bool(q.full()));
+            match q.put_nowait(3) {
+                Err(e) if QueueFull::is(&e) => tprint!("QueueFull: {}", py_repr(&e)),
+                other => panic!("expected QueueFull, got {other:?}"),
+            }
+            q.get_nowait()?;
+            q.get_nowait()?;
+            match q.get_nowait() {
+                Err(e) if QueueEmpty::is(&e) => tprint!("QueueEmpty: {}", py_repr(&e)),
+                other => panic!("expected QueueEmpty, got {other:?}"),
+            }
 
-                let fifo = Queue::new(0);
-                let lifo = LifoQueue::new(0);
-                let prio = PriorityQueue::new(0);
-                for i in [1, 3, 2] {
-                    fifo.put(co, i)?;
-                    lifo.put(co, i)?;
-                    prio.put(co, i)?;
-                }
-                let (df, dl, dp) = (
-                    format!("{fifo:?}"),
-                    format!("{lifo:?}"),
-                    format!("{prio:?}"),
-                );
-                let items = (0..3).map(|_| fifo.get(co)).collect::<Result<Vec<_>>>()?;
-                tprint!("Queue {df} {items:?}");
-                let items = (0..3).map(|_| lifo.get(co)).collect::<Result<Vec<_>>>()?;
-                tprint!("LifoQueue {dl} {items:?}");
-                let items = (0..3).map(|_| prio.get(co)).collect::<Result<Vec<_>>>()?;
-                tprint!("PriorityQueue {dp} {items:?}");
+            // The three kinds have no common trait to loop over: one block each.
+            let q = Queue::new(0);
+            for i in [1, 3, 2] {
+                call_co!(co, [q], q.put(co, i))?;
+            }
+            let repr = format!("{q:?}");
+            let mut items = Vec::new();
+            for _ in 0..3 {
+                items.push(call_co!(co, [q], q.get(co))?);
+            }
+            tprint!("Queue {repr} {items:?}");
+            let q = LifoQueue::new(0);
+            for i in [1, 3, 2] {
+                call_co!(co, [q], q.put(co, i))?;
+            }
+            let repr = format!("{q:?}");
+            let mut items = Vec::new();
+            for _ in 0..3 {
+                items.push(call_co!(co, [q], q.get(co))?);
+            }
+            tprint!("LifoQueue {repr} {items:?}");
+            let q = PriorityQueue::new(0);
+            for i in [1, 3, 2] {
+                call_co!(co, [q], q.put(co, i))?;
+            }
+            let repr = format!("{q:?}");
+            let mut items = Vec::new();
+            for _ in 0..3 {
+                items.push(call_co!(co, [q], q.get(co))?);
+            }
+            tprint!("PriorityQueue {repr} {items:?}");
 
-                // (i32, char) prints like Python's (int, str) tuples.
-                let pq = PriorityQueue::new(0);
-                for item in [
-                    (5, 'e'),
-                    (1, 'a'),
-                    (4, 'd'),
-                    (2, 'b'),
-                    (3, 'c'),
-                    (1, 'z'),
-                    (0, 'y'),
-                ] {
-                    pq.put_nowait(item)?;
-                }
-                let repr = format!("{pq:?}");
-                let heap = repr
-                    .split("_queue=")
-                    .nth(1)
-                    .unwrap()
-                    .split(" tasks=")
-                    .next()
-                    .unwrap();
-                tprint!("heap order: {heap}");
-                let popped = (0..7)
-                    .map(|_| pq.get_nowait())
-                    .collect::<Result<Vec<_>>>()?;
-                tprint!("popped: {popped:?}");
+            // (i32, char) prints like Python's (int, str) tuples.
+            let pq = PriorityQueue::new(0);
+            for item in [
+                (5, 'e'),
+                (1, 'a'),
+                (4, 'd'),
+                (2, 'b'),
+                (3, 'c'),
+                (1, 'z'),
+                (0, 'y'),
+            ] {
+                pq.put_nowait(item)?;
+            }
+            let repr = format!("{pq:?}");
+            let heap = repr
+                .split("_queue=")
+                .nth(1)
+                .unwrap()
+                .split(" tasks=")
+                .next()
+                .unwrap();
+            tprint!("heap order: {heap}");
+            let popped = (0..7)
+                .map(|_| pq.get_nowait())
+                .collect::<Result<Vec<_>>>()?;
+            tprint!("popped: {popped:?}");
 
-                let q = Queue::<u64>::new(0);
-                if let Err(e) = q.task_done() {
-                    tprint!("ValueError: {}", py_str(&e));
-                }
-                q.join(co)?;
-                tprint!("join on empty returns at once");
-                for i in 0..100 {
-                    q.put_nowait(i)?;
-                }
-                let repr = format!("{q:?}");
-                tprint!(
-                    "{} tasks {}",
-                    repr.split(" _queue").next().unwrap(),
-                    repr.split("tasks=").nth(1).unwrap()
-                );
-                let accumulator = Rc::new(Cell::new(0u64));
-                let running = Rc::new(Cell::new(true));
-                let tasks = (0..2)
-                    .map(|_| {
-                        let (q, acc, running) = (q.clone(), accumulator.clone(), running.clone());
-                        lp().create_task(move |co| {
-                            while running.get() {
-                                let item = q.get(co)?;
-                                acc.set(acc.get() + item);
-                                q.task_done()?;
-                            }
-                            Ok(())
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                q.join(co)?;
-                tprint!("joined, sum {} {q:?}", accumulator.get());
-                running.set(false);
-                for _ in &tasks {
-                    q.put_nowait(0)?;
-                }
-                co.wait(&gather(&tasks)?)?;
-                tprint!("workers done {q:?}");
-                Ok(())
-            });
-        });
-    }
+            let q = Queue::<u64>::new(0);
+            if let Err(e) = q.task_done() {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            call_co!(co, [q], q.join(co))?;
+            tprint!("join on empty returns at once");
+            for i in 0..100 {
+                q.put_nowait(i)?;
+            }
+            let repr = format!("{q:?}");
+            tprint!(
+                "{} tasks {}",
+                repr.split(" _queue").next().unwrap(),
+                repr.split("tasks=").nth(1).unwrap()
+            );
+            let accumulator = Rc::new(Cell::new(0u64));
+            let running = Rc::new(Cell::new(true));
+            let worker = |_name: usize| {
+                let (q, acc, running) = (q.clone(), accumulator.clone(), running.clone());
+                body!(move |co| -> Result<()> {
+                    while running.get() {
+                        let item = call_co!(co, [q], q.get(co))?;
+                        acc.set(acc.get() + item);
+                        q.task_done()?;
+                    }
+                    Ok(())
+                })
+            };
+            let tasks = (0..2)
+                .map(|n| spawn!(lp(), worker(n)))
+                .collect::<Result<Vec<_>>>()?;
+            call_co!(co, [q], q.join(co))?;
+            tprint!("joined, sum {} {q:?}", accumulator.get());
+            running.set(false);
+            for _ in &tasks {
+                q.put_nowait(0)?;
+            }
+            wait!(co, gather(&tasks)?)?;
+            tprint!("workers done {q:?}");
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
