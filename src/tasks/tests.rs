@@ -1,6 +1,8 @@
 //! Unit tests of the tasks layer's internal invariants.
 
 use super::*;
+use crate::errors::{CancelledError, ErrorExt};
+use crate::event_loop::get_running_loop;
 use crate::generator::stack_pool_stats;
 
 /// One loop iteration: what is scheduled now runs, nothing later.
@@ -12,14 +14,7 @@ fn run_once(lp: &EventLoop) {
 
 /// Registered tasks and the registry's slot count.
 fn registry(lp: &EventLoop) -> (usize, usize) {
-    let tasks = lp.extension::<Tasks>();
-    let reg = tasks.registry.borrow();
-    let live = reg
-        .slots
-        .iter()
-        .filter(|e| matches!(e, Entry::Task(_)))
-        .count();
-    (live, reg.slots.len())
+    lp.extension::<Tasks>().counts()
 }
 
 #[test]
@@ -102,11 +97,11 @@ fn a_step_runs_only_from_the_loop() {
             .as_ref()
             .is_some_and(|c| !c.is_started())
     );
-    assert!(lp.extension::<Tasks>().current.get().is_none());
+    assert!(!lp.extension::<Tasks>().has_current());
     run_once(&lp);
     assert_eq!(ran.get(), 1, "one step per iteration");
     assert!(
-        lp.extension::<Tasks>().current.get().is_none(),
+        !lp.extension::<Tasks>().has_current(),
         "no current task between steps"
     );
     run_once(&lp);
