@@ -77,15 +77,6 @@ macro_rules! bare_yield {
     };
 }
 
-/// Items only the stackful backend runs: cases whose bodies call a helper that takes `co`
-/// from inside a closure or an iterator, which a stackless body cannot yield from.
-#[allow(unused_macros)]
-macro_rules! stackful_only {
-    ($($item:item)*) => {
-        $($item)*
-    };
-}
-
 /// A call to a helper that takes `co` (`wait(co, ...)`, `lock.acquire(co)`): made here as
 /// it is; the stackless backend delegates it to a stackful coroutine, moving in clones of
 /// the `[names]` it uses.

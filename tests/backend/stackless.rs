@@ -103,12 +103,6 @@ macro_rules! bare_yield {
     };
 }
 
-/// Items only the stackful backend runs (see tests/backend/stackful.rs): left out here.
-#[allow(unused_macros)]
-macro_rules! stackful_only {
-    ($($item:item)*) => {};
-}
-
 /// A call to a helper that takes `co`: delegated to a stackful coroutine
 /// (`tulip::stackless::stackful`) that owns clones of the `[names]` it uses.
 #[allow(unused_macros)]

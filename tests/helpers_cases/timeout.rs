@@ -51,11 +51,6 @@ fn key_error(msg: &str) -> anyhow::Error {
     Exception::new("KeyError", msg).into()
 }
 
-/// Runs `main` with `tulip::run`, as the twins run `asyncio.run(main())`.
-fn run(main: impl FnOnce(&TaskCo) -> Result<()> + 'static) {
-    tulip::run(main).unwrap();
-}
-
 #[test]
 fn case_51_wait_for() {
     common::check_case("helpers/wait_for", || {
@@ -147,34 +142,41 @@ fn case_51_wait_for() {
     });
 }
 
-// Not ported to the stackless backend yet: its bodies call helpers that take `co` throughout.
-stackful_only! {
-    #[test]
-    fn case_53_timeout() {
-        common::check_case("helpers/timeout", || {
-            run(|co| {
-                let lp = get_running_loop()?;
-                // `async with asyncio.timeout(0.01) as cm:`, keeping `cm` for after the block.
-                let cm = Timeout::after(Some(ms(10)))?;
-                let r = cm.run(co, |co, cm| {
+#[test]
+fn case_53_timeout() {
+    common::check_case("helpers/timeout", || {
+        // The `async with` blocks run in a stackful coroutine (`call_co!`), the main task's
+        // own awaits on the backend under test.
+        run!(|co| -> Result<()> {
+            let lp = get_running_loop()?;
+            // `async with asyncio.timeout(0.01) as cm:`, keeping `cm` for after the block.
+            let cm = Timeout::after(Some(ms(10)))?;
+            let r = call_co!(
+                co,
+                [cm],
+                cm.run(co, |co, cm| {
                     tprint!("{}", repr_head(cm));
                     sleep(co, secs(10))
-                });
-                if let Err(e) = r {
-                    assert!(e.isinstance::<TimeoutError>());
-                    tprint!(
-                        "TimeoutError; cause: {} expired: {} {:?}",
-                        cause_name(&e),
-                        py_bool(cm.expired()),
-                        cm
-                    );
-                }
-                tprint!("task cancelling() after timeout: {}", cancelling());
+                })
+            );
+            if let Err(e) = r {
+                assert!(e.isinstance::<TimeoutError>());
+                tprint!(
+                    "TimeoutError; cause: {} expired: {} {:?}",
+                    cause_name(&e),
+                    py_bool(cm.expired()),
+                    cm
+                );
+            }
+            tprint!("task cancelling() after timeout: {}", cancelling());
 
-                let cancelled = Cell::new(false);
-                let deadline = lp.time() + ms(10);
-                let (cm1, cm2) = (Timeout::new(Some(deadline)), Timeout::new(Some(deadline)));
-                let r = cm1.run(co, |co, _| {
+            let cancelled = Rc::new(Cell::new(false));
+            let deadline = lp.time() + ms(10);
+            let (cm1, cm2) = (Timeout::new(Some(deadline)), Timeout::new(Some(deadline)));
+            let r = call_co!(
+                co,
+                [cm1, cm2, cancelled],
+                cm1.run(co, |co, _| {
                     let inner = cm2.run(co, |co, _| sleep(co, secs(10)));
                     if inner
                         .as_ref()
@@ -184,295 +186,324 @@ stackful_only! {
                         cancelled.set(true);
                     }
                     inner
-                });
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!(
-                        "nested: inner saw CancelledError: {} both expired: {} {}",
-                        py_bool(cancelled.get()),
-                        py_bool(cm1.expired()),
-                        py_bool(cm2.expired())
-                    );
-                }
-
-                let cm = Timeout::after(Some(secs(10)))?;
-                cm.run(co, |co, _| sleep(co, ms(10)))?;
-                tprint!("not triggered: {} {:?}", py_bool(cm.expired()), cm);
-                let cm = Timeout::after(None)?;
-                cm.run(co, |co, _| sleep(co, ms(10)))?;
+                })
+            );
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!(
-                    "disabled: {} {:?}",
-                    cm.when().map_or("None".into(), |w| format!("{w:?}")),
-                    cm
+                    "nested: inner saw CancelledError: {} both expired: {} {}",
+                    py_bool(cancelled.get()),
+                    py_bool(cm1.expired()),
+                    py_bool(cm2.expired())
                 );
+            }
 
-                let cm = Timeout::after(Some(ms(10)))?;
-                let r: Result<()> = cm.run(co, |_, _| Err(key_error("foreign")));
+            let cm = Timeout::after(Some(secs(10)))?;
+            call_co!(co, [cm], cm.run(co, |co, _| sleep(co, ms(10))))?;
+            tprint!("not triggered: {} {:?}", py_bool(cm.expired()), cm);
+            let cm = Timeout::after(None)?;
+            call_co!(co, [cm], cm.run(co, |co, _| sleep(co, ms(10))))?;
+            tprint!(
+                "disabled: {} {:?}",
+                cm.when().map_or("None".into(), |w| format!("{w:?}")),
+                cm
+            );
+
+            let cm = Timeout::after(Some(ms(10)))?;
+            let r: Result<()> = call_co!(co, [cm], cm.run(co, |_, _| Err(key_error("foreign"))));
+            if let Err(e) = r {
+                tprint!(
+                    "foreign exception passes through: {} {}",
+                    py_repr(&e),
+                    py_bool(cm.expired())
+                );
+            }
+            let later = lp.time() + secs(1);
+            for (label, r) in [
+                ("reschedule finished", cm.reschedule(Some(later))),
+                (
+                    "reschedule not entered",
+                    Timeout::after(Some(secs(1)))?.reschedule(Some(later)),
+                ),
+            ] {
                 if let Err(e) = r {
-                    tprint!(
-                        "foreign exception passes through: {} {}",
-                        py_repr(&e),
-                        py_bool(cm.expired())
-                    );
+                    assert!(e.isinstance::<RuntimeError>());
+                    tprint!("{label} RuntimeError: {}", py_str(&e));
                 }
-                let later = lp.time() + secs(1);
-                for (label, r) in [
-                    ("reschedule finished", cm.reschedule(Some(later))),
-                    (
-                        "reschedule not entered",
-                        Timeout::after(Some(secs(1)))?.reschedule(Some(later)),
-                    ),
-                ] {
-                    if let Err(e) = r {
-                        assert!(e.isinstance::<RuntimeError>());
-                        tprint!("{label} RuntimeError: {}", py_str(&e));
-                    }
-                }
+            }
 
-                let cm = Timeout::after(Some(Duration::ZERO))?;
-                let r = cm.run(co, |co, _| sleep(co, Duration::ZERO));
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!("timeout(0) fires at the first await (next iteration)");
-                }
-                if let Err(e) = cm.run(co, |_, _| Ok(())) {
-                    tprint!("re-enter RuntimeError: {}", py_str(&e));
-                }
-                Ok(())
-            });
-        });
-    }
+            let cm = Timeout::after(Some(Duration::ZERO))?;
+            let r = call_co!(co, [cm], cm.run(co, |co, _| sleep(co, Duration::ZERO)));
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                tprint!("timeout(0) fires at the first await (next iteration)");
+            }
+            if let Err(e) = call_co!(co, [cm], cm.run(co, |_, _| Ok(()))) {
+                tprint!("re-enter RuntimeError: {}", py_str(&e));
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
-// Not ported to the stackless backend yet: its bodies call helpers that take `co` throughout.
-stackful_only! {
-    #[test]
-    fn wait_for_more() {
-        common::check_case("helpers/wait_for_more", || {
-            run(|co| {
-                let lp = get_running_loop()?;
-
-                let swallowed = wait_for_fn(co, Some(ms(10)), |co| {
-                    if sleep(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
-                        tprint!("inner: cancelled, returning 1 anyway");
-                    }
-                    Ok(1)
-                })?;
-                tprint!("swallowed cancel -> {swallowed}");
-
-                fn slow_cleanup(co: &TaskCo) -> Result<()> {
-                    let r = sleep(co, secs(10));
-                    if let Err(e) = &r
-                        && e.isinstance::<CancelledError>()
-                    {
-                        tprint!("inner: cleaning up");
-                        sleep(co, ms(10))?;
-                        tprint!("inner: cleaned up");
-                    }
-                    r
-                }
-                let t = lp.create_task(slow_cleanup)?;
-                if let Err(e) = wait_for(co, &t, Some(ms(10))) {
-                    assert!(e.isinstance::<TimeoutError>());
-                    tprint!(
-                        "TimeoutError after the cleanup; inner done: {} cause: {}",
-                        py_bool(t.done()),
-                        cause_name(&e)
-                    );
-                }
-                let t = lp.create_task(slow_cleanup)?;
-                sleep(co, ms(10))?;
-                if let Err(e) = wait_for(co, &t, Some(Duration::ZERO)) {
-                    assert!(e.isinstance::<TimeoutError>());
-                    tprint!(
-                        "timeout=0: TimeoutError after the cleanup; inner done: {} cause: {}",
-                        py_bool(t.done()),
-                        cause_name(&e)
-                    );
-                }
-
-                let r = wait_for_fn(co, Some(ms(10)), |co| {
-                    let _ = sleep(co, secs(10));
-                    Err::<(), _>(ValueError::new("from finally").into())
-                });
-                if let Err(e) = r {
-                    tprint!(
-                        "an error raised while cancelled passes through: {}",
-                        py_repr(&e)
-                    );
-                }
-
-                let fut: Future<&str> = lp.create_future();
-                let f = fut.clone();
-                lp.call_later(ms(10), move || {
-                    let _ = f.set_result("ok");
-                })?;
-                tprint!(
-                    "result before the deadline -> {}",
-                    wait_for(co, &fut, Some(secs(1)))?
-                );
-
-                let r = wait_for_fn(co, Some(secs(1)), |co| {
-                    sleep(co, ms(10))?;
-                    Err::<(), _>(key_error("early"))
-                });
-                if let Err(e) = r {
-                    tprint!(
-                        "an error before the deadline passes through: {}",
-                        py_repr(&e)
-                    );
-                }
-
-                let inner_task = lp.create_task(|co| {
-                    if sleep(co, secs(1)).is_err() {
-                        tprint!("stubborn: cancel swallowed");
-                        sleep(co, ms(200))?;
-                    }
-                    Ok(42)
-                })?;
-                let inner = inner_task.clone();
-                let waiting = lp.create_task(move |co| wait_for(co, &inner, Some(ms(20))))?;
-                sleep(co, ms(100))?;
-                waiting.cancel(None);
-                if co
-                    .wait(&waiting)
-                    .is_err_and(|e| e.isinstance::<CancelledError>())
-                {
-                    tprint!(
-                        "wait_for cancelled while the inner held out; inner done: {}",
-                        py_bool(inner_task.done())
-                    );
-                }
-                tprint!("inner result: {}", co.wait(&inner_task)?);
-
-                for (label, t) in [("None", None), ("60.0", Some(secs(60)))] {
-                    let task = lp.create_task(|co| {
-                        let never = get_running_loop()?.create_future::<()>();
-                        co.wait(&never)
-                    })?;
-                    let inner = task.clone();
-                    let waiting = lp.create_task(move |co| wait_for(co, &inner, t))?;
-                    let w = waiting.clone();
-                    lp.call_soon(move || {
-                        w.cancel(None);
-                    })?;
-                    if co
-                        .wait(&waiting)
-                        .is_err_and(|e| e.isinstance::<CancelledError>())
-                    {
-                        tprint!(
-                            "timeout={label}: wait_for cancelled; inner cancelled: {}",
-                            py_bool(task.cancelled())
-                        );
-                    }
-                }
-                Ok(())
-            });
-        });
-    }
+/// `async def slow_cleanup()`: its cleanup after a cancel takes a while.
+fn slow_cleanup() -> impl Body<()> {
+    body!(|co| {
+        let r = sleep!(co, secs(10));
+        if let Err(e) = &r
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("inner: cleaning up");
+            sleep!(co, ms(10))?;
+            tprint!("inner: cleaned up");
+        }
+        r
+    })
 }
 
-// Not ported to the stackless backend yet: its bodies call helpers that take `co` throughout.
-stackful_only! {
-    #[test]
-    fn timeout_more() {
-        common::check_case("helpers/timeout_more", || {
-            run(|co| {
-                let lp = get_running_loop()?;
+#[test]
+fn wait_for_more() {
+    common::check_case("helpers/wait_for_more", || {
+        // `wait_for(coro(), t)` is `wait_for(create_task(coro()), t)`: the coroutines are
+        // tasks of the backend under test, wait_for runs in a stackful coroutine.
+        run!(|co| -> Result<()> {
+            let lp = get_running_loop()?;
 
-                let fut: Future<Timeout> = lp.create_future();
-                let f = fut.clone();
-                let task = lp.create_task(move |co| {
-                    timeout(co, Some(secs(10)), |co, cm| {
-                        f.set_result(cm.clone())?;
-                        sleep(co, secs(50))
-                    })
+            let swallow = spawn!(lp, |co| {
+                if sleep!(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
+                    tprint!("inner: cancelled, returning 1 anyway");
+                }
+                Ok(1)
+            })?;
+            let swallowed = call_co!(co, [swallow], wait_for(co, &swallow, Some(ms(10))))?;
+            tprint!("swallowed cancel -> {swallowed}");
+
+            let t = spawn!(lp, slow_cleanup())?;
+            if let Err(e) = call_co!(co, [t], wait_for(co, &t, Some(ms(10)))) {
+                assert!(e.isinstance::<TimeoutError>());
+                tprint!(
+                    "TimeoutError after the cleanup; inner done: {} cause: {}",
+                    py_bool(t.done()),
+                    cause_name(&e)
+                );
+            }
+            let t = spawn!(lp, slow_cleanup())?;
+            sleep!(co, ms(10))?;
+            if let Err(e) = call_co!(co, [t], wait_for(co, &t, Some(Duration::ZERO))) {
+                assert!(e.isinstance::<TimeoutError>());
+                tprint!(
+                    "timeout=0: TimeoutError after the cleanup; inner done: {} cause: {}",
+                    py_bool(t.done()),
+                    cause_name(&e)
+                );
+            }
+
+            let fails_on_cancel = spawn!(lp, |co| {
+                let _ = sleep!(co, secs(10));
+                Err::<(), _>(ValueError::new("from finally").into())
+            })?;
+            let r = call_co!(
+                co,
+                [fails_on_cancel],
+                wait_for(co, &fails_on_cancel, Some(ms(10)))
+            );
+            if let Err(e) = r {
+                tprint!(
+                    "an error raised while cancelled passes through: {}",
+                    py_repr(&e)
+                );
+            }
+
+            let fut: Future<&str> = lp.create_future();
+            let f = fut.clone();
+            lp.call_later(ms(10), move || {
+                let _ = f.set_result("ok");
+            })?;
+            tprint!(
+                "result before the deadline -> {}",
+                call_co!(co, [fut], wait_for(co, &fut, Some(secs(1))))?
+            );
+
+            let fails = spawn!(lp, |co| {
+                sleep!(co, ms(10))?;
+                Err::<(), _>(key_error("early"))
+            })?;
+            if let Err(e) = call_co!(co, [fails], wait_for(co, &fails, Some(secs(1)))) {
+                tprint!(
+                    "an error before the deadline passes through: {}",
+                    py_repr(&e)
+                );
+            }
+
+            let inner_task = spawn!(lp, |co| {
+                if sleep!(co, secs(1)).is_err() {
+                    tprint!("stubborn: cancel swallowed");
+                    sleep!(co, ms(200))?;
+                }
+                Ok(42)
+            })?;
+            let inner = inner_task.clone();
+            let waiting = spawn!(lp, move |co| call_co!(
+                co,
+                [inner],
+                wait_for(co, &inner, Some(ms(20)))
+            ))?;
+            sleep!(co, ms(100))?;
+            waiting.cancel(None);
+            if wait!(co, waiting).is_err_and(|e| e.isinstance::<CancelledError>()) {
+                tprint!(
+                    "wait_for cancelled while the inner held out; inner done: {}",
+                    py_bool(inner_task.done())
+                );
+            }
+            tprint!("inner result: {}", wait!(co, inner_task)?);
+
+            for (label, t) in [("None", None), ("60.0", Some(secs(60)))] {
+                let task = spawn!(lp, |co| {
+                    let never = get_running_loop()?.create_future::<()>();
+                    wait!(co, never)
                 })?;
-                let cm = co.wait(&fut)?;
-                cm.reschedule(Some(lp.time() + secs(30)))?;
-                tprint!("rescheduled: {}", repr_head(&cm));
-                cm.reschedule(None)?;
-                tprint!("disarmed: None {cm:?}");
-                assert!(cm.when().is_none());
-                task.cancel(None);
-                if co
-                    .wait(&task)
-                    .is_err_and(|e| e.isinstance::<CancelledError>())
-                {
+                let inner = task.clone();
+                let waiting = spawn!(lp, move |co| call_co!(co, [inner], wait_for(co, &inner, t)))?;
+                let w = waiting.clone();
+                lp.call_soon(move || {
+                    w.cancel(None);
+                })?;
+                if wait!(co, waiting).is_err_and(|e| e.isinstance::<CancelledError>()) {
                     tprint!(
-                        "a cancel from outside stays CancelledError; expired: {}",
-                        py_bool(cm.expired())
+                        "timeout={label}: wait_for cancelled; inner cancelled: {}",
+                        py_bool(task.cancelled())
                     );
                 }
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
+}
 
-                let cm = Timeout::after(Some(secs(10)))?;
-                let r = cm.run(co, |co, cm| {
+#[test]
+fn timeout_more() {
+    common::check_case("helpers/timeout_more", || {
+        // As case_53_timeout: the `async with` blocks in `call_co!`, the tasks and the other
+        // awaits on the backend under test.
+        run!(|co| -> Result<()> {
+            let lp = get_running_loop()?;
+
+            let fut: Future<Timeout> = lp.create_future();
+            let f = fut.clone();
+            let task = spawn!(lp, move |co| call_co!(
+                co,
+                [f],
+                timeout(co, Some(secs(10)), |co, cm| {
+                    f.set_result(cm.clone())?;
+                    sleep(co, secs(50))
+                })
+            ))?;
+            let cm = wait!(co, fut)?;
+            cm.reschedule(Some(lp.time() + secs(30)))?;
+            tprint!("rescheduled: {}", repr_head(&cm));
+            cm.reschedule(None)?;
+            tprint!("disarmed: None {cm:?}");
+            assert!(cm.when().is_none());
+            task.cancel(None);
+            if wait!(co, task).is_err_and(|e| e.isinstance::<CancelledError>()) {
+                tprint!(
+                    "a cancel from outside stays CancelledError; expired: {}",
+                    py_bool(cm.expired())
+                );
+            }
+
+            let cm = Timeout::after(Some(secs(10)))?;
+            let r = call_co!(
+                co,
+                [cm, lp],
+                cm.run(co, |co, cm| {
                     cm.reschedule(Some(lp.time() - secs(1)))?;
                     sleep(co, secs(10))
-                });
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!(
-                        "rescheduled into the past: TimeoutError; expired: {}",
-                        py_bool(cm.expired())
-                    );
-                }
+                })
+            );
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                tprint!(
+                    "rescheduled into the past: TimeoutError; expired: {}",
+                    py_bool(cm.expired())
+                );
+            }
 
-                let r = timeout(co, Some(ms(10)), |co, cm| {
-                    cm.reschedule(Some(get_running_loop()?.time() + ms(100)))?;
+            let r = call_co!(
+                co,
+                [lp],
+                timeout(co, Some(ms(10)), |co, cm| {
+                    cm.reschedule(Some(lp.time() + ms(100)))?;
                     sleep(co, ms(20))?;
                     tprint!("still running after the first deadline");
                     sleep(co, secs(10))
-                });
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!("fired at the moved deadline");
-                }
+                })
+            );
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                tprint!("fired at the moved deadline");
+            }
 
-                let cm = Timeout::new(Some(lp.time() - secs(11)));
-                let r = cm.run(co, |co, _| {
+            let cm = Timeout::new(Some(lp.time() - secs(11)));
+            let r = call_co!(
+                co,
+                [cm],
+                cm.run(co, |co, _| {
                     tprint!("body runs");
                     sleep(co, Duration::ZERO)?;
                     tprint!("not reached");
                     Ok(())
-                });
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!(
-                        "past deadline: TimeoutError at the first await; expired: {}",
-                        py_bool(cm.expired())
-                    );
-                }
+                })
+            );
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                tprint!(
+                    "past deadline: TimeoutError at the first await; expired: {}",
+                    py_bool(cm.expired())
+                );
+            }
 
-                let cm = Timeout::after(Some(ms(10)))?;
+            let cm = Timeout::after(Some(ms(10)))?;
+            call_co!(
+                co,
+                [cm, lp],
                 cm.run(co, |co, cm| {
                     if sleep(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
                         tprint!("body caught CancelledError; {cm:?}");
                     }
-                    if let Err(e) = cm.reschedule(Some(get_running_loop()?.time() + secs(1))) {
+                    if let Err(e) = cm.reschedule(Some(lp.time() + secs(1))) {
                         tprint!("RuntimeError: {}", py_str(&e));
                     }
                     Ok(())
-                })?;
+                })
+            )?;
+            tprint!(
+                "no TimeoutError; expired: {} {cm:?} cancelling: {}",
+                py_bool(cm.expired()),
+                cancelling()
+            );
+
+            let t = spawn!(lp, |co| call_co!(
+                co,
+                [],
+                timeout(co, Some(secs(10)), |co, _| {
+                    current_task(None)?.unwrap().cancel(None);
+                    sleep(co, secs(10))
+                })
+            ))?;
+            if wait!(co, t).is_err_and(|e| e.isinstance::<CancelledError>()) {
                 tprint!(
-                    "no TimeoutError; expired: {} {cm:?} cancelling: {}",
-                    py_bool(cm.expired()),
-                    cancelling()
+                    "a cancel inside an unexpired timeout stays CancelledError; cancelled: {}",
+                    py_bool(t.cancelled())
                 );
+            }
 
-                let t = lp.create_task(|co| {
-                    timeout(co, Some(secs(10)), |co, _| {
-                        current_task(None)?.unwrap().cancel(None);
-                        sleep(co, secs(10))
-                    })
-                })?;
-                if co.wait(&t).is_err_and(|e| e.isinstance::<CancelledError>()) {
-                    tprint!(
-                        "a cancel inside an unexpired timeout stays CancelledError; cancelled: {}",
-                        py_bool(t.cancelled())
-                    );
-                }
-
-                let (outer, inner) = (
-                    Timeout::after(Some(ms(100)))?,
-                    Timeout::after(Some(ms(10)))?,
-                );
-                let r = outer.run(co, |co, outer| {
+            let (outer, inner) = (
+                Timeout::after(Some(ms(100)))?,
+                Timeout::after(Some(ms(10)))?,
+            );
+            let r = call_co!(
+                co,
+                [outer, inner],
+                outer.run(co, |co, outer| {
                     let r = inner.run(co, |co, _| sleep(co, secs(1)));
                     if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                         tprint!(
@@ -481,16 +512,20 @@ stackful_only! {
                         );
                     }
                     sleep(co, secs(1))
-                });
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!(
-                        "outer TimeoutError; inner expired: {} outer expired: {}",
-                        py_bool(inner.expired()),
-                        py_bool(outer.expired())
-                    );
-                }
+                })
+            );
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                tprint!(
+                    "outer TimeoutError; inner expired: {} outer expired: {}",
+                    py_bool(inner.expired()),
+                    py_bool(outer.expired())
+                );
+            }
 
-                let r = timeout(co, Some(ms(10)), |co, _| {
+            let r = call_co!(
+                co,
+                [],
+                timeout(co, Some(ms(10)), |co, _| {
                     let body = sleep(co, secs(1));
                     // `finally:` runs whatever the sleep gave.
                     let r = timeout(co, Some(ms(10)), |co, _| sleep(co, secs(10)));
@@ -498,64 +533,77 @@ stackful_only! {
                         tprint!("timeout inside finally: TimeoutError");
                     }
                     body
-                });
-                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                    tprint!("outer: TimeoutError");
-                }
+                })
+            );
+            if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                tprint!("outer: TimeoutError");
+            }
 
-                let after_cancel = lp.create_task(|co| {
-                    current_task(None)?.unwrap().cancel(None);
-                    if sleep(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
-                        tprint!("cancelled; cancelling(): {}", cancelling());
-                    }
-                    let r = timeout(co, Some(Duration::ZERO), |co, _| sleep(co, secs(1)));
-                    if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                        tprint!("a timeout after a caught cancel still converts");
-                    }
-                    let r = timeout(co, Some(secs(1)), |co, _| {
+            let after_cancel = spawn!(lp, |co| {
+                current_task(None)?.unwrap().cancel(None);
+                if sleep!(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
+                    tprint!("cancelled; cancelling(): {}", cancelling());
+                }
+                let r = call_co!(
+                    co,
+                    [],
+                    timeout(co, Some(Duration::ZERO), |co, _| sleep(co, secs(1)))
+                );
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!("a timeout after a caught cancel still converts");
+                }
+                let r = call_co!(
+                    co,
+                    [],
+                    timeout(co, Some(secs(1)), |co, _| {
                         current_task(None)?.unwrap().cancel(None);
                         sleep(co, secs(2))
-                    });
-                    if r.is_err_and(|e| e.isinstance::<CancelledError>()) {
-                        tprint!(
-                            "a new cancel inside it stays CancelledError; cancelling(): {}",
-                            cancelling()
-                        );
-                    }
-                    Ok("finished")
-                })?;
-                tprint!("after_cancel -> {}", co.wait(&after_cancel)?);
-
-                let t = lp.create_task(|co| {
-                    match timeout(co, Some(ms(10)), |co, _| sleep(co, secs(10))) {
-                        Err(e) if e.isinstance::<TimeoutError>() => Ok("timed out"),
-                        Err(e) => Err(e),
-                        Ok(()) => Ok("not timed out"),
-                    }
-                })?;
-                tprint!(
-                    "task -> {} cancelled: {}",
-                    co.wait(&t)?,
-                    py_bool(t.cancelled())
+                    })
                 );
-
-                // `await_without_task`: enter from a generator stepped by a plain callback.
-                let cm = Timeout::after(Some(ms(10)))?;
-                let c = cm.clone();
-                lp.call_soon(move || {
-                    let enter = Generator::new(move |co: &TaskCo| c.run(co, |_, _| Ok(())));
-                    if let Err(e) = enter.send(()) {
-                        tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
-                    }
-                })?;
-                sleep(co, Duration::ZERO)?;
-                if let Err(e) = cm.reschedule(Some(lp.time() + secs(1))) {
-                    tprint!("then reschedule: RuntimeError: {}", py_str(&e));
+                if r.is_err_and(|e| e.isinstance::<CancelledError>()) {
+                    tprint!(
+                        "a new cancel inside it stays CancelledError; cancelling(): {}",
+                        cancelling()
+                    );
                 }
-                Ok(())
-            });
-        });
-    }
+                Ok("finished")
+            })?;
+            tprint!("after_cancel -> {}", wait!(co, after_cancel)?);
+
+            let t = spawn!(lp, |co| {
+                match call_co!(
+                    co,
+                    [],
+                    timeout(co, Some(ms(10)), |co, _| sleep(co, secs(10)))
+                ) {
+                    Err(e) if e.isinstance::<TimeoutError>() => Ok("timed out"),
+                    Err(e) => Err(e),
+                    Ok(()) => Ok("not timed out"),
+                }
+            })?;
+            tprint!(
+                "task -> {} cancelled: {}",
+                wait!(co, t)?,
+                py_bool(t.cancelled())
+            );
+
+            // `await_without_task`: enter from a generator stepped by a plain callback.
+            let cm = Timeout::after(Some(ms(10)))?;
+            let c = cm.clone();
+            lp.call_soon(move || {
+                let enter = Generator::new(move |co: &TaskCo| c.run(co, |_, _| Ok(())));
+                if let Err(e) = enter.send(()) {
+                    tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
+                }
+            })?;
+            sleep!(co, Duration::ZERO)?;
+            if let Err(e) = cm.reschedule(Some(lp.time() + secs(1))) {
+                tprint!("then reschedule: RuntimeError: {}", py_str(&e));
+            }
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
 thread_local! {
@@ -698,18 +746,21 @@ fn caught(r: Result<impl Sized>) -> Option<anyhow::Error> {
     }
 }
 
-// Not ported to the stackless backend yet: its bodies call helpers that take `co` throughout.
-stackful_only! {
-    #[test]
-    fn taskgroup_errors() {
-        common::check_case("helpers/taskgroup_errors", || {
-            run(|co| {
-                let lp = get_running_loop()?;
-                let runner = lp.create_task(|co| {
-                    let r = task_group(co, |co, g| {
-                        g.create_task(crash("c1", ms(10), zero_division))?;
-                        g.create_task(sleeper("s1", secs(1)))?;
-                        g.create_task(sleeper("s2", secs(1)))?;
+#[test]
+fn taskgroup_errors() {
+    common::check_case("helpers/taskgroup_errors", || {
+        // As taskgroup_basic: the groups in `call_co!`, the children and the tasks that run
+        // the groups on the backend under test.
+        run!(|co| -> Result<()> {
+            let lp = get_running_loop()?;
+            let runner = spawn!(lp, |co| {
+                let r = call_co!(
+                    co,
+                    [],
+                    task_group(co, |co, g| {
+                        group_spawn!(g, crash("c1", ms(10), zero_division))?;
+                        group_spawn!(g, sleeper("s1", secs(1)))?;
+                        group_spawn!(g, sleeper("s2", secs(1)))?;
                         let r = sleep(co, secs(10));
                         if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
                             tprint!("body cancelled");
@@ -717,215 +768,261 @@ stackful_only! {
                         r?;
                         tprint!("not reached");
                         Ok(())
-                    });
-                    if let Some(eg) = caught(r) {
-                        tprint!("caught {}", py_repr(&eg));
-                        tprint!("str: {}", py_str(&eg));
-                        tprint!("cancelling() after the group: {}", cancelling());
-                    }
-                    Ok("runner finished")
-                })?;
-                tprint!("{}", co.wait(&runner)?);
-                report("04");
+                    })
+                );
+                if let Some(eg) = caught(r) {
+                    tprint!("caught {}", py_repr(&eg));
+                    tprint!("str: {}", py_str(&eg));
+                    tprint!("cancelling() after the group: {}", cancelling());
+                }
+                Ok("runner finished")
+            })?;
+            tprint!("{}", wait!(co, runner)?);
+            report("04");
 
-                let r = task_group(co, |_, g| {
-                    g.create_task(crash("c1", ms(10), || ValueError::new("a").into()))?;
-                    g.create_task(|co| {
-                        let _ = sleep(co, secs(1));
+            let r = call_co!(
+                co,
+                [],
+                task_group(co, |_, g| {
+                    group_spawn!(g, crash("c1", ms(10), || ValueError::new("a").into()))?;
+                    group_spawn!(g, |co| {
+                        let _ = sleep!(co, secs(1));
                         Err::<(), _>(key_error("b"))
                     })?;
                     Ok(())
-                });
-                if let Some(eg) = caught(r) {
-                    let n = eg.exc::<ExceptionGroup>().unwrap().exceptions().len();
-                    tprint!("caught {} count: {n}", py_repr(&eg));
-                }
+                })
+            );
+            if let Some(eg) = caught(r) {
+                let n = eg.exc::<ExceptionGroup>().unwrap().exceptions().len();
+                tprint!("caught {} count: {n}", py_repr(&eg));
+            }
 
-                let mut children = None;
-                let r = task_group(co, |co, g| {
-                    let t1 = g.create_task(sleeper("s1", secs(1)))?;
-                    let t2 = g.create_task(sleeper("s2", secs(2)))?;
-                    children = Some((t1, t2));
+            let children = Rc::new(RefCell::new(None));
+            let r = call_co!(
+                co,
+                [children],
+                task_group(co, |co, g| {
+                    let t1 = group_spawn!(g, sleeper("s1", secs(1)))?;
+                    let t2 = group_spawn!(g, sleeper("s2", secs(2)))?;
+                    *children.borrow_mut() = Some((t1, t2));
                     sleep(co, ms(10))?;
                     Err::<(), _>(zero_division())
-                });
-                if let Some(eg) = caught(r) {
-                    let (t1, t2) = children.take().unwrap();
-                    tprint!(
-                        "caught {} children cancelled: {} {}",
-                        py_repr(&eg),
-                        py_bool(t1.cancelled()),
-                        py_bool(t2.cancelled())
-                    );
-                }
-                report("09");
+                })
+            );
+            if let Some(eg) = caught(r) {
+                let (t1, t2) = children.take().unwrap();
+                tprint!(
+                    "caught {} children cancelled: {} {}",
+                    py_repr(&eg),
+                    py_bool(t1.cancelled()),
+                    py_bool(t2.cancelled())
+                );
+            }
+            report("09");
 
-                let r = task_group(co, |co, g| {
-                    g.create_task(crash("c1", ms(10), zero_division))?;
+            let r = call_co!(
+                co,
+                [],
+                task_group(co, |co, g| {
+                    group_spawn!(g, crash("c1", ms(10), zero_division))?;
                     let _ = sleep(co, secs(10));
                     Err::<(), _>(key_error("from body"))
-                });
-                if let Some(eg) = caught(r) {
-                    tprint!("caught {}", py_repr(&eg));
-                }
+                })
+            );
+            if let Some(eg) = caught(r) {
+                tprint!("caught {}", py_repr(&eg));
+            }
 
-                let runner14 = lp.create_task(|co| {
-                    task_group(co, |co, g1| {
-                        g1.create_task(sleeper("outer-child", secs(10)))?;
-                        task_group(co, |_, g2| {
-                            g2.create_task(crash("inner-child", ms(10), || {
-                                ValueError::new("inner").into()
-                            }))?;
-                            Ok(())
-                        })
+            let runner14 = spawn!(lp, |co| call_co!(
+                co,
+                [],
+                task_group(co, |co, g1| {
+                    group_spawn!(g1, sleeper("outer-child", secs(10)))?;
+                    task_group(co, |_, g2| {
+                        group_spawn!(
+                            g2,
+                            crash("inner-child", ms(10), || ValueError::new("inner").into())
+                        )?;
+                        Ok(())
                     })
-                })?;
-                if let Some(eg) = caught(co.wait(&runner14)) {
-                    tprint!("caught {}", py_repr(&eg));
-                }
-                report("14");
+                })
+            ))?;
+            if let Some(eg) = caught(wait!(co, runner14)) {
+                tprint!("caught {}", py_repr(&eg));
+            }
+            report("14");
 
-                let runner13 = lp.create_task(|co| {
-                    task_group(co, |co, g1| {
-                        g1.create_task(crash("outer-child", ms(10), || {
-                            ValueError::new("outer").into()
-                        }))?;
-                        task_group(co, |_, g2| {
-                            g2.create_task(sleeper("inner-child", secs(10)))?;
-                            Ok(())
-                        })
+            let runner13 = spawn!(lp, |co| call_co!(
+                co,
+                [],
+                task_group(co, |co, g1| {
+                    group_spawn!(
+                        g1,
+                        crash("outer-child", ms(10), || ValueError::new("outer").into())
+                    )?;
+                    task_group(co, |_, g2| {
+                        group_spawn!(g2, sleeper("inner-child", secs(10)))?;
+                        Ok(())
                     })
-                })?;
-                if let Some(eg) = caught(co.wait(&runner13)) {
-                    tprint!("caught {}", py_repr(&eg));
-                }
-                report("13");
-                Ok(())
-            });
-        });
-    }
+                })
+            ))?;
+            if let Some(eg) = caught(wait!(co, runner13)) {
+                tprint!("caught {}", py_repr(&eg));
+            }
+            report("13");
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
 /// `async def cancel_soon(coro)`: runs it as a task, cancels it after 10 ms, shows the end.
-fn cancel_soon(co: &TaskCo, body: impl FnOnce(&TaskCo) -> Result<()> + 'static) -> Result<()> {
-    let r = get_running_loop()?.create_task(body)?;
-    sleep(co, ms(10))?;
-    tprint!("done before the cancel: {}", py_bool(r.done()));
-    r.cancel(None);
-    match co.wait(&r) {
-        Err(e) if e.isinstance::<CancelledError>() => {
-            tprint!("-> CancelledError; cancelled: {}", py_bool(r.cancelled()))
+fn cancel_soon(coro: impl Body<()>) -> impl Body<()> {
+    body!(move |co| {
+        let r = spawn!(get_running_loop()?, coro)?;
+        sleep!(co, ms(10))?;
+        tprint!("done before the cancel: {}", py_bool(r.done()));
+        r.cancel(None);
+        match wait!(co, r) {
+            Err(e) if e.isinstance::<CancelledError>() => {
+                tprint!("-> CancelledError; cancelled: {}", py_bool(r.cancelled()))
+            }
+            Err(e) if e.isinstance::<ExceptionGroup>() => tprint!("-> {}", py_repr(&e)),
+            other => panic!("unexpected {other:?}"),
         }
-        Err(e) if e.isinstance::<ExceptionGroup>() => tprint!("-> {}", py_repr(&e)),
-        other => panic!("unexpected {other:?}"),
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
-// Not ported to the stackless backend yet: its bodies call helpers that take `co` throughout.
-stackful_only! {
-    #[test]
-    fn taskgroup_cancel() {
-        common::check_case("helpers/taskgroup_cancel", || {
-            run(|co| {
-                cancel_soon(co, |co| {
-                    task_group(co, |co, g| {
-                        for i in 0..3 {
-                            g.create_task(sleeper(&format!("s{i}"), secs(5)))?;
-                        }
-                        let r = sleep(co, secs(10));
-                        if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
-                            tprint!("body cancelled");
-                        }
-                        r
-                    })
-                })?;
-                report("07");
+/// `async def fails_when_cancelled()`: raises ZeroDivisionError once its sleep ends.
+fn fails_when_cancelled() -> impl Body<()> {
+    body!(|co| {
+        let _ = sleep!(co, secs(10));
+        Err(zero_division())
+    })
+}
 
-                cancel_soon(co, |co| {
-                    task_group(co, |_, g| {
-                        g.create_task(sleeper("a", secs(1)))?;
-                        g.create_task(sleeper("b", secs(2)))?;
-                        Ok(())
-                    })
-                })?;
-                report("22");
-
-                cancel_soon(co, |co| task_group(co, |co, _| sleep(co, secs(10))))?;
-
-                fn fails_when_cancelled(co: &TaskCo) -> Result<()> {
-                    let _ = sleep(co, secs(10));
-                    Err(zero_division())
-                }
-                cancel_soon(co, |co| {
-                    task_group(co, |co, g| {
-                        for _ in 0..2 {
-                            g.create_task(fails_when_cancelled)?;
-                        }
-                        sleep(co, secs(10))
-                    })
-                })?;
-
-                cancel_soon(co, |co| {
-                    task_group(co, |co, _| match sleep(co, secs(10)) {
-                        Err(e) if e.isinstance::<CancelledError>() => Err(key_error("instead")),
-                        other => other,
-                    })
-                })?;
-
-                cancel_soon(co, |co| {
-                    task_group(co, |co, g| {
-                        g.create_task(|co| {
-                            sleep(co, ms(100))?;
-                            tprint!("crash_soon raises");
-                            Err::<(), _>(zero_division())
-                        })?;
-                        let r = sleep(co, secs(10));
-                        if let Err(e) = &r
-                            && e.isinstance::<CancelledError>()
-                        {
-                            tprint!("body cleans up");
-                            let cleanup = sleep(co, ms(200));
-                            if cleanup
-                                .as_ref()
-                                .is_err_and(|e| e.isinstance::<CancelledError>())
-                            {
-                                tprint!("cleanup cancelled by the group");
-                            }
-                            cleanup?;
-                        }
-                        r
-                    })
-                })?;
-
-                let survivor = get_running_loop()?.create_task(|co| {
-                    let r = task_group(co, |co, g| {
-                        g.create_task(sleeper("x", Duration::ZERO))?;
-                        sleep(co, Duration::ZERO)?;
-                        g.create_task(sleeper("y", secs(5)))?;
-                        Err::<(), _>(ValueError::new("body").into())
-                    });
-                    if let Some(eg) = caught(r) {
-                        tprint!(
-                            "survivor caught {} cancelling: {}",
-                            py_repr(&eg),
-                            cancelling()
-                        );
+#[test]
+fn taskgroup_cancel() {
+    common::check_case("helpers/taskgroup_cancel", || {
+        // As taskgroup_errors: each runner is a task of the backend under test whose group
+        // runs in `call_co!`.
+        run!(|co| -> Result<()> {
+            let runner07 = body!(|co| call_co!(
+                co,
+                [],
+                task_group(co, |co, g| {
+                    for i in 0..3 {
+                        group_spawn!(g, sleeper(&format!("s{i}"), secs(5)))?;
                     }
-                    sleep(co, ms(10))?;
-                    Ok("survived")
-                })?;
-                tprint!("{}", co.wait(&survivor)?);
-                report("survivor");
-                Ok(())
-            });
-        });
-    }
+                    let r = sleep(co, secs(10));
+                    if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
+                        tprint!("body cancelled");
+                    }
+                    r
+                })
+            ));
+            await_sub!(co, cancel_soon(runner07))?;
+            report("07");
+
+            let runner22 = body!(|co| call_co!(
+                co,
+                [],
+                task_group(co, |_, g| {
+                    group_spawn!(g, sleeper("a", secs(1)))?;
+                    group_spawn!(g, sleeper("b", secs(2)))?;
+                    Ok(())
+                })
+            ));
+            await_sub!(co, cancel_soon(runner22))?;
+            report("22");
+
+            let runner17 =
+                body!(|co| call_co!(co, [], task_group(co, |co, _| sleep(co, secs(10)))));
+            await_sub!(co, cancel_soon(runner17))?;
+
+            let runner08 = body!(|co| call_co!(
+                co,
+                [],
+                task_group(co, |co, g| {
+                    for _ in 0..2 {
+                        group_spawn!(g, fails_when_cancelled())?;
+                    }
+                    sleep(co, secs(10))
+                })
+            ));
+            await_sub!(co, cancel_soon(runner08))?;
+
+            let runner18 = body!(|co| call_co!(
+                co,
+                [],
+                task_group(co, |co, _| match sleep(co, secs(10)) {
+                    Err(e) if e.isinstance::<CancelledError>() => Err(key_error("instead")),
+                    other => other,
+                })
+            ));
+            await_sub!(co, cancel_soon(runner18))?;
+
+            let runner15 = body!(|co| call_co!(
+                co,
+                [],
+                task_group(co, |co, g| {
+                    group_spawn!(g, |co| {
+                        sleep!(co, ms(100))?;
+                        tprint!("crash_soon raises");
+                        Err::<(), _>(zero_division())
+                    })?;
+                    let r = sleep(co, secs(10));
+                    if let Err(e) = &r
+                        && e.isinstance::<CancelledError>()
+                    {
+                        tprint!("body cleans up");
+                        let cleanup = sleep(co, ms(200));
+                        if cleanup
+                            .as_ref()
+                            .is_err_and(|e| e.isinstance::<CancelledError>())
+                        {
+                            tprint!("cleanup cancelled by the group");
+                        }
+                        cleanup?;
+                    }
+                    r
+                })
+            ));
+            await_sub!(co, cancel_soon(runner15))?;
+
+            let survivor = spawn!(get_running_loop()?, |co| {
+                let r = call_co!(
+                    co,
+                    [],
+                    task_group(co, |co, g| {
+                        group_spawn!(g, sleeper("x", Duration::ZERO))?;
+                        sleep(co, Duration::ZERO)?;
+                        group_spawn!(g, sleeper("y", secs(5)))?;
+                        Err::<(), _>(ValueError::new("body").into())
+                    })
+                );
+                if let Some(eg) = caught(r) {
+                    tprint!(
+                        "survivor caught {} cancelling: {}",
+                        py_repr(&eg),
+                        cancelling()
+                    );
+                }
+                sleep!(co, ms(10))?;
+                Ok("survived")
+            })?;
+            tprint!("{}", wait!(co, survivor)?);
+            report("survivor");
+            Ok(())
+        })
+        .unwrap();
+    });
 }
 
 /// `try_create(what, g)`: `g.create_task(asyncio.sleep(0))`, showing a refusal.
 fn try_create(what: &str, g: &TaskGroup) {
-    match g.create_task(|co| sleep(co, Duration::ZERO)) {
+    match group_spawn!(g, |co| sleep!(co, Duration::ZERO)) {
         Ok(_) => tprint!("{what} accepted"),
         Err(e) => {
             assert!(e.isinstance::<RuntimeError>());
@@ -934,58 +1031,66 @@ fn try_create(what: &str, g: &TaskGroup) {
     }
 }
 
-// Not ported to the stackless backend yet: its bodies call helpers that take `co` throughout.
-stackful_only! {
-    #[test]
-    fn taskgroup_misuse() {
-        common::check_case("helpers/taskgroup_misuse", || {
-            run(|co| {
-                let lp = get_running_loop()?;
-                let g = TaskGroup::new();
-                try_create("not entered:", &g);
+#[test]
+fn taskgroup_misuse() {
+    common::check_case("helpers/taskgroup_misuse", || {
+        // As taskgroup_errors: the groups in `call_co!`, the children on the backend under
+        // test.
+        run!(|co| -> Result<()> {
+            let lp = get_running_loop()?;
+            let g = TaskGroup::new();
+            try_create("not entered:", &g);
+            call_co!(
+                co,
+                [g],
                 g.run(co, |co, g| {
                     if let Err(e) = g.run(co, |_, _| Ok(())) {
                         tprint!("entered inside itself: RuntimeError: {}", py_str(&e));
                     }
                     Ok(())
-                })?;
-                try_create("after exit:", &g);
-                if let Err(e) = g.run(co, |_, _| Ok(())) {
-                    tprint!("entered again: RuntimeError: {}", py_str(&e));
-                }
+                })
+            )?;
+            try_create("after exit:", &g);
+            if let Err(e) = call_co!(co, [g], g.run(co, |_, _| Ok(()))) {
+                tprint!("entered again: RuntimeError: {}", py_str(&e));
+            }
 
-                let r = task_group(co, |_, g| {
-                    g.create_task(|co| {
-                        sleep(co, ms(1))?;
+            let r = call_co!(
+                co,
+                [],
+                task_group(co, |_, g| {
+                    group_spawn!(g, |co| {
+                        sleep!(co, ms(1))?;
                         Err::<(), _>(zero_division())
                     })?;
                     let g2 = g.clone();
-                    g.create_task(move |co| {
-                        let r = sleep(co, secs(1));
+                    group_spawn!(g, move |co| {
+                        let r = sleep!(co, secs(1));
                         if r.is_err() {
                             try_create("while aborting:", &g2);
                         }
                         r
                     })?;
                     Ok(())
-                });
-                if let Some(eg) = caught(r) {
-                    tprint!("caught {}", py_repr(&eg));
-                }
+                })
+            );
+            if let Some(eg) = caught(r) {
+                tprint!("caught {}", py_repr(&eg));
+            }
 
-                // `await_without_task`: enter from a generator stepped by a plain callback.
-                let g = TaskGroup::new();
-                let g2 = g.clone();
-                lp.call_soon(move || {
-                    let enter = Generator::new(move |co: &TaskCo| g2.run(co, |_, _| Ok(())));
-                    if let Err(e) = enter.send(()) {
-                        tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
-                    }
-                })?;
-                sleep(co, Duration::ZERO)?;
-                try_create("then:", &g);
-                Ok(())
-            });
-        });
-    }
+            // `await_without_task`: enter from a generator stepped by a plain callback.
+            let g = TaskGroup::new();
+            let g2 = g.clone();
+            lp.call_soon(move || {
+                let enter = Generator::new(move |co: &TaskCo| g2.run(co, |_, _| Ok(())));
+                if let Err(e) = enter.send(()) {
+                    tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
+                }
+            })?;
+            sleep!(co, Duration::ZERO)?;
+            try_create("then:", &g);
+            Ok(())
+        })
+        .unwrap();
+    });
 }
