@@ -54,7 +54,9 @@
 //! # Ok(()) }
 //! ```
 
-pub use crate::generator::stackless::{Delegate, Generator, IntoIter, Iter, Sent};
+pub use crate::generator::stackless::{
+    Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
+};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};
