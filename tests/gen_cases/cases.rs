@@ -2,7 +2,10 @@
 // stackful `tulip::Generator`, tests/gen_cases_stackless.rs on `tulip::stackless::Generator`.
 // Each file defines `G` (the generator type) and the macros the bodies are written with:
 // `generator!(|co| body)` makes a generator, `y!(co, v)` is `yield v`, `yf!(co, sub)` and
-// `yf_ref!(co, &sub)` are `yield from sub`, `try_!(Result<()>, { ... })` is a `try:` block.
+// `yf_ref!(co, &sub)` are `yield from sub`, `yf_iter!(co, items)` is `yield from` a plain
+// iterator, `try_!(Result<()>, { ... })` is a `try:` block. The cases with tasks and
+// coroutine objects use the task macros of tests/backend/ (`run!`, `spawn!`, `coroutine!`).
+// `Coro<T>` is the backend's coroutine object type.
 use common::py_bool;
 
 use std::cell::RefCell;

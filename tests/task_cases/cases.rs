@@ -850,7 +850,7 @@ fn base_exceptions() {
     use tulip::{KeyboardInterrupt, SystemExit, get_running_loop};
     common::check_case("task/base_exceptions", || {
         let lp = EventLoop::new().unwrap();
-        let t = spawn!(lp, |co| -> Result<()> {
+        let t = spawn!(lp, |_co| -> Result<()> {
             tprint!("boom raises KeyboardInterrupt");
             Err(KeyboardInterrupt.into())
         })
@@ -876,7 +876,7 @@ fn base_exceptions() {
         lp.run_until_complete(&nothing).unwrap();
 
         let m = spawn!(lp, |co| -> Result<&'static str> {
-            let c = spawn!(get_running_loop()?, |co| -> Result<()> {
+            let c = spawn!(get_running_loop()?, |_co| -> Result<()> {
                 tprint!("child raises SystemExit(3)");
                 Err(SystemExit(Some(3)).into())
             })?;
