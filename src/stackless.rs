@@ -11,6 +11,7 @@
 //! | `def g(): ...` | `Generator::new(\|co\| { ... })` | `stackless::Generator::new(#[coroutine] static \|_\| { ... })` |
 //! | `x = yield v` | `let x = co.yield_(v)?;` | `let x = yield_!(v)?;` |
 //! | `r = yield from sub()` | `let r = co.yield_from(sub())?;` | `let r = yield_from!(sub())?;` |
+//! | `yield from [1, 2]` | `co.yield_from_iter(vec![1, 2])?;` | `yield_from!(from_iter(vec![1, 2]))?;` |
 //! | `asyncio.create_task(main())` | `lp.create_task(\|co\| ...)` | `lp.create_task_stackless(#[coroutine] static \|_\| ...)` |
 //! | `r = await fut` | `let r = co.wait(&fut)?;` | `let r = await_!(fut)?;` |
 //! | `await asyncio.sleep(0)` | `co.yield_now()?` | `yield_now!()?` |
@@ -54,7 +55,9 @@
 //! # Ok(()) }
 //! ```
 
-pub use crate::generator::stackless::{Delegate, Generator, IntoIter, Iter, Sent};
+pub use crate::generator::stackless::{
+    Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
+};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

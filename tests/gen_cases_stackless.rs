@@ -1,7 +1,7 @@
 //! The generator parity cases of gen_cases.rs (in gen_cases/cases.rs), run on the stackless
 //! backend (`cargo +nightly test --features nightly`): the same bodies, the same recorded
 //! Python traces.
-#![feature(coroutines, try_blocks)]
+#![feature(coroutines, coroutine_trait, try_blocks)]
 mod common;
 
 /// The backend under test: stackless generators on nightly coroutines.
@@ -48,5 +48,18 @@ macro_rules! try_ {
         block
     }};
 }
+
+/// A coroutine object (the type `coroutine!` of backend/stackless.rs makes).
+type Coro<T> = tulip::stackless::Coroutine<T>;
+
+/// `yield from iterable` of a plain iterator.
+macro_rules! yf_iter {
+    ($co:ident, $items:expr) => {
+        tulip::yield_from!(tulip::stackless::from_iter($items))
+    };
+}
+
+// The task macros (`run!`, `spawn!`, `wait!`, `coroutine!`, ...) for the cases with tasks.
+include!("backend/stackless.rs");
 
 include!("gen_cases/cases.rs");

@@ -314,7 +314,7 @@ impl<Y, S: Default + PartialEq> Co<Y, S> {
 }
 
 #[cold]
-fn no_send(name: &str) -> anyhow::Error {
+pub(super) fn no_send(name: &str) -> anyhow::Error {
     crate::errors::Exception::new(
         "AttributeError",
         format!("'{name}' object has no attribute 'send'"),
@@ -323,7 +323,7 @@ fn no_send(name: &str) -> anyhow::Error {
 }
 
 /// The Python type name of the iterator a Rust iterator stands for (see `yield_from_iter`).
-fn py_iter_name<I>() -> &'static str {
+pub(super) fn py_iter_name<I>() -> &'static str {
     let t = std::any::type_name::<I>();
     let known = [
         ("alloc::vec::into_iter::IntoIter<", "list_iterator"),

@@ -18,18 +18,19 @@
 //! The crate that writes the bodies needs `#![feature(coroutines)]` (for `#[coroutine]`).
 
 use std::any::TypeId;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Coroutine, CoroutineState};
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 
 use super::{
-    GeneratorState, Kind, Resume, Status, closed, none_value, panic_error, pep479,
+    GeneratorState, Kind, Resume, Status, closed, none_value, panic_error, pep479, resume_finished,
     value_error_executing,
 };
-use crate::errors::{Delivered, GeneratorExit, RuntimeError, StopIteration, TypeError};
+use crate::errors::{Delivered, GeneratorExit, RuntimeError, TypeError};
 
 /// What a suspended body's yield receives: a sent value, or an error thrown in. The body
 /// turns it into a `Result` with [`Sent::into_result`] (which [`yield_!`](crate::yield_) does).
@@ -123,6 +124,9 @@ pub struct Generator<Y, S = (), R = ()> {
     status: Cell<Status>,
     /// `None` once finished: the state machine and its locals are dropped then.
     body: UnsafeCell<Option<Body<Y, S, R>>>,
+    /// Read only on error paths: a task's body or a [`Coroutine`](crate::stackless::Coroutine)
+    /// is a coroutine.
+    kind: Kind,
 }
 
 impl<Y, S, R> fmt::Debug for Generator<Y, S, R> {
@@ -156,12 +160,13 @@ impl<Y, S, R> Generator<Y, S, R> {
     fn resume(&self, input: Input<S>) -> anyhow::Result<GeneratorState<Y, R>> {
         match self.status.get() {
             Status::Suspended | Status::Unstarted => {}
-            Status::Running => return Err(value_error_executing(Kind::Generator)),
+            Status::Running => return Err(value_error_executing(self.kind)),
             Status::Finished => {
-                return match input {
-                    Input::Throw(e) => Err(e),
-                    _ => Err(StopIteration(None).into()),
+                let input = match input {
+                    Input::Throw(e) => Resume::Throw(e),
+                    _ => Resume::Send(()),
                 };
+                return Err(resume_finished(self.kind, input));
             }
         }
         self.status.set(Status::Running);
@@ -182,7 +187,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             }
             Ok(CoroutineState::Complete(r)) => {
                 self.finish();
-                pep479(Kind::Generator, r).map(GeneratorState::Returned)
+                pep479(self.kind, r).map(GeneratorState::Returned)
             }
             Err(payload) => {
                 self.finish();
@@ -248,8 +253,8 @@ impl<Y, S, R> Generator<Y, S, R> {
                 Ok(())
             }
             Status::Finished => Ok(()),
-            Status::Running => Err(value_error_executing(Kind::Generator)),
-            Status::Suspended => closed(Kind::Generator, self.resume_throw(GeneratorExit.into())),
+            Status::Running => Err(value_error_executing(self.kind)),
+            Status::Suspended => closed(self.kind, self.resume_throw(GeneratorExit.into())),
         }
     }
 }
@@ -279,9 +284,18 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     pub fn new(
         body: impl Coroutine<Sent<S>, Yield = Y, Return = anyhow::Result<R>> + 'static,
     ) -> Self {
+        Self::with_kind(Kind::Generator, body)
+    }
+
+    /// A generator whose errors name `kind` ("coroutine already executing").
+    pub(crate) fn with_kind(
+        kind: Kind,
+        body: impl Coroutine<Sent<S>, Yield = Y, Return = anyhow::Result<R>> + 'static,
+    ) -> Self {
         Generator {
             status: Cell::new(Status::Unstarted),
             body: UnsafeCell::new(Some(Box::pin(body))),
+            kind,
         }
     }
 
@@ -544,6 +558,83 @@ macro_rules! delegate_through {
 }
 
 delegate_through!(&G, Box<G>, Rc<G>);
+
+/// Python's `yield from iterable` for an iterable that is not a generator (PEP 380's other
+/// path), for [`yield_from!`](crate::yield_from): `yield_from!(from_iter(vec![1, 2]))?`.
+/// Each item is yielded in turn, and the result is Python's `None` (`()`) once the iterator
+/// is exhausted. The iterator has only `next`, as with the stackful
+/// [`Co::yield_from_iter`](crate::Co::yield_from_iter): a value sent in that is not "None"
+/// (`S::default()`) is `AttributeError("'list_iterator' object has no attribute 'send'")`
+/// (the iterator named as Python would name it), and an error thrown in (or `close`'s
+/// `GeneratorExit`) comes out of the `yield_from!`, the iterator being dropped, not closed.
+///
+/// ```
+/// #![feature(coroutines)]
+/// use tulip::stackless::{Generator, from_iter};
+/// use tulip::{yield_, yield_from};
+///
+/// // def g():
+/// //     yield from [1, 2]
+/// //     yield 3
+/// let g = Generator::<i32>::new(
+///     #[coroutine]
+///     static |_| {
+///         yield_from!(from_iter(vec![1, 2]))?;
+///         yield_!(3)?;
+///         Ok(())
+///     },
+/// );
+/// let items: Vec<i32> = g.into_iter().collect::<anyhow::Result<_>>()?;
+/// assert_eq!(items, [1, 2, 3]);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn from_iter<I: IntoIterator, S>(iterable: I) -> FromIter<I::IntoIter, S> {
+    FromIter {
+        iter: RefCell::new(iterable.into_iter()),
+        send: PhantomData,
+    }
+}
+
+/// The iterator [`from_iter`] delegates to; `S` is what the delegating generator receives.
+pub struct FromIter<I, S> {
+    iter: RefCell<I>,
+    send: PhantomData<fn(S)>,
+}
+
+impl<I, S> fmt::Debug for FromIter<I, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FromIter")
+            .field("iter", &super::co::py_iter_name::<I>())
+            .finish()
+    }
+}
+
+impl<I: Iterator, S: Default + PartialEq> FromIter<I, S> {
+    fn step(&self) -> GeneratorState<I::Item, ()> {
+        match self.iter.borrow_mut().next() {
+            Some(item) => GeneratorState::Yielded(item),
+            None => GeneratorState::Returned(()),
+        }
+    }
+}
+
+impl<I: Iterator, S: Default + PartialEq> Delegate for FromIter<I, S> {
+    type Yield = I::Item;
+    type Send = S;
+    type Return = ();
+
+    fn prime(&self) -> anyhow::Result<GeneratorState<I::Item, ()>> {
+        Ok(self.step())
+    }
+
+    fn forward(&self, sent: Sent<S>) -> anyhow::Result<GeneratorState<I::Item, ()>> {
+        // A thrown error (GeneratorExit too) is raised in the delegator: no throw to call.
+        if Sent::into_result(sent)? != S::default() {
+            return Err(super::co::no_send(super::co::py_iter_name::<I>()));
+        }
+        Ok(self.step())
+    }
+}
 
 /// Python's `yield value` in a stackless body: suspends the generator and hands `value` to
 /// its resumer; evaluates to `Ok(sent)` or `Err(thrown)` (`GeneratorExit` from `close`).

@@ -59,8 +59,9 @@
 //!   unfinished is closed at once, without a loop (asyncio's finalizer hook schedules
 //!   `aclose()` as a task, whose clean-up may wait); `shutdown_asyncgens` closes them in the
 //!   order they started (asyncio's `WeakSet` has none); no `sys.set_asyncgen_hooks`.
-//! - `yield from` a plain iterator (`co.yield_from_iter`) names it in its `AttributeError` as
-//!   Python would for a `Vec`, slice, array, range or `HashSet`, and as `iterator` otherwise.
+//! - `yield from` a plain iterator (`co.yield_from_iter`, or `stackless::from_iter` on the
+//!   stackless backend) names it in its `AttributeError` as Python would for a `Vec`, slice,
+//!   array, range or `HashSet`, and as `iterator` otherwise.
 //! - A child that nobody else holds (a future created inline and never resolved) is dropped
 //!   rather than kept alive by a gathering: the helpers point back at children weakly.
 //!

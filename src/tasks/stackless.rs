@@ -8,20 +8,98 @@
 
 use std::cell::Cell;
 use std::ops::Coroutine as NightlyCoroutine;
+use std::ops::Deref;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use super::body::TaskBody;
 use super::{Coroutine, Task, TaskCo};
+use crate::contextvars::Context;
 use crate::errors::RuntimeError;
 use crate::event_loop::{EventLoop, TimerHandle, get_running_loop};
 use crate::futures::{Awaitable, Future, Suspend};
-use crate::generator::GeneratorState;
 use crate::generator::stackless::{Delegate, Generator, Sent};
+use crate::generator::{GeneratorState, Kind};
 
-/// A stackless coroutine a task can drive: yields [`Suspend`], returns `T`.
-pub type StacklessCoroutine<T> = Generator<Suspend, (), T>;
+/// Python's coroutine object on the stackless backend (`tulip::stackless::Coroutine`): what
+/// an `async def` returns, a body a task can drive or a stackless body can await with
+/// [`yield_from!`](crate::yield_from). It yields [`Suspend`] and returns `T`.
+///
+/// It is a stackless [`Generator`] (it derefs to one, for `send`, `throw`, `close` and the
+/// state queries) whose errors name it a coroutine, as the stackful
+/// [`Coroutine`](crate::Coroutine)'s do: `ValueError("coroutine already executing")`,
+/// `RuntimeError("coroutine ignored GeneratorExit")`, `RuntimeError("coroutine raised
+/// StopIteration")`, and resuming it once finished is `RuntimeError("cannot reuse already
+/// awaited coroutine")`.
+///
+/// ```
+/// #![feature(coroutines)]
+/// # fn main() -> anyhow::Result<()> {
+/// use std::rc::Rc;
+///
+/// use tulip::stackless::{self, Coroutine};
+/// use tulip::{py_repr, yield_from};
+///
+/// stackless::run(
+///     #[coroutine]
+///     static |_| {
+///         // async def sub(): return 1
+///         let sub = Rc::new(Coroutine::new(
+///             #[coroutine]
+///             static |_| Ok(1),
+///         ));
+///         assert_eq!(yield_from!(&sub)?, 1); // await c
+///         let err = yield_from!(&sub).unwrap_err(); // await c, again
+///         assert_eq!(py_repr(&err), "RuntimeError('cannot reuse already awaited coroutine')");
+///         Ok(())
+///     },
+/// )?;
+/// # Ok(()) }
+/// ```
+pub struct StacklessCoroutine<T: 'static>(Generator<Suspend, (), T>);
+
+impl<T: 'static> StacklessCoroutine<T> {
+    /// `sub()` for an `async def sub()`: `#[coroutine] static |_| { ...; Ok(r) }`, whose
+    /// awaits are [`await_!`](crate::await_) and [`yield_from!`](crate::yield_from). Nothing
+    /// runs until it is first resumed (awaited, or its task's first step).
+    pub fn new(
+        body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
+    ) -> Self {
+        StacklessCoroutine(Generator::with_kind(Kind::Coroutine, body))
+    }
+}
+
+impl<T: 'static> Deref for StacklessCoroutine<T> {
+    type Target = Generator<Suspend, (), T>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for StacklessCoroutine<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("stackless::Coroutine")
+            .field(&self.0)
+            .finish()
+    }
+}
+
+/// `await coro` in a stackless body: the coroutine is delegated to as the generator it is.
+impl<T: 'static> Delegate for StacklessCoroutine<T> {
+    type Yield = Suspend;
+    type Send = ();
+    type Return = T;
+
+    fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
+        self.0.prime()
+    }
+
+    #[inline]
+    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
+        self.0.forward(sent)
+    }
+}
 
 impl EventLoop {
     /// `loop.create_task(coro)` for a stackless body: a nightly coroutine that awaits with
@@ -58,7 +136,49 @@ impl EventLoop {
         &self,
         body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
     ) -> Result<Task<T>> {
-        self.create_task_body(TaskBody::Stackless(Generator::new(body)))
+        self.create_task_body(TaskBody::Stackless(StacklessCoroutine::new(body).0))
+    }
+
+    /// `loop.create_task(coro, context=ctx)` for a stackless body: as
+    /// [`EventLoop::create_task_in`], the task's steps run in `ctx` itself (not a copy), so
+    /// what the body sets stays in `ctx`.
+    ///
+    /// ```
+    /// #![feature(coroutines)]
+    /// # fn main() -> anyhow::Result<()> {
+    /// use tulip::{Context, ContextVar, EventLoop};
+    ///
+    /// let var = ContextVar::<i32>::new("var");
+    /// let ctx = Context::new();
+    /// let lp = EventLoop::new()?;
+    /// let v = var.clone();
+    /// let task = lp.create_task_stackless_in(
+    ///     &ctx,
+    ///     #[coroutine]
+    ///     static move |_| {
+    ///         v.set(7);
+    ///         Ok(())
+    ///     },
+    /// )?;
+    /// lp.run_until_complete(&task)?;
+    /// assert_eq!(ctx.get(&var), Some(7));
+    /// lp.close()?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError("Event loop is closed")` on a closed loop.
+    #[track_caller]
+    pub fn create_task_stackless_in<T: 'static>(
+        &self,
+        ctx: &Context,
+        body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
+    ) -> Result<Task<T>> {
+        self.create_task_with(
+            TaskBody::Stackless(StacklessCoroutine::new(body).0),
+            Some(ctx.clone()),
+        )
     }
 
     /// `create_task` for a stackless coroutine made beforehand.
@@ -71,7 +191,7 @@ impl EventLoop {
         &self,
         coro: StacklessCoroutine<T>,
     ) -> Result<Task<T>> {
-        self.create_task_body(TaskBody::Stackless(coro))
+        self.create_task_body(TaskBody::Stackless(coro.0))
     }
 }
 

@@ -108,3 +108,41 @@ macro_rules! await_sub {
         ($sub)($co)
     };
 }
+
+/// `lp.create_task(body, context=ctx)`.
+#[allow(unused_macros)]
+macro_rules! spawn_in {
+    ($lp:expr, $ctx:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $lp.create_task_in($ctx, move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($lp:expr, $ctx:expr, $body:expr) => {
+        $lp.create_task_in($ctx, $body)
+    };
+}
+
+/// `sub()` for an `async def sub()`: a coroutine object (`tulip::Coroutine`).
+#[allow(unused_macros)]
+macro_rules! coroutine {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        tulip::Coroutine::new(move |$co: &tulip::TaskCo| -> $ret { $body })
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        tulip::Coroutine::new(move |$co: &tulip::TaskCo| $body)
+    };
+}
+
+/// `await coro` of a coroutine object this task owns (`await sub()`).
+#[allow(unused_macros)]
+macro_rules! await_coro {
+    ($co:ident, $coro:expr) => {
+        $co.await_($coro)
+    };
+}
+
+/// `await c` of a coroutine object shared by reference (`c = sub(); await c`).
+#[allow(unused_macros)]
+macro_rules! await_ref {
+    ($co:ident, $coro:expr) => {
+        $co.await_ref($coro)
+    };
+}

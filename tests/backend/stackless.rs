@@ -51,7 +51,7 @@ macro_rules! run_main {
     ($(move)? |$co:ident| $(-> $ret:ty)? $body:block) => {{
         let lp = tulip::EventLoop::new().unwrap();
         let task = lp
-            .create_task_stackless(#[coroutine] static move |_| $(-> $ret)? $body)
+            .create_task_stackless(#[coroutine] static move |_| $(-> $ret)? { $body })
             .unwrap();
         let result = lp.run_until_complete(&task);
         lp.close().unwrap();
@@ -132,5 +132,43 @@ macro_rules! group_spawn {
 macro_rules! await_sub {
     ($co:ident, $sub:expr) => {
         tulip::yield_from!(tulip::stackless::Coroutine::new($sub))
+    };
+}
+
+/// `lp.create_task(body, context=ctx)`, stackless.
+#[allow(unused_macros)]
+macro_rules! spawn_in {
+    ($lp:expr, $ctx:expr, $(move)? |$co:ident| -> $ret:ty $body:block) => {
+        $lp.create_task_stackless_in($ctx, #[coroutine] static move |_| -> $ret { $body })
+    };
+    ($lp:expr, $ctx:expr, $body:expr) => {
+        $lp.create_task_stackless_in($ctx, $body)
+    };
+}
+
+/// `sub()` for an `async def sub()`: a coroutine object (`tulip::stackless::Coroutine`).
+#[allow(unused_macros)]
+macro_rules! coroutine {
+    ($(move)? |$co:ident| -> $ret:ty $body:block) => {
+        tulip::stackless::Coroutine::new(#[coroutine] static move |_| -> $ret { $body })
+    };
+    ($(move)? |$co:ident| $body:expr) => {
+        tulip::stackless::Coroutine::new(#[coroutine] static move |_| $body)
+    };
+}
+
+/// `await coro` of a coroutine object this task owns: delegated to with `yield_from!`.
+#[allow(unused_macros)]
+macro_rules! await_coro {
+    ($co:ident, $coro:expr) => {
+        tulip::yield_from!($coro)
+    };
+}
+
+/// `await c` of a coroutine object shared by reference: delegated to with `yield_from!`.
+#[allow(unused_macros)]
+macro_rules! await_ref {
+    ($co:ident, $coro:expr) => {
+        tulip::yield_from!($coro)
     };
 }

@@ -2,7 +2,10 @@
 // stackful `tulip::Generator`, tests/gen_cases_stackless.rs on `tulip::stackless::Generator`.
 // Each file defines `G` (the generator type) and the macros the bodies are written with:
 // `generator!(|co| body)` makes a generator, `y!(co, v)` is `yield v`, `yf!(co, sub)` and
-// `yf_ref!(co, &sub)` are `yield from sub`, `try_!(Result<()>, { ... })` is a `try:` block.
+// `yf_ref!(co, &sub)` are `yield from sub`, `yf_iter!(co, items)` is `yield from` a plain
+// iterator, `try_!(Result<()>, { ... })` is a `try:` block. The cases with tasks and
+// coroutine objects use the task macros of tests/backend/ (`run!`, `spawn!`, `coroutine!`).
+// `Coro<T>` is the backend's coroutine object type.
 use common::py_bool;
 
 use std::cell::RefCell;
@@ -1427,11 +1430,274 @@ fn gen_panic() {
     });
 }
 
+/// Coroutine objects as distinct from generators, and `yield from` over a plain iterator
+/// (issue #12).
+mod objects {
+    use super::*;
+
+    use std::cell::OnceCell;
+
+    fn show(e: &anyhow::Error) -> String {
+        format!("{} {}", py_name(e), py_str(e))
+    }
+
+    #[test]
+    fn coro_errors() {
+        crate::common::check_case("gen/coro_errors", || {
+            run!(|co| -> Result<()> {
+                let c = coroutine!(|_co| -> Result<i32> {
+                    tprint!("sub runs");
+                    Ok(1)
+                });
+                tprint!("first await -> {}", await_ref!(co, &c)?);
+                let e = await_ref!(co, &c).unwrap_err();
+                tprint!("second await: {}", show(&e));
+                let e = c.send(()).unwrap_err();
+                tprint!("send on a finished coroutine: {}", show(&e));
+                let e = c.throw(ValueError::new("x").into()).unwrap_err();
+                tprint!("throw on a finished coroutine: {}", show(&e));
+                c.close()?;
+                tprint!("close -> None");
+
+                let c = coroutine!(|co| -> Result<()> {
+                    if let Err(e) = bare_yield!(co) {
+                        if !e.is::<GeneratorExit>() {
+                            return Err(e);
+                        }
+                        tprint!("ignoring GeneratorExit");
+                        bare_yield!(co)?;
+                    }
+                    Ok(())
+                });
+                c.send(())?;
+                let e = c.close().unwrap_err();
+                tprint!("close: {}", show(&e));
+
+                let raises_stop = coroutine!(|_co| -> Result<()> {
+                    Err(Exception::new("StopIteration", "3").into())
+                });
+                let e = await_coro!(co, raises_stop).unwrap_err();
+                tprint!("await: {}", show(&e));
+                Ok(())
+            })
+            .unwrap();
+
+            let slot: Rc<OnceCell<Weak<Coro<()>>>> = Rc::new(OnceCell::new());
+            let me = {
+                let slot = slot.clone();
+                Rc::new(coroutine!(move |co| -> Result<()> {
+                    tprint!("awaiting itself");
+                    let me = slot
+                        .get()
+                        .and_then(Weak::upgrade)
+                        .expect("set before the send");
+                    await_ref!(co, &me)
+                }))
+            };
+            slot.set(Rc::downgrade(&me)).unwrap();
+            let e = me.send(()).unwrap_err();
+            tprint!("send: {}", show(&e));
+        });
+    }
+
+    fn over<I>(items: I) -> G<i64, Option<i64>, &'static str>
+    where
+        I: IntoIterator<Item = i64> + 'static,
+        I::IntoIter: 'static,
+    {
+        generator!(move |co| {
+            tprint!("start");
+            yf_iter!(co, items)?;
+            tprint!("yield from returned None");
+            Ok("done")
+        })
+    }
+
+    fn guarded() -> G<String> {
+        generator!(|co| {
+            let r = match yf_iter!(co, ["1", "2", "3"].map(String::from)) {
+                Err(e) if e.is::<ValueError>() => {
+                    tprint!("delegator caught {}", py_repr(&e));
+                    y!(co, "after throw".to_string()).map(drop)
+                }
+                r => r,
+            };
+            tprint!("delegator finally");
+            r
+        })
+    }
+
+    #[test]
+    fn yf_iterator() {
+        crate::common::check_case("gen/yf_iterator", || {
+            let g = generator!(<i64, (), &str> |co| {
+                tprint!("start");
+                yf_iter!(co, vec![1, 2])?;
+                tprint!("yield from returned None");
+                Ok("done")
+            });
+            let items: Vec<String> = g.into_iter().map(|x| x.unwrap().to_string()).collect();
+            tprint!("[{}]", items.join(", "));
+
+            let g = over(10..13);
+            let a = g.next().unwrap().as_yielded().unwrap();
+            let b = g.send(None).unwrap().as_yielded().unwrap();
+            let c = g.next().unwrap().as_yielded().unwrap();
+            tprint!("{a} {b} {c}");
+            tprint!("StopIteration {}", g.next().unwrap().as_returned().unwrap());
+
+            let gens = [
+                over(vec![1, 2]),
+                over([1, 2]),
+                over(0..3),
+                over(std::collections::HashSet::from([7])),
+            ];
+            for g in gens {
+                g.next().unwrap();
+                let e = g.send(Some(5)).unwrap_err();
+                assert!(e.is::<Exception>());
+                tprint!("{}", show(&e));
+            }
+
+            let g = guarded();
+            g.next().unwrap();
+            let y = g.throw(ValueError::new("v").into()).unwrap();
+            tprint!("{}", y.as_yielded().unwrap());
+            g.close().unwrap();
+            let g = guarded();
+            g.next().unwrap();
+            g.close().unwrap();
+            tprint!("close -> None");
+        });
+    }
+}
+
+/// Implicit exception context (`__context__`): an error raised while a body handles one that
+/// tulip delivered into it (issue #12).
+mod exc_context {
+    use super::*;
+
+    use std::time::Duration;
+
+    use tulip::errors::{context, py_format_exception};
+    use tulip::{CancelledError, ErrorExt, TimeoutError, cause, get_running_loop, raise_from};
+
+    fn opt(e: Option<&anyhow::Error>) -> String {
+        e.map_or_else(|| "None".to_string(), py_repr)
+    }
+
+    fn show(e: &anyhow::Error) -> String {
+        format!(
+            "{} context={} cause={}",
+            py_repr(e),
+            opt(context(e)),
+            opt(cause(e))
+        )
+    }
+
+    /// A generator that yields 1 and hands what is thrown in to `handler`.
+    fn catching(handler: fn(anyhow::Error) -> Result<()>) -> G<i32> {
+        generator!(move |co| match y!(co, 1) {
+            Ok(()) => Ok(()),
+            Err(e) => handler(e),
+        })
+    }
+
+    #[test]
+    fn exc_context() {
+        crate::common::check_case("gen/exc_context", || {
+            let g = catching(|e| {
+                if e.isinstance::<ValueError>() {
+                    return Err(Exception::new("KeyError", "k").into());
+                }
+                Err(e)
+            });
+            g.next().unwrap();
+            let e = g.throw(ValueError::new("v").into()).unwrap_err();
+            // The new error's own type is untouched by the context.
+            assert!(e.downcast_ref::<Exception>().is_some());
+            assert!(!e.isinstance::<ValueError>());
+            assert_eq!(e.to_string(), "k");
+            tprint!("throw: {}", show(&e));
+            tprint!("{}", py_format_exception(context(&e).unwrap()));
+
+            let g = catching(|e| {
+                if e.is::<GeneratorExit>() {
+                    return Err(RuntimeError::new("cleanup failed").into());
+                }
+                Err(e)
+            });
+            g.next().unwrap();
+            let e = g.close().unwrap_err();
+            assert!(e.downcast_ref::<RuntimeError>().is_some());
+            tprint!("close: {}", show(&e));
+
+            let g = catching(Err);
+            g.next().unwrap();
+            let e = g.throw(ValueError::new("same").into()).unwrap_err();
+            tprint!("re-raise: {}", show(&e));
+
+            let g = catching(|e| Err(raise_from(TimeoutError, e)));
+            g.next().unwrap();
+            let e = g.throw(ValueError::new("v").into()).unwrap_err();
+            assert!(e.isinstance::<TimeoutError>());
+            tprint!("from: {}", show(&e));
+
+            let g = generator!(<i32> |co| {
+                if let Err(e) = y!(co, 1) {
+                    if !e.isinstance::<ValueError>() {
+                        return Err(e);
+                    }
+                    tprint!("handled");
+                }
+                y!(co, 2)?;
+                Err(Exception::new("KeyError", "later").into())
+            });
+            g.next().unwrap();
+            let y = g.throw(ValueError::new("v").into()).unwrap();
+            tprint!("yielded {}", y.as_yielded().unwrap());
+            let e = g.next().unwrap_err();
+            tprint!("later: {}", show(&e));
+
+            run!(|co| -> Result<()> {
+                let lp = get_running_loop()?;
+                let t = spawn!(lp, |co| -> Result<()> {
+                    match sleep!(co, Duration::from_secs(10)) {
+                        Err(e) if e.isinstance::<CancelledError>() => {
+                            Err(RuntimeError::new("cancelled badly").into())
+                        }
+                        r => r,
+                    }
+                })?;
+                sleep!(co, Duration::ZERO)?;
+                t.cancel(Some("stop"));
+                let e = wait!(co, t).unwrap_err();
+                assert!(e.isinstance::<RuntimeError>());
+                tprint!("task: {}", show(&e));
+
+                let t = spawn!(lp, |co| -> Result<()> {
+                    match bare_yield!(co) {
+                        Err(e) if e.isinstance::<CancelledError>() => {
+                            Err(RuntimeError::new("thrown in").into())
+                        }
+                        r => r,
+                    }
+                })?;
+                sleep!(co, Duration::ZERO)?;
+                t.cancel(None);
+                let e = wait!(co, t).unwrap_err();
+                tprint!("bare yield: {}", show(&e));
+                Ok(())
+            })
+            .unwrap();
+        });
+    }
+}
+
 #[test]
 fn every_case_has_a_port() {
-    // Each tests/cases/gen/NAME.py must have a #[test] fn NAME above, or in gen_cases.rs
-    // (the stackful-only cases).
-    let src = [include_str!("cases.rs"), include_str!("../gen_cases.rs")].concat();
+    // Each tests/cases/gen/NAME.py must have a #[test] fn NAME above.
+    let src = include_str!("cases.rs");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/gen");
     let mut missing = vec![];
     for entry in std::fs::read_dir(dir).unwrap() {

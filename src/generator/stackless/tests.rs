@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use super::*;
-use crate::errors::ValueError;
+use crate::errors::{StopIteration, ValueError};
 
 #[test]
 fn status_follows_the_body() {
@@ -193,4 +193,70 @@ fn an_error_raised_while_handling_a_throw_records_it() {
     g.next().unwrap();
     let e = g.throw(ValueError::new("same").into()).unwrap_err();
     assert!(context(&e).is_none(), "the thrown error itself");
+}
+
+#[test]
+fn from_iter_takes_none_only_and_raises_what_is_thrown() {
+    let g = Generator::<i32, Option<i32>>::new(
+        #[coroutine]
+        static |_| yield_from!(from_iter(vec![1, 2, 3])),
+    );
+    assert_eq!(g.next().unwrap().as_yielded(), Some(1));
+    assert_eq!(g.send(None).unwrap().as_yielded(), Some(2));
+    let e = g.send(Some(5)).unwrap_err();
+    assert_eq!(
+        crate::errors::py_repr(&e),
+        "AttributeError(\"'list_iterator' object has no attribute 'send'\")"
+    );
+    assert!(g.is_finished());
+
+    let g = Generator::<i32>::new(
+        #[coroutine]
+        static |_| yield_from!(from_iter(0..3)),
+    );
+    g.next().unwrap();
+    let e = g.throw(ValueError::new("v").into()).unwrap_err();
+    assert!(e.is::<ValueError>());
+    let g = Generator::<i32>::new(
+        #[coroutine]
+        static |_| yield_from!(from_iter(0..3)),
+    );
+    g.next().unwrap();
+    g.close().unwrap();
+    assert!(g.is_finished());
+}
+
+#[test]
+fn a_coroutine_kind_names_itself_in_its_errors() {
+    let c = Generator::<u8, (), ()>::with_kind(
+        Kind::Coroutine,
+        #[coroutine]
+        static |_| {
+            let _ = yield_!(1);
+            yield_!(2)?;
+            Ok(())
+        },
+    );
+    c.next().unwrap();
+    assert_eq!(
+        c.close().unwrap_err().to_string(),
+        "coroutine ignored GeneratorExit"
+    );
+    let c = Generator::<u8, (), ()>::with_kind(
+        Kind::Coroutine,
+        #[coroutine]
+        static |_| Err(crate::errors::Exception::new("StopIteration", "3").into()),
+    );
+    assert_eq!(
+        c.next().unwrap_err().to_string(),
+        "coroutine raised StopIteration"
+    );
+    for e in [
+        c.next().unwrap_err(),
+        c.throw(ValueError::new("x").into()).unwrap_err(),
+    ] {
+        assert!(e.is::<RuntimeError>());
+        assert_eq!(e.to_string(), "cannot reuse already awaited coroutine");
+    }
+    c.close().unwrap();
 }
