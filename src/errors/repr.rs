@@ -1,10 +1,8 @@
 //! Python's reprs of plain values ([`PyRepr`], `reprlib.repr`'s shortening) and of callback
-//! names ([`py_qualname`]), for the reprs asyncio prints: `<Future finished result=4>`,
+//! names ([`py_qualname`]), of strings and bytes ([`py_str_repr`], [`py_bytes_repr`]), for the reprs asyncio prints: `<Future finished result=4>`,
 //! `Exception in callback zero_error()`.
 
 use std::fmt::Write as _;
-
-use super::py_str_repr;
 
 /// Python's `__qualname__` for a Rust callable's [`std::any::type_name`]: the module path is
 /// dropped (`my_crate::zero_error` is `zero_error`), a method keeps its type
@@ -475,4 +473,57 @@ mod tests {
         assert_eq!(py_reprlib(&(1,)), "(1,)");
         assert_eq!(py_reprlib(&Some(())), "None");
     }
+}
+
+/// Python's `repr()` of a string: single quotes unless the text holds one and no double quote.
+pub fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr()` of a bytes object: `b'abc'`, with `\x..` escapes.
+pub fn py_bytes_repr(bytes: &[u8]) -> String {
+    let quote = if bytes.contains(&b'\'') && !bytes.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::from("b");
+    out.push(quote as char);
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            b if b == quote => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            b => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
 }

@@ -239,7 +239,7 @@
 //! | who can yield | any function given `co`, at any depth (no colouring) | the body itself only: a helper that yields is a sub-generator, delegated to with `yield_from!` (Python's model) |
 //! | `yield from sub` | `co.yield_from(sub)`, `co.yield_from_ref(&sub)` | `yield_from!(sub)` for an owned, `&` or `Rc` sub, stackless **or stackful** |
 //! | `yield from [1, 2]` (an iterator) | `co.yield_from_iter(vec![1, 2])` | `yield_from!(stackless::from_iter(vec![1, 2]))`, with the same errors |
-//! | a coroutine object | [`Coroutine<T>`](crate::Coroutine) | [`stackless::Coroutine<T>`](crate::stackless::Coroutine) (`Coroutine::new(#[coroutine] static \|_\| ...)`), awaited with `yield_from!(c)` or `yield_from!(&c)`, with the same "coroutine" errors; a stackless task's body is one |
+//! | a coroutine object | [`Coroutine<T>`](crate::Coroutine) | `stackless::Coroutine<T>` (`Coroutine::new(#[coroutine] static \|_\| ...)`), awaited with `yield_from!(c)` or `yield_from!(&c)`, with the same "coroutine" errors; a stackless task's body is one |
 //! | memory while suspended | a stack: one resident page or more | the state machine: tens of bytes |
 //! | a resume through N `yield from` levels | one stack switch | N nested calls (as CPython) |
 //! | dropping a generator that ignores GeneratorExit | its stack is unwound by force | its state machine is dropped (its live locals' destructors run) |
