@@ -1205,37 +1205,24 @@ fn queue_kinds_nowait_errors_and_join() {
                 other => panic!("expected QueueEmpty, got {other:?}"),
             }
 
-            // The three kinds have no common trait to loop over: one block each.
-            let q = Queue::new(0);
-            for i in [1, 3, 2] {
-                call_co!(co, [q], q.put(co, i))?;
+            // The three kinds have no common trait to loop over: a macro, once per kind.
+            macro_rules! put_then_get_three {
+                ($kind:ident) => {{
+                    let q = $kind::new(0);
+                    for i in [1, 3, 2] {
+                        call_co!(co, [q], q.put(co, i))?;
+                    }
+                    let repr = format!("{q:?}");
+                    let mut items = Vec::new();
+                    for _ in 0..3 {
+                        items.push(call_co!(co, [q], q.get(co))?);
+                    }
+                    tprint!("{} {repr} {items:?}", stringify!($kind));
+                }};
             }
-            let repr = format!("{q:?}");
-            let mut items = Vec::new();
-            for _ in 0..3 {
-                items.push(call_co!(co, [q], q.get(co))?);
-            }
-            tprint!("Queue {repr} {items:?}");
-            let q = LifoQueue::new(0);
-            for i in [1, 3, 2] {
-                call_co!(co, [q], q.put(co, i))?;
-            }
-            let repr = format!("{q:?}");
-            let mut items = Vec::new();
-            for _ in 0..3 {
-                items.push(call_co!(co, [q], q.get(co))?);
-            }
-            tprint!("LifoQueue {repr} {items:?}");
-            let q = PriorityQueue::new(0);
-            for i in [1, 3, 2] {
-                call_co!(co, [q], q.put(co, i))?;
-            }
-            let repr = format!("{q:?}");
-            let mut items = Vec::new();
-            for _ in 0..3 {
-                items.push(call_co!(co, [q], q.get(co))?);
-            }
-            tprint!("PriorityQueue {repr} {items:?}");
+            put_then_get_three!(Queue);
+            put_then_get_three!(LifoQueue);
+            put_then_get_three!(PriorityQueue);
 
             // (i32, char) prints like Python's (int, str) tuples.
             let pq = PriorityQueue::new(0);
