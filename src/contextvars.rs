@@ -160,20 +160,35 @@ pub(crate) fn run_in<R>(vars: Vars, f: impl FnOnce() -> R) -> R {
 
 /// Runs `f` with the current context swapped for `ctx`'s, and keeps what `f` leaves current
 /// in `ctx` afterwards: a task's step (the body may have made the context by setting a
-/// variable, or switched it inside [`Context::run`] while suspended).
+/// variable, or switched it inside [`Context::run`] while suspended). The context is entered
+/// meanwhile, as asyncio's step runs in `context.run`: the body cannot enter it again.
 pub(crate) fn run_swapped<R>(ctx: &Cell<Option<Context>>, f: impl FnOnce() -> R) -> R {
-    struct Back<'a>(&'a Cell<Option<Context>>, Option<Option<Rc<ContextInner>>>);
+    struct Back<'a> {
+        ctx: &'a Cell<Option<Context>>,
+        prev: Option<Option<Rc<ContextInner>>>,
+        /// The context this step entered, to leave.
+        entered: Option<Rc<ContextInner>>,
+    }
     impl Drop for Back<'_> {
         fn drop(&mut self) {
-            if let Some(prev) = self.1.take() {
+            if let Some(entered) = self.entered.take() {
+                entered.entered.set(false);
+            }
+            if let Some(prev) = self.prev.take() {
                 let mine = CURRENT.with(|c| c.replace(prev));
-                let old = self.0.replace(mine.map(Context));
+                let old = self.ctx.replace(mine.map(Context));
                 drop(old);
             }
         }
     }
     let inner = ctx.take().map(|c| c.0);
-    let _back = Back(ctx, Some(CURRENT.with(|c| c.replace(inner))));
+    // Already entered (its `run` is on the stack below this step): left to that `run`.
+    let entered = inner.as_ref().filter(|c| !c.entered.replace(true)).cloned();
+    let _back = Back {
+        ctx,
+        prev: Some(CURRENT.with(|c| c.replace(inner))),
+        entered,
+    };
     f()
 }
 

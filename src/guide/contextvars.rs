@@ -66,7 +66,8 @@
 //! - a token made in another context: `ValueError("<Token var=... at 0x...> was created in a
 //!   different Context")`;
 //! - entering a context already entered: `RuntimeError('cannot enter context:
-//!   <_contextvars.Context object at 0x...> is already entered')`.
+//!   <_contextvars.Context object at 0x...> is already entered')`, also from inside a task
+//!   or a callback running in that context (each step of a task is run in its context).
 //!
 //! # Differences from Python
 //!
@@ -76,8 +77,6 @@
 //!   another type with it is a compile error, not a `ValueError`.
 //! - A [`Context`](crate::Context) is `!Send` (it belongs to one thread, and two threads may
 //!   not enter it at once in Python either); `copy_context` inside the thread makes another.
-//! - A task's steps do not mark its context entered, so `ctx.run` on a task's own context from
-//!   inside that task runs instead of raising.
 //!
 //! # Cost
 //!

@@ -763,6 +763,18 @@ mod context_vars_case {
                 mine.get(&DEPTH).unwrap()
             );
 
+            let own = mine.clone();
+            let t = spawn_in!(lp, &mine, move |_co| -> Result<()> {
+                show("a task enters its own context", own.run(|| ()));
+                Ok(())
+            })?;
+            wait!(co, t)?;
+            let own = mine.clone();
+            lp.call_soon_in(&mine, move || {
+                show("a callback enters its own context", own.run(|| ()))
+            })?;
+            sleep!(co, Duration::ZERO)?;
+
             let fut = lp.create_future::<i32>();
             REQUEST_ID.set("at add_done_callback".into());
             fut.add_done_callback(|_| cb("done callback"));

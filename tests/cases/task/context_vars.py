@@ -81,6 +81,15 @@ async def main():
     await t
     print("create_task(context=) kept:", mine[request_id], mine[depth])
 
+    async def enter_own():
+        show("a task enters its own context", lambda: mine.run(print))
+
+    await asyncio.create_task(enter_own(), context=mine)
+    loop.call_soon(
+        show, "a callback enters its own context", lambda: mine.run(print), context=mine
+    )
+    await asyncio.sleep(0)
+
     fut = loop.create_future()
     request_id.set("at add_done_callback")
     fut.add_done_callback(lambda f: cb("done callback"))
