@@ -58,6 +58,7 @@
 pub use crate::generator::stackless::{
     Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
 };
+pub use crate::helpers::asyncgen_stackless::{AsyncCo, AsyncGenOp, AsyncGenerator};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};
