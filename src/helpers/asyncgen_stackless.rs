@@ -21,9 +21,8 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use super::asyncgen::Advance;
 use super::asyncgen::{
-    AgenBody, Begin, Call, CallKind, Core, Shared, closed, next_value, pep525, sent_value,
+    Advance, AgenBody, Begin, Call, CallKind, Core, Shared, closed, next_value, pep525, sent_value,
     thrown_value,
 };
 use crate::errors::RuntimeError;
