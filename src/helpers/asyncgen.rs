@@ -6,6 +6,10 @@
 //! it from the consumer's task: what it waits for, the consumer's task waits for (a
 //! cancellation reaches the body where it waits, as in asyncio); a value it yields ends the
 //! call. No extra task and no loop iteration per value, as `await agen.__anext__()`.
+//!
+//! Python's checks before each call, what each call returns or raises, and the registry
+//! `shutdown_asyncgens` closes are [`Core`]'s, shared with the stackless backend's async
+//! generator (`asyncgen_stackless.rs`), whose body is a nightly coroutine.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -206,7 +210,7 @@ pub(crate) enum Advance<Y> {
 /// The state of one async generator, whatever its backend's body `B`.
 pub(crate) struct Core<Y, S, B> {
     body: B,
-    pub(crate) shared: Rc<Shared<Y, S>>,
+    shared: Rc<Shared<Y, S>>,
     /// An `anext`/`asend`/`athrow`/`aclose` is in progress (Python's `ag_running_async`).
     running: Cell<bool>,
 }
@@ -340,11 +344,6 @@ pub(crate) fn next_value<Y>(outcome: Result<Option<Y>>) -> Result<Option<Y>> {
         Err(e) if e.is::<StopAsyncIteration>() => Ok(None),
         outcome => outcome,
     }
-}
-
-/// `athrow`'s result: the value yielded, `None` on a finished async generator.
-pub(crate) fn thrown_value<Y>(outcome: Result<Option<Y>>) -> Result<Option<Y>> {
-    outcome
 }
 
 /// `aclose`'s result.
@@ -503,7 +502,7 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     /// - `err`, or whatever the body raises instead; `StopAsyncIteration` if it returns.
     /// - `RuntimeError("athrow(): asynchronous generator is already running")`.
     pub fn athrow(&self, co: &TaskCo, err: anyhow::Error) -> Result<Option<Y>> {
-        thrown_value(self.drive(co, Call::Throw(err)))
+        self.drive(co, Call::Throw(err))
     }
 
     /// `await agen.aclose()`: raises `GeneratorExit` where the body is suspended, so its

@@ -23,7 +23,6 @@ use anyhow::Result;
 
 use super::asyncgen::{
     Advance, AgenBody, Begin, Call, CallKind, Core, Shared, closed, next_value, pep525, sent_value,
-    thrown_value,
 };
 use crate::errors::RuntimeError;
 use crate::event_loop::EventLoop;
@@ -241,7 +240,7 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     /// straight back and it is finished. Errors as the stackful
     /// [`AsyncGenerator::athrow`](crate::AsyncGenerator::athrow).
     pub fn athrow(&self, err: anyhow::Error) -> AsyncGenOp<Y, S, Option<Y>> {
-        self.call(Call::Throw(err), thrown_value)
+        self.call(Call::Throw(err), std::convert::identity)
     }
 
     /// `agen.aclose()`, awaited with `yield_from!`: raises `GeneratorExit` where the body is
