@@ -196,11 +196,10 @@
 //! may wait; keep a handle (or call `aclose`) where the clean-up must wait. The loop's
 //! `sys.set_asyncgen_hooks` (firstiter/finalizer) are not offered.
 //!
-//! On the stackless backend (below), [`stackless::AsyncGenerator`](crate::stackless::AsyncGenerator)
-//! is the same async generator with a nightly coroutine for its body: `new` hands the body
-//! its handle `co`, [`ayield!(co, v)`](crate::ayield) is `yield v`, and the body awaits as
-//! a stackless task body does (`await_!`, `yield_now!`, `yield_from!(sleep(..))`,
-//! `yield_from!` of a coroutine). A stackless body awaits the calls with `yield_from!`:
+//! On the stackless backend (below), `tulip::stackless::AsyncGenerator` is the same async
+//! generator with a nightly coroutine for its body: `new` hands the body its handle `co`,
+//! `ayield!(co, v)` is `yield v`, and the body awaits as a stackless task body does
+//! (`await_!`, `yield_now!`, `yield_from!(sleep(..))`, `yield_from!` of a coroutine). A stackless body awaits the calls with `yield_from!`:
 //! `yield_from!(agen.anext())?`, `while let Some(x) = yield_from!(agen.try_next())? { .. }`,
 //! `asend(v)`, `athrow(e)`, `aclose()`. The checks, errors, cancellation and shutdown are the
 //! stackful one's own code (the three parity cases of both are one file,
