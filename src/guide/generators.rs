@@ -208,6 +208,8 @@
 //!
 //! ```rust,ignore
 //! #![feature(coroutines)]
+//! use std::time::Duration;
+//!
 //! use tulip::stackless::{AsyncGenerator, sleep};
 //! use tulip::{ayield, yield_from};
 //!
