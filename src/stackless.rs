@@ -18,11 +18,15 @@
 //! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(stackless::sleep(d))?` |
 //! | `async with lock: ...` | `lock.with(co, \|co\| ...)?` | `yield_from!(stackful(move \|co\| lock.with(co, ...)))?` |
 //! | `asyncio.run(main())` | `tulip::run(\|co\| ...)` | `stackless::run(#[coroutine] static \|_\| ...)` |
+//! | `async def agen(): ... yield v` | `AsyncGenerator::new(\|co\| { co.yield_(v)?; ... })` | `stackless::AsyncGenerator::new(\|co\| #[coroutine] static move \|_\| { ayield!(co, v)?; ... })` |
+//! | `await anext(agen)`, `async for x in agen` | `agen.anext(co)?`, `agen.try_next(co)?` | `yield_from!(agen.anext())?`, `yield_from!(agen.try_next())?` |
 //!
 //! Generators have the stackful ones' methods and errors ([`Generator`]); tasks are the
 //! same [`Task`](crate::Task) type, stepped by the same code, with the same ordering (a
 //! future done in iteration k wakes its task in k+1; a bare yield is one iteration) and
-//! cancellation (a `CancelledError` out of the `await_!` the task waits at). Any stackful
+//! cancellation (a `CancelledError` out of the `await_!` the task waits at). Async
+//! generators ([`AsyncGenerator`]) have the stackful ones' checks, errors and `run`'s
+//! `shutdown_asyncgens`; their bodies await as task bodies do. Any stackful
 //! helper (locks, queues, streams, `wait_for`, `timeout`, `TaskGroup`) is reached through
 //! [`stackful`]: a stackful coroutine delegated to, which holds a pooled stack only while
 //! it runs.
@@ -58,6 +62,7 @@
 pub use crate::generator::stackless::{
     Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
 };
+pub use crate::helpers::asyncgen_stackless::{AsyncCo, AsyncGenOp, AsyncGenerator};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

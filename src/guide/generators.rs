@@ -196,6 +196,43 @@
 //! may wait; keep a handle (or call `aclose`) where the clean-up must wait. The loop's
 //! `sys.set_asyncgen_hooks` (firstiter/finalizer) are not offered.
 //!
+//! On the stackless backend (below), `tulip::stackless::AsyncGenerator` is the same async
+//! generator with a nightly coroutine for its body: `new` hands the body its handle `co`,
+//! `ayield!(co, v)` is `yield v`, and the body awaits as a stackless task body does
+//! (`await_!`, `yield_now!`, `yield_from!(sleep(..))`, `yield_from!` of a coroutine). A stackless body awaits the calls with `yield_from!`:
+//! `yield_from!(agen.anext())?`, `while let Some(x) = yield_from!(agen.try_next())? { .. }`,
+//! `asend(v)`, `athrow(e)`, `aclose()`. The checks, errors, cancellation and shutdown are the
+//! stackful one's own code (the three parity cases of both are one file,
+//! `tests/task_agen/cases.rs`); an awaitable awaited twice is `RuntimeError("cannot reuse
+//! already awaited __anext__()/asend()")` as in CPython.
+//!
+//! ```rust,ignore
+//! #![feature(coroutines)]
+//! use std::time::Duration;
+//!
+//! use tulip::stackless::{AsyncGenerator, sleep};
+//! use tulip::{ayield, yield_from};
+//!
+//! fn numbers(n: u64) -> AsyncGenerator<u64> {
+//!     AsyncGenerator::new(move |co| #[coroutine] static move |_| {
+//!         for i in 0..n {
+//!             yield_from!(sleep(Duration::ZERO))?; // await asyncio.sleep(0)
+//!             ayield!(co, i)?; // yield i
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//!
+//! fn squares(source: AsyncGenerator<u64>) -> AsyncGenerator<u64> {
+//!     AsyncGenerator::new(move |co| #[coroutine] static move |_| {
+//!         while let Some(x) = yield_from!(source.try_next())? {
+//!             ayield!(co, x * x)?;
+//!         }
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
 //! # The stackless backend (nightly)
 //!
 //! With the toolchain's nightly and tulip's `nightly` feature (`cargo +nightly build

@@ -6,6 +6,10 @@
 //! it from the consumer's task: what it waits for, the consumer's task waits for (a
 //! cancellation reaches the body where it waits, as in asyncio); a value it yields ends the
 //! call. No extra task and no loop iteration per value, as `await agen.__anext__()`.
+//!
+//! Python's checks before each call, what each call returns or raises, and the registry
+//! `shutdown_asyncgens` closes are [`Core`]'s, shared with the stackless backend's async
+//! generator (`asyncgen_stackless.rs`), whose body is a nightly coroutine.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -22,7 +26,7 @@ use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Suspend;
 use crate::generator::{Generator, GeneratorState};
 use crate::helpers::gather::gather_settled;
-use crate::tasks::TaskCo;
+use crate::tasks::{Task, TaskCo};
 
 /// Python's `StopAsyncIteration`: `anext` on an async generator that is finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,7 +34,7 @@ pub struct StopAsyncIteration;
 
 impl StopAsyncIteration {
     /// The error, with its Python name known to `py_repr`.
-    fn error() -> anyhow::Error {
+    pub(crate) fn error() -> anyhow::Error {
         register_py_exception::<StopAsyncIteration>();
         StopAsyncIteration.into()
     }
@@ -53,10 +57,33 @@ impl PyException for StopAsyncIteration {
     }
 }
 
-/// The value slot between the body's `yield_` and the call that resumed it.
-struct Shared<Y, S> {
+/// The value slot between the body's yield and the call that resumed it, the same for both
+/// backends: a yield puts its value here and suspends with a bare [`Suspend`], which the
+/// call recognises by the value it finds.
+pub(crate) struct Shared<Y, S> {
     value: Cell<Option<Y>>,
     sent: Cell<Option<S>>,
+}
+
+impl<Y, S: Default> Shared<Y, S> {
+    pub(crate) fn new() -> Self {
+        Shared {
+            value: Cell::new(None),
+            sent: Cell::new(None),
+        }
+    }
+
+    /// Before the body's yield: what the call will return.
+    pub(crate) fn put(&self, value: Y) -> Suspend {
+        self.value.set(Some(value));
+        Suspend::bare()
+    }
+
+    /// What the body's yield evaluates to once resumed with `resumed`: the sent value
+    /// (`S::default()` for `anext`), or the error thrown in.
+    pub(crate) fn received(&self, resumed: Result<()>) -> Result<S> {
+        resumed.map(|()| self.sent.take().unwrap_or_default())
+    }
 }
 
 /// The handle an async generator's body receives: [`AsyncCo::yield_`] hands a value to the
@@ -93,18 +120,235 @@ impl<Y, S: Default> AsyncCo<Y, S> {
     ///
     /// The error thrown in by `athrow`, `GeneratorExit` from `aclose`.
     pub fn yield_(&self, value: Y) -> Result<S> {
-        self.shared.value.set(Some(value));
-        // A bare yield the driver recognises by the value it finds in the slot.
-        (**self).yield_(Suspend(None))?;
-        Ok(self.shared.sent.take().unwrap_or_default())
+        let bare = self.shared.put(value);
+        self.shared.received((**self).yield_(bare))
     }
 }
 
-struct Core<Y, S> {
-    coro: Generator<Suspend, (), ()>,
+/// An async generator's body, of either backend: a generator yielding what its task waits
+/// for ([`Suspend`]), the values going through [`Shared`].
+pub(crate) trait AgenBody: Sized + 'static {
+    fn is_started(&self) -> bool;
+    fn is_finished(&self) -> bool;
+    /// Resumes the body: `Ok` sends, `Err` throws in.
+    fn resume(&self, input: Result<()>) -> Result<GeneratorState<Suspend, ()>>;
+    fn close(&self) -> Result<()>;
+    /// `aclose()` in a task of its own, for `shutdown_asyncgens`.
+    fn spawn_aclose<Y: 'static, S: Default + PartialEq + 'static>(
+        core: Rc<Core<Y, S, Self>>,
+        lp: &EventLoop,
+    ) -> Result<Task<()>>;
+}
+
+impl AgenBody for Generator<Suspend, (), ()> {
+    fn is_started(&self) -> bool {
+        Generator::is_started(self)
+    }
+    fn is_finished(&self) -> bool {
+        Generator::is_finished(self)
+    }
+    fn resume(&self, input: Result<()>) -> Result<GeneratorState<Suspend, ()>> {
+        match input {
+            Ok(()) => self.send(()),
+            Err(e) => self.throw(e),
+        }
+    }
+    fn close(&self) -> Result<()> {
+        Generator::close(self)
+    }
+    fn spawn_aclose<Y: 'static, S: Default + PartialEq + 'static>(
+        core: Rc<Core<Y, S, Self>>,
+        lp: &EventLoop,
+    ) -> Result<Task<()>> {
+        lp.create_task(move |co| AsyncGenerator { core }.aclose(co))
+    }
+}
+
+/// PEP 479 and PEP 525 on what the body returns: these would look like the end to the
+/// consumer.
+pub(crate) fn pep525(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if e.is::<StopIteration>() || is_named(&e, "StopIteration") => {
+            Err(RuntimeError::new("async generator raised StopIteration").into())
+        }
+        Err(e) if e.is::<StopAsyncIteration>() || is_named(&e, "StopAsyncIteration") => {
+            Err(RuntimeError::new("async generator raised StopAsyncIteration").into())
+        }
+        r => r,
+    }
+}
+
+/// What a call passes in: `asend`'s value (`anext` sends `S::default()`), `athrow`'s error,
+/// or `aclose`.
+pub(crate) enum Call<S> {
+    Send(S),
+    Throw(anyhow::Error),
+    Close,
+}
+
+/// Which call, once it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CallKind {
+    Send,
+    Throw,
+    Close,
+}
+
+/// A call's first move: resume the body with this, or the call is over without it.
+pub(crate) enum Begin<Y> {
+    Resume(Result<()>),
+    Ended(Result<Option<Y>>),
+}
+
+/// Where the body stopped: at a wait of the consumer's task, or the call's outcome
+/// (`Some` value yielded, `None` returned).
+pub(crate) enum Advance<Y> {
+    Wait(Suspend),
+    Done(Result<Option<Y>>),
+}
+
+/// The state of one async generator, whatever its backend's body `B`.
+pub(crate) struct Core<Y, S, B> {
+    body: B,
     shared: Rc<Shared<Y, S>>,
     /// An `anext`/`asend`/`athrow`/`aclose` is in progress (Python's `ag_running_async`).
     running: Cell<bool>,
+}
+
+impl<Y, S, B> Core<Y, S, B> {
+    /// The call is over (it ended, or was abandoned).
+    pub(crate) fn leave(&self) {
+        self.running.set(false);
+    }
+}
+
+impl<Y, S, B: AgenBody> Core<Y, S, B> {
+    pub(crate) fn is_started(&self) -> bool {
+        self.body.is_started()
+    }
+
+    pub(crate) fn is_finished(&self) -> bool {
+        self.body.is_finished()
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.running.get()
+    }
+}
+
+impl<Y: 'static, S: Default + PartialEq + 'static, B: AgenBody> Core<Y, S, B> {
+    pub(crate) fn new(body: B, shared: Rc<Shared<Y, S>>) -> Self {
+        Core {
+            body,
+            shared,
+            running: Cell::new(false),
+        }
+    }
+
+    /// Python's checks before a call: either what to resume the body with (the call is
+    /// then in progress until [`Core::leave`]), or the call's outcome without running it.
+    pub(crate) fn begin(self: &Rc<Self>, call: Call<S>) -> Begin<Y> {
+        let finished = self.body.is_finished() && !self.running.get();
+        let (op, input) = match call {
+            Call::Send(_) if finished => return Begin::Ended(Err(StopAsyncIteration::error())),
+            Call::Send(v) if !self.body.is_started() && v != S::default() => {
+                return Begin::Ended(Err(TypeError::new(
+                    "can't send non-None value to a just-started async generator",
+                )
+                .into()));
+            }
+            Call::Send(v) => ("anext", Ok(v)),
+            Call::Throw(_) if finished => return Begin::Ended(Ok(None)),
+            Call::Throw(e) => ("athrow", Err(e)),
+            Call::Close if !self.running.get() && (!self.body.is_started() || finished) => {
+                return Begin::Ended(self.body.close().map(|()| None));
+            }
+            Call::Close => ("aclose", Err(GeneratorExit.into())),
+        };
+        if self.running.get() {
+            return Begin::Ended(Err(RuntimeError::new(format!(
+                "{op}(): asynchronous generator is already running"
+            ))
+            .into()));
+        }
+        if !self.body.is_started() {
+            self.first_iter();
+        }
+        self.running.set(true);
+        Begin::Resume(input.map(|v| self.shared.sent.set(Some(v))))
+    }
+
+    /// asyncio's firstiter hook: the loop finalizes it at shutdown if left unfinished.
+    fn first_iter(self: &Rc<Self>) {
+        if let Ok(lp) = get_running_loop() {
+            let weak: Weak<dyn Finalize> = Rc::downgrade(self) as Weak<dyn Finalize>;
+            let gens = lp.extension::<AsyncGens>();
+            let mut live = gens.live.borrow_mut();
+            if live.len() >= 64 && live.len().is_power_of_two() {
+                // Amortized: the ones dropped meanwhile leave, so the list stays bounded.
+                live.retain(|g| g.strong_count() > 0);
+            }
+            live.push(weak);
+        }
+    }
+
+    /// Resumes the body with `input` and says where it stopped.
+    pub(crate) fn advance(&self, input: Result<()>) -> Advance<Y> {
+        match self.body.resume(input) {
+            Err(e) => Advance::Done(Err(e)),
+            Ok(GeneratorState::Returned(())) => Advance::Done(Ok(None)),
+            Ok(GeneratorState::Yielded(s)) => match self.shared.value.take() {
+                Some(v) => Advance::Done(Ok(Some(v))),
+                None => Advance::Wait(s),
+            },
+        }
+    }
+}
+
+impl CallKind {
+    /// What the call raises or returns when the body stopped with `outcome`.
+    pub(crate) fn end<Y>(self, outcome: Result<Option<Y>>) -> Result<Option<Y>> {
+        match (self, outcome) {
+            (CallKind::Send | CallKind::Throw, Ok(None)) => Err(StopAsyncIteration::error()),
+            (CallKind::Close, Ok(Some(_))) => {
+                Err(RuntimeError::new("async generator ignored GeneratorExit").into())
+            }
+            (CallKind::Close, Err(e))
+                if e.is::<GeneratorExit>() || e.is::<StopAsyncIteration>() =>
+            {
+                Ok(None)
+            }
+            (_, outcome) => outcome,
+        }
+    }
+}
+
+impl<S> Call<S> {
+    pub(crate) fn kind(&self) -> CallKind {
+        match self {
+            Call::Send(_) => CallKind::Send,
+            Call::Throw(_) => CallKind::Throw,
+            Call::Close => CallKind::Close,
+        }
+    }
+}
+
+/// `asend`'s result: the value yielded (the end is `StopAsyncIteration`).
+pub(crate) fn sent_value<Y>(outcome: Result<Option<Y>>) -> Result<Y> {
+    outcome?.ok_or_else(StopAsyncIteration::error)
+}
+
+/// A step of `async for`: `None` at the end.
+pub(crate) fn next_value<Y>(outcome: Result<Option<Y>>) -> Result<Option<Y>> {
+    match outcome {
+        Err(e) if e.is::<StopAsyncIteration>() => Ok(None),
+        outcome => outcome,
+    }
+}
+
+/// `aclose`'s result.
+pub(crate) fn closed<Y>(outcome: Result<Option<Y>>) -> Result<()> {
+    outcome.map(drop)
 }
 
 /// Python's async generator object (`async def` with `yield`): a cheap clonable handle.
@@ -144,7 +388,7 @@ struct Core<Y, S> {
 /// # Ok(()) }
 /// ```
 pub struct AsyncGenerator<Y: 'static, S: 'static = ()> {
-    core: Rc<Core<Y, S>>,
+    core: Rc<Core<Y, S, Generator<Suspend, (), ()>>>,
 }
 
 impl<Y, S> Clone for AsyncGenerator<Y, S> {
@@ -158,19 +402,19 @@ impl<Y, S> Clone for AsyncGenerator<Y, S> {
 impl<Y, S> fmt::Debug for AsyncGenerator<Y, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsyncGenerator")
-            .field("started", &self.core.coro.is_started())
-            .field("finished", &self.core.coro.is_finished())
-            .field("running", &self.core.running.get())
+            .field("started", &self.core.is_started())
+            .field("finished", &self.core.is_finished())
+            .field("running", &self.core.is_running())
             .finish()
     }
 }
 
-/// Clears `running` however a call ends.
-struct Running<'a>(&'a Cell<bool>);
+/// Ends the call however it ends.
+struct Running<'a, Y, S, B>(&'a Core<Y, S, B>);
 
-impl Drop for Running<'_> {
+impl<Y, S, B> Drop for Running<'_, Y, S, B> {
     fn drop(&mut self) {
-        self.0.set(false);
+        self.0.leave();
     }
 }
 
@@ -183,80 +427,33 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     /// `agen()` for an `async def agen()` with `yield`: nothing runs until the first
     /// `anext`/`asend`/`athrow`.
     pub fn new(body: impl FnOnce(&AsyncCo<Y, S>) -> Result<()> + 'static) -> Self {
-        let shared = Rc::new(Shared {
-            value: Cell::new(None),
-            sent: Cell::new(None),
-        });
+        let shared = Rc::new(Shared::new());
         let slot = shared.clone();
         let coro = Generator::new(move |co: &TaskCo| {
             let aco = AsyncCo {
                 co: co as *const TaskCo,
                 shared: slot,
             };
-            match body(&aco) {
-                // PEP 479 and PEP 525: these would look like the end to the consumer.
-                Err(e) if e.is::<StopIteration>() || is_named(&e, "StopIteration") => {
-                    Err(RuntimeError::new("async generator raised StopIteration").into())
-                }
-                Err(e) if e.is::<StopAsyncIteration>() || is_named(&e, "StopAsyncIteration") => {
-                    Err(RuntimeError::new("async generator raised StopAsyncIteration").into())
-                }
-                r => r,
-            }
+            pep525(body(&aco))
         });
         AsyncGenerator {
-            core: Rc::new(Core {
-                coro,
-                shared,
-                running: Cell::new(false),
-            }),
+            core: Rc::new(Core::new(coro, shared)),
         }
     }
 
-    /// Resumes the body from the consumer's task until it yields a value (`Some`) or
-    /// returns (`None`); its waits become the consumer's.
-    fn drive(&self, co: &TaskCo, input: Result<S>, op: &str) -> Result<Option<Y>> {
-        let core = &*self.core;
-        if core.running.get() {
-            return Err(RuntimeError::new(format!(
-                "{op}(): asynchronous generator is already running"
-            ))
-            .into());
-        }
-        if !core.coro.is_started() {
-            // asyncio's firstiter hook: the loop finalizes it at shutdown if left unfinished.
-            if let Ok(lp) = get_running_loop() {
-                let weak: Weak<dyn Finalize> = Rc::downgrade(&self.core) as Weak<dyn Finalize>;
-                let gens = lp.extension::<AsyncGens>();
-                let mut live = gens.live.borrow_mut();
-                if live.len() >= 64 && live.len().is_power_of_two() {
-                    // Amortized: the ones dropped meanwhile leave, so the list stays bounded.
-                    live.retain(|g| g.strong_count() > 0);
-                }
-                live.push(weak);
-            }
-        }
-        core.running.set(true);
-        let _running = Running(&core.running);
-        let mut step = match input {
-            Ok(v) => {
-                core.shared.sent.set(Some(v));
-                core.coro.send(())
-            }
-            Err(e) => core.coro.throw(e),
+    /// Runs `call` from the consumer's task until the body yields a value or returns; its
+    /// waits become the consumer's.
+    fn drive(&self, co: &TaskCo, call: Call<S>) -> Result<Option<Y>> {
+        let kind = call.kind();
+        let mut input = match self.core.begin(call) {
+            Begin::Resume(input) => input,
+            Begin::Ended(outcome) => return outcome,
         };
+        let _running = Running(&*self.core);
         loop {
-            match step? {
-                GeneratorState::Returned(()) => return Ok(None),
-                GeneratorState::Yielded(s) => {
-                    if let Some(v) = core.shared.value.take() {
-                        return Ok(Some(v));
-                    }
-                    step = match co.yield_(s) {
-                        Ok(()) => core.coro.send(()),
-                        Err(e) => core.coro.throw(e),
-                    };
-                }
+            match self.core.advance(input) {
+                Advance::Wait(s) => input = co.yield_(s),
+                Advance::Done(outcome) => return kind.end(outcome),
             }
         }
     }
@@ -272,17 +469,7 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     ///   call on it is in progress; `TypeError("can't send non-None value to a just-started
     ///   async generator")` before the first `anext`.
     pub fn asend(&self, co: &TaskCo, value: S) -> Result<Y> {
-        if self.core.coro.is_finished() && !self.core.running.get() {
-            return Err(StopAsyncIteration::error());
-        }
-        if !self.core.coro.is_started() && value != S::default() {
-            return Err(TypeError::new(
-                "can't send non-None value to a just-started async generator",
-            )
-            .into());
-        }
-        self.drive(co, Ok(value), "anext")?
-            .ok_or_else(StopAsyncIteration::error)
+        sent_value(self.drive(co, Call::Send(value)))
     }
 
     /// `await anext(agen)`: `asend(None)`.
@@ -302,11 +489,7 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     ///
     /// As [`anext`](AsyncGenerator::anext), but for `StopAsyncIteration`.
     pub fn try_next(&self, co: &TaskCo) -> Result<Option<Y>> {
-        match self.anext(co) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.is::<StopAsyncIteration>() => Ok(None),
-            Err(e) => Err(e),
-        }
+        next_value(self.drive(co, Call::Send(S::default())))
     }
 
     /// `await agen.athrow(err)`: raises `err` where the body is suspended and returns the
@@ -319,13 +502,7 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     /// - `err`, or whatever the body raises instead; `StopAsyncIteration` if it returns.
     /// - `RuntimeError("athrow(): asynchronous generator is already running")`.
     pub fn athrow(&self, co: &TaskCo, err: anyhow::Error) -> Result<Option<Y>> {
-        if self.core.coro.is_finished() && !self.core.running.get() {
-            return Ok(None);
-        }
-        match self.drive(co, Err(err), "athrow")? {
-            Some(v) => Ok(Some(v)),
-            None => Err(StopAsyncIteration::error()),
-        }
+        self.drive(co, Call::Throw(err))
     }
 
     /// `await agen.aclose()`: raises `GeneratorExit` where the body is suspended, so its
@@ -338,42 +515,33 @@ impl<Y: 'static, S: Default + PartialEq + 'static> AsyncGenerator<Y, S> {
     /// - Any other error the body raises while closing.
     /// - `RuntimeError("aclose(): asynchronous generator is already running")`.
     pub fn aclose(&self, co: &TaskCo) -> Result<()> {
-        let core = &*self.core;
-        if !core.running.get() && (!core.coro.is_started() || core.coro.is_finished()) {
-            return core.coro.close();
-        }
-        match self.drive(co, Err(GeneratorExit.into()), "aclose") {
-            Ok(Some(_)) => Err(RuntimeError::new("async generator ignored GeneratorExit").into()),
-            Ok(None) => Ok(()),
-            Err(e) if e.is::<GeneratorExit>() || e.is::<StopAsyncIteration>() => Ok(()),
-            Err(e) => Err(e),
-        }
+        closed(self.drive(co, Call::Close))
     }
 
     /// Whether the body has finished (returned, raised, or was closed).
     pub fn is_finished(&self) -> bool {
-        self.core.coro.is_finished()
+        self.core.is_finished()
     }
 
     /// Whether an `anext`/`asend`/`athrow`/`aclose` is in progress (`ag_running`).
     pub fn is_running(&self) -> bool {
-        self.core.running.get()
+        self.core.is_running()
     }
 }
 
 /// What the loop needs of an async generator of any type to finalize it.
 trait Finalize {
     fn pending(&self) -> bool;
-    fn aclose_erased(self: Rc<Self>, co: &TaskCo) -> Result<()>;
+    fn spawn_aclose(self: Rc<Self>, lp: &EventLoop) -> Result<Task<()>>;
     fn describe(&self) -> String;
 }
 
-impl<Y: 'static, S: Default + PartialEq + 'static> Finalize for Core<Y, S> {
+impl<Y: 'static, S: Default + PartialEq + 'static, B: AgenBody> Finalize for Core<Y, S, B> {
     fn pending(&self) -> bool {
-        self.coro.is_started() && !self.coro.is_finished()
+        self.body.is_started() && !self.body.is_finished()
     }
-    fn aclose_erased(self: Rc<Self>, co: &TaskCo) -> Result<()> {
-        AsyncGenerator { core: self }.aclose(co)
+    fn spawn_aclose(self: Rc<Self>, lp: &EventLoop) -> Result<Task<()>> {
+        B::spawn_aclose(self, lp)
     }
     fn describe(&self) -> String {
         format!("<async_generator object {}>", std::any::type_name::<Y>())
@@ -409,8 +577,7 @@ impl EventLoop {
         }
         let mut tasks = Vec::with_capacity(closing.len());
         for g in &closing {
-            let g = g.clone();
-            tasks.push(self.create_task(move |co| g.aclose_erased(co))?);
+            tasks.push(g.clone().spawn_aclose(self)?);
         }
         let results = co.wait(&gather_settled(&tasks)?)?;
         for (result, g) in results.into_iter().zip(&closing) {

@@ -2,6 +2,8 @@
 //! `shield`, `wait`/`as_completed`, timeouts and task groups.
 
 pub(crate) mod asyncgen;
+#[cfg(feature = "nightly")]
+pub(crate) mod asyncgen_stackless;
 pub(crate) mod gather;
 pub(crate) mod runners;
 pub(crate) mod shield;

@@ -146,3 +146,59 @@ macro_rules! await_ref {
         $co.await_ref($coro)
     };
 }
+
+/// `async def` with `yield`: a `tulip::AsyncGenerator` whose body yields with `ayield!`.
+#[allow(unused_macros)]
+macro_rules! agen {
+    ($(move)? |$co:ident| $body:block) => {
+        tulip::AsyncGenerator::new(move |$co| $body)
+    };
+}
+
+/// `yield v` in an async generator's body.
+#[allow(unused_macros)]
+macro_rules! ayield {
+    ($co:ident, $v:expr) => {
+        $co.yield_($v)
+    };
+}
+
+/// `await anext(g)`.
+#[allow(unused_macros)]
+macro_rules! anext {
+    ($co:ident, $g:expr) => {
+        $g.anext($co)
+    };
+}
+
+/// `await g.asend(v)`.
+#[allow(unused_macros)]
+macro_rules! asend {
+    ($co:ident, $g:expr, $v:expr) => {
+        $g.asend($co, $v)
+    };
+}
+
+/// `await g.athrow(e)`.
+#[allow(unused_macros)]
+macro_rules! athrow {
+    ($co:ident, $g:expr, $e:expr) => {
+        $g.athrow($co, $e)
+    };
+}
+
+/// `await g.aclose()`.
+#[allow(unused_macros)]
+macro_rules! aclose {
+    ($co:ident, $g:expr) => {
+        $g.aclose($co)
+    };
+}
+
+/// One step of `async for x in g`: `None` at the end.
+#[allow(unused_macros)]
+macro_rules! try_next {
+    ($co:ident, $g:expr) => {
+        $g.try_next($co)
+    };
+}

@@ -172,3 +172,60 @@ macro_rules! await_ref {
         tulip::yield_from!($coro)
     };
 }
+
+/// `async def` with `yield`: a `tulip::stackless::AsyncGenerator` whose body (a nightly
+/// coroutine given the handle `co`) yields with `ayield!`.
+#[allow(unused_macros)]
+macro_rules! agen {
+    ($(move)? |$co:ident| $body:block) => {
+        tulip::stackless::AsyncGenerator::new(move |$co| #[coroutine] static move |_| $body)
+    };
+}
+
+/// `yield v` in an async generator's body.
+#[allow(unused_macros)]
+macro_rules! ayield {
+    ($co:ident, $v:expr) => {
+        tulip::ayield!($co, $v)
+    };
+}
+
+/// `await anext(g)`: delegated to with `yield_from!`.
+#[allow(unused_macros)]
+macro_rules! anext {
+    ($co:ident, $g:expr) => {
+        tulip::yield_from!($g.anext())
+    };
+}
+
+/// `await g.asend(v)`.
+#[allow(unused_macros)]
+macro_rules! asend {
+    ($co:ident, $g:expr, $v:expr) => {
+        tulip::yield_from!($g.asend($v))
+    };
+}
+
+/// `await g.athrow(e)`.
+#[allow(unused_macros)]
+macro_rules! athrow {
+    ($co:ident, $g:expr, $e:expr) => {
+        tulip::yield_from!($g.athrow($e))
+    };
+}
+
+/// `await g.aclose()`.
+#[allow(unused_macros)]
+macro_rules! aclose {
+    ($co:ident, $g:expr) => {
+        tulip::yield_from!($g.aclose())
+    };
+}
+
+/// One step of `async for x in g`: `None` at the end.
+#[allow(unused_macros)]
+macro_rules! try_next {
+    ($co:ident, $g:expr) => {
+        tulip::yield_from!($g.try_next())
+    };
+}
