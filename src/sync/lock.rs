@@ -8,7 +8,10 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::futures::Future;
-use crate::sync::{LoopBinding, Scoped, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
+use crate::sync::{
+    LoopBinding, Scoped, Step, WaitOp, Waiters, queue_waiter, remove_waiter, repr_head, scoped,
+    wait_stackful, waiters_suffix,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 pub(crate) struct LockInner {
@@ -92,32 +95,7 @@ impl Lock {
     ///   on another loop than the one it first waited on.
     #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
-        let inner = &self.0;
-        if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
-            inner.locked.set(true);
-            return Ok(true);
-        }
-        // CPython removes the waiter before handling a CancelledError, so that the wake-up
-        // passed on below cannot pick this waiter again.
-        let waited = wait_in_line(
-            co,
-            &inner.binding,
-            &inner.waiters,
-            || format!("{self:?}"),
-            WaitKind::LockAcquire,
-        );
-        match waited {
-            Ok(()) => {
-                inner.locked.set(true);
-                Ok(true)
-            }
-            Err(e) => {
-                if e.isinstance::<CancelledError>() && !inner.locked.get() {
-                    self.wake_up_first();
-                }
-                Err(e)
-            }
-        }
+        wait_stackful(co, self, Acquire)
     }
 
     /// `lock.release()`: unlocks and wakes the first waiter.
@@ -158,6 +136,45 @@ impl Lock {
             && !fut.done()
         {
             let _ = fut.set_result(());
+        }
+    }
+}
+
+/// `lock.acquire()`, shared by [`Lock::acquire`] and its stackless form.
+pub(crate) struct Acquire;
+
+impl WaitOp<Lock> for Acquire {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, lock: &Lock) -> Step<bool> {
+        let inner = &lock.0;
+        if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
+            inner.locked.set(true);
+            return Step::Done(Ok(true));
+        }
+        match queue_waiter(&inner.binding, &inner.waiters, || format!("{lock:?}")) {
+            Ok(fut) => Step::Wait(fut, WaitKind::LockAcquire),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
+    fn resume(&mut self, lock: &Lock, fut: Future<()>, waited: Result<()>) -> Step<bool> {
+        let inner = &lock.0;
+        // CPython removes the waiter before handling a CancelledError, so that the wake-up
+        // passed on below cannot pick this waiter again.
+        remove_waiter(&inner.waiters, &fut);
+        match waited {
+            Ok(()) => {
+                inner.locked.set(true);
+                Step::Done(Ok(true))
+            }
+            Err(e) => {
+                if e.isinstance::<CancelledError>() && !inner.locked.get() {
+                    lock.wake_up_first();
+                }
+                Step::Done(Err(e))
+            }
         }
     }
 }

@@ -18,9 +18,11 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::{QueueEmpty, QueueFull, ValueError};
+use crate::errors::{QueueEmpty, QueueFull, RuntimeError, ValueError};
 use crate::futures::Future;
-use crate::sync::{Event, LoopBinding, Waiters, remove_waiter};
+use crate::sync::{
+    Event, LoopBinding, Step, WaitOp, Waiters, event, queue_waiter, remove_waiter, wait_stackful,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
@@ -190,45 +192,64 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         }
     }
 
-    /// Waits on a new future in `waiters` until woken. On any error (cancellation, or the
-    /// coroutine being closed) the future is cancelled and taken out; if it had been woken
-    /// and `can_proceed` holds, the wake-up passes to the next waiter (CPython's bare `except`).
-    #[track_caller]
-    fn block(
-        &self,
-        co: &TaskCo,
+    /// Queues a new future on `waiters` to wait on until woken.
+    fn block<U>(&self, waiters: &Waiters, what: WaitKind) -> Step<U> {
+        let queued = queue_waiter(&self.binding, waiters, || {
+            format!(
+                "<{} at {:#x} maxsize={}>",
+                self.kind, self as *const Self as usize, self.maxsize
+            )
+        });
+        match queued {
+            Ok(fut) => Step::Wait(fut, what),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
+    /// After a wait in `waiters`: on any error (cancellation, or the coroutine being closed)
+    /// the future is cancelled and taken out; if it had been woken and `can_proceed` holds,
+    /// the wake-up passes to the next waiter (CPython's bare `except`).
+    fn unblock(
         waiters: &Waiters,
-        can_proceed: impl Fn() -> bool,
-        what: WaitKind,
+        fut: &Future<()>,
+        waited: Result<()>,
+        can_proceed: bool,
     ) -> Result<()> {
-        let fut: Future<()> = self
-            .binding
-            .get_loop(|| {
-                format!(
-                    "<{} at {:#x} maxsize={}>",
-                    self.kind, self as *const Self as usize, self.maxsize
-                )
-            })?
-            .create_future();
-        waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait_as(&fut, what);
         if waited.is_err() {
             fut.cancel(None); // in case it is not done yet
             // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
-            remove_waiter(waiters, &fut);
-            if can_proceed() && !fut.cancelled() {
+            remove_waiter(waiters, fut);
+            if can_proceed && !fut.cancelled() {
                 Self::wakeup_next(waiters);
             }
         }
         waited
     }
 
+    /// `put`: while full, wait among the putters; then `put_nowait`.
+    fn put_begin(&self, item: &mut Option<T>) -> Step<()> {
+        if self.full() {
+            return self.block(&self.putters, WaitKind::QueuePut);
+        }
+        match item.take() {
+            Some(item) => Step::Done(self.put_nowait(item)),
+            None => Step::Done(Err(RuntimeError::new(
+                "cannot reuse already awaited coroutine",
+            )
+            .into())),
+        }
+    }
+
+    fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        match Self::unblock(&self.putters, &fut, waited, !self.full()) {
+            Ok(()) => self.put_begin(item),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
     #[track_caller]
     fn put(&self, co: &TaskCo, item: T) -> Result<()> {
-        while self.full() {
-            self.block(co, &self.putters, || !self.full(), WaitKind::QueuePut)?;
-        }
-        self.put_nowait(item)
+        wait_stackful(co, self, Put(Some(item)))
     }
 
     fn put_nowait(&self, item: T) -> Result<()> {
@@ -246,12 +267,24 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Ok(())
     }
 
+    /// `get`: while empty, wait among the getters; then `get_nowait`.
+    fn get_begin(&self) -> Step<T> {
+        if self.empty() {
+            return self.block(&self.getters, WaitKind::QueueGet);
+        }
+        Step::Done(self.get_nowait())
+    }
+
+    fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        match Self::unblock(&self.getters, &fut, waited, !self.empty()) {
+            Ok(()) => self.get_begin(),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
     #[track_caller]
     fn get(&self, co: &TaskCo) -> Result<T> {
-        while self.empty() {
-            self.block(co, &self.getters, || !self.empty(), WaitKind::QueueGet)?;
-        }
-        self.get_nowait()
+        wait_stackful(co, self, Get)
     }
 
     fn get_nowait(&self) -> Result<T> {
@@ -277,11 +310,66 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Ok(())
     }
 
+    #[track_caller]
     fn join(&self, co: &TaskCo) -> Result<()> {
-        if self.unfinished_tasks.get() > 0 {
-            self.finished.wait(co)?;
+        wait_stackful(co, &self.finished, self.join_op())
+    }
+
+    /// `join`: waits for `finished` only while items are unfinished.
+    fn join_op(&self) -> Join {
+        Join(self.unfinished_tasks.get() > 0)
+    }
+}
+
+/// `queue.get()`, shared by both forms.
+pub(crate) struct Get;
+
+impl<T: 'static, S: Storage<T>> WaitOp<Core<T, S>> for Get {
+    type Output = T;
+
+    #[inline]
+    fn begin(&mut self, q: &Core<T, S>) -> Step<T> {
+        q.get_begin()
+    }
+
+    fn resume(&mut self, q: &Core<T, S>, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        q.get_resume(fut, waited)
+    }
+}
+
+/// `queue.put(item)`, shared by both forms: the item until it is put.
+pub(crate) struct Put<T>(Option<T>);
+
+impl<T: 'static, S: Storage<T>> WaitOp<Core<T, S>> for Put<T> {
+    type Output = ();
+
+    #[inline]
+    fn begin(&mut self, q: &Core<T, S>) -> Step<()> {
+        q.put_begin(&mut self.0)
+    }
+
+    fn resume(&mut self, q: &Core<T, S>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        q.put_resume(&mut self.0, fut, waited)
+    }
+}
+
+/// `queue.join()`, shared by both forms: `finished.wait()` if items were unfinished when
+/// it was called.
+pub(crate) struct Join(bool);
+
+impl WaitOp<Event> for Join {
+    type Output = ();
+
+    #[inline]
+    fn begin(&mut self, finished: &Event) -> Step<()> {
+        if !self.0 {
+            return Step::Done(Ok(()));
         }
-        Ok(())
+        event::Wait.begin(finished).map(drop)
+    }
+
+    fn resume(&mut self, finished: &Event, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        event::Wait.resume(finished, fut, waited).map(drop)
     }
 }
 
@@ -418,6 +506,7 @@ macro_rules! queue_api {
             /// # Errors
             ///
             /// `CancelledError` when the waiting task is cancelled.
+            #[track_caller]
             pub fn join(&self, co: &TaskCo) -> Result<()> {
                 self.0.join(co)
             }

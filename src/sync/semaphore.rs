@@ -7,7 +7,11 @@ use std::rc::Rc;
 use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, ValueError};
-use crate::sync::{LoopBinding, Scoped, Waiters, remove_waiter, repr_head, scoped, waiters_suffix};
+use crate::futures::Future;
+use crate::sync::{
+    LoopBinding, Scoped, Step, WaitOp, Waiters, queue_waiter, remove_waiter, repr_head, scoped,
+    wait_stackful, waiters_suffix,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 struct SemaphoreInner {
@@ -106,35 +110,7 @@ impl Semaphore {
     ///   wait on another loop than the one it first waited on.
     #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
-        let inner = &self.0;
-        if !self.locked() {
-            inner.value.set(inner.value.get() - 1);
-            return Ok(true);
-        }
-        let fut = inner
-            .binding
-            .get_loop(|| format!("{self:?}"))?
-            .create_future::<()>();
-        inner.waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait_as(&fut, WaitKind::SemaphoreAcquire);
-        remove_waiter(&inner.waiters, &fut);
-        match waited {
-            Ok(()) => {
-                // `_wake_up_next` already took this waiter's unit; pass any surplus on.
-                if inner.value.get() > 0 {
-                    self.wake_up_next();
-                }
-                Ok(true)
-            }
-            Err(e) => {
-                if e.isinstance::<CancelledError>() && !fut.cancelled() {
-                    // Woken, then cancelled before running: the unit goes to the next one.
-                    inner.value.set(inner.value.get() + 1);
-                    self.wake_up_next();
-                }
-                Err(e)
-            }
-        }
+        wait_stackful(co, self, Acquire)
     }
 
     /// `sem.release()`: increments the counter and wakes the first waiter not yet woken.
@@ -159,6 +135,48 @@ impl Semaphore {
         if let Some(fut) = next {
             self.0.value.set(self.0.value.get() - 1);
             let _ = fut.set_result(());
+        }
+    }
+}
+
+/// `sem.acquire()`, shared by [`Semaphore::acquire`] and its stackless form.
+pub(crate) struct Acquire;
+
+impl WaitOp<Semaphore> for Acquire {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, sem: &Semaphore) -> Step<bool> {
+        let inner = &sem.0;
+        if !sem.locked() {
+            inner.value.set(inner.value.get() - 1);
+            return Step::Done(Ok(true));
+        }
+        match queue_waiter(&inner.binding, &inner.waiters, || format!("{sem:?}")) {
+            Ok(fut) => Step::Wait(fut, WaitKind::SemaphoreAcquire),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
+    fn resume(&mut self, sem: &Semaphore, fut: Future<()>, waited: Result<()>) -> Step<bool> {
+        let inner = &sem.0;
+        remove_waiter(&inner.waiters, &fut);
+        match waited {
+            Ok(()) => {
+                // `_wake_up_next` already took this waiter's unit; pass any surplus on.
+                if inner.value.get() > 0 {
+                    sem.wake_up_next();
+                }
+                Step::Done(Ok(true))
+            }
+            Err(e) => {
+                if e.isinstance::<CancelledError>() && !fut.cancelled() {
+                    // Woken, then cancelled before running: the unit goes to the next one.
+                    inner.value.set(inner.value.get() + 1);
+                    sem.wake_up_next();
+                }
+                Step::Done(Err(e))
+            }
         }
     }
 }
