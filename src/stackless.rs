@@ -55,6 +55,12 @@
 //! ```
 
 pub use crate::generator::stackless::{Delegate, Generator, IntoIter, Iter, Sent};
+#[doc(inline)]
+pub use crate::sync::queues::{QueueGet, QueuePut};
+pub use crate::sync::stackless::{
+    BarrierUpdate, BarrierWait, ConditionWait, ConditionWaitFor, EventWait, LockAcquire, QueueJoin,
+    SemaphoreAcquire,
+};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

@@ -27,10 +27,12 @@ use crate::tasks::{TaskCo, WaitKind};
 
 mod barrier;
 mod condition;
-pub(crate) mod event;
+mod event;
 mod lock;
 pub(crate) mod queues;
 mod semaphore;
+#[cfg(feature = "nightly")]
+pub(crate) mod stackless;
 
 pub use barrier::{Barrier, BarrierState};
 pub use condition::Condition;

@@ -373,6 +373,75 @@ impl WaitOp<Event> for Join {
     }
 }
 
+/// A queue's core without its storage type, for the stackless waits' public types.
+#[cfg(feature = "nightly")]
+pub(crate) trait ErasedCore<T> {
+    fn get_begin(&self) -> Step<T>;
+    fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T>;
+    fn put_begin(&self, item: &mut Option<T>) -> Step<()>;
+    fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()>;
+}
+
+#[cfg(feature = "nightly")]
+impl<T: 'static, S: Storage<T>> ErasedCore<T> for Core<T, S> {
+    fn get_begin(&self) -> Step<T> {
+        Core::get_begin(self)
+    }
+    fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        Core::get_resume(self, fut, waited)
+    }
+    fn put_begin(&self, item: &mut Option<T>) -> Step<()> {
+        Core::put_begin(self, item)
+    }
+    fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        Core::put_resume(self, item, fut, waited)
+    }
+}
+
+#[cfg(feature = "nightly")]
+type Erased<T> = Rc<dyn ErasedCore<T>>;
+
+#[cfg(feature = "nightly")]
+impl<T: 'static> WaitOp<Erased<T>> for Get {
+    type Output = T;
+
+    #[inline]
+    fn begin(&mut self, q: &Erased<T>) -> Step<T> {
+        q.get_begin()
+    }
+
+    fn resume(&mut self, q: &Erased<T>, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        q.get_resume(fut, waited)
+    }
+}
+
+#[cfg(feature = "nightly")]
+impl<T: 'static> WaitOp<Erased<T>> for Put<T> {
+    type Output = ();
+
+    #[inline]
+    fn begin(&mut self, q: &Erased<T>) -> Step<()> {
+        q.put_begin(&mut self.0)
+    }
+
+    fn resume(&mut self, q: &Erased<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        q.put_resume(&mut self.0, fut, waited)
+    }
+}
+
+#[cfg(feature = "nightly")]
+super::stackless::stackless_wait!(
+    /// What a queue's `get_stackless` returns (a [`Queue`], [`LifoQueue`] or
+    /// [`PriorityQueue`] of `T`): `await queue.get()`, evaluating to the item.
+    QueueGet [T: 'static] [T] (Erased<T>, Get) -> T
+);
+
+#[cfg(feature = "nightly")]
+super::stackless::stackless_wait!(
+    /// What a queue's `put_stackless` returns: `await queue.put(item)`.
+    QueuePut [T: 'static] [T] (Erased<T>, Put<T>) -> ()
+);
+
 /// Python's `str(queue)`: `<Queue maxsize=2 _queue=[1, 2] _getters[1] tasks=2>` (items with
 /// Rust's `Debug`).
 impl<T: fmt::Debug, S: Storage<T>> fmt::Debug for Core<T, S> {
@@ -509,6 +578,89 @@ macro_rules! queue_api {
             #[track_caller]
             pub fn join(&self, co: &TaskCo) -> Result<()> {
                 self.0.join(co)
+            }
+
+            /// `await queue.put(item)` for a stackless body:
+            /// `yield_from!(queue.put_stackless(item))?`. Exactly `put`, holding no stack
+            /// while it waits (see [`Queue::get_stackless`] for an example).
+            ///
+            /// # Errors
+            ///
+            /// As `put`.
+            #[cfg(feature = "nightly")]
+            #[track_caller]
+            pub fn put_stackless(&self, item: T) -> QueuePut<T> {
+                let core: Erased<T> = self.0.clone();
+                QueuePut(crate::sync::stackless::Waiting::new(
+                    core,
+                    Put(Some(item)),
+                    std::panic::Location::caller(),
+                ))
+            }
+
+            /// `await queue.get()` for a stackless body: `yield_from!(queue.get_stackless())?`
+            /// evaluates to the item. Exactly `get`, holding no stack while it waits.
+            ///
+            /// ```
+            /// #![feature(coroutines)]
+            /// # fn main() -> anyhow::Result<()> {
+            /// use tulip::{Queue, await_, get_running_loop, stackless, yield_from};
+            ///
+            /// let got = stackless::run(
+            ///     #[coroutine]
+            ///     static |_| {
+            ///         let q = Queue::new(1); // q = asyncio.Queue(maxsize=1)
+            ///         let consumer = q.clone();
+            ///         let task = get_running_loop()?.create_task_stackless(
+            ///             #[coroutine]
+            ///             static move |_| {
+            ///                 let mut got = Vec::new();
+            ///                 for _ in 0..3 {
+            ///                     got.push(yield_from!(consumer.get_stackless())?); // await q.get()
+            ///                     consumer.task_done()?;
+            ///                 }
+            ///                 Ok(got)
+            ///             },
+            ///         )?;
+            ///         for i in 1..=3 {
+            ///             yield_from!(q.put_stackless(i))?; // await q.put(i)
+            ///         }
+            ///         yield_from!(q.join_stackless())?; // await q.join()
+            ///         await_!(task)
+            ///     },
+            /// )?;
+            /// assert_eq!(got, [1, 2, 3]);
+            /// # Ok(()) }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// As `get`.
+            #[cfg(feature = "nightly")]
+            #[track_caller]
+            pub fn get_stackless(&self) -> QueueGet<T> {
+                let core: Erased<T> = self.0.clone();
+                QueueGet(crate::sync::stackless::Waiting::new(
+                    core,
+                    Get,
+                    std::panic::Location::caller(),
+                ))
+            }
+
+            /// `await queue.join()` for a stackless body: `yield_from!(queue.join_stackless())?`.
+            /// Exactly `join`, holding no stack while it waits.
+            ///
+            /// # Errors
+            ///
+            /// As `join`.
+            #[cfg(feature = "nightly")]
+            #[track_caller]
+            pub fn join_stackless(&self) -> crate::stackless::QueueJoin {
+                crate::stackless::QueueJoin(crate::sync::stackless::Waiting::new(
+                    self.0.finished.clone(),
+                    self.0.join_op(),
+                    std::panic::Location::caller(),
+                ))
             }
 
             /// Items put and not yet marked `task_done` (asyncio's `_unfinished_tasks`).

@@ -1,0 +1,566 @@
+//! The native stackless waits of the sync primitives (feature `nightly`):
+//! `lock.acquire_stackless()`, `queue.get_stackless()`, ... delegated to with `yield_from!`.
+//! The recorded Python cases of tests/cases/sync/ again, with no stackful coroutine in the
+//! waits (sync_cases_stackless.rs reaches them through `stackful`), so the native forms print
+//! exactly what CPython printed; then what a trace does not show: no stack is held while
+//! waiting, cancellation while waiting, the task tree's wait site.
+#![feature(coroutines, coroutine_trait)]
+mod common;
+
+include!("backend/stackless.rs");
+
+use common::{ms, py_bool};
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::Result;
+use tulip::errors::{py_repr, py_str};
+use tulip::generator::stack_pool_stats;
+use tulip::{
+    Barrier, BoundedSemaphore, BrokenBarrierError, CancelledError, Condition, ErrorExt, Event,
+    EventLoop, LifoQueue, Lock, PriorityQueue, Queue, Semaphore, TimeoutError, ValueError, await_,
+    gather, get_running_loop, sleep, task_group, wait_for_fn, yield_from, yield_now,
+};
+
+const ZERO: Duration = Duration::ZERO;
+
+fn py_strs<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<String> = items
+        .iter()
+        .map(|s| tulip::errors::py_str_repr(s.as_ref()))
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn py_bools(bs: &[bool]) -> String {
+    let items: Vec<&str> = bs.iter().map(|b| py_bool(*b)).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// `repr(x).split(' [')[1]`.
+fn extra(x: &impl std::fmt::Debug) -> String {
+    format!("{x:?}").split(" [").nth(1).unwrap().to_string()
+}
+
+/// `len(x._waiters)`, read from the repr's `waiters:N` (absent when there are none).
+fn n_waiters(x: &impl std::fmt::Debug) -> usize {
+    let repr = format!("{x:?}");
+    match repr.split("waiters:").nth(1) {
+        Some(rest) => rest
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap(),
+        None => 0,
+    }
+}
+
+/// `len(queue._getters)` / `len(queue._putters)`, read from `str(queue)`.
+fn n_queued(q: &impl std::fmt::Debug, which: &str) -> usize {
+    let repr = format!("{q:?}");
+    match repr.split(&format!("{which}[")).nth(1) {
+        Some(rest) => rest.split(']').next().unwrap().parse().unwrap(),
+        None => 0,
+    }
+}
+
+fn lp() -> EventLoop {
+    get_running_loop().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock: tests/cases/sync/lock_cancel.py
+
+fn lock_cancel_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        let order: Rc<RefCell<Vec<String>>> = Rc::default();
+        let lockit = |name: &'static str, blocker: Option<tulip::Future<()>>| {
+            let (lock, order) = (lock.clone(), order.clone());
+            body!(move |co| -> Result<()> {
+                yield_from!(lock.acquire_stackless())?;
+                order.borrow_mut().push(name.to_string());
+                let waited = match blocker {
+                    Some(b) => wait!(co, b),
+                    None => Ok(()),
+                };
+                lock.release()?;
+                waited
+            })
+        };
+        let fa = lp().create_future::<()>();
+        let ta = spawn!(lp(), lockit("A", Some(fa.clone())))?;
+        sleep!(co, ZERO)?;
+        tprint!("A holds: {}", py_bool(lock.locked()));
+        let tb = spawn!(lp(), lockit("B", None))?;
+        sleep!(co, ZERO)?;
+        let tc = spawn!(lp(), lockit("C", None))?;
+        sleep!(co, ZERO)?;
+        tprint!("waiters: {}", extra(&lock));
+        fa.set_result(())?;
+        tb.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!(
+            "after race: locked {} A done {} B cancelled {}",
+            py_bool(lock.locked()),
+            py_bool(ta.done()),
+            py_bool(tb.cancelled())
+        );
+        wait!(co, tc)?;
+        tprint!("order: {}", py_strs(&order.borrow()));
+        Ok(())
+    })
+}
+
+fn lock_cancel_release_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        let lock_count = Rc::new(Cell::new(0));
+        let call_count = Rc::new(Cell::new(0));
+        let lockit = || {
+            let (lock, lock_count, call_count) =
+                (lock.clone(), lock_count.clone(), call_count.clone());
+            body!(move |co| -> Result<()> {
+                call_count.set(call_count.get() + 1);
+                yield_from!(lock.acquire_stackless())?;
+                lock_count.set(lock_count.get() + 1);
+                Ok(())
+            })
+        };
+        yield_from!(lock.acquire_stackless())?;
+        let t1 = spawn!(lp(), lockit())?;
+        let t2 = spawn!(lp(), lockit())?;
+        let t3 = spawn!(lp(), lockit())?;
+        sleep!(co, ZERO)?;
+        let (t1c, l) = (t1.clone(), lock.clone());
+        lp().call_soon(move || {
+            t1c.cancel(None);
+            l.release().unwrap();
+        })?;
+        if let Err(e) = wait!(co, t1)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("t1 cancelled");
+        }
+        tprint!(
+            "lock_count {} call_count {}",
+            lock_count.get(),
+            call_count.get()
+        );
+        tprint!(
+            "t1 cancelled {} t2 done {} t3 done {}",
+            py_bool(t1.cancelled()),
+            py_bool(t2.done()),
+            py_bool(t3.done())
+        );
+        t3.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("t3 cancelled {}", py_bool(t3.cancelled()));
+        Ok(())
+    })
+}
+
+fn lock_finished_waiter_cancelled() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        yield_from!(lock.acquire_stackless())?;
+        let l = lock.clone();
+        let tb = spawn!(lp(), move |co| yield_from!(l.acquire_stackless()))?;
+        sleep!(co, ZERO)?;
+        let l = lock.clone();
+        let tc = spawn!(lp(), move |co| yield_from!(l.acquire_stackless()))?;
+        tb.cancel(None);
+        lock.release()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "woken wake-up passed on: locked {} tb cancelled {}",
+            py_bool(lock.locked()),
+            py_bool(tb.cancelled())
+        );
+        tprint!("tc got it: {}", py_bool(wait!(co, tc)?));
+        Ok(())
+    })
+}
+
+fn lock_context_manager() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        // async with lock: the acquire, the body, and the release on every way out.
+        yield_from!(lock.acquire_stackless())?;
+        tprint!("inside: locked {}", py_bool(lock.locked()));
+        lock.release()?;
+        tprint!("after: locked {}", py_bool(lock.locked()));
+        yield_from!(lock.acquire_stackless())?;
+        let body: Result<()> = Err(ValueError::new("boom").into());
+        lock.release()?;
+        if let Err(e) = body {
+            tprint!("error {} locked {}", py_repr(&e), py_bool(lock.locked()));
+        }
+        yield_from!(lock.acquire_stackless())?;
+        let l = lock.clone();
+        let t = spawn!(lp(), move |co| -> Result<()> {
+            yield_from!(l.acquire_stackless())?;
+            tprint!("never");
+            l.release()
+        })?;
+        sleep!(co, ZERO)?;
+        t.cancel(None);
+        if let Err(e) = wait!(co, t)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!(
+                "cancelled in acquire; still locked {}",
+                py_bool(lock.locked())
+            );
+        }
+        lock.release()?;
+        tprint!(
+            "unlocked {} repr: {}",
+            py_bool(!lock.locked()),
+            extra(&lock)
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn lock_fairness_with_cancellation() {
+    common::check_case("sync/lock_cancel", || {
+        run!(|co| {
+            await_sub!(co, lock_cancel_race())?;
+            await_sub!(co, lock_cancel_release_race())?;
+            await_sub!(co, lock_finished_waiter_cancelled())?;
+            await_sub!(co, lock_context_manager())
+        })
+        .unwrap();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue: tests/cases/sync/queue_blocking.py
+
+fn q_maxsize() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(2);
+        let have_been_put: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let (q2, h) = (q.clone(), have_been_put.clone());
+        let t = spawn!(lp(), move |co| {
+            for i in 0..3 {
+                yield_from!(q2.put_stackless(i))?;
+                h.borrow_mut().push(i);
+            }
+            Ok(true)
+        })?;
+        for _ in 0..2 {
+            sleep!(co, ZERO)?;
+        }
+        tprint!("putter blocked after {:?} {q:?}", have_been_put.borrow());
+        tprint!("get {}", yield_from!(q.get_stackless())?);
+        sleep!(co, ZERO)?;
+        tprint!("putter resumed {:?}", have_been_put.borrow());
+        let (a, b) = (
+            yield_from!(q.get_stackless())?,
+            yield_from!(q.get_stackless())?,
+        );
+        tprint!("get {a} {b} {}", py_bool(t.result()?));
+        Ok(())
+    })
+}
+
+fn q_getters_fifo() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let got: Rc<RefCell<Vec<(usize, char)>>> = Rc::default();
+        let ts = (0..3)
+            .map(|n| {
+                let (q, got) = (q.clone(), got.clone());
+                spawn!(lp(), move |co| {
+                    let item = yield_from!(q.get_stackless())?;
+                    got.borrow_mut().push((n, item));
+                    Ok(())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
+        tprint!("getters waiting: {q:?}");
+        for item in "abc".chars() {
+            q.put_nowait(item)?;
+        }
+        wait!(co, gather(&ts)?)?;
+        tprint!("getters served in order: {:?}", got.borrow());
+        Ok(())
+    })
+}
+
+fn q_get_cancelled_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let q1 = q.clone();
+        let t1 = spawn!(lp(), move |co| yield_from!(q1.get_stackless()))?;
+        let q2 = q.clone();
+        let t2 = spawn!(lp(), move |co| yield_from!(q2.get_stackless()))?;
+        sleep!(co, ZERO)?;
+        t1.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("t1 done {}", py_bool(t1.done()));
+        yield_from!(q.put_stackless('a'))?;
+        sleep!(co, ZERO)?;
+        tprint!("t2 got {}", wait!(co, t2)?);
+        Ok(())
+    })
+}
+
+fn q_waiting_putters() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        for item in ['a', 'b'] {
+            let q = q.clone();
+            spawn!(lp(), move |co| yield_from!(q.put_stackless(item)))?;
+        }
+        let (a, b) = (
+            yield_from!(q.get_stackless())?,
+            yield_from!(q.get_stackless())?,
+        );
+        tprint!("with waiting putters: {a} {b}");
+        Ok(())
+    })
+}
+
+fn q_producer_consumer() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        let log: Rc<RefCell<Vec<String>>> = Rc::default();
+        call_co!(
+            co,
+            [q, log],
+            task_group(co, |_, tg| {
+                let (qp, lp_) = (q.clone(), log.clone());
+                group_spawn!(tg, move |co| {
+                    for i in 0..5 {
+                        yield_from!(qp.put_stackless(i))?;
+                        lp_.borrow_mut().push(format!("('put', {i})"));
+                    }
+                    Ok(())
+                })?;
+                let (qc, lc) = (q.clone(), log.clone());
+                group_spawn!(tg, move |co| {
+                    for _ in 0..5 {
+                        let item = yield_from!(qc.get_stackless())?;
+                        lc.borrow_mut().push(format!("('got', {item})"));
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })
+        )?;
+        tprint!("producer/consumer: [{}]", log.borrow().join(", "));
+        Ok(())
+    })
+}
+
+fn q_getter_timeout() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::<i32>::new(5);
+        let q2 = q.clone();
+        match call_co!(
+            co,
+            [q2],
+            wait_for_fn(co, Some(ms(10)), move |co| q2.get(co))
+        ) {
+            Err(e) if e.isinstance::<TimeoutError>() => {
+                tprint!("get timed out; getters left: {}", n_queued(&q, "_getters"))
+            }
+            other => panic!("expected TimeoutError, got {other:?}"),
+        }
+        Ok(())
+    })
+}
+
+fn q_cancel_one_pending_reader() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let qr = q.clone();
+        let mut reader = spawn!(lp(), move |co| yield_from!(qr.get_stackless()))?;
+        sleep!(co, ZERO)?;
+        q.put_nowait(1)?;
+        q.put_nowait(2)?;
+        reader.cancel(None);
+        if let Err(e) = wait!(co, reader)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("reader cancelled after wake-up");
+            let qr = q.clone();
+            reader = spawn!(lp(), move |co| yield_from!(qr.get_stackless()))?;
+            wait!(co, reader)?;
+        }
+        tprint!("first item not lost: {}", reader.result()?);
+        Ok(())
+    })
+}
+
+fn q_cancel_many_pending_readers() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(0);
+        let (r2, r3) = call_co!(
+            co,
+            [q],
+            task_group(co, |co, tg| {
+                let readers = (0..3)
+                    .map(|_| {
+                        let q = q.clone();
+                        group_spawn!(tg, move |co| yield_from!(q.get_stackless()))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                sleep(co, ZERO)?;
+                q.put_nowait(1)?;
+                q.put_nowait(2)?;
+                readers[0].cancel(None);
+                if let Err(e) = co.wait(&readers[0])
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("reader1 cancelled");
+                }
+                co.wait(&readers[2])?;
+                Ok((readers[1].clone(), readers[2].clone()))
+            })
+        )?;
+        let mut got = [r2.result()?, r3.result()?];
+        got.sort();
+        tprint!("readers 2 and 3 got: {got:?}");
+        Ok(())
+    })
+}
+
+fn q_put_cancel_drop() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        q.put_nowait(1)?;
+        let qw = q.clone();
+        let writer = spawn!(lp(), move |co| yield_from!(qw.put_stackless(2)))?;
+        sleep!(co, ZERO)?;
+        tprint!("get {}", q.get_nowait()?);
+        writer.cancel(None);
+        if let Err(e) = wait!(co, writer)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("writer cancelled after wake-up");
+            let qw = q.clone();
+            let writer = spawn!(lp(), move |co| yield_from!(qw.put_stackless(2)))?;
+            wait!(co, writer)?;
+        }
+        tprint!("get {} qsize {}", q.get_nowait()?, q.qsize());
+        Ok(())
+    })
+}
+
+fn q_put_cancelled_race() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let q = Queue::new(1);
+        let put = |item: char| {
+            let q = q.clone();
+            spawn!(lp(), move |co| yield_from!(q.put_stackless(item)))
+        };
+        let put_a = put('a')?;
+        let put_b = put('b')?;
+        let put_c = put('X')?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "a done {} b done {}",
+            py_bool(put_a.done()),
+            py_bool(put_b.done())
+        );
+        put_c.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("c done {} get {}", py_bool(put_c.done()), q.get_nowait()?);
+        sleep!(co, ZERO)?;
+        tprint!("get {}", q.get_nowait()?);
+        wait!(co, put_b)
+    })
+}
+
+fn q_putters_waiting() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let queue = Queue::new(2);
+        let taken: Rc<RefCell<Vec<i32>>> = Rc::default();
+        call_co!(
+            co,
+            [queue, taken],
+            task_group(co, |_, tg| {
+                let (q, taken) = (queue.clone(), taken.clone());
+                group_spawn!(tg, move |co| {
+                    sleep!(co, ZERO)?;
+                    for _ in 0..q.qsize() {
+                        taken.borrow_mut().push(q.get_nowait()?);
+                    }
+                    Ok(())
+                })?;
+                for i in 0..4 {
+                    let q = queue.clone();
+                    group_spawn!(tg, move |co| yield_from!(q.put_stackless(i)))?;
+                }
+                Ok(())
+            })
+        )?;
+        tprint!(
+            "putters all done; taken {:?} left {queue:?}",
+            taken.borrow()
+        );
+        Ok(())
+    })
+}
+
+fn q_cancelled_putters() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let queue = Queue::new(1);
+        queue.put_nowait(1)?;
+        let q = queue.clone();
+        let put_task = spawn!(lp(), move |co| yield_from!(q.put_stackless(1)))?;
+        sleep!(co, ZERO)?;
+        tprint!("putters: {}", n_queued(&queue, "_putters"));
+        put_task.cancel(None);
+        if let Err(e) = wait!(co, put_task)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("cancelled; putters: {}", n_queued(&queue, "_putters"));
+        }
+        let q = queue.clone();
+        let put_task = spawn!(lp(), move |co| yield_from!(q.put_stackless(1)))?;
+        sleep!(co, ZERO)?;
+        queue.get_nowait()?;
+        put_task.cancel(None);
+        if let Err(e) = wait!(co, put_task)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!(
+                "cancelled after get_nowait took its putter: {} {}",
+                n_queued(&queue, "_putters"),
+                queue.qsize()
+            );
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn queue_blocking_and_cancellation() {
+    common::check_case("sync/queue_blocking", || {
+        run!(|co| {
+            await_sub!(co, q_maxsize())?;
+            await_sub!(co, q_getters_fifo())?;
+            await_sub!(co, q_get_cancelled_race())?;
+            await_sub!(co, q_waiting_putters())?;
+            await_sub!(co, q_producer_consumer())?;
+            await_sub!(co, q_getter_timeout())?;
+            await_sub!(co, q_cancel_one_pending_reader())?;
+            await_sub!(co, q_cancel_many_pending_readers())?;
+            await_sub!(co, q_put_cancel_drop())?;
+            await_sub!(co, q_put_cancelled_race())?;
+            await_sub!(co, q_putters_waiting())?;
+            await_sub!(co, q_cancelled_putters())
+        })
+        .unwrap();
+    });
+}
