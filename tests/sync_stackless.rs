@@ -564,3 +564,280 @@ fn queue_blocking_and_cancellation() {
         .unwrap();
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Event: tests/cases/sync/event.py
+
+#[test]
+fn event_wait_set_clear() {
+    common::check_case("sync/event", || {
+        run!(|co| -> Result<()> {
+            let ev = Event::new();
+            tprint!("repr: {} is_set {}", extra(&ev), py_bool(ev.is_set()));
+            let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+            let c = |n: i32| {
+                let (ev, result) = (ev.clone(), result.clone());
+                body!(move |co| -> Result<()> {
+                    if yield_from!(ev.wait_stackless())? {
+                        result.borrow_mut().push(n);
+                    }
+                    Ok(())
+                })
+            };
+            let t1 = spawn!(lp(), c(1))?;
+            let t2 = spawn!(lp(), c(2))?;
+            sleep!(co, ZERO)?;
+            tprint!("before set: {:?} {}", result.borrow(), extra(&ev));
+            let t3 = spawn!(lp(), c(3))?;
+            ev.set();
+            sleep!(co, ZERO)?;
+            tprint!(
+                "after set: {:?} {}",
+                result.borrow(),
+                py_bools(&[t1.done(), t2.done(), t3.done()])
+            );
+            let r = yield_from!(ev.wait_stackless())?;
+            tprint!("wait on set: {} {}", py_bool(r), extra(&ev));
+
+            let ev2 = Event::new();
+            let e2 = ev2.clone();
+            let w = spawn!(lp(), move |co| yield_from!(e2.wait_stackless()))?;
+            let wc = w.clone();
+            lp().call_soon(move || {
+                wc.cancel(None);
+            })?;
+            if let Err(e) = wait!(co, w)
+                && e.isinstance::<CancelledError>()
+            {
+                tprint!("wait cancelled; waiters left: {}", n_waiters(&ev2));
+            }
+
+            ev.clear();
+            tprint!("cleared: {}", py_bool(ev.is_set()));
+            result.borrow_mut().clear();
+            let (e, r) = (ev.clone(), result.clone());
+            let t = spawn!(lp(), move |co| {
+                if yield_from!(e.wait_stackless())? {
+                    r.borrow_mut().push(1);
+                }
+                Ok(true)
+            })?;
+            sleep!(co, ZERO)?;
+            ev.set();
+            ev.clear();
+            tprint!("set then clear: {}", py_bool(ev.is_set()));
+            ev.set();
+            ev.set();
+            tprint!("waiters: {}", n_waiters(&ev));
+            sleep!(co, ZERO)?;
+            tprint!(
+                "woken anyway: {:?} waiters: {} result {}",
+                result.borrow(),
+                n_waiters(&ev),
+                py_bool(t.result()?)
+            );
+            Ok(())
+        })
+        .unwrap();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semaphore and BoundedSemaphore: tests/cases/sync/semaphore.py
+
+fn sem_acquire_fifo() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(3)?;
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        tprint!("repr: {}", extra(&sem));
+        let a = yield_from!(sem.acquire_stackless())?;
+        let b = yield_from!(sem.acquire_stackless())?;
+        tprint!(
+            "{} {} locked {} {}",
+            py_bool(a),
+            py_bool(b),
+            py_bool(sem.locked()),
+            extra(&sem)
+        );
+        let c = |n: i32| {
+            let (sem, result) = (sem.clone(), result.clone());
+            body!(move |co| -> Result<bool> {
+                yield_from!(sem.acquire_stackless())?;
+                result.borrow_mut().push(n);
+                Ok(true)
+            })
+        };
+        let _t1 = spawn!(lp(), c(1))?;
+        let t2 = spawn!(lp(), c(2))?;
+        let t3 = spawn!(lp(), c(3))?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "one got in: {:?} locked {} {} value {}",
+            result.borrow(),
+            py_bool(sem.locked()),
+            extra(&sem),
+            sem.value()
+        );
+        let t4 = spawn!(lp(), c(4))?;
+        sem.release();
+        sem.release();
+        tprint!("two released, value {}", sem.value());
+        sleep!(co, ZERO)?;
+        tprint!(
+            "woken in order: {:?} locked {} {}",
+            result.borrow(),
+            py_bool(sem.locked()),
+            extra(&sem)
+        );
+        sem.release();
+        wait!(co, gather([&t2, &t3, &t4])?)?;
+        tprint!("all: {:?}", result.borrow());
+        Ok(())
+    })
+}
+
+fn sem_cancel_before_awoken() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(0)?;
+        let ts = (0..4)
+            .map(|_| {
+                let s = sem.clone();
+                spawn!(lp(), move |co| yield_from!(s.acquire_stackless()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
+        ts[0].cancel(None);
+        ts[1].cancel(None);
+        sem.release();
+        sleep!(co, ZERO)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "t3 done {} t4 done {}",
+            py_bool(ts[2].done()),
+            py_bool(ts[3].done())
+        );
+        ts[2].cancel(None);
+        ts[3].cancel(None);
+        sleep!(co, ZERO)
+    })
+}
+
+fn sem_acquire_hang() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(0)?;
+        let s = sem.clone();
+        let t1 = spawn!(lp(), move |co| yield_from!(s.acquire_stackless()))?;
+        let s = sem.clone();
+        let t2 = spawn!(lp(), move |co| yield_from!(s.acquire_stackless()))?;
+        sleep!(co, ZERO)?;
+        t1.cancel(None);
+        sem.release();
+        sleep!(co, ZERO)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "no hang: locked {} t2 done {} value {}",
+            py_bool(sem.locked()),
+            py_bool(t2.done()),
+            sem.value()
+        );
+        Ok(())
+    })
+}
+
+fn sem_acquire_no_hang() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(1)?;
+        let t2_slot: Rc<RefCell<Option<tulip::Task<()>>>> = Rc::default();
+        let (s, slot) = (sem.clone(), t2_slot.clone());
+        let t1 = spawn!(lp(), move |co| -> Result<()> {
+            // async with sem: await asyncio.sleep(0)
+            yield_from!(s.acquire_stackless())?;
+            let body = sleep!(co, ZERO);
+            s.release();
+            body?;
+            slot.borrow().as_ref().unwrap().cancel(None);
+            Ok(())
+        })?;
+        let s = sem.clone();
+        let t2 = spawn!(lp(), move |co| -> Result<()> {
+            yield_from!(s.acquire_stackless())?;
+            tprint!("never");
+            s.release();
+            Ok(())
+        })?;
+        *t2_slot.borrow_mut() = Some(t2.clone());
+        let rs = wait!(co, tulip::gather_settled([&t1, &t2])?)?;
+        let r2 = rs[1].as_ref().unwrap_err().to_error();
+        tprint!(
+            "r1 {} r2 {}",
+            if rs[0].is_ok() { "None" } else { "?" },
+            py_repr(&r2)
+        );
+        t2_slot.borrow_mut().take();
+        yield_from!(sem.acquire_stackless())?;
+        tprint!("acquired after, value {}", sem.value());
+        Ok(())
+    })
+}
+
+fn sem_fifo_order() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let sem = Semaphore::new(1)?;
+        let result: Rc<RefCell<Vec<String>>> = Rc::default();
+        call_co!(
+            co,
+            [sem, result],
+            task_group(co, |_, tg| {
+                for tag in ["c1", "c2", "c3"] {
+                    let (sem, result) = (sem.clone(), result.clone());
+                    group_spawn!(tg, move |co| -> Result<()> {
+                        yield_from!(sem.acquire_stackless())?;
+                        result.borrow_mut().push(format!("{tag}_1"));
+                        sleep!(co, ms(10))?;
+                        sem.release();
+                        yield_from!(sem.acquire_stackless())?;
+                        result.borrow_mut().push(format!("{tag}_2"));
+                        sleep!(co, ms(10))?;
+                        sem.release();
+                        Ok(())
+                    })?;
+                }
+                Ok(())
+            })
+        )?;
+        tprint!("fifo: {}", py_strs(&result.borrow()));
+        Ok(())
+    })
+}
+
+#[test]
+fn semaphore_fairness_and_bounded_release() {
+    common::check_case("sync/semaphore", || {
+        run!(|co| -> Result<()> {
+            if let Err(e) = Semaphore::new(-1) {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            tprint!(
+                "Semaphore(0) locked: {}",
+                py_bool(Semaphore::new(0)?.locked())
+            );
+            await_sub!(co, sem_acquire_fifo())?;
+            await_sub!(co, sem_cancel_before_awoken())?;
+            await_sub!(co, sem_acquire_hang())?;
+            await_sub!(co, sem_acquire_no_hang())?;
+            await_sub!(co, sem_fifo_order())?;
+            let bs = BoundedSemaphore::new(2)?;
+            yield_from!(bs.acquire_stackless())?;
+            bs.release()?;
+            if let Err(e) = bs.release() {
+                tprint!("ValueError: {}", py_str(&e));
+            }
+            yield_from!(bs.acquire_stackless())?;
+            tprint!("bounded inside: {}", extra(&bs));
+            bs.release()?;
+            tprint!("bounded after: {}", extra(&bs));
+            Ok(())
+        })
+        .unwrap();
+    });
+}
