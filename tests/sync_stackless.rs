@@ -841,3 +841,274 @@ fn semaphore_fairness_and_bounded_release() {
         .unwrap();
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Condition: tests/cases/sync/condition.py
+
+fn cond_wait_order() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let ts = [1, 2, 3]
+            .map(|n| {
+                let (cond, result) = (cond.clone(), result.clone());
+                spawn!(lp(), move |co| -> Result<bool> {
+                    yield_from!(cond.acquire_stackless())?;
+                    if yield_from!(cond.wait_stackless())? {
+                        result.borrow_mut().push(n);
+                    }
+                    Ok(true)
+                })
+            })
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "all waiting: {:?} {} {}",
+            result.borrow(),
+            py_bool(cond.locked()),
+            extra(&cond)
+        );
+        tprint!(
+            "acquire: {}",
+            py_bool(yield_from!(cond.acquire_stackless())?)
+        );
+        cond.notify(1)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "notified, lock still held: {:?} {}",
+            result.borrow(),
+            py_bool(cond.locked())
+        );
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
+        cond.notify(2)?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "notify(2): {:?} {}",
+            result.borrow(),
+            py_bool(cond.locked())
+        );
+        for _ in 0..2 {
+            cond.release()?;
+            sleep!(co, ZERO)?;
+            tprint!("released: {:?} {}", result.borrow(), py_bool(cond.locked()));
+        }
+        let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
+        tprint!("results: {}", py_bools(&results));
+        cond.release()
+    })
+}
+
+fn cond_wait_cancel() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        yield_from!(cond.acquire_stackless())?;
+        let c = cond.clone();
+        let wait = spawn!(lp(), move |co| yield_from!(c.wait_stackless()))?;
+        let wc = wait.clone();
+        lp().call_soon(move || {
+            wc.cancel(None);
+        })?;
+        if let Err(e) = wait!(co, wait)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!(
+                "wait cancelled; waiters: {} locked: {}",
+                n_waiters(&cond),
+                py_bool(cond.locked())
+            );
+        }
+        cond.release()
+    })
+}
+
+fn cond_wait_cancel_contested() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        yield_from!(cond.acquire_stackless())?;
+        let c = cond.clone();
+        let wait_task = spawn!(lp(), move |co| yield_from!(c.wait_stackless()))?;
+        sleep!(co, ZERO)?;
+        tprint!("waiting releases: {}", py_bool(cond.locked()));
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify(1)?;
+        let wc = wait_task.clone();
+        lp().call_soon(move || {
+            wc.cancel(None);
+        })?;
+        let c = cond.clone();
+        lp().call_soon(move || c.release().unwrap())?;
+        match wait!(co, wait_task) {
+            Ok(_) => tprint!("wait_task returned"),
+            Err(e) if e.isinstance::<CancelledError>() => tprint!("wait_task cancelled"),
+            Err(e) => return Err(e),
+        }
+        tprint!("re-acquired: {}", py_bool(cond.locked()));
+        cond.release()
+    })
+}
+
+fn cond_wait_cancel_after_notify() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let waited = Rc::new(Cell::new(false));
+        let cond = Condition::new();
+        let (c, w) = (cond.clone(), waited.clone());
+        let waiter = spawn!(lp(), move |co| -> Result<()> {
+            // async with cond: waited = True; await cond.wait()
+            yield_from!(c.acquire_stackless())?;
+            w.set(true);
+            let body = yield_from!(c.wait_stackless());
+            c.release()?;
+            body.map(drop)
+        })?;
+        sleep!(co, ZERO)?;
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify(1)?;
+        sleep!(co, ZERO)?;
+        waiter.cancel(None);
+        sleep!(co, ZERO)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "cancel after notify: {} {} locked: {}",
+            py_bool(waiter.cancelled()),
+            py_bool(waited.get()),
+            py_bool(cond.locked())
+        );
+        Ok(())
+    })
+}
+
+fn cond_wait_for() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        let presult = Rc::new(Cell::new(false));
+        let calls: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let (c, p, cl, r) = (cond.clone(), presult.clone(), calls.clone(), result.clone());
+        let t = spawn!(lp(), move |co| -> Result<bool> {
+            yield_from!(c.acquire_stackless())?;
+            let predicate = || {
+                cl.borrow_mut().push(p.get());
+                p.get()
+            };
+            if yield_from!(c.wait_for_stackless(predicate))? {
+                r.borrow_mut().push(1);
+                c.release()?;
+            }
+            Ok(true)
+        })?;
+        sleep!(co, ZERO)?;
+        tprint!("wait_for: {:?}", result.borrow());
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify(1)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("predicate false: {:?}", result.borrow());
+        presult.set(true);
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify(1)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!(
+            "predicate true: {:?} {} predicate calls: {}",
+            result.borrow(),
+            py_bool(t.result()?),
+            py_bools(&calls.borrow())
+        );
+        tprint!(
+            "true at once without the lock: {}",
+            py_bool(yield_from!(cond.wait_for_stackless(|| true))?)
+        );
+        if let Err(e) = yield_from!(cond.wait_for_stackless(|| false)) {
+            tprint!("RuntimeError: {}", py_str(&e));
+        }
+        Ok(())
+    })
+}
+
+fn cond_notify_some_and_all() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let cond = Condition::new();
+        let result: Rc<RefCell<Vec<i32>>> = Rc::default();
+        let c = |n: i32| {
+            let (cond, result) = (cond.clone(), result.clone());
+            body!(move |co| -> Result<bool> {
+                yield_from!(cond.acquire_stackless())?;
+                if yield_from!(cond.wait_stackless())? {
+                    result.borrow_mut().push(n);
+                    cond.release()?;
+                }
+                Ok(true)
+            })
+        };
+        for n in 1..=3 {
+            spawn!(lp(), c(n))?;
+        }
+        sleep!(co, ZERO)?;
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify(1)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("notify(1): {:?}", result.borrow());
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify(1)?;
+        cond.notify(2048)?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        tprint!("notify(1), notify(2048): {:?}", result.borrow());
+        result.borrow_mut().clear();
+        let ts = [spawn!(lp(), c(1))?, spawn!(lp(), c(2))?];
+        sleep!(co, ZERO)?;
+        yield_from!(cond.acquire_stackless())?;
+        cond.notify_all()?;
+        cond.release()?;
+        sleep!(co, ZERO)?;
+        let results: Vec<bool> = ts.iter().map(|t| t.result().unwrap()).collect();
+        tprint!("notify_all: {:?} {}", result.borrow(), py_bools(&results));
+        for e in [cond.notify(1), cond.notify_all()]
+            .into_iter()
+            .flat_map(Result::err)
+        {
+            tprint!("RuntimeError: {}", py_str(&e));
+        }
+        Ok(())
+    })
+}
+
+fn cond_shared_lock() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let lock = Lock::new();
+        let cond = Condition::with_lock(lock.clone());
+        yield_from!(lock.acquire_stackless())?;
+        tprint!("shared lock: {}", py_bool(cond.locked()));
+        lock.release()?;
+        yield_from!(cond.acquire_stackless())?;
+        tprint!("via cond: {}", py_bool(lock.locked()));
+        cond.release()?;
+        tprint!(
+            "after: {} {}",
+            py_bool(lock.locked()),
+            py_bool(cond.locked())
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn condition_notify_order_and_wait_for() {
+    common::check_case("sync/condition", || {
+        run!(|co| -> Result<()> {
+            await_sub!(co, cond_wait_order())?;
+            await_sub!(co, cond_wait_cancel())?;
+            await_sub!(co, cond_wait_cancel_contested())?;
+            await_sub!(co, cond_wait_cancel_after_notify())?;
+            await_sub!(co, cond_wait_for())?;
+            await_sub!(co, cond_notify_some_and_all())?;
+            await_sub!(co, cond_shared_lock())
+        })
+        .unwrap();
+    });
+}
