@@ -20,8 +20,9 @@ use tulip::errors::{py_repr, py_str};
 use tulip::generator::stack_pool_stats;
 use tulip::{
     Barrier, BoundedSemaphore, BrokenBarrierError, CancelledError, Condition, ErrorExt, Event,
-    EventLoop, LifoQueue, Lock, PriorityQueue, Queue, Semaphore, TimeoutError, ValueError, await_,
-    gather, get_running_loop, sleep, task_group, wait_for_fn, yield_from, yield_now,
+    EventLoop, LifoQueue, Lock, PriorityQueue, Queue, RuntimeError, Semaphore, TimeoutError,
+    ValueError, await_, gather, get_running_loop, sleep, task_group, wait_for_fn, yield_from,
+    yield_now,
 };
 
 const ZERO: Duration = Duration::ZERO;
@@ -1108,6 +1109,246 @@ fn condition_notify_order_and_wait_for() {
             await_sub!(co, cond_wait_for())?;
             await_sub!(co, cond_notify_some_and_all())?;
             await_sub!(co, cond_shared_lock())
+        })
+        .unwrap();
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Barrier: tests/cases/sync/barrier.py
+
+const N: usize = 5;
+
+fn barrier_filling() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(3)?;
+        let mut ts = Vec::new();
+        for _ in 0..3 {
+            let b = barrier.clone();
+            ts.push(spawn!(lp(), move |co| yield_from!(b.wait_stackless()))?);
+            sleep!(co, ZERO)?;
+            tprint!("n_waiting {} {}", barrier.n_waiting(), extra(&barrier));
+        }
+        let indices = wait!(co, gather(&ts)?)?;
+        tprint!("indices: {:?} {}", indices, extra(&barrier));
+        Ok(())
+    })
+}
+
+fn barrier_check_return_value() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(N as i64)?;
+        let seen: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let tasks = (0..N)
+            .map(|_| {
+                let (b, seen) = (barrier.clone(), seen.clone());
+                spawn!(lp(), move |co| -> Result<usize> {
+                    yield_from!(b.wait_stackless())?;
+                    let i = yield_from!(b.wait_stackless())?;
+                    seen.borrow_mut()
+                        .push(format!("{b:?}").contains("draining"));
+                    Ok(i)
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut res = wait!(co, gather(&tasks)?)?;
+        res.sort();
+        tprint!(
+            "sorted indices: {:?} draining seen: {}",
+            res,
+            py_bools(&seen.borrow())
+        );
+        tprint!("after: {} {}", extra(&barrier), py_bool(barrier.broken()));
+        Ok(())
+    })
+}
+
+fn barrier_cancel_one() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(3)?;
+        let results: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let coro = || {
+            let (b, r) = (barrier.clone(), results.clone());
+            body!(move |co| -> Result<()> {
+                yield_from!(b.wait_stackless())?;
+                r.borrow_mut().push(true);
+                Ok(())
+            })
+        };
+        let t1 = spawn!(lp(), coro())?;
+        sleep!(co, ZERO)?;
+        let t2 = spawn!(lp(), coro())?;
+        sleep!(co, ZERO)?;
+        tprint!("n_waiting {}", barrier.n_waiting());
+        t1.cancel(None);
+        sleep!(co, ZERO)?;
+        tprint!("after cancel n_waiting {}", barrier.n_waiting());
+        if let Err(e) = wait!(co, t1)
+            && e.isinstance::<CancelledError>()
+        {
+            tprint!("t1 cancelled {}", py_bool(t1.cancelled()));
+        }
+        let t3 = spawn!(lp(), coro())?;
+        sleep!(co, ZERO)?;
+        tprint!("n_waiting {}", barrier.n_waiting());
+        let t4 = spawn!(lp(), coro())?;
+        wait!(co, gather([&t2, &t3, &t4])?)?;
+        tprint!(
+            "results {} n_waiting {} broken {}",
+            py_bools(&results.borrow()),
+            barrier.n_waiting(),
+            py_bool(barrier.broken())
+        );
+        Ok(())
+    })
+}
+
+fn barrier_reset_while_waiting() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(N as i64)?;
+        let results: Rc<RefCell<Vec<String>>> = Rc::default();
+        let tasks = (0..N - 1)
+            .map(|_| {
+                let (b, r) = (barrier.clone(), results.clone());
+                spawn!(lp(), move |co| -> Result<()> {
+                    match yield_from!(b.wait_stackless()) {
+                        Err(e) if BrokenBarrierError::is(&e) => r.borrow_mut().push(py_repr(&e)),
+                        other => {
+                            other?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sleep!(co, ZERO)?;
+        tprint!("before reset: {}", extra(&barrier));
+        let b = barrier.clone();
+        spawn!(lp(), move |co| yield_from!(b.reset_stackless()))?;
+        wait!(co, gather(&tasks)?)?;
+        tprint!(
+            "reset: {} {} {}",
+            py_strs(&results.borrow()),
+            extra(&barrier),
+            py_bool(barrier.broken())
+        );
+        Ok(())
+    })
+}
+
+fn barrier_abort_when_exception() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier = Barrier::new(N as i64)?;
+        let results1: Rc<RefCell<Vec<bool>>> = Rc::default();
+        let results2: Rc<RefCell<Vec<String>>> = Rc::default();
+        let tasks = (0..N)
+            .map(|_| {
+                let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
+                spawn!(lp(), move |co| -> Result<()> {
+                    // `async with barrier as i:` (Barrier.__aexit__ does nothing)
+                    let attempt = match yield_from!(b.wait_stackless()) {
+                        Err(e) => Err(e),
+                        Ok(i) if i == N / 2 => Err(RuntimeError::new("").into()),
+                        Ok(_) => yield_from!(b.wait_stackless()).map(|_| {
+                            r1.borrow_mut().push(true);
+                        }),
+                    };
+                    match attempt {
+                        Err(e) if BrokenBarrierError::is(&e) => r2.borrow_mut().push(py_repr(&e)),
+                        Err(e) if e.isinstance::<RuntimeError>() => {
+                            yield_from!(b.abort_stackless())?
+                        }
+                        other => other?,
+                    }
+                    Ok(())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        wait!(co, gather(&tasks)?)?;
+        let mut r2 = results2.borrow().clone();
+        r2.sort();
+        tprint!(
+            "abort: {} {} {} {}",
+            py_bool(barrier.broken()),
+            py_bools(&results1.borrow()),
+            py_strs(&r2),
+            extra(&barrier)
+        );
+        if let Err(e) = yield_from!(barrier.wait_stackless()) {
+            tprint!("wait on broken: {}", py_repr(&e));
+        }
+        Ok(())
+    })
+}
+
+fn barrier_abort_then_reset() -> impl Body<()> {
+    body!(move |co| -> Result<()> {
+        let barrier1 = Barrier::new(N as i64)?;
+        let barrier2 = Barrier::new(N as i64)?;
+        let counts: Rc<[Cell<usize>; 3]> = Rc::default();
+        let tasks = (0..N)
+            .map(|_| {
+                let (b1, b2, counts) = (barrier1.clone(), barrier2.clone(), counts.clone());
+                spawn!(lp(), move |co| -> Result<()> {
+                    let attempt = match yield_from!(b1.wait_stackless()) {
+                        Err(e) => Err(e),
+                        Ok(i) if i == N / 2 => Err(RuntimeError::new("").into()),
+                        Ok(_) => yield_from!(b1.wait_stackless()).map(|_| {
+                            counts[0].set(counts[0].get() + 1);
+                        }),
+                    };
+                    match attempt {
+                        Err(e) if BrokenBarrierError::is(&e) => counts[1].set(counts[1].get() + 1),
+                        Err(e) if e.isinstance::<RuntimeError>() => {
+                            yield_from!(b1.abort_stackless())?
+                        }
+                        other => other?,
+                    }
+                    let i = yield_from!(b2.wait_stackless())?;
+                    if i == N / 2 {
+                        yield_from!(b1.reset_stackless())?;
+                    }
+                    yield_from!(b2.wait_stackless())?;
+                    yield_from!(b1.wait_stackless())?;
+                    counts[2].set(counts[2].get() + 1);
+                    Ok(())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        wait!(co, gather(&tasks)?)?;
+        tprint!(
+            "abort then reset: {} {} {} {} {}",
+            py_bool(barrier1.broken()),
+            counts[0].get(),
+            counts[1].get(),
+            counts[2].get(),
+            barrier1.n_waiting()
+        );
+        Ok(())
+    })
+}
+
+#[test]
+fn barrier_wait_reset_abort() {
+    common::check_case("sync/barrier", || {
+        run!(|co| -> Result<()> {
+            for p in [0, -1] {
+                if let Err(e) = Barrier::new(p) {
+                    tprint!("ValueError: {}", py_str(&e));
+                }
+            }
+            let b = Barrier::new(1)?;
+            let parties = b.parties();
+            let ex = extra(&b);
+            let i1 = yield_from!(b.wait_stackless())?;
+            let i2 = yield_from!(b.wait_stackless())?;
+            tprint!("parties {parties} {ex} index {i1} index {i2}");
+            await_sub!(co, barrier_filling())?;
+            await_sub!(co, barrier_check_return_value())?;
+            await_sub!(co, barrier_cancel_one())?;
+            await_sub!(co, barrier_reset_while_waiting())?;
+            await_sub!(co, barrier_abort_when_exception())?;
+            await_sub!(co, barrier_abort_then_reset())
         })
         .unwrap();
     });
