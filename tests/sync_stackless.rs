@@ -1416,12 +1416,15 @@ fn ten_thousand_stackless_waiters_on_one_queue_and_one_event_hold_no_stack() {
     lp.close().unwrap();
 }
 
+/// Each primitive's repr, on demand.
+type Reprs = Box<dyn Fn() -> Vec<String>>;
+
 /// A stackless waiter on every primitive (and both sides of a queue); `lock` is held by a
 /// task sleeping for an hour. Returns the tasks and a repr per primitive (waiters shown).
 fn park_everything_stackless(
     lp: &EventLoop,
     sentinel: &Rc<()>,
-) -> (Vec<tulip::Task<()>>, Box<dyn Fn() -> Vec<String>>) {
+) -> (Vec<tulip::Task<()>>, Reprs) {
     let lock = Lock::new();
     let event = Event::new();
     let cond = Condition::new();
