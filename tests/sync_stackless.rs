@@ -1421,10 +1421,7 @@ type Reprs = Box<dyn Fn() -> Vec<String>>;
 
 /// A stackless waiter on every primitive (and both sides of a queue); `lock` is held by a
 /// task sleeping for an hour. Returns the tasks and a repr per primitive (waiters shown).
-fn park_everything_stackless(
-    lp: &EventLoop,
-    sentinel: &Rc<()>,
-) -> (Vec<tulip::Task<()>>, Reprs) {
+fn park_everything_stackless(lp: &EventLoop, sentinel: &Rc<()>) -> (Vec<tulip::Task<()>>, Reprs) {
     let lock = Lock::new();
     let event = Event::new();
     let cond = Condition::new();

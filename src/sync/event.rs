@@ -67,6 +67,9 @@ impl Event {
     /// `await event.wait()`: returns `true` once the flag is set (at once if it is).
     #[track_caller]
     pub fn wait(&self, co: &TaskCo) -> Result<bool> {
+        if self.0.value.get() {
+            return Ok(true); // set: no wait (checked again by `Wait`, which decides)
+        }
         wait_stackful(co, self, Wait)
     }
 }
@@ -88,6 +91,7 @@ impl WaitOp<Event> for Wait {
         }
     }
 
+    #[inline(always)] // into the stackful method, as when it was written there
     fn resume(&mut self, event: &Event, fut: Future<()>, waited: Result<()>) -> Step<bool> {
         remove_waiter(&event.0.waiters, &fut);
         Step::Done(waited.map(|()| true))

@@ -9,8 +9,8 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::futures::Future;
 use crate::sync::{
-    LoopBinding, Scoped, Step, WaitOp, Waiters, queue_waiter, remove_waiter, repr_head, scoped,
-    wait_stackful, waiters_suffix,
+    LoopBinding, Scoped, Step, WaitOp, Waiters, drive_stackful, queue_waiter, remove_waiter,
+    repr_head, scoped, waiters_suffix,
 };
 use crate::tasks::{TaskCo, WaitKind};
 
@@ -95,7 +95,23 @@ impl Lock {
     ///   on another loop than the one it first waited on.
     #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
-        wait_stackful(co, self, Acquire)
+        // The uncontended path without the state machine's outcome to unwrap.
+        if self.take_if_free() {
+            return Ok(true);
+        }
+        drive_stackful(co, self, Acquire, Acquire::queue(self))
+    }
+
+    /// `acquire`'s decision: takes the lock at once if it is free and no un-cancelled waiter
+    /// is queued (so a newcomer cannot overtake a waiter that was just woken).
+    #[inline(always)]
+    fn take_if_free(&self) -> bool {
+        let inner = &self.0;
+        if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
+            inner.locked.set(true);
+            return true;
+        }
+        false
     }
 
     /// `lock.release()`: unlocks and wakes the first waiter.
@@ -143,22 +159,30 @@ impl Lock {
 /// `lock.acquire()`, shared by [`Lock::acquire`] and its stackless form.
 pub(crate) struct Acquire;
 
-impl WaitOp<Lock> for Acquire {
-    type Output = bool;
-
-    #[inline]
-    fn begin(&mut self, lock: &Lock) -> Step<bool> {
+impl Acquire {
+    /// Past the decision: a waiter at the back of the line.
+    #[inline(always)]
+    fn queue(lock: &Lock) -> Step<bool> {
         let inner = &lock.0;
-        if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
-            inner.locked.set(true);
-            return Step::Done(Ok(true));
-        }
         match queue_waiter(&inner.binding, &inner.waiters, || format!("{lock:?}")) {
             Ok(fut) => Step::Wait(fut, WaitKind::LockAcquire),
             Err(e) => Step::Done(Err(e)),
         }
     }
+}
 
+impl WaitOp<Lock> for Acquire {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, lock: &Lock) -> Step<bool> {
+        if lock.take_if_free() {
+            return Step::Done(Ok(true));
+        }
+        Self::queue(lock)
+    }
+
+    #[inline(always)] // into the stackful method, as when it was written there
     fn resume(&mut self, lock: &Lock, fut: Future<()>, waited: Result<()>) -> Step<bool> {
         let inner = &lock.0;
         // CPython removes the waiter before handling a CancelledError, so that the wake-up

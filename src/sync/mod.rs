@@ -99,10 +99,22 @@ pub(crate) trait WaitOp<P: ?Sized> {
 }
 
 /// The stackful form of a waiting method: `op` driven on `co`.
-#[inline]
+#[inline(always)]
 #[track_caller] // the task tree shows the caller of the primitive
 fn wait_stackful<P: ?Sized, O: WaitOp<P>>(co: &TaskCo, p: &P, mut op: O) -> Result<O::Output> {
-    let mut step = op.begin(p);
+    let step = op.begin(p);
+    drive_stackful(co, p, op, step)
+}
+
+/// `op` driven on `co` from `step` (where a stackful method decided without `begin`).
+#[inline(always)]
+#[track_caller]
+fn drive_stackful<P: ?Sized, O: WaitOp<P>>(
+    co: &TaskCo,
+    p: &P,
+    mut op: O,
+    mut step: Step<O::Output>,
+) -> Result<O::Output> {
     loop {
         match step {
             Step::Done(r) => return r,
@@ -118,6 +130,7 @@ fn wait_stackful<P: ?Sized, O: WaitOp<P>>(co: &TaskCo, p: &P, mut op: O) -> Resu
 /// primitive to it) at the back of `waiters`. The after-wait part is [`remove_waiter`]:
 /// CPython removes the waiter before handling a CancelledError, so a wake-up passed on
 /// afterwards cannot pick it again.
+#[inline(always)] // as when it was written in each wait: the hot path keeps it inline
 fn queue_waiter(
     binding: &LoopBinding,
     waiters: &Waiters,

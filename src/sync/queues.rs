@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use crate::errors::{QueueEmpty, QueueFull, RuntimeError, ValueError};
+use crate::errors::{QueueEmpty, QueueFull, ValueError};
 use crate::futures::Future;
 use crate::sync::{
     Event, LoopBinding, Step, WaitOp, Waiters, event, queue_waiter, remove_waiter, wait_stackful,
@@ -193,6 +193,7 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     }
 
     /// Queues a new future on `waiters` to wait on until woken.
+    #[inline(always)]
     fn block<U>(&self, waiters: &Waiters, what: WaitKind) -> Step<U> {
         let queued = queue_waiter(&self.binding, waiters, || {
             format!(
@@ -206,50 +207,77 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         }
     }
 
-    /// After a wait in `waiters`: on any error (cancellation, or the coroutine being closed)
+    /// After a failed wait in `waiters`: on any error (cancellation, or the coroutine being closed)
     /// the future is cancelled and taken out; if it had been woken and `can_proceed` holds,
     /// the wake-up passes to the next waiter (CPython's bare `except`).
-    fn unblock(
-        waiters: &Waiters,
-        fut: &Future<()>,
-        waited: Result<()>,
-        can_proceed: bool,
-    ) -> Result<()> {
-        if waited.is_err() {
-            fut.cancel(None); // in case it is not done yet
-            // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
-            remove_waiter(waiters, fut);
-            if can_proceed && !fut.cancelled() {
-                Self::wakeup_next(waiters);
-            }
+    #[cold]
+    fn unblock(waiters: &Waiters, fut: &Future<()>, can_proceed: bool) {
+        fut.cancel(None); // in case it is not done yet
+        // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
+        remove_waiter(waiters, fut);
+        if can_proceed && !fut.cancelled() {
+            Self::wakeup_next(waiters);
         }
-        waited
     }
 
-    /// `put`: while full, wait among the putters; then `put_nowait`.
+    /// `put` as a state machine (the stackless form): while full, wait among the putters;
+    /// then `put_nowait`.
+    #[cfg(feature = "nightly")]
+    #[inline]
     fn put_begin(&self, item: &mut Option<T>) -> Step<()> {
         if self.full() {
             return self.block(&self.putters, WaitKind::QueuePut);
         }
         match item.take() {
             Some(item) => Step::Done(self.put_nowait(item)),
-            None => Step::Done(Err(RuntimeError::new(
+            None => Step::Done(Err(crate::errors::RuntimeError::new(
                 "cannot reuse already awaited coroutine",
             )
             .into())),
         }
     }
 
+    #[cfg(feature = "nightly")]
+    #[inline]
     fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
-        match Self::unblock(&self.putters, &fut, waited, !self.full()) {
+        match waited {
             Ok(()) => self.put_begin(item),
-            Err(e) => Step::Done(Err(e)),
+            Err(e) => {
+                Self::unblock(&self.putters, &fut, !self.full());
+                Step::Done(Err(e))
+            }
         }
     }
 
+    /// The stackful `put`: the loop of `put_begin`/`put_resume` written out, over the same
+    /// pieces (a `Step` machine here costs the hot path its inlining).
     #[track_caller]
     fn put(&self, co: &TaskCo, item: T) -> Result<()> {
-        wait_stackful(co, self, Put(Some(item)))
+        while self.full() {
+            self.wait_in(co, &self.putters, WaitKind::QueuePut, || !self.full())?;
+        }
+        self.put_nowait(item)
+    }
+
+    /// One wait among `waiters`, stackful: `block`, the wait, and `unblock` on an error.
+    #[inline(always)]
+    #[track_caller]
+    fn wait_in(
+        &self,
+        co: &TaskCo,
+        waiters: &Waiters,
+        what: WaitKind,
+        can_proceed: impl Fn() -> bool,
+    ) -> Result<()> {
+        let fut = match self.block(waiters, what) {
+            Step::Wait(fut, _) => fut,
+            Step::Done(r) => return r,
+        };
+        let waited = co.wait_as(&fut, what);
+        if waited.is_err() {
+            Self::unblock(waiters, &fut, can_proceed());
+        }
+        waited
     }
 
     fn put_nowait(&self, item: T) -> Result<()> {
@@ -267,7 +295,9 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Ok(())
     }
 
-    /// `get`: while empty, wait among the getters; then `get_nowait`.
+    /// `get` as a state machine, as `put_begin`.
+    #[cfg(feature = "nightly")]
+    #[inline]
     fn get_begin(&self) -> Step<T> {
         if self.empty() {
             return self.block(&self.getters, WaitKind::QueueGet);
@@ -275,16 +305,25 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Step::Done(self.get_nowait())
     }
 
+    #[cfg(feature = "nightly")]
+    #[inline]
     fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T> {
-        match Self::unblock(&self.getters, &fut, waited, !self.empty()) {
+        match waited {
             Ok(()) => self.get_begin(),
-            Err(e) => Step::Done(Err(e)),
+            Err(e) => {
+                Self::unblock(&self.getters, &fut, !self.empty());
+                Step::Done(Err(e))
+            }
         }
     }
 
+    /// The stackful `get`, as `put`.
     #[track_caller]
     fn get(&self, co: &TaskCo) -> Result<T> {
-        wait_stackful(co, self, Get)
+        while self.empty() {
+            self.wait_in(co, &self.getters, WaitKind::QueueGet, || !self.empty())?;
+        }
+        self.get_nowait()
     }
 
     fn get_nowait(&self) -> Result<T> {
@@ -321,37 +360,13 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
     }
 }
 
-/// `queue.get()`, shared by both forms.
+/// `queue.get()` for the stackless form (over `get_begin`/`get_resume`).
+#[cfg(feature = "nightly")]
 pub(crate) struct Get;
 
-impl<T: 'static, S: Storage<T>> WaitOp<Core<T, S>> for Get {
-    type Output = T;
-
-    #[inline]
-    fn begin(&mut self, q: &Core<T, S>) -> Step<T> {
-        q.get_begin()
-    }
-
-    fn resume(&mut self, q: &Core<T, S>, fut: Future<()>, waited: Result<()>) -> Step<T> {
-        q.get_resume(fut, waited)
-    }
-}
-
-/// `queue.put(item)`, shared by both forms: the item until it is put.
+/// `queue.put(item)` for the stackless form: the item until it is put.
+#[cfg(feature = "nightly")]
 pub(crate) struct Put<T>(Option<T>);
-
-impl<T: 'static, S: Storage<T>> WaitOp<Core<T, S>> for Put<T> {
-    type Output = ();
-
-    #[inline]
-    fn begin(&mut self, q: &Core<T, S>) -> Step<()> {
-        q.put_begin(&mut self.0)
-    }
-
-    fn resume(&mut self, q: &Core<T, S>, fut: Future<()>, waited: Result<()>) -> Step<()> {
-        q.put_resume(&mut self.0, fut, waited)
-    }
-}
 
 /// `queue.join()`, shared by both forms: `finished.wait()` if items were unfinished when
 /// it was called.

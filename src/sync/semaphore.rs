@@ -9,8 +9,8 @@ use anyhow::Result;
 use crate::errors::{CancelledError, ErrorExt, ValueError};
 use crate::futures::Future;
 use crate::sync::{
-    LoopBinding, Scoped, Step, WaitOp, Waiters, queue_waiter, remove_waiter, repr_head, scoped,
-    wait_stackful, waiters_suffix,
+    LoopBinding, Scoped, Step, WaitOp, Waiters, drive_stackful, queue_waiter, remove_waiter,
+    repr_head, scoped, waiters_suffix,
 };
 use crate::tasks::{TaskCo, WaitKind};
 
@@ -110,7 +110,21 @@ impl Semaphore {
     ///   wait on another loop than the one it first waited on.
     #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
-        wait_stackful(co, self, Acquire)
+        // The uncontended path without the state machine's outcome to unwrap.
+        if self.take_if_free() {
+            return Ok(true);
+        }
+        drive_stackful(co, self, Acquire, Acquire::queue(self))
+    }
+
+    /// `acquire`'s decision: takes a unit at once unless `locked()`.
+    #[inline(always)]
+    fn take_if_free(&self) -> bool {
+        if self.locked() {
+            return false;
+        }
+        self.0.value.set(self.0.value.get() - 1);
+        true
     }
 
     /// `sem.release()`: increments the counter and wakes the first waiter not yet woken.
@@ -142,22 +156,30 @@ impl Semaphore {
 /// `sem.acquire()`, shared by [`Semaphore::acquire`] and its stackless form.
 pub(crate) struct Acquire;
 
-impl WaitOp<Semaphore> for Acquire {
-    type Output = bool;
-
-    #[inline]
-    fn begin(&mut self, sem: &Semaphore) -> Step<bool> {
+impl Acquire {
+    /// Past the decision: a waiter at the back of the line.
+    #[inline(always)]
+    fn queue(sem: &Semaphore) -> Step<bool> {
         let inner = &sem.0;
-        if !sem.locked() {
-            inner.value.set(inner.value.get() - 1);
-            return Step::Done(Ok(true));
-        }
         match queue_waiter(&inner.binding, &inner.waiters, || format!("{sem:?}")) {
             Ok(fut) => Step::Wait(fut, WaitKind::SemaphoreAcquire),
             Err(e) => Step::Done(Err(e)),
         }
     }
+}
 
+impl WaitOp<Semaphore> for Acquire {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, sem: &Semaphore) -> Step<bool> {
+        if sem.take_if_free() {
+            return Step::Done(Ok(true));
+        }
+        Self::queue(sem)
+    }
+
+    #[inline(always)] // into the stackful method, as when it was written there
     fn resume(&mut self, sem: &Semaphore, fut: Future<()>, waited: Result<()>) -> Step<bool> {
         let inner = &sem.0;
         remove_waiter(&inner.waiters, &fut);
