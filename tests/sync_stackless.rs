@@ -1694,3 +1694,24 @@ fn priority_and_lifo_queues_have_the_stackless_forms_too() {
     // takes the heap's least and the stack's top, as do the gets after it.
     assert_eq!(got, [1, 2, 2, 1]);
 }
+
+#[test]
+fn a_stackless_wait_dropped_while_suspended_leaves_no_waiter() {
+    use tulip::GeneratorState;
+    use tulip::stackless::Delegate;
+    let left = run!(|co| -> Result<(usize, usize, usize)> {
+        let lock = Lock::new();
+        yield_from!(lock.acquire_stackless())?;
+        let q = Queue::<i32>::new(0);
+        let (acquire, get) = (lock.acquire_stackless(), q.get_stackless());
+        // Started by hand and never resumed: each queued its waiter.
+        assert!(matches!(acquire.prime()?, GeneratorState::Yielded(_)));
+        assert!(matches!(get.prime()?, GeneratorState::Yielded(_)));
+        let queued = n_waiters(&lock) + n_queued(&q, "_getters");
+        drop((acquire, get));
+        yield_now!()?;
+        Ok((queued, n_waiters(&lock), n_queued(&q, "_getters")))
+    })
+    .unwrap();
+    assert_eq!(left, (2, 0, 0));
+}
