@@ -631,7 +631,8 @@ macro_rules! queue_api {
             ///             static move |_| {
             ///                 let mut got = Vec::new();
             ///                 for _ in 0..3 {
-            ///                     got.push(yield_from!(consumer.get_stackless())?); // await q.get()
+            ///                     // item = await q.get()
+            ///                     got.push(yield_from!(consumer.get_stackless())?);
             ///                     consumer.task_done()?;
             ///                 }
             ///                 Ok(got)

@@ -65,16 +65,24 @@ impl<P, O: WaitOp<P>> Waiting<P, O> {
     }
 
     pub(crate) fn prime(&self) -> Result<GeneratorState<Suspend, O::Output>> {
-        let State::Unstarted(mut op) = self.state.take() else {
-            return Err(reused());
+        let mut op = match self.state.take() {
+            State::Unstarted(op) => op,
+            other => {
+                self.state.set(other); // a suspended wait stays as it is
+                return Err(reused());
+            }
         };
         let step = op.begin(&self.prim);
         self.settle(op, step)
     }
 
     pub(crate) fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, O::Output>> {
-        let State::Waiting(mut op, fut) = self.state.take() else {
-            return Err(reused());
+        let (mut op, fut) = match self.state.take() {
+            State::Waiting(op, fut) => (op, fut),
+            other => {
+                self.state.set(other);
+                return Err(reused());
+            }
         };
         // What `co.wait_as` returns: the error thrown in, or the future's outcome.
         let waited = Sent::into_result(sent).and_then(|()| AwaitStep::end(&fut));
@@ -98,7 +106,8 @@ fn reused() -> anyhow::Error {
     RuntimeError::new("cannot reuse already awaited coroutine").into()
 }
 
-/// A public stackless wait: a [`Delegate`](crate::stackless::Delegate) for `yield_from!` over a private [`Waiting`].
+/// A public stackless wait: a [`Delegate`](crate::stackless::Delegate) for `yield_from!`
+/// over a private [`Waiting`].
 macro_rules! stackless_wait {
     (
         $(#[$doc:meta])*
