@@ -16,7 +16,15 @@
 //! | `r = await fut` | `let r = co.wait(&fut)?;` | `let r = await_!(fut)?;` |
 //! | `await asyncio.sleep(0)` | `co.yield_now()?` | `yield_now!()?` |
 //! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(stackless::sleep(d))?` |
-//! | `async with lock: ...` | `lock.with(co, \|co\| ...)?` | `yield_from!(stackful(move \|co\| lock.with(co, ...)))?` |
+//! | `await lock.acquire()` | `lock.acquire(co)?` | `yield_from!(lock.acquire_stackless())?` |
+//! | `async with lock: ...` | `lock.with(co, \|co\| ...)?` | `yield_from!(lock.acquire_stackless())?;` the body, then `lock.release()?` on every way out |
+//! | `await ev.wait()` | `ev.wait(co)?` | `yield_from!(ev.wait_stackless())?` |
+//! | `await cond.wait()` | `cond.wait(co)?` | `yield_from!(cond.wait_stackless())?` |
+//! | `await sem.acquire()` | `sem.acquire(co)?` | `yield_from!(sem.acquire_stackless())?` |
+//! | `await barrier.wait()` | `barrier.wait(co)?` | `yield_from!(barrier.wait_stackless())?` |
+//! | `item = await q.get()` | `let item = q.get(co)?;` | `let item = yield_from!(q.get_stackless())?;` |
+//! | `await q.put(item)` | `q.put(co, item)?` | `yield_from!(q.put_stackless(item))?` |
+//! | `await asyncio.wait_for(...)`, streams, `TaskGroup` | `wait_for(co, ...)?` | `yield_from!(stackful(move \|co\| ...))?` |
 //! | `asyncio.run(main())` | `tulip::run(\|co\| ...)` | `stackless::run(#[coroutine] static \|_\| ...)` |
 //! | `async def agen(): ... yield v` | `AsyncGenerator::new(\|co\| { co.yield_(v)?; ... })` | `stackless::AsyncGenerator::new(\|co\| #[coroutine] static move \|_\| { ayield!(co, v)?; ... })` |
 //! | `await anext(agen)`, `async for x in agen` | `agen.anext(co)?`, `agen.try_next(co)?` | `yield_from!(agen.anext())?`, `yield_from!(agen.try_next())?` |
@@ -26,10 +34,14 @@
 //! future done in iteration k wakes its task in k+1; a bare yield is one iteration) and
 //! cancellation (a `CancelledError` out of the `await_!` the task waits at). Async
 //! generators ([`AsyncGenerator`]) have the stackful ones' checks, errors and `run`'s
-//! `shutdown_asyncgens`; their bodies await as task bodies do. Any stackful
-//! helper (locks, queues, streams, `wait_for`, `timeout`, `TaskGroup`) is reached through
-//! [`stackful`]: a stackful coroutine delegated to, which holds a pooled stack only while
-//! it runs.
+//! `shutdown_asyncgens`; their bodies await as task bodies do. The synchronization
+//! primitives wait natively, holding no stack: every waiting method has a `_stackless` form
+//! ([`Lock::acquire_stackless`](crate::Lock::acquire_stackless),
+//! [`Queue::get_stackless`](crate::Queue::get_stackless), ...) that returns a small state
+//! machine ([`LockAcquire`], [`QueueGet`], ...) for `yield_from!`, running the stackful
+//! method's own code. Any other stackful helper (streams, `wait_for`, `timeout`, `TaskGroup`)
+//! is reached through [`stackful`]: a stackful coroutine delegated to, which holds a pooled
+//! stack only while it runs.
 //!
 //! ```
 //! #![feature(coroutines)]
@@ -63,6 +75,12 @@ pub use crate::generator::stackless::{
     Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
 };
 pub use crate::helpers::asyncgen_stackless::{AsyncCo, AsyncGenOp, AsyncGenerator};
+#[doc(inline)]
+pub use crate::sync::queues::{QueueGet, QueuePut};
+pub use crate::sync::stackless::{
+    BarrierUpdate, BarrierWait, ConditionWait, ConditionWaitFor, EventWait, LockAcquire, QueueJoin,
+    SemaphoreAcquire,
+};
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

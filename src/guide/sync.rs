@@ -120,3 +120,49 @@
 //! A tulip `Lock` is also the answer to [the suspension hazard](crate#the-suspension-hazard)
 //! when a value must stay exclusive across waits: a second task waits for the lock instead of
 //! panicking on a `RefCell`.
+//!
+//! # Stackless bodies (nightly)
+//!
+//! A stackless task body (feature `nightly`, [the tasks page](super::tasks)) waits on the
+//! same primitives without a stack: every waiting method has a `_stackless` form that the body
+//! delegates to with `yield_from!`, a small state machine that holds no stack while it waits.
+//! It is the stackful method's own code (each waiting method is written once, its decision,
+//! its waiter and its clean-up shared by both forms), so the wake order, fairness,
+//! cancellation, errors and the task tree's wait site are the same; `tests/sync_stackless.rs`
+//! runs the sync cases on them against the same recordings, and holds 10,000 stackless tasks
+//! waiting on one queue and one event with no stack taken.
+//!
+//! | asyncio | stackful | stackless |
+//! |---|---|---|
+//! | `await lock.acquire()` | `lock.acquire(co)?` | `yield_from!(lock.acquire_stackless())?` |
+//! | `async with lock: body` | `lock.with(co, \|co\| body)?` | the acquire, the body, then `lock.release()?` on every way out |
+//! | `await ev.wait()` | `ev.wait(co)?` | `yield_from!(ev.wait_stackless())?` |
+//! | `await cond.wait()`, `cond.wait_for(p)` | `cond.wait(co)?`, `cond.wait_for(co, p)?` | `yield_from!(cond.wait_stackless())?`, `yield_from!(cond.wait_for_stackless(p))?` |
+//! | `await sem.acquire()` | `sem.acquire(co)?` | `yield_from!(sem.acquire_stackless())?` |
+//! | `await barrier.wait()`, `reset()`, `abort()` | `barrier.wait(co)?`, ... | `yield_from!(barrier.wait_stackless())?`, `reset_stackless()`, `abort_stackless()` |
+//! | `await q.put(x)`, `q.get()`, `q.join()` | `q.put(co, x)?`, ... | `yield_from!(q.put_stackless(x))?`, `get_stackless()`, `join_stackless()` |
+//!
+//! ```rust,ignore
+//! #![feature(coroutines)]
+//! use tulip::{Lock, Queue, await_, get_running_loop, stackless, yield_from};
+//!
+//! let total = stackless::run(#[coroutine] static |_| {
+//!     let q = Queue::new(1);
+//!     let lock = Lock::new();
+//!     let (q2, lock2) = (q.clone(), lock.clone());
+//!     let consumer = get_running_loop()?.create_task_stackless(#[coroutine] static move |_| {
+//!         let mut total = 0;
+//!         for _ in 0..3 {
+//!             total += yield_from!(q2.get_stackless())?; // await q.get()
+//!         }
+//!         yield_from!(lock2.acquire_stackless())?; // async with lock:
+//!         lock2.release()?;
+//!         Ok(total)
+//!     })?;
+//!     for i in 1..=3 {
+//!         yield_from!(q.put_stackless(i))?; // await q.put(i): waits while the queue is full
+//!     }
+//!     await_!(consumer)
+//! })?;
+//! assert_eq!(total, 6);
+//! ```

@@ -6,9 +6,11 @@ use std::rc::Rc;
 
 use anyhow::Result;
 
-use super::condition::Condition;
-use crate::errors::{BrokenBarrierError, ValueError};
-use crate::sync::repr_head;
+use super::condition::{Condition, WaitUntil};
+use super::lock;
+use crate::errors::{BrokenBarrierError, ErrorExt, GeneratorExit, ValueError};
+use crate::futures::Future;
+use crate::sync::{Step, WaitOp, repr_head, wait_stackful};
 use crate::tasks::TaskCo;
 
 /// A barrier's state (asyncio's `_BarrierState`).
@@ -70,55 +72,9 @@ impl Barrier {
     /// arrival index, `0..parties`. Waits first while the previous round drains or resets.
     /// `BrokenBarrierError("Barrier aborted")` on a broken barrier; `BrokenBarrierError("Abort
     /// or reset of barrier")` when it is aborted or reset while waiting.
+    #[track_caller]
     pub fn wait(&self, co: &TaskCo) -> Result<usize> {
-        let b = &self.0;
-        b.cond.with(co, |co| {
-            self.block(co)?;
-            let index = b.count.get();
-            b.count.set(index + 1);
-            let waited = if index + 1 == b.parties {
-                // The last party releases everyone: the round starts draining.
-                b.state.set(BarrierState::Draining);
-                b.cond.notify_all()
-            } else {
-                self.wait_released(co)
-            };
-            // CPython's `finally`: leave, whatever happened.
-            b.count.set(b.count.get() - 1);
-            self.exit();
-            waited.map(|()| index)
-        })
-    }
-
-    /// `_block`: waits while the barrier drains or resets; fails if it is broken.
-    fn block(&self, co: &TaskCo) -> Result<()> {
-        let b = &self.0;
-        b.cond.wait_for(co, || {
-            !matches!(
-                b.state.get(),
-                BarrierState::Draining | BarrierState::Resetting
-            )
-        })?;
-        if b.state.get() == BarrierState::Broken {
-            return Err(BrokenBarrierError::with_message("Barrier aborted"));
-        }
-        Ok(())
-    }
-
-    /// `_wait`: waits for the end of filling; fails if the barrier was reset or broken.
-    fn wait_released(&self, co: &TaskCo) -> Result<()> {
-        let b = &self.0;
-        b.cond
-            .wait_for(co, || b.state.get() != BarrierState::Filling)?;
-        if matches!(
-            b.state.get(),
-            BarrierState::Broken | BarrierState::Resetting
-        ) {
-            return Err(BrokenBarrierError::with_message(
-                "Abort or reset of barrier",
-            ));
-        }
-        Ok(())
+        wait_stackful(co, self, Wait::new())
     }
 
     /// `_exit`: the last task out of a draining or resetting round refills the barrier.
@@ -137,26 +93,16 @@ impl Barrier {
     }
 
     /// `await barrier.reset()`: back to filling; tasks waiting now get `BrokenBarrierError`.
+    #[track_caller]
     pub fn reset(&self, co: &TaskCo) -> Result<()> {
-        let b = &self.0;
-        b.cond.with(co, |_| {
-            if b.count.get() > 0 {
-                b.state.set(BarrierState::Resetting);
-            } else {
-                b.state.set(BarrierState::Filling);
-            }
-            b.cond.notify_all()
-        })
+        wait_stackful(co, self, Update::new(Action::Reset))
     }
 
     /// `await barrier.abort()`: breaks the barrier; waiting and later `wait`s fail with
     /// `BrokenBarrierError` until `reset`.
+    #[track_caller]
     pub fn abort(&self, co: &TaskCo) -> Result<()> {
-        let b = &self.0;
-        b.cond.with(co, |_| {
-            b.state.set(BarrierState::Broken);
-            b.cond.notify_all()
-        })
+        wait_stackful(co, self, Update::new(Action::Abort))
     }
 
     /// The number of tasks required to trip the barrier.
@@ -181,6 +127,198 @@ impl Barrier {
     /// The current state.
     pub fn state(&self) -> BarrierState {
         self.0.state.get()
+    }
+}
+
+/// `async with self._cond:` around a barrier method's body: the lock's release on every way
+/// out, with `scoped`'s rule (an error from the release replaces the body's outcome, except
+/// while the coroutine is being closed).
+fn leave_scope<T>(b: &Barrier, out: Result<T>) -> Step<T> {
+    let exited = b.0.cond.release();
+    Step::Done(match (out, exited) {
+        (Err(e), _) if e.isinstance::<GeneratorExit>() => Err(e),
+        (_, Err(e)) => Err(e),
+        (out, Ok(())) => out,
+    })
+}
+
+/// `barrier.wait()`, shared by [`Barrier::wait`] and its stackless form: the lock, `_block`,
+/// then either the trip or `_wait`, then `_exit`, as CPython's.
+pub(crate) struct Wait(WaitPhase);
+
+enum WaitPhase {
+    /// `async with self._cond`.
+    Enter,
+    /// `_block`: waiting while the barrier drains or resets.
+    Block(WaitUntil),
+    /// `_wait`: arrived as `index`, waiting for the end of filling.
+    Released(WaitUntil, usize),
+}
+
+impl Wait {
+    pub(crate) fn new() -> Self {
+        Wait(WaitPhase::Enter)
+    }
+
+    /// `_block`'s `wait_for`, from its (re)check.
+    fn block(&mut self, b: &Barrier, until: WaitUntil, step: Step<()>) -> Step<usize> {
+        match step {
+            Step::Wait(fut, what) => {
+                self.0 = WaitPhase::Block(until);
+                Step::Wait(fut, what)
+            }
+            Step::Done(Err(e)) => leave_scope(b, Err(e)),
+            Step::Done(Ok(())) => self.arrive(b),
+        }
+    }
+
+    /// Past `_block`: fails on a broken barrier, else takes an index and trips or waits.
+    fn arrive(&mut self, b: &Barrier) -> Step<usize> {
+        let inner = &b.0;
+        if inner.state.get() == BarrierState::Broken {
+            return leave_scope(b, Err(BrokenBarrierError::with_message("Barrier aborted")));
+        }
+        let index = inner.count.get();
+        inner.count.set(index + 1);
+        if index + 1 == inner.parties {
+            // The last party releases everyone: the round starts draining.
+            inner.state.set(BarrierState::Draining);
+            let waited = inner.cond.notify_all();
+            return Self::leave(b, index, waited);
+        }
+        let mut until = WaitUntil::new();
+        let step = until.begin(&inner.cond, &mut || released(b));
+        self.released(b, until, index, step)
+    }
+
+    /// `_wait`'s `wait_for`, from its (re)check.
+    fn released(
+        &mut self,
+        b: &Barrier,
+        until: WaitUntil,
+        index: usize,
+        step: Step<()>,
+    ) -> Step<usize> {
+        match step {
+            Step::Wait(fut, what) => {
+                self.0 = WaitPhase::Released(until, index);
+                Step::Wait(fut, what)
+            }
+            Step::Done(Err(e)) => Self::leave(b, index, Err(e)),
+            Step::Done(Ok(())) => {
+                let waited = if matches!(
+                    b.0.state.get(),
+                    BarrierState::Broken | BarrierState::Resetting
+                ) {
+                    Err(BrokenBarrierError::with_message(
+                        "Abort or reset of barrier",
+                    ))
+                } else {
+                    Ok(())
+                };
+                Self::leave(b, index, waited)
+            }
+        }
+    }
+
+    /// CPython's `finally`: leave, whatever happened.
+    fn leave(b: &Barrier, index: usize, waited: Result<()>) -> Step<usize> {
+        b.0.count.set(b.0.count.get() - 1);
+        b.exit();
+        leave_scope(b, waited.map(|()| index))
+    }
+}
+
+/// `_block`'s predicate: not draining or resetting.
+fn unblocked(b: &Barrier) -> bool {
+    !matches!(
+        b.0.state.get(),
+        BarrierState::Draining | BarrierState::Resetting
+    )
+}
+
+/// `_wait`'s predicate: filling is over.
+fn released(b: &Barrier) -> bool {
+    b.0.state.get() != BarrierState::Filling
+}
+
+impl WaitOp<Barrier> for Wait {
+    type Output = usize;
+
+    fn begin(&mut self, b: &Barrier) -> Step<usize> {
+        match lock::Acquire.begin(b.0.cond.lock()) {
+            Step::Done(Ok(_)) => {
+                let mut until = WaitUntil::new();
+                let step = until.begin(&b.0.cond, &mut || unblocked(b));
+                self.block(b, until, step)
+            }
+            other => other.map(|_| 0),
+        }
+    }
+
+    fn resume(&mut self, b: &Barrier, fut: Future<()>, waited: Result<()>) -> Step<usize> {
+        match std::mem::replace(&mut self.0, WaitPhase::Enter) {
+            WaitPhase::Enter => match lock::Acquire.resume(b.0.cond.lock(), fut, waited) {
+                Step::Done(Ok(_)) => {
+                    let mut until = WaitUntil::new();
+                    let step = until.begin(&b.0.cond, &mut || unblocked(b));
+                    self.block(b, until, step)
+                }
+                other => other.map(|_| 0),
+            },
+            WaitPhase::Block(mut until) => {
+                let step = until.resume(&b.0.cond, fut, waited, &mut || unblocked(b));
+                self.block(b, until, step)
+            }
+            WaitPhase::Released(mut until, index) => {
+                let step = until.resume(&b.0.cond, fut, waited, &mut || released(b));
+                self.released(b, until, index, step)
+            }
+        }
+    }
+}
+
+/// What `reset` and `abort` do with the lock held.
+#[derive(Clone, Copy)]
+pub(crate) enum Action {
+    Reset,
+    Abort,
+}
+
+/// `barrier.reset()` / `barrier.abort()`, shared by both forms: the lock, then the change.
+pub(crate) struct Update(Action);
+
+impl Update {
+    pub(crate) fn new(action: Action) -> Self {
+        Update(action)
+    }
+
+    fn apply(&self, b: &Barrier) -> Step<()> {
+        let inner = &b.0;
+        match self.0 {
+            Action::Reset if inner.count.get() > 0 => inner.state.set(BarrierState::Resetting),
+            Action::Reset => inner.state.set(BarrierState::Filling),
+            Action::Abort => inner.state.set(BarrierState::Broken),
+        }
+        leave_scope(b, inner.cond.notify_all())
+    }
+}
+
+impl WaitOp<Barrier> for Update {
+    type Output = ();
+
+    fn begin(&mut self, b: &Barrier) -> Step<()> {
+        match lock::Acquire.begin(b.0.cond.lock()) {
+            Step::Done(Ok(_)) => self.apply(b),
+            other => other.map(drop),
+        }
+    }
+
+    fn resume(&mut self, b: &Barrier, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        match lock::Acquire.resume(b.0.cond.lock(), fut, waited) {
+            Step::Done(Ok(_)) => self.apply(b),
+            other => other.map(drop),
+        }
     }
 }
 

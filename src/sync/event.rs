@@ -7,7 +7,10 @@ use std::rc::Rc;
 use anyhow::Result;
 
 use crate::futures::Future;
-use crate::sync::{LoopBinding, Waiters, repr_head, wait_in_line, waiters_suffix};
+use crate::sync::{
+    LoopBinding, Step, WaitOp, Waiters, queue_waiter, remove_waiter, repr_head, wait_stackful,
+    waiters_suffix,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 struct EventInner {
@@ -65,16 +68,33 @@ impl Event {
     #[track_caller]
     pub fn wait(&self, co: &TaskCo) -> Result<bool> {
         if self.0.value.get() {
-            return Ok(true);
+            return Ok(true); // set: no wait (checked again by `Wait`, which decides)
         }
-        let waited = wait_in_line(
-            co,
-            &self.0.binding,
-            &self.0.waiters,
-            || format!("{self:?}"),
-            WaitKind::EventWait,
-        );
-        waited.map(|()| true)
+        wait_stackful(co, self, Wait)
+    }
+}
+
+/// `event.wait()`, shared by [`Event::wait`] and its stackless form.
+pub(crate) struct Wait;
+
+impl WaitOp<Event> for Wait {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, event: &Event) -> Step<bool> {
+        if event.0.value.get() {
+            return Step::Done(Ok(true));
+        }
+        match queue_waiter(&event.0.binding, &event.0.waiters, || format!("{event:?}")) {
+            Ok(fut) => Step::Wait(fut, WaitKind::EventWait),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
+    #[inline(always)] // into the stackful method, as when it was written there
+    fn resume(&mut self, event: &Event, fut: Future<()>, waited: Result<()>) -> Step<bool> {
+        remove_waiter(&event.0.waiters, &fut);
+        Step::Done(waited.map(|()| true))
     }
 }
 

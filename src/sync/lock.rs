@@ -8,7 +8,10 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, RuntimeError};
 use crate::futures::Future;
-use crate::sync::{LoopBinding, Scoped, Waiters, repr_head, scoped, wait_in_line, waiters_suffix};
+use crate::sync::{
+    LoopBinding, Scoped, Step, WaitOp, Waiters, drive_stackful, queue_waiter, remove_waiter,
+    repr_head, scoped, waiters_suffix,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 pub(crate) struct LockInner {
@@ -92,32 +95,23 @@ impl Lock {
     ///   on another loop than the one it first waited on.
     #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
+        // The uncontended path without the state machine's outcome to unwrap.
+        if self.take_if_free() {
+            return Ok(true);
+        }
+        drive_stackful(co, self, Acquire, Acquire::queue(self))
+    }
+
+    /// `acquire`'s decision: takes the lock at once if it is free and no un-cancelled waiter
+    /// is queued (so a newcomer cannot overtake a waiter that was just woken).
+    #[inline(always)]
+    fn take_if_free(&self) -> bool {
         let inner = &self.0;
         if !inner.locked.get() && inner.waiters.borrow().iter().all(Future::cancelled) {
             inner.locked.set(true);
-            return Ok(true);
+            return true;
         }
-        // CPython removes the waiter before handling a CancelledError, so that the wake-up
-        // passed on below cannot pick this waiter again.
-        let waited = wait_in_line(
-            co,
-            &inner.binding,
-            &inner.waiters,
-            || format!("{self:?}"),
-            WaitKind::LockAcquire,
-        );
-        match waited {
-            Ok(()) => {
-                inner.locked.set(true);
-                Ok(true)
-            }
-            Err(e) => {
-                if e.isinstance::<CancelledError>() && !inner.locked.get() {
-                    self.wake_up_first();
-                }
-                Err(e)
-            }
-        }
+        false
     }
 
     /// `lock.release()`: unlocks and wakes the first waiter.
@@ -158,6 +152,53 @@ impl Lock {
             && !fut.done()
         {
             let _ = fut.set_result(());
+        }
+    }
+}
+
+/// `lock.acquire()`, shared by [`Lock::acquire`] and its stackless form.
+pub(crate) struct Acquire;
+
+impl Acquire {
+    /// Past the decision: a waiter at the back of the line.
+    #[inline(always)]
+    fn queue(lock: &Lock) -> Step<bool> {
+        let inner = &lock.0;
+        match queue_waiter(&inner.binding, &inner.waiters, || format!("{lock:?}")) {
+            Ok(fut) => Step::Wait(fut, WaitKind::LockAcquire),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+}
+
+impl WaitOp<Lock> for Acquire {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, lock: &Lock) -> Step<bool> {
+        if lock.take_if_free() {
+            return Step::Done(Ok(true));
+        }
+        Self::queue(lock)
+    }
+
+    #[inline(always)] // into the stackful method, as when it was written there
+    fn resume(&mut self, lock: &Lock, fut: Future<()>, waited: Result<()>) -> Step<bool> {
+        let inner = &lock.0;
+        // CPython removes the waiter before handling a CancelledError, so that the wake-up
+        // passed on below cannot pick this waiter again.
+        remove_waiter(&inner.waiters, &fut);
+        match waited {
+            Ok(()) => {
+                inner.locked.set(true);
+                Step::Done(Ok(true))
+            }
+            Err(e) => {
+                if e.isinstance::<CancelledError>() && !inner.locked.get() {
+                    lock.wake_up_first();
+                }
+                Step::Done(Err(e))
+            }
         }
     }
 }

@@ -31,6 +31,8 @@ mod event;
 mod lock;
 pub(crate) mod queues;
 mod semaphore;
+#[cfg(feature = "nightly")]
+pub(crate) mod stackless;
 
 pub use barrier::{Barrier, BarrierState};
 pub use condition::Condition;
@@ -67,25 +69,79 @@ impl LoopBinding {
 /// A FIFO of blocked callers, each waiting on its own future.
 pub(crate) type Waiters = RefCell<VecDeque<Future<()>>>;
 
-/// `waiters.remove(fut)`: by identity; false if it was already taken out.
-/// Queues a fresh waiter on `waiters` (binding the primitive to the running loop), waits for
-/// it, and takes it off the queue however the wait ends: CPython removes the waiter before
-/// handling a CancelledError, so a wake-up passed on afterwards cannot pick it again.
-#[track_caller] // the task tree shows the caller of the primitive, named `what`
-fn wait_in_line(
+/// Where a waiting method stands: finished, or waiting on a future (already queued on the
+/// primitive's waiters) as the task tree names it. Each waiting method is written once as a
+/// [`WaitOp`] over this; the stackful form drives it with `co.wait_as` ([`wait_stackful`]),
+/// the stackless one with a yield (`sync/stackless.rs`), so both decide, queue, wake and
+/// clean up in the same code.
+pub(crate) enum Step<T> {
+    Done(Result<T>),
+    Wait(Future<()>, WaitKind),
+}
+
+impl<T> Step<T> {
+    /// The outcome mapped; a wait stays a wait.
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Step<U> {
+        match self {
+            Step::Done(r) => Step::Done(r.map(f)),
+            Step::Wait(fut, what) => Step::Wait(fut, what),
+        }
+    }
+}
+
+/// A waiting method on primitive `P`, as a state machine: `begin` is everything before the
+/// first wait, `resume` everything after a wait ended (`waited` is `Err` when the task was
+/// cancelled or its coroutine closed there).
+pub(crate) trait WaitOp<P: ?Sized> {
+    type Output;
+    fn begin(&mut self, p: &P) -> Step<Self::Output>;
+    fn resume(&mut self, p: &P, fut: Future<()>, waited: Result<()>) -> Step<Self::Output>;
+}
+
+/// The stackful form of a waiting method: `op` driven on `co`.
+#[inline(always)]
+#[track_caller] // the task tree shows the caller of the primitive
+fn wait_stackful<P: ?Sized, O: WaitOp<P>>(co: &TaskCo, p: &P, mut op: O) -> Result<O::Output> {
+    let step = op.begin(p);
+    drive_stackful(co, p, op, step)
+}
+
+/// `op` driven on `co` from `step` (where a stackful method decided without `begin`).
+#[inline(always)]
+#[track_caller]
+fn drive_stackful<P: ?Sized, O: WaitOp<P>>(
     co: &TaskCo,
+    p: &P,
+    mut op: O,
+    mut step: Step<O::Output>,
+) -> Result<O::Output> {
+    loop {
+        match step {
+            Step::Done(r) => return r,
+            Step::Wait(fut, what) => {
+                let waited = co.wait_as(&fut, what);
+                step = op.resume(p, fut, waited);
+            }
+        }
+    }
+}
+
+/// The before-wait part of waiting in line: a fresh future of the running loop (binding the
+/// primitive to it) at the back of `waiters`. The after-wait part is [`remove_waiter`]:
+/// CPython removes the waiter before handling a CancelledError, so a wake-up passed on
+/// afterwards cannot pick it again.
+#[inline(always)] // as when it was written in each wait: the hot path keeps it inline
+fn queue_waiter(
     binding: &LoopBinding,
     waiters: &Waiters,
     repr: impl FnOnce() -> String,
-    what: WaitKind,
-) -> Result<()> {
+) -> Result<Future<()>> {
     let fut = binding.get_loop(repr)?.create_future::<()>();
     waiters.borrow_mut().push_back(fut.clone());
-    let waited = co.wait_as(&fut, what);
-    remove_waiter(waiters, &fut);
-    waited
+    Ok(fut)
 }
 
+/// `waiters.remove(fut)`: by identity; false if it was already taken out.
 pub(crate) fn remove_waiter(waiters: &Waiters, fut: &Future<()>) -> bool {
     let mut w = waiters.borrow_mut();
     match w.iter().position(|f| f.ptr_eq(fut)) {

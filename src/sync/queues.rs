@@ -20,7 +20,9 @@ use anyhow::Result;
 
 use crate::errors::{QueueEmpty, QueueFull, ValueError};
 use crate::futures::Future;
-use crate::sync::{Event, LoopBinding, Waiters, remove_waiter};
+use crate::sync::{
+    Event, LoopBinding, Step, WaitOp, Waiters, event, queue_waiter, remove_waiter, wait_stackful,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 /// What a queue kind keeps its items in (CPython's overridable `_init`, `_put`, `_get`).
@@ -190,45 +192,92 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         }
     }
 
-    /// Waits on a new future in `waiters` until woken. On any error (cancellation, or the
-    /// coroutine being closed) the future is cancelled and taken out; if it had been woken
-    /// and `can_proceed` holds, the wake-up passes to the next waiter (CPython's bare `except`).
-    #[track_caller]
-    fn block(
-        &self,
-        co: &TaskCo,
-        waiters: &Waiters,
-        can_proceed: impl Fn() -> bool,
-        what: WaitKind,
-    ) -> Result<()> {
-        let fut: Future<()> = self
-            .binding
-            .get_loop(|| {
-                format!(
-                    "<{} at {:#x} maxsize={}>",
-                    self.kind, self as *const Self as usize, self.maxsize
-                )
-            })?
-            .create_future();
-        waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait_as(&fut, what);
-        if waited.is_err() {
-            fut.cancel(None); // in case it is not done yet
-            // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
-            remove_waiter(waiters, &fut);
-            if can_proceed() && !fut.cancelled() {
-                Self::wakeup_next(waiters);
-            }
+    /// Queues a new future on `waiters` to wait on until woken.
+    #[inline(always)]
+    fn block<U>(&self, waiters: &Waiters, what: WaitKind) -> Step<U> {
+        let queued = queue_waiter(&self.binding, waiters, || {
+            format!(
+                "<{} at {:#x} maxsize={}>",
+                self.kind, self as *const Self as usize, self.maxsize
+            )
+        });
+        match queued {
+            Ok(fut) => Step::Wait(fut, what),
+            Err(e) => Step::Done(Err(e)),
         }
-        waited
     }
 
+    /// After a failed wait in `waiters`: on any error (cancellation, or the coroutine being closed)
+    /// the future is cancelled and taken out; if it had been woken and `can_proceed` holds,
+    /// the wake-up passes to the next waiter (CPython's bare `except`).
+    #[cold]
+    fn unblock(waiters: &Waiters, fut: &Future<()>, can_proceed: bool) {
+        fut.cancel(None); // in case it is not done yet
+        // It may be gone already: a `put_nowait`/`get_nowait` popped it to wake it.
+        remove_waiter(waiters, fut);
+        if can_proceed && !fut.cancelled() {
+            Self::wakeup_next(waiters);
+        }
+    }
+
+    /// `put` as a state machine (the stackless form): while full, wait among the putters;
+    /// then `put_nowait`.
+    #[cfg(feature = "nightly")]
+    #[inline]
+    fn put_begin(&self, item: &mut Option<T>) -> Step<()> {
+        if self.full() {
+            return self.block(&self.putters, WaitKind::QueuePut);
+        }
+        match item.take() {
+            Some(item) => Step::Done(self.put_nowait(item)),
+            None => Step::Done(Err(crate::errors::RuntimeError::new(
+                "cannot reuse already awaited coroutine",
+            )
+            .into())),
+        }
+    }
+
+    #[cfg(feature = "nightly")]
+    #[inline]
+    fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        match waited {
+            Ok(()) => self.put_begin(item),
+            Err(e) => {
+                Self::unblock(&self.putters, &fut, !self.full());
+                Step::Done(Err(e))
+            }
+        }
+    }
+
+    /// The stackful `put`: the loop of `put_begin`/`put_resume` written out, over the same
+    /// pieces (a `Step` machine here costs the hot path its inlining).
     #[track_caller]
     fn put(&self, co: &TaskCo, item: T) -> Result<()> {
         while self.full() {
-            self.block(co, &self.putters, || !self.full(), WaitKind::QueuePut)?;
+            self.wait_in(co, &self.putters, WaitKind::QueuePut, || !self.full())?;
         }
         self.put_nowait(item)
+    }
+
+    /// One wait among `waiters`, stackful: `block`, the wait, and `unblock` on an error.
+    #[inline(always)]
+    #[track_caller]
+    fn wait_in(
+        &self,
+        co: &TaskCo,
+        waiters: &Waiters,
+        what: WaitKind,
+        can_proceed: impl Fn() -> bool,
+    ) -> Result<()> {
+        let fut = match self.block(waiters, what) {
+            Step::Wait(fut, _) => fut,
+            Step::Done(r) => return r,
+        };
+        let waited = co.wait_as(&fut, what);
+        if waited.is_err() {
+            Self::unblock(waiters, &fut, can_proceed());
+        }
+        waited
     }
 
     fn put_nowait(&self, item: T) -> Result<()> {
@@ -246,10 +295,33 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Ok(())
     }
 
+    /// `get` as a state machine, as `put_begin`.
+    #[cfg(feature = "nightly")]
+    #[inline]
+    fn get_begin(&self) -> Step<T> {
+        if self.empty() {
+            return self.block(&self.getters, WaitKind::QueueGet);
+        }
+        Step::Done(self.get_nowait())
+    }
+
+    #[cfg(feature = "nightly")]
+    #[inline]
+    fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        match waited {
+            Ok(()) => self.get_begin(),
+            Err(e) => {
+                Self::unblock(&self.getters, &fut, !self.empty());
+                Step::Done(Err(e))
+            }
+        }
+    }
+
+    /// The stackful `get`, as `put`.
     #[track_caller]
     fn get(&self, co: &TaskCo) -> Result<T> {
         while self.empty() {
-            self.block(co, &self.getters, || !self.empty(), WaitKind::QueueGet)?;
+            self.wait_in(co, &self.getters, WaitKind::QueueGet, || !self.empty())?;
         }
         self.get_nowait()
     }
@@ -277,13 +349,113 @@ impl<T: 'static, S: Storage<T>> Core<T, S> {
         Ok(())
     }
 
+    #[track_caller]
     fn join(&self, co: &TaskCo) -> Result<()> {
-        if self.unfinished_tasks.get() > 0 {
-            self.finished.wait(co)?;
-        }
-        Ok(())
+        wait_stackful(co, &self.finished, self.join_op())
+    }
+
+    /// `join`: waits for `finished` only while items are unfinished.
+    fn join_op(&self) -> Join {
+        Join(self.unfinished_tasks.get() > 0)
     }
 }
+
+/// `queue.get()` for the stackless form (over `get_begin`/`get_resume`).
+#[cfg(feature = "nightly")]
+pub(crate) struct Get;
+
+/// `queue.put(item)` for the stackless form: the item until it is put.
+#[cfg(feature = "nightly")]
+pub(crate) struct Put<T>(Option<T>);
+
+/// `queue.join()`, shared by both forms: `finished.wait()` if items were unfinished when
+/// it was called.
+pub(crate) struct Join(bool);
+
+impl WaitOp<Event> for Join {
+    type Output = ();
+
+    #[inline]
+    fn begin(&mut self, finished: &Event) -> Step<()> {
+        if !self.0 {
+            return Step::Done(Ok(()));
+        }
+        event::Wait.begin(finished).map(drop)
+    }
+
+    fn resume(&mut self, finished: &Event, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        event::Wait.resume(finished, fut, waited).map(drop)
+    }
+}
+
+/// A queue's core without its storage type, for the stackless waits' public types.
+#[cfg(feature = "nightly")]
+pub(crate) trait ErasedCore<T> {
+    fn get_begin(&self) -> Step<T>;
+    fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T>;
+    fn put_begin(&self, item: &mut Option<T>) -> Step<()>;
+    fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()>;
+}
+
+#[cfg(feature = "nightly")]
+impl<T: 'static, S: Storage<T>> ErasedCore<T> for Core<T, S> {
+    fn get_begin(&self) -> Step<T> {
+        Core::get_begin(self)
+    }
+    fn get_resume(&self, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        Core::get_resume(self, fut, waited)
+    }
+    fn put_begin(&self, item: &mut Option<T>) -> Step<()> {
+        Core::put_begin(self, item)
+    }
+    fn put_resume(&self, item: &mut Option<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        Core::put_resume(self, item, fut, waited)
+    }
+}
+
+#[cfg(feature = "nightly")]
+type Erased<T> = Rc<dyn ErasedCore<T>>;
+
+#[cfg(feature = "nightly")]
+impl<T: 'static> WaitOp<Erased<T>> for Get {
+    type Output = T;
+
+    #[inline]
+    fn begin(&mut self, q: &Erased<T>) -> Step<T> {
+        q.get_begin()
+    }
+
+    fn resume(&mut self, q: &Erased<T>, fut: Future<()>, waited: Result<()>) -> Step<T> {
+        q.get_resume(fut, waited)
+    }
+}
+
+#[cfg(feature = "nightly")]
+impl<T: 'static> WaitOp<Erased<T>> for Put<T> {
+    type Output = ();
+
+    #[inline]
+    fn begin(&mut self, q: &Erased<T>) -> Step<()> {
+        q.put_begin(&mut self.0)
+    }
+
+    fn resume(&mut self, q: &Erased<T>, fut: Future<()>, waited: Result<()>) -> Step<()> {
+        q.put_resume(&mut self.0, fut, waited)
+    }
+}
+
+#[cfg(feature = "nightly")]
+super::stackless::stackless_wait!(
+    /// What a queue's `get_stackless` returns (a [`Queue`], [`LifoQueue`] or
+    /// [`PriorityQueue`] of `T`): `await queue.get()`, evaluating to the item.
+    QueueGet [T: 'static] [T] (Erased<T>, Get) -> T
+);
+
+#[cfg(feature = "nightly")]
+super::stackless::stackless_wait!(
+    /// What a queue's `put_stackless` returns: `await queue.put(item)`.
+    QueuePut [T: 'static] [T] (Erased<T>, Put<T>) -> ()
+);
 
 /// Python's `str(queue)`: `<Queue maxsize=2 _queue=[1, 2] _getters[1] tasks=2>` (items with
 /// Rust's `Debug`).
@@ -418,8 +590,93 @@ macro_rules! queue_api {
             /// # Errors
             ///
             /// `CancelledError` when the waiting task is cancelled.
+            #[track_caller]
             pub fn join(&self, co: &TaskCo) -> Result<()> {
                 self.0.join(co)
+            }
+
+            /// `await queue.put(item)` for a stackless body:
+            /// `yield_from!(queue.put_stackless(item))?`. Exactly `put`, holding no stack
+            /// while it waits (see [`Queue::get_stackless`] for an example).
+            ///
+            /// # Errors
+            ///
+            /// As `put`.
+            #[cfg(feature = "nightly")]
+            #[track_caller]
+            pub fn put_stackless(&self, item: T) -> QueuePut<T> {
+                let core: Erased<T> = self.0.clone();
+                QueuePut(crate::sync::stackless::Waiting::new(
+                    core,
+                    Put(Some(item)),
+                    std::panic::Location::caller(),
+                ))
+            }
+
+            /// `await queue.get()` for a stackless body: `yield_from!(queue.get_stackless())?`
+            /// evaluates to the item. Exactly `get`, holding no stack while it waits.
+            ///
+            /// ```
+            /// #![feature(coroutines)]
+            /// # fn main() -> anyhow::Result<()> {
+            /// use tulip::{Queue, await_, get_running_loop, stackless, yield_from};
+            ///
+            /// let got = stackless::run(
+            ///     #[coroutine]
+            ///     static |_| {
+            ///         let q = Queue::new(1); // q = asyncio.Queue(maxsize=1)
+            ///         let consumer = q.clone();
+            ///         let task = get_running_loop()?.create_task_stackless(
+            ///             #[coroutine]
+            ///             static move |_| {
+            ///                 let mut got = Vec::new();
+            ///                 for _ in 0..3 {
+            ///                     // item = await q.get()
+            ///                     got.push(yield_from!(consumer.get_stackless())?);
+            ///                     consumer.task_done()?;
+            ///                 }
+            ///                 Ok(got)
+            ///             },
+            ///         )?;
+            ///         for i in 1..=3 {
+            ///             yield_from!(q.put_stackless(i))?; // await q.put(i)
+            ///         }
+            ///         yield_from!(q.join_stackless())?; // await q.join()
+            ///         await_!(task)
+            ///     },
+            /// )?;
+            /// assert_eq!(got, [1, 2, 3]);
+            /// # Ok(()) }
+            /// ```
+            ///
+            /// # Errors
+            ///
+            /// As `get`.
+            #[cfg(feature = "nightly")]
+            #[track_caller]
+            pub fn get_stackless(&self) -> QueueGet<T> {
+                let core: Erased<T> = self.0.clone();
+                QueueGet(crate::sync::stackless::Waiting::new(
+                    core,
+                    Get,
+                    std::panic::Location::caller(),
+                ))
+            }
+
+            /// `await queue.join()` for a stackless body: `yield_from!(queue.join_stackless())?`.
+            /// Exactly `join`, holding no stack while it waits.
+            ///
+            /// # Errors
+            ///
+            /// As `join`.
+            #[cfg(feature = "nightly")]
+            #[track_caller]
+            pub fn join_stackless(&self) -> crate::stackless::QueueJoin {
+                crate::stackless::QueueJoin(crate::sync::stackless::Waiting::new(
+                    self.0.finished.clone(),
+                    self.0.join_op(),
+                    std::panic::Location::caller(),
+                ))
             }
 
             /// Items put and not yet marked `task_done` (asyncio's `_unfinished_tasks`).

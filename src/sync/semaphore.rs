@@ -7,7 +7,11 @@ use std::rc::Rc;
 use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, ValueError};
-use crate::sync::{LoopBinding, Scoped, Waiters, remove_waiter, repr_head, scoped, waiters_suffix};
+use crate::futures::Future;
+use crate::sync::{
+    LoopBinding, Scoped, Step, WaitOp, Waiters, drive_stackful, queue_waiter, remove_waiter,
+    repr_head, scoped, waiters_suffix,
+};
 use crate::tasks::{TaskCo, WaitKind};
 
 struct SemaphoreInner {
@@ -106,35 +110,21 @@ impl Semaphore {
     ///   wait on another loop than the one it first waited on.
     #[track_caller]
     pub fn acquire(&self, co: &TaskCo) -> Result<bool> {
-        let inner = &self.0;
-        if !self.locked() {
-            inner.value.set(inner.value.get() - 1);
+        // The uncontended path without the state machine's outcome to unwrap.
+        if self.take_if_free() {
             return Ok(true);
         }
-        let fut = inner
-            .binding
-            .get_loop(|| format!("{self:?}"))?
-            .create_future::<()>();
-        inner.waiters.borrow_mut().push_back(fut.clone());
-        let waited = co.wait_as(&fut, WaitKind::SemaphoreAcquire);
-        remove_waiter(&inner.waiters, &fut);
-        match waited {
-            Ok(()) => {
-                // `_wake_up_next` already took this waiter's unit; pass any surplus on.
-                if inner.value.get() > 0 {
-                    self.wake_up_next();
-                }
-                Ok(true)
-            }
-            Err(e) => {
-                if e.isinstance::<CancelledError>() && !fut.cancelled() {
-                    // Woken, then cancelled before running: the unit goes to the next one.
-                    inner.value.set(inner.value.get() + 1);
-                    self.wake_up_next();
-                }
-                Err(e)
-            }
+        drive_stackful(co, self, Acquire, Acquire::queue(self))
+    }
+
+    /// `acquire`'s decision: takes a unit at once unless `locked()`.
+    #[inline(always)]
+    fn take_if_free(&self) -> bool {
+        if self.locked() {
+            return false;
         }
+        self.0.value.set(self.0.value.get() - 1);
+        true
     }
 
     /// `sem.release()`: increments the counter and wakes the first waiter not yet woken.
@@ -159,6 +149,56 @@ impl Semaphore {
         if let Some(fut) = next {
             self.0.value.set(self.0.value.get() - 1);
             let _ = fut.set_result(());
+        }
+    }
+}
+
+/// `sem.acquire()`, shared by [`Semaphore::acquire`] and its stackless form.
+pub(crate) struct Acquire;
+
+impl Acquire {
+    /// Past the decision: a waiter at the back of the line.
+    #[inline(always)]
+    fn queue(sem: &Semaphore) -> Step<bool> {
+        let inner = &sem.0;
+        match queue_waiter(&inner.binding, &inner.waiters, || format!("{sem:?}")) {
+            Ok(fut) => Step::Wait(fut, WaitKind::SemaphoreAcquire),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+}
+
+impl WaitOp<Semaphore> for Acquire {
+    type Output = bool;
+
+    #[inline]
+    fn begin(&mut self, sem: &Semaphore) -> Step<bool> {
+        if sem.take_if_free() {
+            return Step::Done(Ok(true));
+        }
+        Self::queue(sem)
+    }
+
+    #[inline(always)] // into the stackful method, as when it was written there
+    fn resume(&mut self, sem: &Semaphore, fut: Future<()>, waited: Result<()>) -> Step<bool> {
+        let inner = &sem.0;
+        remove_waiter(&inner.waiters, &fut);
+        match waited {
+            Ok(()) => {
+                // `_wake_up_next` already took this waiter's unit; pass any surplus on.
+                if inner.value.get() > 0 {
+                    sem.wake_up_next();
+                }
+                Step::Done(Ok(true))
+            }
+            Err(e) => {
+                if e.isinstance::<CancelledError>() && !fut.cancelled() {
+                    // Woken, then cancelled before running: the unit goes to the next one.
+                    inner.value.set(inner.value.get() + 1);
+                    sem.wake_up_next();
+                }
+                Step::Done(Err(e))
+            }
         }
     }
 }

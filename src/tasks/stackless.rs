@@ -9,12 +9,13 @@
 use std::cell::Cell;
 use std::ops::Coroutine as NightlyCoroutine;
 use std::ops::Deref;
+use std::panic::Location;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use super::body::TaskBody;
-use super::{Coroutine, Task, TaskCo};
+use super::{Coroutine, Task, TaskCo, WaitKind};
 use crate::contextvars::Context;
 use crate::errors::RuntimeError;
 use crate::event_loop::{EventLoop, TimerHandle, get_running_loop};
@@ -193,6 +194,13 @@ impl EventLoop {
     ) -> Result<Task<T>> {
         self.create_task_body(TaskBody::Stackless(coro.0))
     }
+}
+
+/// Records where a stackless helper suspends the task (`at`, captured when the helper was
+/// called) and which helper, as `co.wait_as` does for a stackful body: the task tree shows
+/// it the same way.
+pub(crate) fn set_wait_site_at(at: &'static Location<'static>, what: WaitKind) {
+    super::awaiting::WAIT_SITE.set(Some(super::WaitSite { at, what }));
 }
 
 /// One `await_!`: done at once, or suspended on a future. Used by the macro only.
