@@ -194,14 +194,16 @@
 //! | `await asyncio.sleep(0)` | `co.yield_now()?` | `yield_now!()?` |
 //! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(tulip::stackless::sleep(d))?` |
 //! | `await sub()` (a coroutine) | `sub(co)?` | `yield_from!(sub())?`, `sub()` a `stackless::Coroutine<T>` |
-//! | anything written for `co` (locks, queues, streams, `wait_for`, `TaskGroup`) | `lock.acquire(co)?` | `yield_from!(tulip::stackless::stackful(move \|co\| lock.acquire(co)))?` |
+//! | `await lock.acquire()`, `await q.get()` (every wait of the sync primitives) | `lock.acquire(co)?`, `q.get(co)?` | `yield_from!(lock.acquire_stackless())?`, `yield_from!(q.get_stackless())?` |
+//! | anything else written for `co` (streams, `wait_for`, `TaskGroup`) | `wait_for(co, ...)?` | `yield_from!(tulip::stackless::stackful(move \|co\| wait_for(co, ...)))?` |
 //! | `tg.create_task(coro())` | `tg.create_task(\|co\| ...)?` | `tg.create_task_stackless(#[coroutine] static move \|_\| ...)?` |
 //!
 //! `stackful(f)` is a stackful coroutine a stackless body delegates to: `f` runs on a pooled
 //! stack that the task holds only while `f` runs, with the same ordering as if the body had
 //! called it. Its closure is `'static`: move clones of what it needs into it. The parity
-//! cases of locks, queues, `wait`, `as_completed`, `wait_for` and `TaskGroup` run this way
-//! (tests/sync_cases, tests/helpers_cases); `stackless::sleep` and `await_!` need no stack.
+//! cases of `wait`, `as_completed`, `wait_for` and `TaskGroup` run this way
+//! (tests/helpers_cases); `stackless::sleep`, `await_!` and the `_stackless` waits of the
+//! sync primitives need no stack.
 //!
 //! ```rust,ignore
 //! #![feature(coroutines)]
