@@ -61,3 +61,7 @@ pub use crate::generator::stackless::{
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;
 pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};
+pub use crate::helpers::stackless::{
+    NextDoneWait, TaskGroupScope, TimeoutScope, Wait, WaitFor, task_group, timeout, timeout_at,
+    wait, wait_for,
+};

@@ -196,7 +196,7 @@ impl Timeout {
     }
 
     /// `__aenter__`.
-    fn enter(&self) -> Result<()> {
+    pub(crate) fn enter(&self) -> Result<()> {
         if self.0.state.get() != TimeoutState::Created {
             return Err(RuntimeError::new("Timeout has already been entered").into());
         }
@@ -211,7 +211,7 @@ impl Timeout {
     }
 
     /// `__aexit__`: converts our own cancellation into `TimeoutError`.
-    fn exit<T>(&self, outcome: Result<T>) -> Result<T> {
+    pub(crate) fn exit<T>(&self, outcome: Result<T>) -> Result<T> {
         self.disarm();
         match self.0.state.get() {
             TimeoutState::Expiring => {
@@ -254,7 +254,7 @@ impl Timeout {
     }
 
     /// Cancels the armed deadline, if any, and makes older callbacks stale.
-    fn disarm(&self) {
+    pub(crate) fn disarm(&self) {
         self.0.generation.set(self.0.generation.get() + 1);
         let timer = self.0.timer.borrow_mut().take();
         if let Some(timer) = timer {
