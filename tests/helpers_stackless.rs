@@ -1,0 +1,1012 @@
+//! The native stackless helpers (feature `nightly`): `stackless::wait_for`, `timeout`,
+//! `Timeout::run_stackless`, `wait`, `NextDone::wait_stackless` and `task_group`. Ports of
+//! recorded cases of tests/cases/helpers/ with the native forms (each prints what CPython
+//! printed), then what a trace does not show: a stackless task waiting in any of them holds
+//! no stack, and cancelling a task waiting in each.
+#![feature(coroutines, coroutine_trait, stmt_expr_attributes)]
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::Result;
+use common::{ms, py_bool};
+use tulip::errors::{Exception, py_name, py_repr, py_str};
+use tulip::generator::{StackPoolStats, stack_pool_stats};
+use tulip::stackless::{self, Sent, sleep, stackful};
+use tulip::{
+    CancelledError, ErrorExt, EventLoop, Future, NextDone, ReturnWhen, RuntimeError, Suspend,
+    Task, TaskGroup, Timeout, TimeoutError, as_completed, await_, cause, current_task,
+    get_running_loop, yield_from, yield_now,
+};
+
+/// A stackless task body, as a helper below returns it.
+trait Body<T>: std::ops::Coroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static {}
+impl<T, C> Body<T> for C where
+    C: std::ops::Coroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static
+{
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// `type(e.__cause__).__name__`.
+fn cause_name(e: &anyhow::Error) -> String {
+    cause(e).map(py_name).unwrap_or_else(|| "NoneType".into())
+}
+
+/// `repr(cm).split(' when=')[0] + '>'`.
+fn repr_head(cm: &Timeout) -> String {
+    let repr = format!("{cm:?}");
+    format!("{}>", repr.split(" when=").next().unwrap())
+}
+
+fn cancelling() -> u32 {
+    current_task(None).unwrap().unwrap().cancelling()
+}
+
+/// Python's repr of a list of strings.
+fn py_strs<S: AsRef<str>>(items: &[S]) -> String {
+    let items: Vec<String> = items.iter().map(|s| format!("'{}'", s.as_ref())).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn names<T>(ts: &[Task<T>]) -> String {
+    let mut names: Vec<String> = ts.iter().map(Task::get_name).collect();
+    names.sort();
+    py_strs(&names)
+}
+
+fn named<T>(t: Task<T>, name: &str) -> Task<T> {
+    t.set_name(name);
+    t
+}
+
+fn key_error(msg: &str) -> anyhow::Error {
+    Exception::new("KeyError", msg).into()
+}
+
+fn zero_division(msg: &str) -> anyhow::Error {
+    Exception::new("ZeroDivisionError", msg).into()
+}
+
+fn is_cancelled<T>(r: &Result<T>) -> bool {
+    r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>())
+}
+
+/// `async def nap(ms, result)`: sleeps, then returns `result`.
+fn nap<T: 'static>(d: Duration, result: T) -> impl Body<T> {
+    #[coroutine]
+    static move |_| {
+        yield_from!(sleep(d))?;
+        Ok(result)
+    }
+}
+
+/// `async def fail_after(ms, msg)`: sleeps, then raises ZeroDivisionError(msg).
+fn fail_after(d: Duration, msg: &'static str) -> impl Body<()> {
+    #[coroutine]
+    static move |_| {
+        yield_from!(sleep(d))?;
+        Err(zero_division(msg))
+    }
+}
+
+/// `async def forever()`: awaits a future nobody resolves.
+fn forever(lp: &EventLoop) -> impl Body<()> + use<> {
+    let fut = lp.create_future::<()>();
+    #[coroutine]
+    static move |_| await_!(fut)
+}
+
+/// `async def foo(name, delay, value)`.
+fn foo<T: 'static>(name: &'static str, delay: Duration, value: T) -> impl Body<T> {
+    #[coroutine]
+    static move |_| {
+        yield_from!(sleep(delay))?;
+        tprint!("{name} done");
+        Ok(value)
+    }
+}
+
+#[test]
+fn case_51_wait_for() {
+    common::check_case("helpers/wait_for", || {
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let lp = get_running_loop()?;
+                let state: Rc<RefCell<Vec<String>>> = Rc::default();
+                let s = state.clone();
+                let fut = lp.create_task_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        s.borrow_mut().push("running".into());
+                        let slept = yield_from!(sleep(secs(10)));
+                        s.borrow_mut().push("stopped".into());
+                        slept?;
+                        Ok("done")
+                    },
+                )?;
+                match yield_from!(stackless::wait_for(&fut, Some(ms(50)))) {
+                    Err(e) if e.isinstance::<TimeoutError>() => tprint!(
+                        "TimeoutError {} is builtin TimeoutError: {} cause: {}",
+                        py_repr(&e),
+                        py_bool(e.isinstance::<TimeoutError>()),
+                        cause_name(&e)
+                    ),
+                    other => panic!("expected TimeoutError, got {other:?}"),
+                }
+                tprint!(
+                    "inner cancelled before wait_for returned: {} {}",
+                    py_bool(fut.cancelled()),
+                    py_strs(&state.borrow())
+                );
+                // `wait_for(coro(), 0)`: the coroutine's task is cancelled before its
+                // first step.
+                let started = Rc::new(Cell::new(false));
+                let s = started.clone();
+                let quick = lp.create_task_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        s.set(true);
+                        Ok(())
+                    },
+                )?;
+                let quick = yield_from!(stackless::wait_for(&quick, Some(Duration::ZERO)));
+                if quick.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!(
+                        "timeout=0 with coroutine: started? {}",
+                        py_bool(started.get())
+                    );
+                }
+                let done = lp.create_future();
+                done.set_result("ready")?;
+                let ready = yield_from!(stackless::wait_for(&done, Some(Duration::ZERO)))?;
+                tprint!("timeout=0 with done future -> {ready}");
+                let slept = lp.create_task_stackless(nap(ms(10), "slept"))?;
+                let slept = yield_from!(stackless::wait_for(&slept, None))?;
+                tprint!("timeout=None -> {slept}");
+                let ok = lp.create_task_stackless(nap(ms(10), "ok"))?;
+                let ok = yield_from!(stackless::wait_for(&ok, Some(secs(1))))?;
+                tprint!("fast enough -> {ok}");
+                let inner_task = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| yield_from!(sleep(secs(10))),
+                )?;
+                let inner = inner_task.clone();
+                let w = lp.create_task_stackless(
+                    #[coroutine]
+                    static move |_| yield_from!(stackless::wait_for(&inner, Some(secs(10)))),
+                )?;
+                yield_from!(sleep(ms(10)))?;
+                w.cancel(None);
+                if is_cancelled(&await_!(w)) {
+                    tprint!(
+                        "cancelling wait_for also cancels inner: {}",
+                        py_bool(inner_task.cancelled())
+                    );
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn case_53_timeout() {
+    common::check_case("helpers/timeout", || {
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let lp = get_running_loop()?;
+                // `async with asyncio.timeout(0.01) as cm:`, keeping `cm` for after the block.
+                let cm = Timeout::after(Some(ms(10)))?;
+                let c = cm.clone();
+                let r: Result<()> = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        tprint!("{}", repr_head(&c));
+                        yield_from!(sleep(secs(10)))
+                    }
+                ));
+                if let Err(e) = r {
+                    assert!(e.isinstance::<TimeoutError>());
+                    tprint!(
+                        "TimeoutError; cause: {} expired: {} {:?}",
+                        cause_name(&e),
+                        py_bool(cm.expired()),
+                        cm
+                    );
+                }
+                tprint!("task cancelling() after timeout: {}", cancelling());
+
+                let cancelled = Rc::new(Cell::new(false));
+                let deadline = lp.time() + ms(10);
+                let (cm1, cm2) = (Timeout::new(Some(deadline)), Timeout::new(Some(deadline)));
+                let (c2, flag) = (cm2.clone(), cancelled.clone());
+                let r = yield_from!(cm1.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        let inner: Result<()> = yield_from!(c2.run_stackless(
+                            #[coroutine]
+                            static |_| yield_from!(sleep(secs(10)))
+                        ));
+                        if is_cancelled(&inner) {
+                            // The inner scope re-raises CancelledError; only the outer
+                            // converts.
+                            flag.set(true);
+                        }
+                        inner
+                    }
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!(
+                        "nested: inner saw CancelledError: {} both expired: {} {}",
+                        py_bool(cancelled.get()),
+                        py_bool(cm1.expired()),
+                        py_bool(cm2.expired())
+                    );
+                }
+
+                let cm = Timeout::after(Some(secs(10)))?;
+                yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static |_| yield_from!(sleep(ms(10)))
+                ))?;
+                tprint!("not triggered: {} {:?}", py_bool(cm.expired()), cm);
+                let cm = Timeout::after(None)?;
+                yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static |_| yield_from!(sleep(ms(10)))
+                ))?;
+                tprint!(
+                    "disabled: {} {:?}",
+                    cm.when().map_or("None".into(), |w| format!("{w:?}")),
+                    cm
+                );
+
+                let cm = Timeout::after(Some(ms(10)))?;
+                let r: Result<()> = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static |_| Err(key_error("foreign"))
+                ));
+                if let Err(e) = r {
+                    tprint!(
+                        "foreign exception passes through: {} {}",
+                        py_repr(&e),
+                        py_bool(cm.expired())
+                    );
+                }
+                let later = lp.time() + secs(1);
+                for (label, r) in [
+                    ("reschedule finished", cm.reschedule(Some(later))),
+                    (
+                        "reschedule not entered",
+                        Timeout::after(Some(secs(1)))?.reschedule(Some(later)),
+                    ),
+                ] {
+                    if let Err(e) = r {
+                        assert!(e.isinstance::<RuntimeError>());
+                        tprint!("{label} RuntimeError: {}", py_str(&e));
+                    }
+                }
+
+                let cm = Timeout::after(Some(Duration::ZERO))?;
+                let r = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static |_| yield_from!(sleep(Duration::ZERO))
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!("timeout(0) fires at the first await (next iteration)");
+                }
+                if let Err(e) = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static |_| Ok(())
+                )) {
+                    tprint!("re-enter RuntimeError: {}", py_str(&e));
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+/// `async def cleanup(*tasks)`: cancels the task and waits for it to end.
+fn cleanup(t: &Task<()>) -> impl Body<()> + use<> {
+    let t = t.clone();
+    #[coroutine]
+    static move |_| {
+        t.cancel(None);
+        yield_from!(stackless::wait([&t], None, ReturnWhen::AllCompleted))?;
+        Ok(())
+    }
+}
+
+#[test]
+fn wait_modes() {
+    common::check_case("helpers/wait_modes", || {
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let l = get_running_loop()?;
+                tprint!("== ALL_COMPLETED");
+                let a = named(l.create_task_stackless(nap(ms(1), ()))?, "a");
+                let b = named(l.create_task_stackless(nap(ms(2), ()))?, "b");
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::AllCompleted))?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::AllCompleted))?;
+                tprint!("again, already done: {} {}", names(&done), names(&pending));
+
+                tprint!("== FIRST_COMPLETED");
+                let a = named(l.create_task_stackless(forever(&l))?, "a");
+                let b = named(l.create_task_stackless(nap(ms(1), ()))?, "b");
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::FirstCompleted))?;
+                b.result()?;
+                tprint!(
+                    "done {} pending {} b result None",
+                    names(&done),
+                    names(&pending)
+                );
+                yield_from!(stackless::Coroutine::new(cleanup(&a)))?;
+
+                tprint!("== FIRST_COMPLETED sees every child already done");
+                let a = named(l.create_task_stackless(nap(Duration::ZERO, ()))?, "a");
+                let b = named(
+                    l.create_task_stackless(
+                        #[coroutine]
+                        static |_| {
+                            yield_now!()?;
+                            yield_now!()
+                        },
+                    )?,
+                    "b",
+                );
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::FirstCompleted))?;
+                tprint!("done {} pending {}", names(&done), names(&pending));
+
+                tprint!("== FIRST_EXCEPTION, a child fails at once");
+                let a = named(l.create_task_stackless(forever(&l))?, "a");
+                let b = named(l.create_task_stackless(fail_after(Duration::ZERO, "err"))?, "b");
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::FirstException))?;
+                let exc = b.exception()?.unwrap();
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
+                yield_from!(stackless::Coroutine::new(cleanup(&a)))?;
+
+                tprint!("== FIRST_EXCEPTION, a child fails while waiting");
+                let a = named(l.create_task_stackless(forever(&l))?, "a");
+                let b = named(l.create_task_stackless(fail_after(ms(1), "err"))?, "b");
+                let c = named(l.create_task_stackless(nap(Duration::ZERO, ()))?, "c");
+                let (done, pending) = yield_from!(stackless::wait(
+                    [&b, &a, &c],
+                    None,
+                    ReturnWhen::FirstException
+                ))?;
+                let exc = b.exception()?.unwrap();
+                tprint!(
+                    "done {} pending {} {}",
+                    names(&done),
+                    names(&pending),
+                    py_repr(&exc)
+                );
+                yield_from!(stackless::Coroutine::new(cleanup(&a)))?;
+
+                tprint!("== FIRST_EXCEPTION: a cancelled child is no exception");
+                let a = named(l.create_task_stackless(nap(ms(2), ()))?, "a");
+                let b = named(l.create_task_stackless(forever(&l))?, "b");
+                let bc = b.clone();
+                l.call_later(ms(1), move || {
+                    bc.cancel(None);
+                })?;
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::FirstException))?;
+                tprint!(
+                    "done {} pending {} b cancelled {}",
+                    names(&done),
+                    names(&pending),
+                    py_bool(b.cancelled())
+                );
+
+                tprint!("== ALL_COMPLETED with a failure");
+                let a = named(l.create_task_stackless(nap(ms(1), ()))?, "a");
+                let b = named(l.create_task_stackless(fail_after(ms(2), "really"))?, "b");
+                let (done, pending) =
+                    yield_from!(stackless::wait([&b, &a], None, ReturnWhen::AllCompleted))?;
+                let failed: Vec<String> = done
+                    .iter()
+                    .filter(|t| matches!(t.exception(), Ok(Some(_))))
+                    .map(Task::get_name)
+                    .collect();
+                tprint!(
+                    "done {} pending {} failed {}",
+                    names(&done),
+                    names(&pending),
+                    py_strs(&failed)
+                );
+
+                tprint!("== duplicates count once");
+                let c = named(l.create_task_stackless(nap(Duration::ZERO, "test"))?, "c");
+                let d = named(l.create_task_stackless(nap(Duration::ZERO, "spam"))?, "d");
+                let (done, pending) =
+                    yield_from!(stackless::wait([&c, &c, &d], None, ReturnWhen::AllCompleted))?;
+                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+                results.sort();
+                tprint!(
+                    "done {} {} pending {}",
+                    names(&done),
+                    py_strs(&results),
+                    names(&pending)
+                );
+
+                tprint!("== errors");
+                if let Err(e) = yield_from!(stackless::wait(
+                    std::iter::empty::<&Task<()>>(),
+                    None,
+                    ReturnWhen::AllCompleted
+                )) {
+                    tprint!("{}: {}", py_name(&e), py_str(&e));
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn as_completed_cases() {
+    common::check_case("helpers/as_completed", || {
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let l = get_running_loop()?;
+                tprint!("== completion order");
+                let a = l.create_task_stackless(nap(ms(1), "a"))?;
+                let b = l.create_task_stackless(nap(ms(2), "b"))?;
+                let c = l.create_task_stackless(nap(ms(3), "c"))?;
+                let mut values = Vec::new();
+                for next in as_completed([&b, &c, &a], None)? {
+                    values.push(yield_from!(next.wait_stackless())?);
+                }
+                tprint!("{}", py_strs(&values));
+
+                tprint!("== errors come out of the wait");
+                let failer = l.create_task_stackless(
+                    #[coroutine]
+                    static |_| -> Result<&'static str> {
+                        yield_from!(sleep(ms(1)))?;
+                        Err(zero_division("boom"))
+                    },
+                )?;
+                let ok = l.create_task_stackless(nap(ms(2), "ok"))?;
+                for next in as_completed([&failer, &ok], None)? {
+                    match yield_from!(next.wait_stackless()) {
+                        Ok(v) => tprint!("got {v}"),
+                        Err(e) => tprint!("raised {}", py_repr(&e)),
+                    }
+                }
+
+                tprint!("== timeout");
+                let release = l.create_future::<()>();
+                let r = release.clone();
+                let a = l.create_task_stackless(nap(ms(1), "a"))?;
+                let b = l.create_task_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        await_!(r)?;
+                        Ok("b")
+                    },
+                )?;
+                let mut values = Vec::new();
+                for next in as_completed([&a, &b], Some(ms(20)))? {
+                    match yield_from!(next.wait_stackless()) {
+                        Ok(v) => values.push(format!("(1, '{v}')")),
+                        Err(e) if e.isinstance::<TimeoutError>() => {
+                            values.push(format!("(2, {})", py_repr(&e)))
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                tprint!(
+                    "[{}] b cancelled: {}",
+                    values.join(", "),
+                    py_bool(b.cancelled())
+                );
+                release.set_result(())?;
+                let later = await_!(b)?;
+                tprint!("b finishes later: {later}");
+
+                tprint!("== unused timeout");
+                let a = l.create_task_stackless(nap(ms(1), "a"))?;
+                for next in as_completed([&a], Some(secs(10)))? {
+                    let got = yield_from!(next.wait_stackless())?;
+                    tprint!("got {got}");
+                }
+
+                tprint!("== waits are served in the order they are awaited");
+                let a = l.create_task_stackless(nap(ms(1), "a"))?;
+                let b = l.create_task_stackless(nap(ms(3), "b"))?;
+                let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
+                tprint!("len {}", futs.len());
+                let second = futs.remove(1);
+                let got = yield_from!(second.wait_stackless())?;
+                tprint!("second wait first: {got}");
+                let first = futs.remove(0);
+                let got = yield_from!(first.wait_stackless())?;
+                tprint!("then the first: {got}");
+
+                tprint!("== concurrent waits");
+                let a = l.create_task_stackless(nap(ms(1), "a"))?;
+                let b = l.create_task_stackless(nap(ms(1), "b"))?;
+                let mut waits = Vec::new();
+                for next in as_completed([&a, &b], None)? {
+                    waits.push(l.create_task_stackless(
+                        #[coroutine]
+                        static move |_| yield_from!(next.wait_stackless()),
+                    )?);
+                }
+                let (done, pending) =
+                    yield_from!(stackless::wait(&waits, None, ReturnWhen::AllCompleted))?;
+                let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
+                results.sort();
+                tprint!("{} {}", py_strs(&results), pending.len());
+
+                tprint!("== duplicates count once");
+                let c = l.create_task_stackless(nap(Duration::ZERO, "ham"))?;
+                let spam = l.create_task_stackless(nap(Duration::ZERO, "spam"))?;
+                let mut result = Vec::new();
+                for next in as_completed([&c, &c, &spam], None)? {
+                    result.push(yield_from!(next.wait_stackless())?);
+                }
+                let n = result.len();
+                result.sort();
+                tprint!("{} {}", py_strs(&result), n);
+
+                tprint!("== a cancelled wait passes its turn on");
+                let a = l.create_task_stackless(nap(ms(1), "a"))?;
+                let b = l.create_task_stackless(nap(ms(2), "b"))?;
+                let mut waits = as_completed([&a, &b], None)?;
+                let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
+                let w = l.create_task_stackless(
+                    #[coroutine]
+                    static move |_| yield_from!(first.wait_stackless()),
+                )?;
+                yield_now!()?;
+                tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
+                if is_cancelled(&await_!(w)) {
+                    tprint!("first wait cancelled");
+                }
+                let got = yield_from!(second.wait_stackless())?;
+                tprint!("the second wait gets {got}");
+                await_!(b)?;
+
+                tprint!("== no children");
+                let none: Vec<NextDone<i32>> =
+                    as_completed(std::iter::empty::<&Task<i32>>(), None)?.collect();
+                tprint!("{:?}", none.iter().map(|_| 0).collect::<Vec<i32>>());
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn taskgroup_basic() {
+    common::check_case("helpers/taskgroup_basic", || {
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let (t1, t2) = yield_from!(stackless::task_group(|g| {
+                    #[coroutine]
+                    static move |_| {
+                        let t1 = g.create_task_stackless(foo("t1", ms(10), 42))?;
+                        let t2 = g.create_task_stackless(foo("t2", ms(20), 11))?;
+                        tprint!(
+                            "body over; children done: {} {}",
+                            py_bool(t1.done()),
+                            py_bool(t2.done())
+                        );
+                        Ok((t1, t2))
+                    }
+                }))?;
+                tprint!("after the group: {} {}", t1.result()?, t2.result()?);
+
+                let (t1, t2) = yield_from!(stackless::task_group(|g| {
+                    #[coroutine]
+                    static move |_| {
+                        let t1 = g.create_task_stackless(foo("t1", ms(10), 42))?;
+                        yield_from!(sleep(ms(20)))?;
+                        let t2 = g.create_task_stackless(foo("t2", ms(10), 11))?;
+                        Ok((t1, t2))
+                    }
+                }))?;
+                tprint!("after the group: {} {}", t1.result()?, t2.result()?);
+
+                let (t1, t2) = yield_from!(stackless::task_group(|g| {
+                    #[coroutine]
+                    static move |_| {
+                        let t1 = g.create_task_stackless(foo("t1", secs(1), 42))?;
+                        yield_from!(sleep(ms(10)))?;
+                        t1.cancel(None);
+                        let t2 = g.create_task_stackless(foo("t2", ms(20), 11))?;
+                        Ok((t1, t2))
+                    }
+                }))?;
+                tprint!(
+                    "t1 cancelled: {} t2: {}",
+                    py_bool(t1.cancelled()),
+                    t2.result()?
+                );
+
+                yield_from!(stackless::task_group(|g| {
+                    #[coroutine]
+                    static move |_| {
+                        let g2 = g.clone();
+                        g.create_task_stackless(
+                            #[coroutine]
+                            static move |_| {
+                                yield_from!(sleep(ms(10)))?;
+                                g2.create_task_stackless(foo("grandchild-1", ms(10), 1))?;
+                                g2.create_task_stackless(foo("grandchild-2", ms(20), 2))?;
+                                tprint!("root done");
+                                Ok(())
+                            },
+                        )?;
+                        Ok(())
+                    }
+                }))?;
+                tprint!("the group waited for the children a child added");
+
+                let g = TaskGroup::new();
+                tprint!("{g:?}");
+                let g2 = g.clone();
+                yield_from!(g.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        g2.create_task_stackless(foo("x", ms(10), 0))?;
+                        tprint!("{g2:?}");
+                        Ok(())
+                    }
+                ))?;
+                tprint!("{g:?}");
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+/// Stacks taken from this thread's pool so far (fresh or reused).
+fn stacks_taken(s: StackPoolStats) -> u64 {
+    s.mapped + s.reused
+}
+
+#[test]
+fn stackless_tasks_waiting_in_the_native_helpers_hold_no_stack() {
+    const N: usize = 50;
+    let before = stack_pool_stats();
+    let lp = EventLoop::new().unwrap();
+    let gate = lp.create_future::<()>();
+    let mut tasks: Vec<Task<usize>> = Vec::new();
+    for i in 0..N {
+        let g = gate.clone();
+        let task = match i % 5 {
+            0 => lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    yield_from!(stackless::wait_for(&g, Some(secs(60))))?;
+                    Ok(0)
+                },
+            ),
+            1 => lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    yield_from!(stackless::timeout(
+                        Some(secs(60)),
+                        #[coroutine]
+                        static move |_| await_!(g)
+                    ))?;
+                    Ok(1)
+                },
+            ),
+            2 => lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    let (done, _) =
+                        yield_from!(stackless::wait([&g], None, ReturnWhen::FirstCompleted))?;
+                    Ok(done.len() + 1)
+                },
+            ),
+            3 => lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    for next in as_completed([&g], Some(secs(60)))? {
+                        yield_from!(next.wait_stackless())?;
+                    }
+                    Ok(3)
+                },
+            ),
+            _ => lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    // The parent waits in the group's exit for a child waiting on the gate.
+                    yield_from!(stackless::task_group(move |tg| {
+                        #[coroutine]
+                        static move |_| {
+                            tg.create_task_stackless(
+                                #[coroutine]
+                                static move |_| await_!(g),
+                            )?;
+                            Ok(())
+                        }
+                    }))?;
+                    Ok(4)
+                },
+            ),
+        };
+        tasks.push(task.unwrap());
+    }
+    for _ in 0..3 {
+        common::run_briefly(&lp);
+    }
+    assert!(tasks.iter().all(|t| !t.done()), "every task waits");
+    assert_eq!(
+        stacks_taken(stack_pool_stats()),
+        stacks_taken(before),
+        "no stack taken while {N} stackless tasks wait in the helpers"
+    );
+
+    // The counter does see a stack: the same wait through `stackful` takes one.
+    let g = gate.clone();
+    let through_stackful = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| {
+                yield_from!(stackful(move |co| tulip::wait_for(co, &g, Some(secs(60)))))
+            },
+        )
+        .unwrap();
+    common::run_briefly(&lp);
+    assert!(stacks_taken(stack_pool_stats()) > stacks_taken(before));
+    let after_stackful = stacks_taken(stack_pool_stats());
+
+    gate.set_result(()).unwrap();
+    for (i, t) in tasks.iter().enumerate() {
+        assert_eq!(lp.run_until_complete(t).unwrap(), i % 5);
+    }
+    lp.run_until_complete(&through_stackful).unwrap();
+    assert_eq!(stacks_taken(stack_pool_stats()), after_stackful);
+    lp.close().unwrap();
+}
+
+/// A task waiting at `body` (after one iteration), then cancelled: its outcome, and what the
+/// body saw.
+fn cancel_waiting<T: Clone + 'static>(
+    lp: &EventLoop,
+    body: impl Body<T>,
+) -> (Task<T>, Result<T>) {
+    let task = lp.create_task_stackless(body).unwrap();
+    common::run_briefly(lp);
+    common::run_briefly(lp);
+    assert!(!task.done(), "the task waits");
+    assert!(task.cancel(None));
+    let outcome = lp.run_until_complete(&task);
+    (task, outcome)
+}
+
+#[test]
+fn cancelling_a_task_waiting_in_wait_for_cancels_the_inner_one_and_waits_for_it() {
+    let lp = EventLoop::new().unwrap();
+    let cleaned = Rc::new(Cell::new(false));
+    let c = cleaned.clone();
+    let inner = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| {
+                let r = yield_from!(sleep(secs(60)));
+                // Its cleanup takes an iteration: wait_for still waits for it.
+                yield_now!()?;
+                c.set(true);
+                r
+            },
+        )
+        .unwrap();
+    let i = inner.clone();
+    let seen = Rc::new(Cell::new(false));
+    let s = seen.clone();
+    let (task, outcome) = cancel_waiting(
+        &lp,
+        #[coroutine]
+        static move |_| {
+            let r = yield_from!(stackless::wait_for(&i, Some(secs(60))));
+            s.set(is_cancelled(&r) && i.cancelled());
+            r
+        },
+    );
+    assert!(is_cancelled(&outcome) && task.cancelled());
+    assert!(seen.get(), "CancelledError out of wait_for once inner is cancelled");
+    assert!(cleaned.get(), "inner finished its cleanup first");
+    lp.close().unwrap();
+}
+
+#[test]
+fn cancelling_a_task_waiting_in_a_timeout_scope_is_a_cancel_not_a_timeout() {
+    let lp = EventLoop::new().unwrap();
+    let cm = Timeout::new(Some(lp.time() + secs(60)));
+    let c = cm.clone();
+    let body_saw = Rc::new(Cell::new(false));
+    let b = body_saw.clone();
+    let (task, outcome) = cancel_waiting(
+        &lp,
+        #[coroutine]
+        static move |_| {
+            let b = b.clone();
+            yield_from!(c.run_stackless(
+                #[coroutine]
+                static move |_| {
+                    let r = yield_from!(sleep(secs(60)));
+                    b.set(is_cancelled(&r));
+                    r
+                }
+            ))
+        },
+    );
+    assert!(body_saw.get());
+    assert!(is_cancelled(&outcome) && task.cancelled());
+    assert!(!cm.expired());
+    assert_eq!(format!("{cm:?}"), "<Timeout [finished]>");
+    // The deadline was disarmed: nothing is left to fire.
+    assert!(cm.reschedule(None).is_err());
+    lp.close().unwrap();
+}
+
+#[test]
+fn cancelling_a_task_waiting_in_wait_leaves_the_children_alone() {
+    let lp = EventLoop::new().unwrap();
+    let child: Future<()> = lp.create_future();
+    let c = child.clone();
+    let (task, outcome) = cancel_waiting(
+        &lp,
+        #[coroutine]
+        static move |_| yield_from!(stackless::wait([&c], None, ReturnWhen::AllCompleted)),
+    );
+    assert!(is_cancelled(&outcome) && task.cancelled());
+    assert!(!child.done(), "the child is not cancelled");
+    // Its done callback was removed: finishing it now wakes nobody.
+    child.set_result(()).unwrap();
+    common::run_briefly(&lp);
+    lp.close().unwrap();
+}
+
+#[test]
+fn cancelling_a_task_waiting_in_as_completed_passes_its_turn_on() {
+    let lp = EventLoop::new().unwrap();
+    let child: Future<i32> = lp.create_future();
+    let mut waits = as_completed([&child], None).unwrap();
+    let first = waits.next().unwrap();
+    let (task, outcome) = cancel_waiting(
+        &lp,
+        #[coroutine]
+        static move |_| yield_from!(first.wait_stackless()),
+    );
+    assert!(is_cancelled(&outcome) && task.cancelled());
+    assert!(!child.done());
+    // The cancelled wait is gone, and a wait made before the child finishes still gets it.
+    let second: NextDone<i32> = as_completed([&child], None).unwrap().next().unwrap();
+    let waiting = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| yield_from!(second.wait_stackless()),
+        )
+        .unwrap();
+    child.set_result(5).unwrap();
+    assert_eq!(lp.run_until_complete(&waiting).unwrap(), 5);
+    lp.close().unwrap();
+}
+
+#[test]
+fn cancelling_a_task_waiting_in_a_task_group_cancels_the_children() {
+    let lp = EventLoop::new().unwrap();
+    // Waiting in the body, then waiting in the exit for the children.
+    for in_body in [true, false] {
+        let children: Rc<RefCell<Vec<Task<()>>>> = Rc::default();
+        let ch = children.clone();
+        let (task, outcome) = cancel_waiting(
+            &lp,
+            #[coroutine]
+            static move |_| {
+                let ch = ch.clone();
+                yield_from!(stackless::task_group(move |tg| {
+                    #[coroutine]
+                    static move |_| {
+                        for _ in 0..2 {
+                            let child = tg.create_task_stackless(
+                                #[coroutine]
+                                static |_| yield_from!(sleep(secs(60))),
+                            )?;
+                            ch.borrow_mut().push(child);
+                        }
+                        if in_body {
+                            yield_from!(sleep(secs(60)))?;
+                        }
+                        Ok(())
+                    }
+                }))
+            },
+        );
+        assert!(is_cancelled(&outcome) && task.cancelled(), "in body: {in_body}");
+        assert_eq!(task.cancelling(), 1);
+        let children = children.borrow();
+        assert_eq!(children.len(), 2);
+        assert!(children.iter().all(Task::cancelled), "in body: {in_body}");
+    }
+    lp.close().unwrap();
+}
+
+#[test]
+fn a_failing_child_aborts_a_stackless_group_and_errors_are_grouped() {
+    let errs = stackless::run(
+        #[coroutine]
+        static |_| -> Result<String> {
+            let sibling: Rc<RefCell<Option<Task<()>>>> = Rc::default();
+            let s = sibling.clone();
+            let r: Result<()> = yield_from!(stackless::task_group(move |tg| {
+                #[coroutine]
+                static move |_| {
+                    tg.create_task_stackless(fail_after(ms(1), "child"))?;
+                    *s.borrow_mut() = Some(tg.create_task_stackless(
+                        #[coroutine]
+                        static |_| yield_from!(sleep(secs(60))),
+                    )?);
+                    // The group cancels the body at this wait.
+                    yield_from!(sleep(secs(60)))?;
+                    Ok(())
+                }
+            }));
+            let e = r.unwrap_err();
+            assert!(sibling.borrow().as_ref().unwrap().cancelled());
+            assert_eq!(cancelling(), 0, "the group uncancelled the parent");
+            Ok(py_repr(&e))
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        errs,
+        "ExceptionGroup('unhandled errors in a TaskGroup', [ZeroDivisionError('child')])"
+    );
+}
+
+#[test]
+fn a_stackless_timeout_made_outside_a_loop_fails_when_awaited() {
+    // `asyncio.timeout(d)` needs a running loop: the error comes out of the await.
+    let lp = EventLoop::new().unwrap();
+    let scope = stackless::timeout(
+        Some(secs(1)),
+        #[coroutine]
+        static |_| Ok(()),
+    );
+    let task = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| yield_from!(scope),
+        )
+        .unwrap();
+    let err = lp.run_until_complete(&task).unwrap_err();
+    assert_eq!(py_str(&err), "no running event loop");
+    lp.close().unwrap();
+}
