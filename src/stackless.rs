@@ -16,16 +16,26 @@
 //! | `r = await fut` | `let r = co.wait(&fut)?;` | `let r = await_!(fut)?;` |
 //! | `await asyncio.sleep(0)` | `co.yield_now()?` | `yield_now!()?` |
 //! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(stackless::sleep(d))?` |
+//! | `await asyncio.wait_for(t, d)` | `wait_for(co, &t, Some(d))?` | `yield_from!(stackless::wait_for(&t, Some(d)))?` |
+//! | `async with asyncio.timeout(d): ...` | `timeout(co, Some(d), \|co, cm\| ...)?` | `yield_from!(stackless::timeout(Some(d), #[coroutine] static move \|_\| ...))?` |
+//! | `async with cm: ...` | `cm.run(co, \|co, cm\| ...)?` | `yield_from!(cm.run_stackless(#[coroutine] static move \|_\| ...))?` |
+//! | `await asyncio.wait(ts, return_when=w)` | `wait(co, &ts, None, w)?` | `yield_from!(stackless::wait(&ts, None, w))?` |
+//! | `r = await next` (of `as_completed`) | `next.wait(co)?` | `yield_from!(next.wait_stackless())?` |
+//! | `async with asyncio.TaskGroup() as tg: ...` | `task_group(co, \|co, tg\| ...)?` | `yield_from!(stackless::task_group(\|tg\| #[coroutine] static move \|_\| ...))?` |
 //! | `async with lock: ...` | `lock.with(co, \|co\| ...)?` | `yield_from!(stackful(move \|co\| lock.with(co, ...)))?` |
 //! | `asyncio.run(main())` | `tulip::run(\|co\| ...)` | `stackless::run(#[coroutine] static \|_\| ...)` |
 //!
 //! Generators have the stackful ones' methods and errors ([`Generator`]); tasks are the
 //! same [`Task`](crate::Task) type, stepped by the same code, with the same ordering (a
 //! future done in iteration k wakes its task in k+1; a bare yield is one iteration) and
-//! cancellation (a `CancelledError` out of the `await_!` the task waits at). Any stackful
-//! helper (locks, queues, streams, `wait_for`, `timeout`, `TaskGroup`) is reached through
-//! [`stackful`]: a stackful coroutine delegated to, which holds a pooled stack only while
-//! it runs.
+//! cancellation (a `CancelledError` out of the `await_!` the task waits at). `wait_for`,
+//! `timeout`, `wait`, `as_completed`'s waits and `TaskGroup` have native forms ([`wait_for`],
+//! [`timeout`], [`timeout_at`], [`Timeout::run_stackless`](crate::Timeout::run_stackless),
+//! [`wait`], [`NextDone::wait_stackless`](crate::NextDone::wait_stackless), [`task_group`],
+//! [`TaskGroup::run_stackless`](crate::TaskGroup::run_stackless)): the stackful forms' code
+//! cut at its waits, so the same semantics, and no stack held while the task waits. Any
+//! other stackful helper (locks, queues, streams) is reached through [`stackful`]: a stackful
+//! coroutine delegated to, which holds a pooled stack only while it runs.
 //!
 //! ```
 //! #![feature(coroutines)]
@@ -58,10 +68,10 @@
 pub use crate::generator::stackless::{
     Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
 };
-#[doc(hidden)]
-pub use crate::tasks::stackless::AwaitStep;
-pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};
 pub use crate::helpers::stackless::{
     NextDoneWait, TaskGroupScope, TimeoutScope, Wait, WaitFor, task_group, timeout, timeout_at,
     wait, wait_for,
 };
+#[doc(hidden)]
+pub use crate::tasks::stackless::AwaitStep;
+pub use crate::tasks::stackless::{Sleep, StacklessCoroutine as Coroutine, run, sleep, stackful};

@@ -16,9 +16,9 @@ use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::generator::{StackPoolStats, stack_pool_stats};
 use tulip::stackless::{self, Sent, sleep, stackful};
 use tulip::{
-    CancelledError, ErrorExt, EventLoop, Future, NextDone, ReturnWhen, RuntimeError, Suspend,
-    Task, TaskGroup, Timeout, TimeoutError, as_completed, await_, cause, current_task,
-    get_running_loop, yield_from, yield_now,
+    CancelledError, ErrorExt, EventLoop, Future, NextDone, ReturnWhen, RuntimeError, Suspend, Task,
+    TaskGroup, Timeout, TimeoutError, as_completed, await_, cause, current_task, get_running_loop,
+    yield_from, yield_now,
 };
 
 /// A stackless task body, as a helper below returns it.
@@ -375,7 +375,10 @@ fn wait_modes() {
 
                 tprint!("== FIRST_EXCEPTION, a child fails at once");
                 let a = named(l.create_task_stackless(forever(&l))?, "a");
-                let b = named(l.create_task_stackless(fail_after(Duration::ZERO, "err"))?, "b");
+                let b = named(
+                    l.create_task_stackless(fail_after(Duration::ZERO, "err"))?,
+                    "b",
+                );
                 let (done, pending) =
                     yield_from!(stackless::wait([&b, &a], None, ReturnWhen::FirstException))?;
                 let exc = b.exception()?.unwrap();
@@ -441,8 +444,11 @@ fn wait_modes() {
                 tprint!("== duplicates count once");
                 let c = named(l.create_task_stackless(nap(Duration::ZERO, "test"))?, "c");
                 let d = named(l.create_task_stackless(nap(Duration::ZERO, "spam"))?, "d");
-                let (done, pending) =
-                    yield_from!(stackless::wait([&c, &c, &d], None, ReturnWhen::AllCompleted))?;
+                let (done, pending) = yield_from!(stackless::wait(
+                    [&c, &c, &d],
+                    None,
+                    ReturnWhen::AllCompleted
+                ))?;
                 let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
                 results.sort();
                 tprint!(
@@ -796,10 +802,7 @@ fn stackless_tasks_waiting_in_the_native_helpers_hold_no_stack() {
 
 /// A task waiting at `body` (after one iteration), then cancelled: its outcome, and what the
 /// body saw.
-fn cancel_waiting<T: Clone + 'static>(
-    lp: &EventLoop,
-    body: impl Body<T>,
-) -> (Task<T>, Result<T>) {
+fn cancel_waiting<T: Clone + 'static>(lp: &EventLoop, body: impl Body<T>) -> (Task<T>, Result<T>) {
     let task = lp.create_task_stackless(body).unwrap();
     common::run_briefly(lp);
     common::run_briefly(lp);
@@ -839,7 +842,10 @@ fn cancelling_a_task_waiting_in_wait_for_cancels_the_inner_one_and_waits_for_it(
         },
     );
     assert!(is_cancelled(&outcome) && task.cancelled());
-    assert!(seen.get(), "CancelledError out of wait_for once inner is cancelled");
+    assert!(
+        seen.get(),
+        "CancelledError out of wait_for once inner is cancelled"
+    );
     assert!(cleaned.get(), "inner finished its cleanup first");
     lp.close().unwrap();
 }
@@ -949,7 +955,10 @@ fn cancelling_a_task_waiting_in_a_task_group_cancels_the_children() {
                 }))
             },
         );
-        assert!(is_cancelled(&outcome) && task.cancelled(), "in body: {in_body}");
+        assert!(
+            is_cancelled(&outcome) && task.cancelled(),
+            "in body: {in_body}"
+        );
         assert_eq!(task.cancelling(), 1);
         let children = children.borrow();
         assert_eq!(children.len(), 2);

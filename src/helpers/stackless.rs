@@ -24,6 +24,9 @@ use crate::tasks::stackless::AwaitStep;
 
 type Body<T> = Generator<Suspend, (), T>;
 
+/// Makes a scope's body once the scope is entered.
+type MakeBody<C, T> = Box<dyn FnOnce(&C) -> Body<T>>;
+
 fn reused() -> anyhow::Error {
     RuntimeError::new("cannot reuse already awaited coroutine").into()
 }
@@ -109,7 +112,7 @@ pub(crate) trait Scope<T> {
 }
 
 enum ScopeState<C: Scope<T>, T: 'static> {
-    Unstarted(Box<dyn FnOnce(&C) -> Body<T>>),
+    Unstarted(MakeBody<C, T>),
     InBody(Body<T>),
     Exiting(Stepped<C::Exit>),
     Finished,
@@ -124,7 +127,7 @@ struct Scoped<C: Scope<T>, T: 'static> {
 }
 
 impl<C: Scope<T>, T: 'static> Scoped<C, T> {
-    fn new(scope: C, body: Box<dyn FnOnce(&C) -> Body<T>>) -> Self {
+    fn new(scope: C, body: MakeBody<C, T>) -> Self {
         Scoped {
             scope,
             failed: RefCell::new(None),
@@ -133,7 +136,11 @@ impl<C: Scope<T>, T: 'static> Scoped<C, T> {
     }
 
     /// One step of the body (`None`: its first), then the exit once it is over.
-    fn run_body(&self, body: Body<T>, sent: Option<Sent<()>>) -> Result<GeneratorState<Suspend, T>> {
+    fn run_body(
+        &self,
+        body: Body<T>,
+        sent: Option<Sent<()>>,
+    ) -> Result<GeneratorState<Suspend, T>> {
         // A panicking body skips `exit`, as in the stackful `run`.
         let guard = OnUnwind(|| self.scope.unwound());
         let step = match sent {
@@ -537,7 +544,9 @@ pub struct TaskGroupScope<T: 'static>(Scoped<TaskGroup, T>);
 
 impl<T: 'static> std::fmt::Debug for TaskGroupScope<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("TaskGroupScope").field(&self.0.scope).finish()
+        f.debug_tuple("TaskGroupScope")
+            .field(&self.0.scope)
+            .finish()
     }
 }
 
