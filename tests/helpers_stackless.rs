@@ -16,9 +16,9 @@ use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::generator::{StackPoolStats, stack_pool_stats};
 use tulip::stackless::{self, Sent, sleep, stackful};
 use tulip::{
-    CancelledError, ErrorExt, EventLoop, Future, NextDone, ReturnWhen, RuntimeError, Suspend, Task,
-    TaskGroup, Timeout, TimeoutError, as_completed, await_, cause, current_task, get_running_loop,
-    yield_from, yield_now,
+    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Future, NextDone, ReturnWhen,
+    RuntimeError, Suspend, Task, TaskGroup, Timeout, TimeoutError, ValueError, as_completed,
+    await_, cause, current_task, get_running_loop, yield_from, yield_now,
 };
 
 /// A stackless task body, as a helper below returns it.
@@ -1018,4 +1018,352 @@ fn a_stackless_timeout_made_outside_a_loop_fails_when_awaited() {
     let err = lp.run_until_complete(&task).unwrap_err();
     assert_eq!(py_str(&err), "no running event loop");
     lp.close().unwrap();
+}
+
+/// `async def slow_cleanup()`: its cleanup after a cancel takes a while.
+fn slow_cleanup() -> impl Body<()> {
+    #[coroutine]
+    static |_| {
+        let r = yield_from!(sleep(secs(10)));
+        if is_cancelled(&r) {
+            tprint!("inner: cleaning up");
+            yield_from!(sleep(ms(10)))?;
+            tprint!("inner: cleaned up");
+        }
+        r
+    }
+}
+
+#[test]
+fn wait_for_more() {
+    common::check_case("helpers/wait_for_more", || {
+        // `wait_for(coro(), t)` is `wait_for(create_task(coro()), t)`.
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let lp = get_running_loop()?;
+
+                let swallow = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        if is_cancelled(&yield_from!(sleep(secs(1)))) {
+                            tprint!("inner: cancelled, returning 1 anyway");
+                        }
+                        Ok(1)
+                    },
+                )?;
+                let swallowed = yield_from!(stackless::wait_for(&swallow, Some(ms(10))))?;
+                tprint!("swallowed cancel -> {swallowed}");
+
+                let t = lp.create_task_stackless(slow_cleanup())?;
+                if let Err(e) = yield_from!(stackless::wait_for(&t, Some(ms(10)))) {
+                    assert!(e.isinstance::<TimeoutError>());
+                    tprint!(
+                        "TimeoutError after the cleanup; inner done: {} cause: {}",
+                        py_bool(t.done()),
+                        cause_name(&e)
+                    );
+                }
+                let t = lp.create_task_stackless(slow_cleanup())?;
+                yield_from!(sleep(ms(10)))?;
+                if let Err(e) = yield_from!(stackless::wait_for(&t, Some(Duration::ZERO))) {
+                    assert!(e.isinstance::<TimeoutError>());
+                    tprint!(
+                        "timeout=0: TimeoutError after the cleanup; inner done: {} cause: {}",
+                        py_bool(t.done()),
+                        cause_name(&e)
+                    );
+                }
+
+                let fails_on_cancel = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        let _ = yield_from!(sleep(secs(10)));
+                        Err::<(), _>(ValueError::new("from finally").into())
+                    },
+                )?;
+                let r = yield_from!(stackless::wait_for(&fails_on_cancel, Some(ms(10))));
+                if let Err(e) = r {
+                    tprint!(
+                        "an error raised while cancelled passes through: {}",
+                        py_repr(&e)
+                    );
+                }
+
+                let fut: Future<&str> = lp.create_future();
+                let f = fut.clone();
+                lp.call_later(ms(10), move || {
+                    let _ = f.set_result("ok");
+                })?;
+                let got = yield_from!(stackless::wait_for(&fut, Some(secs(1))))?;
+                tprint!("result before the deadline -> {got}");
+
+                let fails = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        yield_from!(sleep(ms(10)))?;
+                        Err::<(), _>(key_error("early"))
+                    },
+                )?;
+                if let Err(e) = yield_from!(stackless::wait_for(&fails, Some(secs(1)))) {
+                    tprint!(
+                        "an error before the deadline passes through: {}",
+                        py_repr(&e)
+                    );
+                }
+
+                let inner_task = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        if yield_from!(sleep(secs(1))).is_err() {
+                            tprint!("stubborn: cancel swallowed");
+                            yield_from!(sleep(ms(200)))?;
+                        }
+                        Ok(42)
+                    },
+                )?;
+                let inner = inner_task.clone();
+                let waiting = lp.create_task_stackless(
+                    #[coroutine]
+                    static move |_| yield_from!(stackless::wait_for(&inner, Some(ms(20)))),
+                )?;
+                yield_from!(sleep(ms(100)))?;
+                waiting.cancel(None);
+                if is_cancelled(&await_!(waiting)) {
+                    tprint!(
+                        "wait_for cancelled while the inner held out; inner done: {}",
+                        py_bool(inner_task.done())
+                    );
+                }
+                let result = await_!(inner_task)?;
+                tprint!("inner result: {result}");
+
+                for (label, t) in [("None", None), ("60.0", Some(secs(60)))] {
+                    let task = lp.create_task_stackless(
+                        #[coroutine]
+                        static |_| {
+                            let never = get_running_loop()?.create_future::<()>();
+                            await_!(never)
+                        },
+                    )?;
+                    let inner = task.clone();
+                    let waiting = lp.create_task_stackless(
+                        #[coroutine]
+                        static move |_| yield_from!(stackless::wait_for(&inner, t)),
+                    )?;
+                    let w = waiting.clone();
+                    lp.call_soon(move || {
+                        w.cancel(None);
+                    })?;
+                    if is_cancelled(&await_!(waiting)) {
+                        tprint!(
+                            "timeout={label}: wait_for cancelled; inner cancelled: {}",
+                            py_bool(task.cancelled())
+                        );
+                    }
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+thread_local! {
+    /// The children that saw their CancelledError (the twins sort them: Python's set order).
+    static CANCELLED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn report(what: &str) {
+    let mut names = CANCELLED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    names.sort();
+    tprint!("{what} cancelled children: {}", py_strs(&names));
+}
+
+/// `async def sleeper(name, delay)`: records its cancellation.
+fn sleeper(name: &str, delay: Duration) -> impl Body<()> + use<> {
+    let name = name.to_string();
+    #[coroutine]
+    static move |_| {
+        let r = yield_from!(sleep(delay));
+        if is_cancelled(&r) {
+            CANCELLED.with(|c| c.borrow_mut().push(name.clone()));
+        }
+        r
+    }
+}
+
+fn caught(r: Result<impl Sized>) -> Option<anyhow::Error> {
+    match r {
+        Err(e) if e.isinstance::<ExceptionGroup>() => Some(e),
+        Err(e) => panic!("expected an ExceptionGroup, got {e:?}"),
+        Ok(_) => None,
+    }
+}
+
+/// `async def cancel_soon(coro)`: runs `coro` as a task, cancels it after 10 ms and shows
+/// how it ended.
+fn cancel_soon(coro: impl Body<()>) -> stackless::Coroutine<()> {
+    stackless::Coroutine::new(
+        #[coroutine]
+        static move |_| {
+            let r = get_running_loop()?.create_task_stackless(coro)?;
+            yield_from!(sleep(ms(10)))?;
+            tprint!("done before the cancel: {}", py_bool(r.done()));
+            r.cancel(None);
+            match await_!(r) {
+                Err(e) if e.isinstance::<CancelledError>() => {
+                    tprint!("-> CancelledError; cancelled: {}", py_bool(r.cancelled()))
+                }
+                Err(e) if e.isinstance::<ExceptionGroup>() => tprint!("-> {}", py_repr(&e)),
+                other => panic!("unexpected {other:?}"),
+            }
+            Ok(())
+        },
+    )
+}
+
+/// `async def fails_when_cancelled()`: raises ZeroDivisionError once its sleep ends.
+fn fails_when_cancelled() -> impl Body<()> {
+    #[coroutine]
+    static |_| {
+        let _ = yield_from!(sleep(secs(10)));
+        Err(zero_division("division by zero"))
+    }
+}
+
+#[test]
+fn taskgroup_cancel() {
+    common::check_case("helpers/taskgroup_cancel", || {
+        // Each runner is a stackless task whose group is a native stackless group.
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let runner07 = #[coroutine]
+                static |_| {
+                    yield_from!(stackless::task_group(|g| {
+                        #[coroutine]
+                        static move |_| {
+                            for i in 0..3 {
+                                g.create_task_stackless(sleeper(&format!("s{i}"), secs(5)))?;
+                            }
+                            let r = yield_from!(sleep(secs(10)));
+                            if is_cancelled(&r) {
+                                tprint!("body cancelled");
+                            }
+                            r
+                        }
+                    }))
+                };
+                yield_from!(cancel_soon(runner07))?;
+                report("07");
+
+                let runner22 = #[coroutine]
+                static |_| {
+                    yield_from!(stackless::task_group(|g| {
+                        #[coroutine]
+                        static move |_| {
+                            g.create_task_stackless(sleeper("a", secs(1)))?;
+                            g.create_task_stackless(sleeper("b", secs(2)))?;
+                            Ok(())
+                        }
+                    }))
+                };
+                yield_from!(cancel_soon(runner22))?;
+                report("22");
+
+                let runner17 = #[coroutine]
+                static |_| {
+                    yield_from!(stackless::task_group(|_| {
+                        #[coroutine]
+                        static |_| yield_from!(sleep(secs(10)))
+                    }))
+                };
+                yield_from!(cancel_soon(runner17))?;
+
+                let runner08 = #[coroutine]
+                static |_| {
+                    yield_from!(stackless::task_group(|g| {
+                        #[coroutine]
+                        static move |_| {
+                            for _ in 0..2 {
+                                g.create_task_stackless(fails_when_cancelled())?;
+                            }
+                            yield_from!(sleep(secs(10)))
+                        }
+                    }))
+                };
+                yield_from!(cancel_soon(runner08))?;
+
+                let runner18 = #[coroutine]
+                static |_| {
+                    yield_from!(stackless::task_group(|_| {
+                        #[coroutine]
+                        static |_| match yield_from!(sleep(secs(10))) {
+                            Err(e) if e.isinstance::<CancelledError>() => Err(key_error("instead")),
+                            other => other,
+                        }
+                    }))
+                };
+                yield_from!(cancel_soon(runner18))?;
+
+                let runner15 = #[coroutine]
+                static |_| {
+                    yield_from!(stackless::task_group(|g| {
+                        #[coroutine]
+                        static move |_| {
+                            g.create_task_stackless(
+                                #[coroutine]
+                                static |_| {
+                                    yield_from!(sleep(ms(100)))?;
+                                    tprint!("crash_soon raises");
+                                    Err::<(), _>(zero_division("division by zero"))
+                                },
+                            )?;
+                            let r = yield_from!(sleep(secs(10)));
+                            if is_cancelled(&r) {
+                                tprint!("body cleans up");
+                                let cleanup = yield_from!(sleep(ms(200)));
+                                if is_cancelled(&cleanup) {
+                                    tprint!("cleanup cancelled by the group");
+                                }
+                                cleanup?;
+                            }
+                            r
+                        }
+                    }))
+                };
+                yield_from!(cancel_soon(runner15))?;
+
+                let survivor = get_running_loop()?.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        let r = yield_from!(stackless::task_group(|g| {
+                            #[coroutine]
+                            static move |_| {
+                                g.create_task_stackless(sleeper("x", Duration::ZERO))?;
+                                yield_from!(sleep(Duration::ZERO))?;
+                                g.create_task_stackless(sleeper("y", secs(5)))?;
+                                Err::<(), _>(ValueError::new("body").into())
+                            }
+                        }));
+                        if let Some(eg) = caught(r) {
+                            tprint!(
+                                "survivor caught {} cancelling: {}",
+                                py_repr(&eg),
+                                cancelling()
+                            );
+                        }
+                        yield_from!(sleep(ms(10)))?;
+                        Ok("survived")
+                    },
+                )?;
+                let survived = await_!(survivor)?;
+                tprint!("{survived}");
+                report("survivor");
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
 }
