@@ -1367,3 +1367,259 @@ fn taskgroup_cancel() {
         .unwrap();
     });
 }
+
+#[test]
+fn timeout_more() {
+    common::check_case("helpers/timeout_more", || {
+        // `async with asyncio.timeout(d) as cm:` is `Timeout::after(d)` and
+        // `cm.run_stackless(body)`, the body holding a clone of `cm`.
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let lp = get_running_loop()?;
+
+                let fut: Future<Timeout> = lp.create_future();
+                let f = fut.clone();
+                let task = lp.create_task_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        let cm = Timeout::after(Some(secs(10)))?;
+                        let c = cm.clone();
+                        yield_from!(cm.run_stackless(
+                            #[coroutine]
+                            static move |_| {
+                                f.set_result(c.clone())?;
+                                yield_from!(sleep(secs(50)))
+                            }
+                        ))
+                    },
+                )?;
+                let cm = await_!(fut)?;
+                cm.reschedule(Some(lp.time() + secs(30)))?;
+                tprint!("rescheduled: {}", repr_head(&cm));
+                cm.reschedule(None)?;
+                tprint!("disarmed: None {cm:?}");
+                assert!(cm.when().is_none());
+                task.cancel(None);
+                if is_cancelled(&await_!(task)) {
+                    tprint!(
+                        "a cancel from outside stays CancelledError; expired: {}",
+                        py_bool(cm.expired())
+                    );
+                }
+
+                let cm = Timeout::after(Some(secs(10)))?;
+                let (c, l) = (cm.clone(), lp.clone());
+                let r: Result<()> = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        c.reschedule(Some(l.time() - secs(1)))?;
+                        yield_from!(sleep(secs(10)))
+                    }
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!(
+                        "rescheduled into the past: TimeoutError; expired: {}",
+                        py_bool(cm.expired())
+                    );
+                }
+
+                let cm = Timeout::after(Some(ms(10)))?;
+                let (c, l) = (cm.clone(), lp.clone());
+                let r: Result<()> = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        c.reschedule(Some(l.time() + ms(100)))?;
+                        yield_from!(sleep(ms(20)))?;
+                        tprint!("still running after the first deadline");
+                        yield_from!(sleep(secs(10)))
+                    }
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!("fired at the moved deadline");
+                }
+
+                let cm = Timeout::new(Some(lp.time() - secs(11)));
+                let r = yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static |_| {
+                        tprint!("body runs");
+                        yield_from!(sleep(Duration::ZERO))?;
+                        tprint!("not reached");
+                        Ok(())
+                    }
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!(
+                        "past deadline: TimeoutError at the first await; expired: {}",
+                        py_bool(cm.expired())
+                    );
+                }
+
+                let cm = Timeout::after(Some(ms(10)))?;
+                let (c, l) = (cm.clone(), lp.clone());
+                yield_from!(cm.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        if is_cancelled(&yield_from!(sleep(secs(1)))) {
+                            tprint!("body caught CancelledError; {c:?}");
+                        }
+                        if let Err(e) = c.reschedule(Some(l.time() + secs(1))) {
+                            tprint!("RuntimeError: {}", py_str(&e));
+                        }
+                        Ok(())
+                    }
+                ))?;
+                tprint!(
+                    "no TimeoutError; expired: {} {cm:?} cancelling: {}",
+                    py_bool(cm.expired()),
+                    cancelling()
+                );
+
+                let t = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        yield_from!(stackless::timeout(
+                            Some(secs(10)),
+                            #[coroutine]
+                            static |_| {
+                                current_task(None)?.unwrap().cancel(None);
+                                yield_from!(sleep(secs(10)))
+                            }
+                        ))
+                    },
+                )?;
+                if is_cancelled(&await_!(t)) {
+                    tprint!(
+                        "a cancel inside an unexpired timeout stays CancelledError; cancelled: {}",
+                        py_bool(t.cancelled())
+                    );
+                }
+
+                let (outer, inner) = (
+                    Timeout::after(Some(ms(100)))?,
+                    Timeout::after(Some(ms(10)))?,
+                );
+                let (o, i) = (outer.clone(), inner.clone());
+                let r: Result<()> = yield_from!(outer.run_stackless(
+                    #[coroutine]
+                    static move |_| {
+                        let r: Result<()> = yield_from!(i.run_stackless(
+                            #[coroutine]
+                            static |_| yield_from!(sleep(secs(1)))
+                        ));
+                        if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                            tprint!(
+                                "inner TimeoutError; outer expired: {}",
+                                py_bool(o.expired())
+                            );
+                        }
+                        yield_from!(sleep(secs(1)))
+                    }
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!(
+                        "outer TimeoutError; inner expired: {} outer expired: {}",
+                        py_bool(inner.expired()),
+                        py_bool(outer.expired())
+                    );
+                }
+
+                let r: Result<()> = yield_from!(stackless::timeout(
+                    Some(ms(10)),
+                    #[coroutine]
+                    static |_| {
+                        let body = yield_from!(sleep(secs(1)));
+                        // `finally:` runs whatever the sleep gave.
+                        let r: Result<()> = yield_from!(stackless::timeout(
+                            Some(ms(10)),
+                            #[coroutine]
+                            static |_| yield_from!(sleep(secs(10)))
+                        ));
+                        if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                            tprint!("timeout inside finally: TimeoutError");
+                        }
+                        body
+                    }
+                ));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!("outer: TimeoutError");
+                }
+
+                let after_cancel = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        current_task(None)?.unwrap().cancel(None);
+                        if is_cancelled(&yield_from!(sleep(secs(1)))) {
+                            tprint!("cancelled; cancelling(): {}", cancelling());
+                        }
+                        let r: Result<()> = yield_from!(stackless::timeout(
+                            Some(Duration::ZERO),
+                            #[coroutine]
+                            static |_| yield_from!(sleep(secs(1)))
+                        ));
+                        if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                            tprint!("a timeout after a caught cancel still converts");
+                        }
+                        let r: Result<()> = yield_from!(stackless::timeout(
+                            Some(secs(1)),
+                            #[coroutine]
+                            static |_| {
+                                current_task(None)?.unwrap().cancel(None);
+                                yield_from!(sleep(secs(2)))
+                            }
+                        ));
+                        if is_cancelled(&r) {
+                            tprint!(
+                                "a new cancel inside it stays CancelledError; cancelling(): {}",
+                                cancelling()
+                            );
+                        }
+                        Ok("finished")
+                    },
+                )?;
+                let finished = await_!(after_cancel)?;
+                tprint!("after_cancel -> {finished}");
+
+                let t = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| match yield_from!(stackless::timeout(
+                        Some(ms(10)),
+                        #[coroutine]
+                        static |_| yield_from!(sleep(secs(10)))
+                    )) {
+                        Err(e) if e.isinstance::<TimeoutError>() => Ok("timed out"),
+                        Err(e) => Err(e),
+                        Ok(()) => Ok("not timed out"),
+                    },
+                )?;
+                let outcome = await_!(t)?;
+                tprint!("task -> {outcome} cancelled: {}", py_bool(t.cancelled()));
+
+                // `await_without_task`: enter from a generator stepped by a plain callback.
+                let cm = Timeout::after(Some(ms(10)))?;
+                let c = cm.clone();
+                lp.call_soon(move || {
+                    let enter = stackless::Generator::new(
+                        #[coroutine]
+                        static move |_| {
+                            yield_from!(c.run_stackless(
+                                #[coroutine]
+                                static |_| Ok(())
+                            ))
+                        },
+                    );
+                    if let Err(e) = enter.next() {
+                        tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
+                    }
+                })?;
+                yield_now!()?;
+                if let Err(e) = cm.reschedule(Some(lp.time() + secs(1))) {
+                    tprint!("then reschedule: RuntimeError: {}", py_str(&e));
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
