@@ -1623,3 +1623,173 @@ fn timeout_more() {
         .unwrap();
     });
 }
+
+/// `async def crash(name, delay, exc)`.
+fn crash(
+    name: &'static str,
+    delay: Duration,
+    exc: impl FnOnce() -> anyhow::Error + 'static,
+) -> impl Body<()> {
+    #[coroutine]
+    static move |_| {
+        yield_from!(sleep(delay))?;
+        let exc = exc();
+        tprint!("{name} raises {}", py_repr(&exc));
+        Err(exc)
+    }
+}
+
+fn division_by_zero() -> anyhow::Error {
+    zero_division("division by zero")
+}
+
+#[test]
+fn taskgroup_errors() {
+    common::check_case("helpers/taskgroup_errors", || {
+        stackless::run(
+            #[coroutine]
+            static |_| -> Result<()> {
+                let lp = get_running_loop()?;
+                let runner = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        let r = yield_from!(stackless::task_group(|g| {
+                            #[coroutine]
+                            static move |_| {
+                                g.create_task_stackless(crash("c1", ms(10), division_by_zero))?;
+                                g.create_task_stackless(sleeper("s1", secs(1)))?;
+                                g.create_task_stackless(sleeper("s2", secs(1)))?;
+                                let r = yield_from!(sleep(secs(10)));
+                                if is_cancelled(&r) {
+                                    tprint!("body cancelled");
+                                }
+                                r?;
+                                tprint!("not reached");
+                                Ok(())
+                            }
+                        }));
+                        if let Some(eg) = caught(r) {
+                            tprint!("caught {}", py_repr(&eg));
+                            tprint!("str: {}", py_str(&eg));
+                            tprint!("cancelling() after the group: {}", cancelling());
+                        }
+                        Ok("runner finished")
+                    },
+                )?;
+                let finished = await_!(runner)?;
+                tprint!("{finished}");
+                report("04");
+
+                let r: Result<()> = yield_from!(stackless::task_group(|g| {
+                    #[coroutine]
+                    static move |_| {
+                        g.create_task_stackless(crash("c1", ms(10), || {
+                            ValueError::new("a").into()
+                        }))?;
+                        g.create_task_stackless(
+                            #[coroutine]
+                            static |_| {
+                                let _ = yield_from!(sleep(secs(1)));
+                                Err::<(), _>(key_error("b"))
+                            },
+                        )?;
+                        Ok(())
+                    }
+                }));
+                if let Some(eg) = caught(r) {
+                    let n = eg.exc::<ExceptionGroup>().unwrap().exceptions().len();
+                    tprint!("caught {} count: {n}", py_repr(&eg));
+                }
+
+                let children: Rc<RefCell<Option<(Task<()>, Task<()>)>>> = Rc::default();
+                let ch = children.clone();
+                let r: Result<()> = yield_from!(stackless::task_group(move |g| {
+                    #[coroutine]
+                    static move |_| {
+                        let t1 = g.create_task_stackless(sleeper("s1", secs(1)))?;
+                        let t2 = g.create_task_stackless(sleeper("s2", secs(2)))?;
+                        *ch.borrow_mut() = Some((t1, t2));
+                        yield_from!(sleep(ms(10)))?;
+                        Err::<(), _>(division_by_zero())
+                    }
+                }));
+                if let Some(eg) = caught(r) {
+                    let (t1, t2) = children.take().unwrap();
+                    tprint!(
+                        "caught {} children cancelled: {} {}",
+                        py_repr(&eg),
+                        py_bool(t1.cancelled()),
+                        py_bool(t2.cancelled())
+                    );
+                }
+                report("09");
+
+                let r: Result<()> = yield_from!(stackless::task_group(|g| {
+                    #[coroutine]
+                    static move |_| {
+                        g.create_task_stackless(crash("c1", ms(10), division_by_zero))?;
+                        let _ = yield_from!(sleep(secs(10)));
+                        Err::<(), _>(key_error("from body"))
+                    }
+                }));
+                if let Some(eg) = caught(r) {
+                    tprint!("caught {}", py_repr(&eg));
+                }
+
+                let runner14 = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        yield_from!(stackless::task_group(|g1| {
+                            #[coroutine]
+                            static move |_| {
+                                g1.create_task_stackless(sleeper("outer-child", secs(10)))?;
+                                yield_from!(stackless::task_group(|g2| {
+                                    #[coroutine]
+                                    static move |_| {
+                                        g2.create_task_stackless(crash(
+                                            "inner-child",
+                                            ms(10),
+                                            || ValueError::new("inner").into(),
+                                        ))?;
+                                        Ok(())
+                                    }
+                                }))
+                            }
+                        }))
+                    },
+                )?;
+                if let Some(eg) = caught(await_!(runner14)) {
+                    tprint!("caught {}", py_repr(&eg));
+                }
+                report("14");
+
+                let runner13 = lp.create_task_stackless(
+                    #[coroutine]
+                    static |_| {
+                        yield_from!(stackless::task_group(|g1| {
+                            #[coroutine]
+                            static move |_| {
+                                g1.create_task_stackless(crash("outer-child", ms(10), || {
+                                    ValueError::new("outer").into()
+                                }))?;
+                                yield_from!(stackless::task_group(|g2| {
+                                    #[coroutine]
+                                    static move |_| {
+                                        g2.create_task_stackless(sleeper("inner-child", secs(10)))?;
+                                        Ok(())
+                                    }
+                                }))
+                            }
+                        }))
+                    },
+                )?;
+                if let Some(eg) = caught(await_!(runner13)) {
+                    tprint!("caught {}", py_repr(&eg));
+                }
+                report("13");
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
