@@ -1793,3 +1793,105 @@ fn taskgroup_errors() {
         .unwrap();
     });
 }
+
+#[test]
+fn wait_timeout() {
+    common::check_case("helpers/wait_timeout", || {
+        let lp = EventLoop::new().unwrap();
+        let l = lp.clone();
+        let main = lp
+            .create_task_stackless(
+                #[coroutine]
+                static move |_| -> Result<()> {
+                    let release = l.create_future::<()>();
+                    let r = release.clone();
+                    tprint!("== timeout");
+                    let a = named(l.create_task_stackless(nap(ms(1), "a"))?, "a");
+                    let b = named(
+                        l.create_task_stackless(
+                            #[coroutine]
+                            static move |_| -> Result<&'static str> {
+                                await_!(r)?;
+                                Ok("slow done")
+                            },
+                        )?,
+                        "b",
+                    );
+                    let (done, pending) = yield_from!(stackless::wait(
+                        [&b, &a],
+                        Some(ms(20)),
+                        ReturnWhen::AllCompleted
+                    ))?;
+                    tprint!(
+                        "done {} pending {} b cancelled: {}",
+                        names(&done),
+                        names(&pending),
+                        py_bool(b.cancelled())
+                    );
+
+                    tprint!("== timeout and FIRST_COMPLETED, nothing finishes");
+                    let (done, pending) = yield_from!(stackless::wait(
+                        [&b],
+                        Some(ms(1)),
+                        ReturnWhen::FirstCompleted
+                    ))?;
+                    tprint!(
+                        "done {} pending {} b cancelled: {}",
+                        names(&done),
+                        names(&pending),
+                        py_bool(b.cancelled())
+                    );
+
+                    tprint!("== timeout not reached");
+                    let c = named(l.create_task_stackless(nap(ms(1), "c"))?, "c");
+                    let (done, pending) = yield_from!(stackless::wait(
+                        [&c],
+                        Some(secs(10)),
+                        ReturnWhen::AllCompleted
+                    ))?;
+                    tprint!("done {} pending {}", names(&done), names(&pending));
+
+                    release.set_result(())?;
+                    let later = await_!(b)?;
+                    tprint!("b finishes later: {later}");
+                    Ok(())
+                },
+            )
+            .unwrap();
+        lp.run_until_complete(&main).unwrap();
+
+        tprint!("== cancelling the waiting task leaves the children running");
+        let proof = Rc::new(Cell::new(0));
+        let waiter = lp.create_future::<()>();
+        let (l, p, w) = (lp.clone(), proof.clone(), waiter.clone());
+        let f = lp
+            .create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    let p2 = p.clone();
+                    let inner = l.create_task_stackless(
+                        #[coroutine]
+                        static move |_| {
+                            await_!(w)?;
+                            p2.set(p2.get() + 1);
+                            Ok(())
+                        },
+                    )?;
+                    yield_from!(stackless::wait([&inner], None, ReturnWhen::AllCompleted))?;
+                    p.set(p.get() + 100);
+                    Ok(())
+                },
+            )
+            .unwrap();
+        common::run_briefly(&lp);
+        tprint!("cancel: {}", py_bool(f.cancel(None)));
+        if let Err(e) = lp.run_until_complete(&f) {
+            tprint!("outer raised {}", py_repr(&e));
+        }
+        waiter.set_result(()).unwrap();
+        common::run_briefly(&lp);
+        common::run_briefly(&lp);
+        tprint!("proof: {}", proof.get());
+        lp.close().unwrap();
+    });
+}
