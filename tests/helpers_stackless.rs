@@ -1895,3 +1895,102 @@ fn wait_timeout() {
         lp.close().unwrap();
     });
 }
+
+#[test]
+fn the_native_forms_wake_in_the_same_iteration_as_the_stackful_ones() {
+    // Each helper twice, stackful (through `stackful`) and native, on one future resolved
+    // in a later iteration: both forms return in the same loop iteration.
+    let lp = EventLoop::new().unwrap();
+    let gate = lp.create_future::<()>();
+    let woke: Rc<RefCell<Vec<(usize, bool, u64)>>> = Rc::default();
+    let mut tasks = Vec::new();
+    for helper in 0..5 {
+        for native in [false, true] {
+            let (g, w, l) = (gate.clone(), woke.clone(), lp.clone());
+            let task = lp
+                .create_task_stackless(
+                    #[coroutine]
+                    static move |_| -> Result<()> {
+                        let g2 = g.clone();
+                        match (helper, native) {
+                            (0, false) => yield_from!(stackful(move |co| tulip::wait_for(
+                                co,
+                                &g2,
+                                Some(secs(60))
+                            )))?,
+                            (0, true) => yield_from!(stackless::wait_for(&g, Some(secs(60))))?,
+                            (1, false) => yield_from!(stackful(move |co| tulip::timeout(
+                                co,
+                                Some(secs(60)),
+                                |co, _| co.wait(&g2)
+                            )))?,
+                            (1, true) => yield_from!(stackless::timeout(
+                                Some(secs(60)),
+                                #[coroutine]
+                                static move |_| await_!(g2)
+                            ))?,
+                            (2, false) => {
+                                yield_from!(stackful(move |co| tulip::wait(
+                                    co,
+                                    [&g2],
+                                    None,
+                                    ReturnWhen::AllCompleted
+                                )))?;
+                            }
+                            (2, true) => {
+                                yield_from!(stackless::wait([&g], None, ReturnWhen::AllCompleted))?;
+                            }
+                            (3, false) => {
+                                let next = as_completed([&g], None)?.next().unwrap();
+                                yield_from!(stackful(move |co| next.wait(co)))?
+                            }
+                            (3, true) => {
+                                let next = as_completed([&g], None)?.next().unwrap();
+                                yield_from!(next.wait_stackless())?
+                            }
+                            (_, false) => {
+                                yield_from!(stackful(move |co| tulip::task_group(co, |_, tg| {
+                                    tg.create_task(move |co| co.wait(&g2))?;
+                                    Ok(())
+                                })))?
+                            }
+                            (_, true) => yield_from!(stackless::task_group(move |tg| {
+                                #[coroutine]
+                                static move |_| {
+                                    tg.create_task_stackless(
+                                        #[coroutine]
+                                        static move |_| await_!(g2),
+                                    )?;
+                                    Ok(())
+                                }
+                            }))?,
+                        }
+                        w.borrow_mut().push((helper, native, l.iteration()));
+                        Ok(())
+                    },
+                )
+                .unwrap();
+            tasks.push(task);
+        }
+    }
+    for _ in 0..3 {
+        common::run_briefly(&lp);
+    }
+    assert!(woke.borrow().is_empty());
+    gate.set_result(()).unwrap();
+    for t in &tasks {
+        lp.run_until_complete(t).unwrap();
+    }
+    let woke = woke.borrow();
+    assert_eq!(woke.len(), 10);
+    for helper in 0..5 {
+        let at = |native| {
+            woke.iter()
+                .find(|w| w.0 == helper && w.1 == native)
+                .unwrap()
+                .2
+        };
+        assert_eq!(at(false), at(true), "helper {helper}");
+    }
+    lp.close().unwrap();
+}
