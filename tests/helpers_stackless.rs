@@ -1701,7 +1701,7 @@ fn taskgroup_errors() {
                     tprint!("caught {} count: {n}", py_repr(&eg));
                 }
 
-                let children: Rc<RefCell<Option<(Task<()>, Task<()>)>>> = Rc::default();
+                let children = Rc::new(RefCell::new(None::<(Task<()>, Task<()>)>));
                 let ch = children.clone();
                 let r: Result<()> = yield_from!(stackless::task_group(move |g| {
                     #[coroutine]
