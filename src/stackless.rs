@@ -28,10 +28,12 @@
 //! Generators have the stackful ones' methods and errors ([`Generator`]); tasks are the
 //! same [`Task`](crate::Task) type, stepped by the same code, with the same ordering (a
 //! future done in iteration k wakes its task in k+1; a bare yield is one iteration) and
-//! cancellation (a `CancelledError` out of the `await_!` the task waits at). `wait_for`,
-//! `timeout`, `wait`, `as_completed`'s waits and `TaskGroup` have native forms ([`wait_for`],
-//! [`timeout`], [`timeout_at`], [`Timeout::run_stackless`](crate::Timeout::run_stackless),
-//! [`wait`], [`NextDone::wait_stackless`](crate::NextDone::wait_stackless), [`task_group`],
+//! cancellation (a `CancelledError` out of the `await_!` the task waits at).
+//!
+//! `wait_for`, `timeout`, `wait`, `as_completed`'s waits and `TaskGroup` have native forms
+//! ([`wait_for`], [`wait_for_coro`], [`timeout`], [`timeout_at`],
+//! [`Timeout::run_stackless`](crate::Timeout::run_stackless), [`wait`],
+//! [`NextDone::wait_stackless`](crate::NextDone::wait_stackless), [`task_group`],
 //! [`TaskGroup::run_stackless`](crate::TaskGroup::run_stackless)): the stackful forms' code
 //! cut at its waits, so the same semantics, and no stack held while the task waits. Any
 //! other stackful helper (locks, queues, streams) is reached through [`stackful`]: a stackful
@@ -69,8 +71,8 @@ pub use crate::generator::stackless::{
     Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
 };
 pub use crate::helpers::stackless::{
-    NextDoneWait, TaskGroupScope, TimeoutScope, Wait, WaitFor, task_group, timeout, timeout_at,
-    wait, wait_for,
+    NextDoneWait, TaskGroupScope, TimeoutScope, Wait, WaitFor, WaitForCoro, task_group, timeout,
+    timeout_at, wait, wait_for, wait_for_coro,
 };
 #[doc(hidden)]
 pub use crate::tasks::stackless::AwaitStep;

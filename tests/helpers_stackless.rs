@@ -144,18 +144,16 @@ fn case_51_wait_for() {
                     py_bool(fut.cancelled()),
                     py_strs(&state.borrow())
                 );
-                // `wait_for(coro(), 0)`: the coroutine's task is cancelled before its
-                // first step.
                 let started = Rc::new(Cell::new(false));
                 let s = started.clone();
-                let quick = lp.create_task_stackless(
+                let quick = yield_from!(stackless::wait_for_coro(
+                    Some(Duration::ZERO),
                     #[coroutine]
                     static move |_| {
                         s.set(true);
                         Ok(())
-                    },
-                )?;
-                let quick = yield_from!(stackless::wait_for(&quick, Some(Duration::ZERO)));
+                    }
+                ));
                 if quick.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                     tprint!(
                         "timeout=0 with coroutine: started? {}",
@@ -166,11 +164,9 @@ fn case_51_wait_for() {
                 done.set_result("ready")?;
                 let ready = yield_from!(stackless::wait_for(&done, Some(Duration::ZERO)))?;
                 tprint!("timeout=0 with done future -> {ready}");
-                let slept = lp.create_task_stackless(nap(ms(10), "slept"))?;
-                let slept = yield_from!(stackless::wait_for(&slept, None))?;
+                let slept = yield_from!(stackless::wait_for_coro(None, nap(ms(10), "slept")))?;
                 tprint!("timeout=None -> {slept}");
-                let ok = lp.create_task_stackless(nap(ms(10), "ok"))?;
-                let ok = yield_from!(stackless::wait_for(&ok, Some(secs(1))))?;
+                let ok = yield_from!(stackless::wait_for_coro(Some(secs(1)), nap(ms(10), "ok")))?;
                 tprint!("fast enough -> {ok}");
                 let inner_task = lp.create_task_stackless(
                     #[coroutine]
@@ -1993,4 +1989,34 @@ fn the_native_forms_wake_in_the_same_iteration_as_the_stackful_ones() {
         assert_eq!(at(false), at(true), "helper {helper}");
     }
     lp.close().unwrap();
+}
+
+#[test]
+fn wait_for_coro_runs_inline_without_a_timeout_and_as_a_task_with_one() {
+    let (inline, tasked) = stackless::run(
+        #[coroutine]
+        static |_| {
+            let me = current_task(None)?.unwrap();
+            let here = yield_from!(stackless::wait_for_coro(
+                None,
+                #[coroutine]
+                static |_| {
+                    yield_now!()?;
+                    Ok(current_task(None)?.unwrap())
+                }
+            ))?;
+            let there = yield_from!(stackless::wait_for_coro(
+                Some(secs(60)),
+                #[coroutine]
+                static |_| {
+                    yield_now!()?;
+                    Ok(current_task(None)?.unwrap())
+                }
+            ))?;
+            Ok((here.ptr_eq(&me), !there.ptr_eq(&me)))
+        },
+    )
+    .unwrap();
+    assert!(inline, "None: awaited in the calling task");
+    assert!(tasked, "a timeout: a task of its own");
 }

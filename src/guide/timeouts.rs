@@ -207,6 +207,7 @@
 //! | asyncio | stackless body |
 //! |---|---|
 //! | `await asyncio.wait_for(t, 0.5)` | `yield_from!(stackless::wait_for(&t, Some(d)))?` |
+//! | `await asyncio.wait_for(coro(), 0.5)` | `yield_from!(stackless::wait_for_coro(Some(d), #[coroutine] static move \|_\| { ... }))?` |
 //! | `async with asyncio.timeout(0.5): ...` | `yield_from!(stackless::timeout(Some(d), #[coroutine] static move \|_\| { ... }))?` |
 //! | `async with cm: ...` (a `Timeout` kept) | `yield_from!(cm.run_stackless(#[coroutine] static move \|_\| { ... }))?` |
 //! | `async with asyncio.TaskGroup() as tg: ...` | `yield_from!(stackless::task_group(\|tg\| #[coroutine] static move \|_\| { ... }))?` |

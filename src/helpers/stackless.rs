@@ -14,13 +14,15 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 
 use crate::errors::RuntimeError;
+use crate::event_loop::get_running_loop;
 use crate::futures::{Awaitable, Future, Suspend};
 use crate::generator::stackless::{Delegate, Generator, Sent};
 use crate::generator::{GeneratorState, Kind};
 use crate::helpers::taskgroups::{GroupExit, TaskGroup};
 use crate::helpers::timeouts::{OnUnwind, Timeout, WaitForSteps};
 use crate::helpers::wait::{NextDone, NextDoneSteps, ReturnWhen, Step, Steps, WaitSteps, distinct};
-use crate::tasks::stackless::AwaitStep;
+use crate::tasks::Task;
+use crate::tasks::stackless::{AwaitStep, StacklessCoroutine};
 
 type Body<T> = Generator<Suspend, (), T>;
 
@@ -356,6 +358,96 @@ where
         None => WaitForInner::Plain(aw.clone(), RefCell::new(None)),
         Some(timeout) => WaitForInner::Timed(Stepped::new(WaitForSteps::new(aw.clone(), timeout))),
     })
+}
+
+/// What [`wait_for_coro`] returns, for [`yield_from!`](crate::yield_from).
+pub struct WaitForCoro<T: Clone + 'static>(RefCell<WaitForCoroState<T>>);
+
+enum WaitForCoroState<T: Clone + 'static> {
+    Unstarted(Option<Duration>, StacklessCoroutine<T>),
+    /// No timeout: the coroutine is awaited in place.
+    Inline(StacklessCoroutine<T>),
+    /// Its task, waited for with the timeout.
+    Waiting(WaitFor<Task<T>>),
+    Finished,
+}
+
+impl<T: Clone + 'static> std::fmt::Debug for WaitForCoro<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitForCoro").finish_non_exhaustive()
+    }
+}
+
+impl<T: Clone + 'static> WaitForCoro<T> {
+    /// Keeps `state` while the wait goes on.
+    fn keep(
+        &self,
+        step: Result<GeneratorState<Suspend, T>>,
+        state: WaitForCoroState<T>,
+    ) -> Result<GeneratorState<Suspend, T>> {
+        if matches!(step, Ok(GeneratorState::Yielded(_))) {
+            *self.0.borrow_mut() = state;
+        }
+        step
+    }
+}
+
+impl<T: Clone + 'static> Delegate for WaitForCoro<T> {
+    type Yield = Suspend;
+    type Send = ();
+    type Return = T;
+
+    fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
+        let state = std::mem::replace(&mut *self.0.borrow_mut(), WaitForCoroState::Finished);
+        let WaitForCoroState::Unstarted(timeout, coro) = state else {
+            return Err(reused());
+        };
+        match timeout {
+            None => {
+                let step = Delegate::prime(&coro);
+                self.keep(step, WaitForCoroState::Inline(coro))
+            }
+            Some(timeout) => {
+                let task = get_running_loop()?.create_task_from_stackless(coro)?;
+                let waiting = wait_for(&task, Some(timeout));
+                let step = waiting.prime();
+                self.keep(step, WaitForCoroState::Waiting(waiting))
+            }
+        }
+    }
+
+    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
+        let state = std::mem::replace(&mut *self.0.borrow_mut(), WaitForCoroState::Finished);
+        match state {
+            WaitForCoroState::Inline(coro) => {
+                let step = Delegate::forward(&coro, sent);
+                self.keep(step, WaitForCoroState::Inline(coro))
+            }
+            WaitForCoroState::Waiting(waiting) => {
+                let step = waiting.forward(sent);
+                self.keep(step, WaitForCoroState::Waiting(waiting))
+            }
+            WaitForCoroState::Unstarted(..) | WaitForCoroState::Finished => Err(reused()),
+        }
+    }
+}
+
+/// `await asyncio.wait_for(coro(), timeout)` in a stackless body, `body` the coroutine: as
+/// the stackful [`wait_for_fn`](crate::wait_for_fn), it runs as a new task of the running
+/// loop, [`wait_for`]ed (with a zero timeout it is cancelled before its first step, so it
+/// never runs); with `None` it is awaited in place, as Python's `await coro()`.
+///
+/// # Errors
+///
+/// As [`wait_for`]; also `RuntimeError("no running event loop")` outside a running loop.
+pub fn wait_for_coro<T: Clone + 'static>(
+    timeout: Option<Duration>,
+    body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
+) -> WaitForCoro<T> {
+    WaitForCoro(RefCell::new(WaitForCoroState::Unstarted(
+        timeout,
+        StacklessCoroutine::new(body),
+    )))
 }
 
 /// What [`wait`] returns, for [`yield_from!`](crate::yield_from).
