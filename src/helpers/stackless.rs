@@ -7,7 +7,7 @@
 //! yield of the waiter's [`Suspend`] (what `await_!` does). A scope's body (`async with
 //! ...: body`) is a stackless coroutine the delegate forwards to.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::Coroutine as NightlyCoroutine;
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ fn reused() -> anyhow::Error {
     RuntimeError::new("cannot reuse already awaited coroutine").into()
 }
 
-/// Where a stepped helper is: `Some(waiter)` while suspended.
+/// Where a stepped helper stopped: at a wait that suspends, or done.
 enum Advanced<T> {
     Suspended(Future<()>),
     Done(Result<T>),
@@ -59,9 +59,9 @@ fn waited(sent: Sent<()>, waiter: &Future<()>) -> Result<()> {
 /// A [`Steps`] run as a delegate.
 struct Stepped<S> {
     steps: RefCell<S>,
-    /// `None` before the start and once done.
+    /// The future waited for while suspended.
     waiter: RefCell<Option<Future<()>>>,
-    started: std::cell::Cell<bool>,
+    started: Cell<bool>,
 }
 
 impl<S: Steps> Stepped<S> {
@@ -69,7 +69,7 @@ impl<S: Steps> Stepped<S> {
         Stepped {
             steps: RefCell::new(steps),
             waiter: RefCell::new(None),
-            started: std::cell::Cell::new(false),
+            started: Cell::new(false),
         }
     }
 
@@ -123,7 +123,8 @@ enum ScopeState<C: Scope<T>, T: 'static> {
 /// A [`Scope`] run as a delegate, its body forwarded to.
 struct Scoped<C: Scope<T>, T: 'static> {
     scope: C,
-    /// An error of making the scope (`asyncio.timeout(d)` outside a loop), raised at once.
+    /// An error of making the scope (`asyncio.timeout(d)` outside a loop), raised when
+    /// awaited.
     failed: RefCell<Option<anyhow::Error>>,
     state: RefCell<ScopeState<C, T>>,
 }
@@ -160,9 +161,7 @@ impl<C: Scope<T>, T: 'static> Scoped<C, T> {
         };
         drop(body);
         let exit = Stepped::new(self.scope.exit(outcome));
-        exit.started.set(true);
-        let step = exit.steps.borrow_mut().start();
-        let state = exit.settle(step);
+        let state = exit.prime();
         if matches!(state, Ok(GeneratorState::Yielded(_))) {
             *self.state.borrow_mut() = ScopeState::Exiting(exit);
         }
