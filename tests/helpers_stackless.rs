@@ -16,7 +16,7 @@ use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::generator::{StackPoolStats, stack_pool_stats};
 use tulip::stackless::{self, Sent, sleep, stackful};
 use tulip::{
-    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Future, NextDone, ReturnWhen,
+    CancelledError, ErrorExt, EventLoop, ExceptionGroup, Future, NextDone, Panic, ReturnWhen,
     RuntimeError, Suspend, Task, TaskGroup, Timeout, TimeoutError, ValueError, as_completed,
     await_, cause, current_task, get_running_loop, yield_from, yield_now,
 };
@@ -2019,4 +2019,70 @@ fn wait_for_coro_runs_inline_without_a_timeout_and_as_a_task_with_one() {
     .unwrap();
     assert!(inline, "None: awaited in the calling task");
     assert!(tasked, "a timeout: a task of its own");
+}
+
+/// Timers armed and not cancelled.
+fn live_timers(lp: &EventLoop) -> usize {
+    let (all, cancelled) = lp.timer_stats();
+    all - cancelled
+}
+
+#[test]
+fn a_panicking_stackless_body_disarms_its_deadline_and_stops_its_children() {
+    let children_cancelled = Rc::new(Cell::new(0));
+    let cc = children_cancelled.clone();
+    stackless::run(
+        #[coroutine]
+        static move |_| -> Result<()> {
+            let lp = get_running_loop()?;
+            let scope = lp.create_task_stackless(
+                #[coroutine]
+                static |_| {
+                    yield_from!(stackless::timeout(
+                        Some(secs(3600)),
+                        #[coroutine]
+                        static |_| -> Result<()> {
+                            yield_from!(sleep(ms(1)))?;
+                            panic!("body panicked in a timeout scope");
+                        }
+                    ))
+                },
+            )?;
+            assert!(await_!(scope).unwrap_err().find::<Panic>().is_some());
+            assert_eq!(live_timers(&lp), 0, "the deadline outlived its scope");
+
+            let cc = cc.clone();
+            let group = lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    let cc = cc.clone();
+                    yield_from!(stackless::task_group(move |g| {
+                        #[coroutine]
+                        static move |_| -> Result<()> {
+                            for _ in 0..3 {
+                                let cc = cc.clone();
+                                g.create_task_stackless(
+                                    #[coroutine]
+                                    static move |_| {
+                                        let r = yield_from!(sleep(secs(3600)));
+                                        if is_cancelled(&r) {
+                                            cc.set(cc.get() + 1);
+                                        }
+                                        r
+                                    },
+                                )?;
+                            }
+                            yield_from!(sleep(ms(1)))?;
+                            panic!("body panicked in a task group");
+                        }
+                    }))
+                },
+            )?;
+            assert!(await_!(group).unwrap_err().find::<Panic>().is_some());
+            yield_from!(sleep(ms(1)))?;
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(children_cancelled.get(), 3);
 }

@@ -8,7 +8,9 @@
 //! ...: body`) is a stackless coroutine the delegate forwards to.
 
 use std::cell::{Cell, RefCell};
-use std::ops::Coroutine as NightlyCoroutine;
+use std::ops::{Coroutine as NightlyCoroutine, CoroutineState};
+use std::pin::Pin;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -26,8 +28,8 @@ use crate::tasks::stackless::{AwaitStep, StacklessCoroutine};
 
 type Body<T> = Generator<Suspend, (), T>;
 
-/// Makes a scope's body once the scope is entered.
-type MakeBody<C, T> = Box<dyn FnOnce(&C) -> Body<T>>;
+/// Makes a scope's body once the scope is entered, watched with the flag it is given.
+type MakeBody<C, T> = Box<dyn FnOnce(&C, Rc<Cell<bool>>) -> Body<T>>;
 
 fn reused() -> anyhow::Error {
     RuntimeError::new("cannot reuse already awaited coroutine").into()
@@ -127,6 +129,8 @@ struct Scoped<C: Scope<T>, T: 'static> {
     /// awaited.
     failed: RefCell<Option<anyhow::Error>>,
     state: RefCell<ScopeState<C, T>>,
+    /// Set when the body itself panicked (see [`Watch`]).
+    panicked: Rc<Cell<bool>>,
 }
 
 impl<C: Scope<T>, T: 'static> Scoped<C, T> {
@@ -135,6 +139,7 @@ impl<C: Scope<T>, T: 'static> Scoped<C, T> {
             scope,
             failed: RefCell::new(None),
             state: RefCell::new(ScopeState::Unstarted(body)),
+            panicked: Rc::default(),
         }
     }
 
@@ -144,19 +149,22 @@ impl<C: Scope<T>, T: 'static> Scoped<C, T> {
         body: Body<T>,
         sent: Option<Sent<()>>,
     ) -> Result<GeneratorState<Suspend, T>> {
-        // A panicking body skips `exit`, as in the stackful `run`.
-        let guard = OnUnwind(|| self.scope.unwound());
         let step = match sent {
             None => Delegate::prime(&body),
             Some(sent) => Delegate::forward(&body, sent),
         };
-        std::mem::forget(guard);
         let outcome = match step {
             Ok(GeneratorState::Yielded(suspend)) => {
                 *self.state.borrow_mut() = ScopeState::InBody(body);
                 return Ok(GeneratorState::Yielded(suspend));
             }
             Ok(GeneratorState::Returned(value)) => Ok(value),
+            Err(e) if self.panicked.get() => {
+                // The body panicked (its generator made the panic an error): as in the
+                // stackful `run`, the scope is left without its exit.
+                self.scope.unwound();
+                return Err(e);
+            }
             Err(e) => Err(e),
         };
         drop(body);
@@ -184,7 +192,7 @@ impl<C: Scope<T>, T: 'static> Delegate for Scoped<C, T> {
             return Err(e);
         }
         self.scope.enter()?;
-        let body = make(&self.scope);
+        let body = make(&self.scope, self.panicked.clone());
         self.run_body(body, None)
     }
 
@@ -252,11 +260,37 @@ impl<T> Scope<T> for TaskGroup {
     }
 }
 
-/// A stackless task body, as a scope's body or a helper's coroutine argument.
+/// A scope's body: a stackless coroutine, watched for a panic of its own.
 fn body<T: 'static>(
     body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
+    panicked: Rc<Cell<bool>>,
 ) -> Body<T> {
-    Generator::with_kind(Kind::Coroutine, body)
+    let watched = Watch {
+        inner: Box::pin(body),
+        panicked,
+    };
+    Generator::with_kind(Kind::Coroutine, watched)
+}
+
+/// A coroutine that records whether it panicked: the generator around a scope's body turns
+/// a panic into an error, and the scope must tell that from an error the body returns.
+struct Watch<C> {
+    inner: Pin<Box<C>>,
+    panicked: Rc<Cell<bool>>,
+}
+
+impl<C: NightlyCoroutine<Sent<()>>> NightlyCoroutine<Sent<()>> for Watch<C> {
+    type Yield = C::Yield;
+    type Return = C::Return;
+
+    fn resume(self: Pin<&mut Self>, arg: Sent<()>) -> CoroutineState<C::Yield, C::Return> {
+        let this = self.get_mut();
+        let panicked = &this.panicked;
+        let guard = OnUnwind(|| panicked.set(true));
+        let state = this.inner.as_mut().resume(arg);
+        std::mem::forget(guard);
+        state
+    }
 }
 
 /// What [`wait_for`] returns, for [`yield_from!`](crate::yield_from).
@@ -562,8 +596,10 @@ impl Timeout {
         &self,
         body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
     ) -> TimeoutScope<T> {
-        let body = self::body(body);
-        TimeoutScope(Scoped::new(self.clone(), Box::new(move |_| body)))
+        TimeoutScope(Scoped::new(
+            self.clone(),
+            Box::new(move |_, panicked| self::body(body, panicked)),
+        ))
     }
 }
 
@@ -668,8 +704,10 @@ impl TaskGroup {
         &self,
         body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
     ) -> TaskGroupScope<T> {
-        let body = self::body(body);
-        TaskGroupScope(Scoped::new(self.clone(), Box::new(move |_| body)))
+        TaskGroupScope(Scoped::new(
+            self.clone(),
+            Box::new(move |_, panicked| self::body(body, panicked)),
+        ))
     }
 }
 
@@ -724,6 +762,6 @@ where
 {
     TaskGroupScope(Scoped::new(
         TaskGroup::new(),
-        Box::new(move |tg: &TaskGroup| body(make(tg.clone()))),
+        Box::new(move |tg: &TaskGroup, panicked| body(make(tg.clone()), panicked)),
     ))
 }
