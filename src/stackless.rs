@@ -24,7 +24,12 @@
 //! | `await barrier.wait()` | `barrier.wait(co)?` | `yield_from!(barrier.wait_stackless())?` |
 //! | `item = await q.get()` | `let item = q.get(co)?;` | `let item = yield_from!(q.get_stackless())?;` |
 //! | `await q.put(item)` | `q.put(co, item)?` | `yield_from!(q.put_stackless(item))?` |
-//! | `await asyncio.wait_for(...)`, streams, `TaskGroup` | `wait_for(co, ...)?` | `yield_from!(stackful(move \|co\| ...))?` |
+//! | `await asyncio.wait_for(t, d)` | `wait_for(co, &t, Some(d))?` | `yield_from!(stackless::wait_for(&t, Some(d)))?` |
+//! | `async with asyncio.timeout(d): ...` | `timeout(co, Some(d), \|co, cm\| ...)?` | `yield_from!(stackless::timeout(Some(d), #[coroutine] static move \|_\| ...))?` |
+//! | `async with cm: ...` | `cm.run(co, \|co, cm\| ...)?` | `yield_from!(cm.run_stackless(#[coroutine] static move \|_\| ...))?` |
+//! | `await asyncio.wait(ts, return_when=w)` | `wait(co, &ts, None, w)?` | `yield_from!(stackless::wait(&ts, None, w))?` |
+//! | `r = await next` (of `as_completed`) | `next.wait(co)?` | `yield_from!(next.wait_stackless())?` |
+//! | `async with asyncio.TaskGroup() as tg: ...` | `task_group(co, \|co, tg\| ...)?` | `yield_from!(stackless::task_group(\|tg\| #[coroutine] static move \|_\| ...))?` |
 //! | `asyncio.run(main())` | `tulip::run(\|co\| ...)` | `stackless::run(#[coroutine] static \|_\| ...)` |
 //! | `async def agen(): ... yield v` | `AsyncGenerator::new(\|co\| { co.yield_(v)?; ... })` | `stackless::AsyncGenerator::new(\|co\| #[coroutine] static move \|_\| { ayield!(co, v)?; ... })` |
 //! | `await anext(agen)`, `async for x in agen` | `agen.anext(co)?`, `agen.try_next(co)?` | `yield_from!(agen.anext())?`, `yield_from!(agen.try_next())?` |
@@ -34,12 +39,18 @@
 //! future done in iteration k wakes its task in k+1; a bare yield is one iteration) and
 //! cancellation (a `CancelledError` out of the `await_!` the task waits at). Async
 //! generators ([`AsyncGenerator`]) have the stackful ones' checks, errors and `run`'s
-//! `shutdown_asyncgens`; their bodies await as task bodies do. The synchronization
-//! primitives wait natively, holding no stack: every waiting method has a `_stackless` form
-//! ([`Lock::acquire_stackless`](crate::Lock::acquire_stackless),
+//! `shutdown_asyncgens`; their bodies await as task bodies do.
+//!
+//! The synchronization primitives wait natively, holding no stack: every waiting method has
+//! a `_stackless` form ([`Lock::acquire_stackless`](crate::Lock::acquire_stackless),
 //! [`Queue::get_stackless`](crate::Queue::get_stackless), ...) that returns a small state
 //! machine ([`LockAcquire`], [`QueueGet`], ...) for `yield_from!`, running the stackful
-//! method's own code. Any other stackful helper (streams, `wait_for`, `timeout`, `TaskGroup`)
+//! method's own code. So do `wait_for`, `timeout`, `wait`, `as_completed`'s waits and
+//! `TaskGroup` ([`wait_for`], [`wait_for_coro`], [`timeout`], [`timeout_at`],
+//! [`Timeout::run_stackless`](crate::Timeout::run_stackless), [`wait`],
+//! [`NextDone::wait_stackless`](crate::NextDone::wait_stackless), [`task_group`],
+//! [`TaskGroup::run_stackless`](crate::TaskGroup::run_stackless)): the stackful forms' code
+//! cut at its waits, so the same semantics. Any other stackful helper (streams, `lock.with`)
 //! is reached through [`stackful`]: a stackful coroutine delegated to, which holds a pooled
 //! stack only while it runs.
 //!
@@ -75,6 +86,10 @@ pub use crate::generator::stackless::{
     Delegate, FromIter, Generator, IntoIter, Iter, Sent, from_iter,
 };
 pub use crate::helpers::asyncgen_stackless::{AsyncCo, AsyncGenOp, AsyncGenerator};
+pub use crate::helpers::stackless::{
+    NextDoneWait, TaskGroupScope, TimeoutScope, Wait, WaitFor, WaitForCoro, task_group, timeout,
+    timeout_at, wait, wait_for, wait_for_coro,
+};
 #[doc(inline)]
 pub use crate::sync::queues::{QueueGet, QueuePut};
 pub use crate::sync::stackless::{

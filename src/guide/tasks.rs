@@ -195,15 +195,15 @@
 //! | `await asyncio.sleep(d)` | `sleep(co, d)?` | `yield_from!(tulip::stackless::sleep(d))?` |
 //! | `await sub()` (a coroutine) | `sub(co)?` | `yield_from!(sub())?`, `sub()` a `stackless::Coroutine<T>` |
 //! | `await lock.acquire()`, `await q.get()` (every wait of the sync primitives) | `lock.acquire(co)?`, `q.get(co)?` | `yield_from!(lock.acquire_stackless())?`, `yield_from!(q.get_stackless())?` |
-//! | anything else written for `co` (streams, `wait_for`, `TaskGroup`) | `wait_for(co, ...)?` | `yield_from!(tulip::stackless::stackful(move \|co\| wait_for(co, ...)))?` |
+//! | `await asyncio.wait_for(t, d)`, `timeout`, `wait`, `TaskGroup` | `wait_for(co, &t, Some(d))?` | `yield_from!(tulip::stackless::wait_for(&t, Some(d)))?` (`stackless::timeout`, `stackless::wait`, `stackless::task_group`) |
+//! | anything else written for `co` (streams, `lock.with`) | `reader.read(co, n)?` | `yield_from!(tulip::stackless::stackful(move \|co\| reader.read(co, n)))?` |
 //! | `tg.create_task(coro())` | `tg.create_task(\|co\| ...)?` | `tg.create_task_stackless(#[coroutine] static move \|_\| ...)?` |
 //!
 //! `stackful(f)` is a stackful coroutine a stackless body delegates to: `f` runs on a pooled
 //! stack that the task holds only while `f` runs, with the same ordering as if the body had
-//! called it. Its closure is `'static`: move clones of what it needs into it. The parity
-//! cases of `wait`, `as_completed`, `wait_for` and `TaskGroup` run this way
-//! (tests/helpers_cases); `stackless::sleep`, `await_!` and the `_stackless` waits of the
-//! sync primitives need no stack.
+//! called it. Its closure is `'static`: move clones of what it needs into it.
+//! `stackless::sleep`, `await_!`, the `_stackless` waits of the sync primitives and the
+//! stackless `wait_for`, `timeout`, `wait` and `task_group` need no stack.
 //!
 //! ```rust,ignore
 //! #![feature(coroutines)]

@@ -197,6 +197,42 @@
 //!   been entered`), after the block (`... is finished`) and while aborting (`... is shutting
 //!   down`). `create_task_named(name, body)` is `create_task(coro, name=name)`.
 //!
+//! # On the stackless backend (nightly)
+//!
+//! A stackless task body (`#[coroutine]`, see [`tasks`](super::tasks)) has native forms of
+//! these, delegated to with `yield_from!`: the same code as the stackful ones, cut at their
+//! waits, so the semantics are the same and no stack is held while the task waits. A scope's
+//! body is a stackless coroutine; it reaches `cm` or `tg` through a clone it owns.
+//!
+//! | asyncio | stackless body |
+//! |---|---|
+//! | `await asyncio.wait_for(t, 0.5)` | `yield_from!(stackless::wait_for(&t, Some(d)))?` |
+//! | `await asyncio.wait_for(coro(), 0.5)` | `yield_from!(stackless::wait_for_coro(Some(d), #[coroutine] static move \|_\| { ... }))?` |
+//! | `async with asyncio.timeout(0.5): ...` | `yield_from!(stackless::timeout(Some(d), #[coroutine] static move \|_\| { ... }))?` |
+//! | `async with cm: ...` (a `Timeout` kept) | `yield_from!(cm.run_stackless(#[coroutine] static move \|_\| { ... }))?` |
+//! | `async with asyncio.TaskGroup() as tg: ...` | `yield_from!(stackless::task_group(\|tg\| #[coroutine] static move \|_\| { ... }))?` |
+//! | `tg.create_task(coro())` | `tg.create_task_stackless(#[coroutine] static move \|_\| { ... })?` |
+//!
+//! ```rust,ignore
+//! #![feature(coroutines)]
+//! use std::time::Duration;
+//! use tulip::stackless::{self, sleep};
+//! use tulip::{ErrorExt, TimeoutError, yield_from};
+//!
+//! stackless::run(#[coroutine] static |_| {
+//!     let late = yield_from!(stackless::timeout(Some(Duration::from_millis(10)), #[coroutine] static |_| {
+//!         yield_from!(sleep(Duration::from_secs(3600)))
+//!     }));
+//!     assert!(late.unwrap_err().isinstance::<TimeoutError>());
+//!     let n = yield_from!(stackless::task_group(|tg| #[coroutine] static move |_| {
+//!         let a = tg.create_task_stackless(#[coroutine] static |_| Ok(1))?;
+//!         Ok(a)
+//!     }))?;
+//!     assert_eq!(n.result()?, 1);
+//!     Ok(())
+//! })?;
+//! ```
+//!
 //! # Cancellation in the scopes, in brief
 //!
 //! | asyncio | tulip |

@@ -211,6 +211,15 @@
 //! timeout, every wait that has not been served fails with `TimeoutError`. The children are not
 //! cancelled.
 //!
+//! # On the stackless backend (nightly)
+//!
+//! A stackless task body waits in `wait` and `as_completed` natively, with no stack held:
+//! `let (done, pending) = yield_from!(stackless::wait(&tasks, None,
+//! ReturnWhen::FirstCompleted))?;` and `for next in as_completed(&tasks, None)? { let r =
+//! yield_from!(next.wait_stackless())?; ... }`. They run the stackful forms' code, so
+//! results, order and cancellation are the same. `gather` and `shield` return awaitables,
+//! which a stackless body awaits with `await_!`, holding no stack either.
+//!
 //! # Ownership
 //!
 //! A child's done callbacks own the gathering, shield or as_completed state. The helpers point

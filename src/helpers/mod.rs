@@ -8,6 +8,8 @@ pub(crate) mod gather;
 pub(crate) mod runners;
 pub(crate) mod shield;
 pub(crate) mod sleep;
+#[cfg(feature = "nightly")]
+pub(crate) mod stackless;
 pub(crate) mod std_future;
 pub(crate) mod taskgroups;
 pub(crate) mod timeouts;

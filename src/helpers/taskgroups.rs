@@ -27,6 +27,7 @@ use crate::errors::{CancelledError, ErrorExt, ExceptionGroup, RuntimeError};
 use crate::event_loop::{EventLoop, ExceptionContext, get_running_loop};
 use crate::futures::Future;
 use crate::helpers::timeouts::OnUnwind;
+use crate::helpers::wait::{Step, Steps, drive};
 use crate::tasks::{AnyTask, Task, TaskCo, current_task};
 
 /// The message of the [`ExceptionGroup`] a task group raises.
@@ -209,7 +210,7 @@ impl TaskGroup {
     }
 
     /// `__aenter__`.
-    fn enter(&self) -> Result<()> {
+    pub(crate) fn enter(&self) -> Result<()> {
         if self.0.entered.get() {
             return Err(self.misuse("has already been entered"));
         }
@@ -225,93 +226,11 @@ impl TaskGroup {
 
     /// `__aexit__`: wait for the children, then decide what the scope raises.
     fn exit<T>(&self, co: &TaskCo, outcome: Result<T>) -> Result<T> {
-        let me = &self.0;
-        me.exiting.set(true);
-        let body_cancelled = matches!(&outcome, Err(e) if e.isinstance::<CancelledError>());
-
-        /// Which CancelledError to re-raise, if any.
-        enum Propagate {
-            No,
-            /// The body's own.
-            Body,
-            /// One that reached `exit` while it waited for the children.
-            Waited(anyhow::Error),
-        }
-        let mut propagate = if body_cancelled {
-            Propagate::Body
-        } else {
-            Propagate::No
-        };
-        if me.parent_cancel_requested.get() {
-            let parent = me
-                .parent
-                .borrow()
-                .clone()
-                .expect("an entered TaskGroup has a parent");
-            // Our own cancel of the parent is undone; if it was the only one, the
-            // CancelledError it caused is ours and does not propagate.
-            if parent.uncancel() == 0 {
-                propagate = Propagate::No;
-            }
-        }
-        if outcome.is_err() && !me.aborting.get() {
-            // The parent is being cancelled, or the body failed: stop the children.
-            self.abort();
-        }
-
-        // A loop: the wait can be cancelled several times (the parent cancelled repeatedly).
-        while !me.tasks.borrow().is_empty() {
-            let done = me
-                .on_completed
-                .borrow_mut()
-                .get_or_insert_with(|| {
-                    me.lp
-                        .borrow()
-                        .as_ref()
-                        .expect("entered")
-                        .create_future::<()>()
-                })
-                .clone();
-            match co.wait(&done) {
-                Ok(()) => {}
-                Err(e) if e.isinstance::<CancelledError>() => {
-                    if !me.aborting.get() {
-                        // The parent is cancelled while the children still run.
-                        propagate = Propagate::Waited(e);
-                        self.abort();
-                    }
-                }
-                // Not a cancellation (the task is being torn down): leave at once.
-                Err(e) => return Err(e),
-            }
-            me.on_completed.borrow_mut().take();
-        }
-
-        let no_child_errors = me.errors.borrow().is_empty();
-        match propagate {
-            // Child errors have priority over a cancellation.
-            Propagate::Body if no_child_errors => return outcome,
-            Propagate::Waited(e) if no_child_errors => return Err(e),
-            _ => {}
-        }
-        let outcome = match outcome {
-            Err(e) if !body_cancelled => {
-                me.errors.borrow_mut().push(e);
-                None
-            }
-            other => Some(other),
-        };
-        let errors = std::mem::take(&mut *me.errors.borrow_mut());
-        if !errors.is_empty() {
-            return Err(ExceptionGroup::new(TASK_GROUP_ERRORS, errors).into());
-        }
-        // Nothing to add: the body's outcome stands (a CancelledError too, as in Python,
-        // where `__aexit__` returning None re-raises it).
-        outcome.expect("a body error was turned into a child error")
+        drive(co, GroupExit::new(self.clone(), outcome))
     }
 
     /// Cancels every child that is not done.
-    fn abort(&self) {
+    pub(crate) fn abort(&self) {
         self.0.aborting.set(true);
         // A copy: cancelling runs no user code, but keep no borrow across it anyway.
         let tasks: Vec<AnyTask> = self
@@ -375,6 +294,131 @@ impl TaskGroup {
             me.parent_cancel_requested.set(true);
             parent.cancel(None);
         }
+    }
+}
+
+/// Which CancelledError a group's exit re-raises, if any.
+enum Propagate {
+    No,
+    /// The body's own.
+    Body,
+    /// One that reached `exit` while it waited for the children.
+    Waited(anyhow::Error),
+}
+
+/// A group's `__aexit__` around its waits for the children.
+pub(crate) struct GroupExit<T> {
+    group: TaskGroup,
+    /// The body's outcome, until the end.
+    outcome: Option<Result<T>>,
+    body_cancelled: bool,
+    propagate: Propagate,
+}
+
+impl<T> GroupExit<T> {
+    pub(crate) fn new(group: TaskGroup, outcome: Result<T>) -> Self {
+        GroupExit {
+            group,
+            body_cancelled: matches!(&outcome, Err(e) if e.isinstance::<CancelledError>()),
+            outcome: Some(outcome),
+            propagate: Propagate::No,
+        }
+    }
+
+    /// The loop's head: wait while children remain (the wait can be cancelled several
+    /// times: the parent cancelled repeatedly).
+    fn next_wait(&mut self) -> Step<T> {
+        let me = &self.group.0;
+        if me.tasks.borrow().is_empty() {
+            return Step::Done(self.finish());
+        }
+        let done = me
+            .on_completed
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                me.lp
+                    .borrow()
+                    .as_ref()
+                    .expect("entered")
+                    .create_future::<()>()
+            })
+            .clone();
+        Step::Wait(done)
+    }
+
+    /// Every child is done: decide what the scope raises.
+    fn finish(&mut self) -> Result<T> {
+        let me = &self.group.0;
+        let outcome = self.outcome.take().expect("finished once");
+        let no_child_errors = me.errors.borrow().is_empty();
+        match std::mem::replace(&mut self.propagate, Propagate::No) {
+            // Child errors have priority over a cancellation.
+            Propagate::Body if no_child_errors => return outcome,
+            Propagate::Waited(e) if no_child_errors => return Err(e),
+            _ => {}
+        }
+        let outcome = match outcome {
+            Err(e) if !self.body_cancelled => {
+                me.errors.borrow_mut().push(e);
+                None
+            }
+            other => Some(other),
+        };
+        let errors = std::mem::take(&mut *me.errors.borrow_mut());
+        if !errors.is_empty() {
+            return Err(ExceptionGroup::new(TASK_GROUP_ERRORS, errors).into());
+        }
+        // Nothing to add: the body's outcome stands (a CancelledError too, as in Python,
+        // where `__aexit__` returning None re-raises it).
+        outcome.expect("a body error was turned into a child error")
+    }
+}
+
+impl<T> Steps for GroupExit<T> {
+    type Output = T;
+
+    fn start(&mut self) -> Step<T> {
+        let me = &self.group.0;
+        me.exiting.set(true);
+        if self.body_cancelled {
+            self.propagate = Propagate::Body;
+        }
+        if me.parent_cancel_requested.get() {
+            let parent = me
+                .parent
+                .borrow()
+                .clone()
+                .expect("an entered TaskGroup has a parent");
+            // Our own cancel of the parent is undone; if it was the only one, the
+            // CancelledError it caused is ours and does not propagate.
+            if parent.uncancel() == 0 {
+                self.propagate = Propagate::No;
+            }
+        }
+        let failed = self.outcome.as_ref().is_some_and(|o| o.is_err());
+        if failed && !me.aborting.get() {
+            // The parent is being cancelled, or the body failed: stop the children.
+            self.group.abort();
+        }
+        self.next_wait()
+    }
+
+    fn resume(&mut self, waited: Result<()>) -> Step<T> {
+        let me = &self.group.0;
+        match waited {
+            Ok(()) => {}
+            Err(e) if e.isinstance::<CancelledError>() => {
+                if !me.aborting.get() {
+                    // The parent is cancelled while the children still run.
+                    self.propagate = Propagate::Waited(e);
+                    self.group.abort();
+                }
+            }
+            // Not a cancellation (the task is being torn down): leave at once.
+            Err(e) => return Step::Done(Err(e)),
+        }
+        me.on_completed.borrow_mut().take();
+        self.next_wait()
     }
 }
 

@@ -17,8 +17,10 @@
 //! [`wait_for`] is the 3.11 version: its own waiter future and `call_later`, and it waits for
 //! the inner task to finish after cancelling it.
 
+use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -26,7 +28,8 @@ use anyhow::Result;
 
 use crate::errors::{CancelledError, ErrorExt, RuntimeError, TimeoutError, raise_from};
 use crate::event_loop::{EventLoop, TimerHandle, get_running_loop};
-use crate::futures::{Awaitable, Future};
+use crate::futures::{Awaitable, CallbackId, Future};
+use crate::helpers::wait::{Step, Steps, drive};
 use crate::tasks::{AnyTask, Task, TaskCo, current_task};
 
 /// Where a [`Timeout`] is in its life (Python's `_State`; the names are its repr words).
@@ -193,7 +196,7 @@ impl Timeout {
     }
 
     /// `__aenter__`.
-    fn enter(&self) -> Result<()> {
+    pub(crate) fn enter(&self) -> Result<()> {
         if self.0.state.get() != TimeoutState::Created {
             return Err(RuntimeError::new("Timeout has already been entered").into());
         }
@@ -208,7 +211,7 @@ impl Timeout {
     }
 
     /// `__aexit__`: converts our own cancellation into `TimeoutError`.
-    fn exit<T>(&self, outcome: Result<T>) -> Result<T> {
+    pub(crate) fn exit<T>(&self, outcome: Result<T>) -> Result<T> {
         self.disarm();
         match self.0.state.get() {
             TimeoutState::Expiring => {
@@ -251,7 +254,7 @@ impl Timeout {
     }
 
     /// Cancels the armed deadline, if any, and makes older callbacks stale.
-    fn disarm(&self) {
+    pub(crate) fn disarm(&self) {
         self.0.generation.set(self.0.generation.get() + 1);
         let timer = self.0.timer.borrow_mut().take();
         if let Some(timer) = timer {
@@ -362,19 +365,6 @@ fn release(waiter: &Future<()>) {
     }
 }
 
-/// `_cancel_and_wait`: cancels `aw` and waits until it is done, on a separate waiter so that
-/// this wait itself stays cancellable (a cancel here is not forwarded to `aw` again).
-fn cancel_and_wait<A: Awaitable>(co: &TaskCo, aw: &A) -> Result<()> {
-    let fut = aw.future();
-    let waiter = fut.get_loop().create_future::<()>();
-    let w = waiter.clone();
-    let id = fut.add_done_callback(move |_| release(&w));
-    aw.request_cancel(None);
-    let waited = co.wait(&waiter);
-    fut.remove_done_callback(id);
-    waited
-}
-
 /// `await asyncio.wait_for(aw, timeout)` (Python 3.11): waits for `aw` at most `timeout`.
 ///
 /// - `None`: a plain `co.wait(aw)`.
@@ -426,47 +416,146 @@ where
     let Some(timeout) = timeout else {
         return co.wait(aw);
     };
-    let fut = aw.future();
-    if timeout.is_zero() {
-        if fut.done() {
-            return fut.result();
+    drive(co, WaitForSteps::<A, &A>::new(aw, timeout))
+}
+
+/// `wait_for`'s code around its waits (with a timeout), on the awaited `B` (a `&A` or an
+/// owned `A`).
+pub(crate) struct WaitForSteps<A, B> {
+    aw: B,
+    timeout: Duration,
+    phase: WaitForPhase,
+    timer: Option<TimerHandle>,
+    /// The done callback that releases the waiter of the current wait.
+    cb: Option<CallbackId>,
+    _inner: PhantomData<fn() -> A>,
+}
+
+/// What `wait_for` waits for now.
+enum WaitForPhase {
+    /// For `aw` or the timeout, whichever comes first.
+    Racing,
+    /// For `aw` to finish after a zero timeout cancelled it.
+    CancelledAtOnce,
+    /// For `aw` to finish after the timeout cancelled it.
+    CancelledByTimeout,
+    /// For `aw` to finish after `wait_for` itself was cancelled: then this is re-raised.
+    CancelledWithUs(anyhow::Error),
+}
+
+impl<A, B> WaitForSteps<A, B>
+where
+    A: Awaitable,
+    A::Output: Clone,
+    B: Borrow<A>,
+{
+    pub(crate) fn new(aw: B, timeout: Duration) -> Self {
+        WaitForSteps {
+            aw,
+            timeout,
+            phase: WaitForPhase::Racing,
+            timer: None,
+            cb: None,
+            _inner: PhantomData,
         }
-        cancel_and_wait(co, aw)?;
-        return fut.result().map_err(timeout_from_cancel);
     }
 
-    let lp = fut.get_loop().clone();
-    let waiter = lp.create_future::<()>();
-    let w = waiter.clone();
-    let timer = lp.call_later(timeout, move || release(&w))?;
-    let w = waiter.clone();
-    let cb = fut.add_done_callback(move |_| release(&w));
+    fn fut(&self) -> &Future<A::Output> {
+        self.aw.borrow().future()
+    }
 
-    let outcome = (|| {
-        match co.wait(&waiter) {
-            Ok(()) => {}
-            Err(e) if e.isinstance::<CancelledError>() => {
-                // wait_for itself was cancelled: the inner one goes too, and is waited for.
-                if fut.done() {
-                    return fut.result();
-                }
-                fut.remove_done_callback(cb);
-                cancel_and_wait(co, aw)?;
-                return Err(e);
+    /// `_cancel_and_wait`: cancels `aw` and waits until it is done, on a separate waiter so
+    /// that this wait itself stays cancellable (a cancel here is not forwarded to `aw`
+    /// again).
+    fn cancel_and_wait(&mut self, then: WaitForPhase) -> Step<A::Output> {
+        let waiter = self.fut().get_loop().create_future::<()>();
+        let w = waiter.clone();
+        self.cb = Some(self.fut().add_done_callback(move |_| release(&w)));
+        self.aw.borrow().request_cancel(None);
+        self.phase = then;
+        Step::Wait(waiter)
+    }
+
+    /// Returns `outcome`, the timer cancelled.
+    fn finish(&mut self, outcome: Result<A::Output>) -> Step<A::Output> {
+        if let Some(timer) = self.timer.take() {
+            timer.cancel();
+        }
+        Step::Done(outcome)
+    }
+
+    /// Up to the first wait; `Err` for a loop that cannot take the timer.
+    fn begin(&mut self) -> Result<Step<A::Output>> {
+        if self.timeout.is_zero() {
+            if self.fut().done() {
+                return Ok(Step::Done(self.fut().result()));
             }
-            Err(e) => return Err(e),
+            return Ok(self.cancel_and_wait(WaitForPhase::CancelledAtOnce));
         }
-        if fut.done() {
-            return fut.result();
+        let lp = self.fut().get_loop().clone();
+        let waiter = lp.create_future::<()>();
+        let w = waiter.clone();
+        self.timer = Some(lp.call_later(self.timeout, move || release(&w))?);
+        let w = waiter.clone();
+        self.cb = Some(self.fut().add_done_callback(move |_| release(&w)));
+        Ok(Step::Wait(waiter))
+    }
+}
+
+impl<A, B> Steps for WaitForSteps<A, B>
+where
+    A: Awaitable,
+    A::Output: Clone,
+    B: Borrow<A>,
+{
+    type Output = A::Output;
+
+    fn start(&mut self) -> Step<A::Output> {
+        self.begin().unwrap_or_else(|e| Step::Done(Err(e)))
+    }
+
+    fn resume(&mut self, waited: Result<()>) -> Step<A::Output> {
+        let cb = self.cb.take().expect("resumed after a wait");
+        match std::mem::replace(&mut self.phase, WaitForPhase::Racing) {
+            WaitForPhase::Racing => {
+                match waited {
+                    Ok(()) => {}
+                    Err(e) if e.isinstance::<CancelledError>() => {
+                        // wait_for itself was cancelled: the inner one goes too, and is
+                        // waited for.
+                        if self.fut().done() {
+                            let outcome = self.fut().result();
+                            return self.finish(outcome);
+                        }
+                        self.fut().remove_done_callback(cb);
+                        return self.cancel_and_wait(WaitForPhase::CancelledWithUs(e));
+                    }
+                    Err(e) => return self.finish(Err(e)),
+                }
+                if self.fut().done() {
+                    let outcome = self.fut().result();
+                    return self.finish(outcome);
+                }
+                self.fut().remove_done_callback(cb);
+                // The timeout: make sure the inner one is not running once we return
+                // (bpo-32751).
+                self.cancel_and_wait(WaitForPhase::CancelledByTimeout)
+            }
+            then => {
+                self.fut().remove_done_callback(cb);
+                if let Err(e) = waited {
+                    return self.finish(Err(e));
+                }
+                let outcome = match then {
+                    WaitForPhase::CancelledWithUs(e) => Err(e),
+                    // It may have swallowed the cancel and returned, or failed otherwise
+                    // (bpo-40607).
+                    _ => self.fut().result().map_err(timeout_from_cancel),
+                };
+                self.finish(outcome)
+            }
         }
-        fut.remove_done_callback(cb);
-        // The timeout: make sure the inner one is not running once we return (bpo-32751).
-        cancel_and_wait(co, aw)?;
-        // It may have swallowed the cancel and returned, or failed otherwise (bpo-40607).
-        fut.result().map_err(timeout_from_cancel)
-    })();
-    timer.cancel();
-    outcome
+    }
 }
 
 /// `except CancelledError as exc: raise TimeoutError from exc`; other errors pass.

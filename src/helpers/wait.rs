@@ -5,9 +5,11 @@
 //! task in k+2. Neither raises on a timeout nor cancels a child: `wait` returns what is done
 //! so far, `as_completed` makes every remaining wait fail with `TimeoutError`.
 
+use std::borrow::Borrow;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
+use std::marker::PhantomData;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
@@ -32,7 +34,7 @@ pub enum ReturnWhen {
 }
 
 /// Distinct children (Python makes a set of them), in first-seen argument order.
-fn distinct<'a, A>(children: impl IntoIterator<Item = &'a A>) -> Vec<&'a A>
+pub(crate) fn distinct<'a, A>(children: impl IntoIterator<Item = &'a A>) -> Vec<&'a A>
 where
     A: Awaitable + ?Sized + 'a,
 {
@@ -57,53 +59,141 @@ pub fn wait<'a, A>(
 where
     A: Awaitable + Clone + 'a,
 {
-    let fs = distinct(children);
-    if fs.is_empty() {
-        return Err(ValueError::new("Set of Tasks/Futures is empty.").into());
-    }
-    let lp = get_running_loop()?;
-    let waiter = lp.create_future::<()>();
-    let timer: Rc<Option<TimerHandle>> = Rc::new(match timeout {
-        Some(delay) => {
-            let w = waiter.clone();
-            Some(lp.call_later(delay, move || release(&w))?)
+    drive(co, WaitSteps::new(distinct(children), timeout, return_when))
+}
+
+/// One step of a helper that waits (`wait`, `wait_for`, a task group's exit, ...): the
+/// code between two waits is written once, as [`Steps`], and run by either backend: by
+/// [`drive`] in a stackful task, by a stackless delegate in a stackless one.
+pub(crate) enum Step<T> {
+    /// Suspend until this future is done, then `resume` with the wait's outcome.
+    Wait(Future<()>),
+    /// Finished with this outcome.
+    Done(Result<T>),
+}
+
+/// A helper that waits, cut at its waits (see [`Step`]).
+pub(crate) trait Steps {
+    type Output;
+    /// Runs up to the first wait.
+    fn start(&mut self) -> Step<Self::Output>;
+    /// Goes on after a wait ended with `waited` (`Err(CancelledError)` when the task was
+    /// cancelled meanwhile).
+    fn resume(&mut self, waited: Result<()>) -> Step<Self::Output>;
+}
+
+/// Runs `steps` in a stackful task: each wait is a `co.wait`.
+#[inline]
+pub(crate) fn drive<S: Steps>(co: &TaskCo, mut steps: S) -> Result<S::Output> {
+    let mut step = steps.start();
+    loop {
+        match step {
+            Step::Done(outcome) => return outcome,
+            Step::Wait(waiter) => step = steps.resume(co.wait(&waiter)),
         }
-        None => None,
-    });
-    let counter = Rc::new(Cell::new(fs.len()));
-    let ids: Vec<CallbackId> = fs
-        .iter()
-        .map(|aw| {
-            let (waiter, timer, counter) = (waiter.clone(), timer.clone(), counter.clone());
-            aw.future().add_done_callback(move |f| {
-                counter.set(counter.get() - 1);
-                let failed = || !f.cancelled() && matches!(f.exception(), Ok(Some(_)));
-                if counter.get() == 0
-                    || return_when == ReturnWhen::FirstCompleted
-                    || (return_when == ReturnWhen::FirstException && failed())
-                {
-                    if let Some(t) = &*timer {
-                        t.cancel();
+    }
+}
+
+/// `wait`'s code around its one wait, on children `B` (a `&A` or an owned `A`).
+pub(crate) struct WaitSteps<A, B> {
+    fs: Vec<B>,
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+    timer: Rc<Option<TimerHandle>>,
+    ids: Vec<CallbackId>,
+    _child: PhantomData<fn() -> A>,
+}
+
+impl<A, B> WaitSteps<A, B>
+where
+    A: Awaitable + Clone,
+    B: Borrow<A>,
+{
+    /// `fs`: the distinct children.
+    pub(crate) fn new(fs: Vec<B>, timeout: Option<Duration>, return_when: ReturnWhen) -> Self {
+        WaitSteps {
+            fs,
+            timeout,
+            return_when,
+            timer: Rc::new(None),
+            ids: Vec::new(),
+            _child: PhantomData,
+        }
+    }
+
+    /// Up to the wait: the waiter, the timeout and a done callback on every child.
+    fn begin(&mut self) -> Result<Future<()>> {
+        if self.fs.is_empty() {
+            return Err(ValueError::new("Set of Tasks/Futures is empty.").into());
+        }
+        let lp = get_running_loop()?;
+        let waiter = lp.create_future::<()>();
+        self.timer = Rc::new(match self.timeout {
+            Some(delay) => {
+                let w = waiter.clone();
+                Some(lp.call_later(delay, move || release(&w))?)
+            }
+            None => None,
+        });
+        let counter = Rc::new(Cell::new(self.fs.len()));
+        let return_when = self.return_when;
+        self.ids = self
+            .fs
+            .iter()
+            .map(|aw| {
+                let (waiter, timer, counter) =
+                    (waiter.clone(), self.timer.clone(), counter.clone());
+                aw.borrow().future().add_done_callback(move |f| {
+                    counter.set(counter.get() - 1);
+                    let failed = || !f.cancelled() && matches!(f.exception(), Ok(Some(_)));
+                    if counter.get() == 0
+                        || return_when == ReturnWhen::FirstCompleted
+                        || (return_when == ReturnWhen::FirstException && failed())
+                    {
+                        if let Some(t) = &*timer {
+                            t.cancel();
+                        }
+                        release(&waiter);
                     }
-                    release(&waiter);
-                }
+                })
             })
-        })
-        .collect();
-    let waited = co.wait(&waiter);
-    // CPython's `finally`: however the wait ended (even cancelled), stop listening.
-    if let Some(t) = &*timer {
-        t.cancel();
+            .collect();
+        Ok(waiter)
     }
-    for (aw, id) in fs.iter().zip(ids) {
-        aw.future().remove_done_callback(id);
+}
+
+impl<A, B> Steps for WaitSteps<A, B>
+where
+    A: Awaitable + Clone,
+    B: Borrow<A>,
+{
+    type Output = (Vec<A>, Vec<A>);
+
+    fn start(&mut self) -> Step<Self::Output> {
+        match self.begin() {
+            Ok(waiter) => Step::Wait(waiter),
+            Err(e) => Step::Done(Err(e)),
+        }
     }
-    waited?;
-    let (done, pending): (Vec<&A>, Vec<&A>) = fs.into_iter().partition(|aw| aw.future().done());
-    Ok((
-        done.into_iter().cloned().collect(),
-        pending.into_iter().cloned().collect(),
-    ))
+
+    fn resume(&mut self, waited: Result<()>) -> Step<Self::Output> {
+        // CPython's `finally`: however the wait ended (even cancelled), stop listening.
+        if let Some(t) = &*self.timer {
+            t.cancel();
+        }
+        for (aw, id) in self.fs.iter().zip(std::mem::take(&mut self.ids)) {
+            aw.borrow().future().remove_done_callback(id);
+        }
+        if let Err(e) = waited {
+            return Step::Done(Err(e));
+        }
+        let (done, pending): (Vec<&B>, Vec<&B>) = self
+            .fs
+            .iter()
+            .partition(|aw| (*aw).borrow().future().done());
+        let owned = |v: Vec<&B>| v.into_iter().map(|aw| aw.borrow().clone()).collect();
+        Step::Done(Ok((owned(done), owned(pending))))
+    }
 }
 
 /// CPython's `_release_waiter`.
@@ -275,30 +365,59 @@ impl<T: Clone + 'static> NextDone<T> {
     /// `await f`: suspends the calling task until a child finishes (or the timeout passes)
     /// and returns that child's result or error, or `TimeoutError`.
     pub fn wait(self, co: &TaskCo) -> Result<T> {
-        let state = &self.0;
-        let item = loop {
-            let next = state.done.borrow_mut().pop_front();
-            if let Some(item) = next {
-                break item;
-            }
-            let getter = state.lp.create_future::<()>();
-            state.getters.borrow_mut().push_back(getter.clone());
-            if let Err(e) = co.wait(&getter) {
-                // `Queue.get`'s cleanup: pass a wake-up this getter got on to the next one.
-                getter.cancel(None);
-                state
-                    .getters
-                    .borrow_mut()
-                    .retain(|g| !Rc::ptr_eq(&g.0, &getter.0));
-                if !state.done.borrow().is_empty() && !getter.cancelled() {
-                    state.wake_next();
-                }
-                return Err(e);
-            }
-        };
-        match item {
-            None => Err(TimeoutError.into()),
-            Some(f) => f.result(),
+        drive(co, NextDoneSteps::new(self))
+    }
+}
+
+/// `_wait_for_one()` around its waits (a loop: a getter woken finds the queue empty when
+/// another wait took the item first).
+pub(crate) struct NextDoneSteps<T: 'static> {
+    state: Rc<Completion<T>>,
+    getter: Option<Future<()>>,
+}
+
+impl<T: Clone + 'static> NextDoneSteps<T> {
+    pub(crate) fn new(next: NextDone<T>) -> Self {
+        NextDoneSteps {
+            state: next.0,
+            getter: None,
         }
+    }
+}
+
+impl<T: Clone + 'static> Steps for NextDoneSteps<T> {
+    type Output = T;
+
+    fn start(&mut self) -> Step<T> {
+        let state = &self.state;
+        let next = state.done.borrow_mut().pop_front();
+        match next {
+            Some(None) => Step::Done(Err(TimeoutError.into())),
+            Some(Some(f)) => Step::Done(f.result()),
+            None => {
+                let getter = state.lp.create_future::<()>();
+                state.getters.borrow_mut().push_back(getter.clone());
+                self.getter = Some(getter.clone());
+                Step::Wait(getter)
+            }
+        }
+    }
+
+    fn resume(&mut self, waited: Result<()>) -> Step<T> {
+        let getter = self.getter.take().expect("resumed after a wait");
+        if let Err(e) = waited {
+            // `Queue.get`'s cleanup: pass a wake-up this getter got on to the next one.
+            let state = &self.state;
+            getter.cancel(None);
+            state
+                .getters
+                .borrow_mut()
+                .retain(|g| !Rc::ptr_eq(&g.0, &getter.0));
+            if !state.done.borrow().is_empty() && !getter.cancelled() {
+                state.wake_next();
+            }
+            return Step::Done(Err(e));
+        }
+        self.start()
     }
 }
