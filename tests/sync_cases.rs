@@ -7,7 +7,7 @@
 //! `Semaphore::value()`. Only the order of events is compared, never timing.
 //! The cases live in sync_cases/cases.rs, written with the macros of backend/stackful.rs,
 //! so that sync_cases_stackless.rs (with backend/stackless.rs) runs them with stackless
-//! bodies.
+//! bodies and the native stackless waits.
 mod common;
 
 include!("backend/stackful.rs");

@@ -87,6 +87,28 @@ macro_rules! call_co {
     };
 }
 
+/// `await x.method(args)` of a sync primitive or queue (`lock.acquire()`, `ev.wait()`,
+/// `cond.wait_for(pred)`, `q.put(item)`, `barrier.reset()`, ...): `x.method(co, args)`; the
+/// stackless backend makes it the native `x.method_stackless(args)`.
+#[allow(unused_macros)]
+macro_rules! sync {
+    ($co:ident, $x:ident . $method:ident ($($arg:expr),*)) => {
+        $x.$method($co, $($arg),*)
+    };
+}
+
+/// `async with x: body` of a lock, condition or semaphore: `x.with(co, |co| body)`, `body`
+/// evaluating to a `Result`.
+#[allow(unused_macros)]
+macro_rules! with {
+    ($co:ident, $x:ident, $body:block) => {
+        $x.with($co, |$co| {
+            let _ = $co; // a body need not wait
+            $body
+        })
+    };
+}
+
 /// `tg.create_task(body)`.
 #[allow(unused_macros)]
 macro_rules! group_spawn {

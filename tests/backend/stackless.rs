@@ -113,6 +113,97 @@ macro_rules! call_co {
     }};
 }
 
+/// `await x.method(args)` of a sync primitive or queue: the native stackless wait
+/// `yield_from!(x.method_stackless(args))`, holding no stack.
+#[allow(unused_macros)]
+macro_rules! sync {
+    ($co:ident, $x:ident . acquire()) => {
+        tulip::yield_from!($x.acquire_stackless())
+    };
+    ($co:ident, $x:ident . wait()) => {
+        tulip::yield_from!($x.wait_stackless())
+    };
+    ($co:ident, $x:ident . wait_for($pred:expr)) => {
+        tulip::yield_from!($x.wait_for_stackless($pred))
+    };
+    ($co:ident, $x:ident . reset()) => {
+        tulip::yield_from!($x.reset_stackless())
+    };
+    ($co:ident, $x:ident . abort()) => {
+        tulip::yield_from!($x.abort_stackless())
+    };
+    ($co:ident, $x:ident . put($item:expr)) => {
+        tulip::yield_from!($x.put_stackless($item))
+    };
+    ($co:ident, $x:ident . get()) => {
+        tulip::yield_from!($x.get_stackless())
+    };
+    ($co:ident, $x:ident . join()) => {
+        tulip::yield_from!($x.join_stackless())
+    };
+}
+
+/// `async with x: body`: the native acquire, `body` (evaluating to a `Result`; its `?`s stay
+/// in it, so the crate enables `try_blocks`), and the release on every way out.
+#[allow(unused_macros)]
+macro_rules! with {
+    ($co:ident, $x:ident, $body:block) => {{
+        let entered: anyhow::Result<bool> = tulip::yield_from!($x.acquire_stackless());
+        match entered {
+            Err(e) => Err(e),
+            Ok(_) => {
+                let out: anyhow::Result<_> = try {
+                    let value: anyhow::Result<_> = $body;
+                    value?
+                };
+                AsyncExit::aexit(&$x, out)
+            }
+        }
+    }};
+}
+
+/// What `with!` takes: a lock, condition or semaphore.
+#[allow(dead_code)]
+pub trait AsyncExit {
+    /// `release()`, as a `Result`.
+    fn exit(&self) -> anyhow::Result<()>;
+
+    /// `__aexit__` after `body`: releases; as with `x.with(co, ...)`, an error from the
+    /// release replaces the body's outcome, unless the body is being closed.
+    fn aexit<R>(&self, body: anyhow::Result<R>) -> anyhow::Result<R> {
+        match (body, self.exit()) {
+            (Err(e), _) if tulip::ErrorExt::isinstance::<tulip::GeneratorExit>(&e) => Err(e),
+            (_, Err(e)) => Err(e),
+            (body, Ok(())) => body,
+        }
+    }
+}
+
+impl AsyncExit for tulip::Lock {
+    fn exit(&self) -> anyhow::Result<()> {
+        self.release()
+    }
+}
+
+impl AsyncExit for tulip::Condition {
+    fn exit(&self) -> anyhow::Result<()> {
+        self.release()
+    }
+}
+
+impl AsyncExit for tulip::Semaphore {
+    fn exit(&self) -> anyhow::Result<()> {
+        self.release();
+        Ok(())
+    }
+}
+
+impl AsyncExit for tulip::BoundedSemaphore {
+    fn exit(&self) -> anyhow::Result<()> {
+        self.release()
+    }
+}
+
 /// `tg.create_task(body)`, stackless.
 #[allow(unused_macros)]
 macro_rules! group_spawn {

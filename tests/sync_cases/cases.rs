@@ -1,7 +1,8 @@
 // The sync parity cases, shared by both backends: tests/sync_cases.rs runs them with
 // stackful task bodies, tests/sync_cases_stackless.rs with stackless ones (the macros of
-// tests/backend/). The sync primitives take `co`: a stackless body calls them through a
-// stackful coroutine (`call_co!`).
+// tests/backend/). Every wait on a primitive is `sync!` or `with!`: a stackless body waits
+// natively (`lock.acquire_stackless()`, ...); `call_co!` is left for the stackful helpers
+// (`task_group`, `wait_for_fn`).
 use common::{ms, py_bool};
 
 use std::cell::{Cell, RefCell};
@@ -74,16 +75,12 @@ fn case_55_lock_event_semaphore_condition_binding() {
             let result: Rc<RefCell<Vec<i32>>> = Rc::default();
             let c = |n: i32| {
                 let (lock, result) = (lock.clone(), result.clone());
-                body!(move |co| call_co!(
-                    co,
-                    [lock, result],
-                    lock.with(co, |co| {
-                        result.borrow_mut().push(n);
-                        sleep(co, ZERO)
-                    })
-                ))
+                body!(move |co| with!(co, lock, {
+                    result.borrow_mut().push(n);
+                    sleep!(co, ZERO)
+                }))
             };
-            call_co!(co, [lock], lock.acquire(co))?;
+            sync!(co, lock.acquire())?;
             let tasks = [1, 2, 3]
                 .map(|i| spawn!(lp(), c(i)))
                 .into_iter()
@@ -96,9 +93,9 @@ fn case_55_lock_event_semaphore_condition_binding() {
             if let Err(e) = lock.release() {
                 tprint!("RuntimeError: {}", py_str(&e));
             }
-            call_co!(co, [lock], lock.acquire(co))?;
+            sync!(co, lock.acquire())?;
             let l = lock.clone();
-            let t = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+            let t = spawn!(lp(), move |co| sync!(co, l.acquire()))?;
             sleep!(co, ZERO)?;
             t.cancel(None);
             if let Err(e) = wait!(co, t)
@@ -115,7 +112,7 @@ fn case_55_lock_event_semaphore_condition_binding() {
             let w = |i: i32| {
                 let ev = ev.clone();
                 body!(move |co| -> Result<()> {
-                    call_co!(co, [ev], ev.wait(co))?;
+                    sync!(co, ev.wait())?;
                     tprint!("event waiter {i} woke");
                     Ok(())
                 })
@@ -130,7 +127,7 @@ fn case_55_lock_event_semaphore_condition_binding() {
             wait!(co, gather(&ts)?)?;
             tprint!(
                 "wait on set event returns immediately: {}",
-                py_bool(call_co!(co, [ev], ev.wait(co))?)
+                py_bool(sync!(co, ev.wait())?)
             );
             if let Err(e) = Semaphore::new(-1) {
                 tprint!("ValueError: {}", py_str(&e));
@@ -140,7 +137,7 @@ fn case_55_lock_event_semaphore_condition_binding() {
                 tprint!("ValueError: {}", py_str(&e));
             }
             let cond = Condition::new();
-            if let Err(e) = call_co!(co, [cond], cond.wait(co)) {
+            if let Err(e) = sync!(co, cond.wait()) {
                 tprint!("RuntimeError: {}", py_str(&e));
             }
             if let Err(e) = cond.notify(1) {
@@ -154,9 +151,9 @@ fn case_55_lock_event_semaphore_condition_binding() {
         let use_ = || {
             let lk = lk.clone();
             body!(move |co| -> Result<()> {
-                call_co!(co, [lk], lk.acquire(co))?;
+                sync!(co, lk.acquire())?;
                 let l = lk.clone();
-                let t = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+                let t = spawn!(lp(), move |co| sync!(co, l.acquire()))?;
                 sleep!(co, ZERO)?;
                 lk.release()?;
                 wait!(co, t)?;
@@ -185,7 +182,7 @@ fn lock_cancel_race() -> impl Body<()> {
         let lockit = |name: &'static str, blocker: Option<tulip::Future<()>>| {
             let (lock, order) = (lock.clone(), order.clone());
             body!(move |co| -> Result<()> {
-                call_co!(co, [lock], lock.acquire(co))?;
+                sync!(co, lock.acquire())?;
                 order.borrow_mut().push(name.to_string());
                 let waited = match blocker {
                     Some(b) => wait!(co, b),
@@ -229,12 +226,12 @@ fn lock_cancel_release_race() -> impl Body<()> {
                 (lock.clone(), lock_count.clone(), call_count.clone());
             body!(move |co| -> Result<()> {
                 call_count.set(call_count.get() + 1);
-                call_co!(co, [lock], lock.acquire(co))?;
+                sync!(co, lock.acquire())?;
                 lock_count.set(lock_count.get() + 1);
                 Ok(())
             })
         };
-        call_co!(co, [lock], lock.acquire(co))?;
+        sync!(co, lock.acquire())?;
         let t1 = spawn!(lp(), lockit())?;
         let t2 = spawn!(lp(), lockit())?;
         let t3 = spawn!(lp(), lockit())?;
@@ -270,12 +267,12 @@ fn lock_cancel_release_race() -> impl Body<()> {
 fn lock_finished_waiter_cancelled() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let lock = Lock::new();
-        call_co!(co, [lock], lock.acquire(co))?;
+        sync!(co, lock.acquire())?;
         let l = lock.clone();
-        let tb = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+        let tb = spawn!(lp(), move |co| sync!(co, l.acquire()))?;
         sleep!(co, ZERO)?;
         let l = lock.clone();
-        let tc = spawn!(lp(), move |co| call_co!(co, [l], l.acquire(co)))?;
+        let tc = spawn!(lp(), move |co| sync!(co, l.acquire()))?;
         tb.cancel(None);
         lock.release()?;
         sleep!(co, ZERO)?;
@@ -292,32 +289,20 @@ fn lock_finished_waiter_cancelled() -> impl Body<()> {
 fn lock_context_manager() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let lock = Lock::new();
-        call_co!(
-            co,
-            [lock],
-            lock.with(co, |_| {
-                tprint!("inside: locked {}", py_bool(lock.locked()));
-                Ok(())
-            })
-        )?;
+        with!(co, lock, {
+            tprint!("inside: locked {}", py_bool(lock.locked()));
+            Ok(())
+        })?;
         tprint!("after: locked {}", py_bool(lock.locked()));
-        if let Err(e) = call_co!(
-            co,
-            [lock],
-            lock.with(co, |_| -> Result<()> { Err(ValueError::new("boom").into()) })
-        ) {
+        if let Err(e) = with!(co, lock, { Err::<(), _>(ValueError::new("boom").into()) }) {
             tprint!("error {} locked {}", py_repr(&e), py_bool(lock.locked()));
         }
-        call_co!(co, [lock], lock.acquire(co))?;
+        sync!(co, lock.acquire())?;
         let l = lock.clone();
-        let t = spawn!(lp(), move |co| call_co!(
-            co,
-            [l],
-            l.with(co, |_| {
-                tprint!("never");
-                Ok(())
-            })
-        ))?;
+        let t = spawn!(lp(), move |co| with!(co, l, {
+            tprint!("never");
+            Ok(())
+        }))?;
         sleep!(co, ZERO)?;
         t.cancel(None);
         if let Err(e) = wait!(co, t)
@@ -363,7 +348,7 @@ fn event_wait_set_clear() {
             let c = |n: i32| {
                 let (ev, result) = (ev.clone(), result.clone());
                 body!(move |co| -> Result<()> {
-                    if call_co!(co, [ev], ev.wait(co))? {
+                    if sync!(co, ev.wait())? {
                         result.borrow_mut().push(n);
                     }
                     Ok(())
@@ -381,12 +366,12 @@ fn event_wait_set_clear() {
                 result.borrow(),
                 py_bools(&[t1.done(), t2.done(), t3.done()])
             );
-            let r = call_co!(co, [ev], ev.wait(co))?;
+            let r = sync!(co, ev.wait())?;
             tprint!("wait on set: {} {}", py_bool(r), extra(&ev));
 
             let ev2 = Event::new();
             let e2 = ev2.clone();
-            let w = spawn!(lp(), move |co| call_co!(co, [e2], e2.wait(co)))?;
+            let w = spawn!(lp(), move |co| sync!(co, e2.wait()))?;
             let wc = w.clone();
             lp().call_soon(move || {
                 wc.cancel(None);
@@ -402,7 +387,7 @@ fn event_wait_set_clear() {
             result.borrow_mut().clear();
             let (e, r) = (ev.clone(), result.clone());
             let t = spawn!(lp(), move |co| -> Result<bool> {
-                if call_co!(co, [e], e.wait(co))? {
+                if sync!(co, e.wait())? {
                     r.borrow_mut().push(1);
                 }
                 Ok(true)
@@ -436,8 +421,8 @@ fn cond_wait_order() -> impl Body<()> {
         let c = |n: i32| {
             let (cond, result) = (cond.clone(), result.clone());
             body!(move |co| -> Result<bool> {
-                call_co!(co, [cond], cond.acquire(co))?;
-                if call_co!(co, [cond], cond.wait(co))? {
+                sync!(co, cond.acquire())?;
+                if sync!(co, cond.wait())? {
                     result.borrow_mut().push(n);
                 }
                 Ok(true)
@@ -454,10 +439,7 @@ fn cond_wait_order() -> impl Body<()> {
             py_bool(cond.locked()),
             extra(&cond)
         );
-        tprint!(
-            "acquire: {}",
-            py_bool(call_co!(co, [cond], cond.acquire(co))?)
-        );
+        tprint!("acquire: {}", py_bool(sync!(co, cond.acquire())?));
         cond.notify(1)?;
         sleep!(co, ZERO)?;
         tprint!(
@@ -489,9 +471,9 @@ fn cond_wait_order() -> impl Body<()> {
 fn cond_wait_cancel() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let cond = Condition::new();
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         let c = cond.clone();
-        let wait = spawn!(lp(), move |co| call_co!(co, [c], c.wait(co)))?;
+        let wait = spawn!(lp(), move |co| sync!(co, c.wait()))?;
         let wc = wait.clone();
         lp().call_soon(move || {
             wc.cancel(None);
@@ -512,12 +494,12 @@ fn cond_wait_cancel() -> impl Body<()> {
 fn cond_wait_cancel_contested() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let cond = Condition::new();
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         let c = cond.clone();
-        let wait_task = spawn!(lp(), move |co| call_co!(co, [c], c.wait(co)))?;
+        let wait_task = spawn!(lp(), move |co| sync!(co, c.wait()))?;
         sleep!(co, ZERO)?;
         tprint!("waiting releases: {}", py_bool(cond.locked()));
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify(1)?;
         let wc = wait_task.clone();
         lp().call_soon(move || {
@@ -540,16 +522,12 @@ fn cond_wait_cancel_after_notify() -> impl Body<()> {
         let waited = Rc::new(Cell::new(false));
         let cond = Condition::new();
         let (c, w) = (cond.clone(), waited.clone());
-        let waiter = spawn!(lp(), move |co| call_co!(
-            co,
-            [c, w],
-            c.with(co, |co| {
-                w.set(true);
-                c.wait(co)
-            })
-        ))?;
+        let waiter = spawn!(lp(), move |co| with!(co, c, {
+            w.set(true);
+            sync!(co, c.wait())
+        }))?;
         sleep!(co, ZERO)?;
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify(1)?;
         sleep!(co, ZERO)?;
         waiter.cancel(None);
@@ -581,8 +559,8 @@ fn cond_wait_for() -> impl Body<()> {
         let result: Rc<RefCell<Vec<i32>>> = Rc::default();
         let (c, r) = (cond.clone(), result.clone());
         let t = spawn!(lp(), move |co| -> Result<bool> {
-            call_co!(co, [c], c.acquire(co))?;
-            if call_co!(co, [c, predicate], c.wait_for(co, predicate))? {
+            sync!(co, c.acquire())?;
+            if sync!(co, c.wait_for(predicate))? {
                 r.borrow_mut().push(1);
                 c.release()?;
             }
@@ -590,13 +568,13 @@ fn cond_wait_for() -> impl Body<()> {
         })?;
         sleep!(co, ZERO)?;
         tprint!("wait_for: {:?}", result.borrow());
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify(1)?;
         cond.release()?;
         sleep!(co, ZERO)?;
         tprint!("predicate false: {:?}", result.borrow());
         presult.set(true);
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify(1)?;
         cond.release()?;
         sleep!(co, ZERO)?;
@@ -608,9 +586,9 @@ fn cond_wait_for() -> impl Body<()> {
         );
         tprint!(
             "true at once without the lock: {}",
-            py_bool(call_co!(co, [cond], cond.wait_for(co, || true))?)
+            py_bool(sync!(co, cond.wait_for(|| true))?)
         );
-        if let Err(e) = call_co!(co, [cond], cond.wait_for(co, || false)) {
+        if let Err(e) = sync!(co, cond.wait_for(|| false)) {
             tprint!("RuntimeError: {}", py_str(&e));
         }
         Ok(())
@@ -624,8 +602,8 @@ fn cond_notify_some_and_all() -> impl Body<()> {
         let c = |n: i32| {
             let (cond, result) = (cond.clone(), result.clone());
             body!(move |co| -> Result<bool> {
-                call_co!(co, [cond], cond.acquire(co))?;
-                if call_co!(co, [cond], cond.wait(co))? {
+                sync!(co, cond.acquire())?;
+                if sync!(co, cond.wait())? {
                     result.borrow_mut().push(n);
                     cond.release()?;
                 }
@@ -636,12 +614,12 @@ fn cond_notify_some_and_all() -> impl Body<()> {
             spawn!(lp(), c(n))?;
         }
         sleep!(co, ZERO)?;
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify(1)?;
         cond.release()?;
         sleep!(co, ZERO)?;
         tprint!("notify(1): {:?}", result.borrow());
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify(1)?;
         cond.notify(2048)?;
         cond.release()?;
@@ -650,7 +628,7 @@ fn cond_notify_some_and_all() -> impl Body<()> {
         result.borrow_mut().clear();
         let ts = [spawn!(lp(), c(1))?, spawn!(lp(), c(2))?];
         sleep!(co, ZERO)?;
-        call_co!(co, [cond], cond.acquire(co))?;
+        sync!(co, cond.acquire())?;
         cond.notify_all()?;
         cond.release()?;
         sleep!(co, ZERO)?;
@@ -670,22 +648,14 @@ fn cond_shared_lock() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let lock = Lock::new();
         let cond = Condition::with_lock(lock.clone());
-        call_co!(
-            co,
-            [lock, cond],
-            lock.with(co, |_| {
-                tprint!("shared lock: {}", py_bool(cond.locked()));
-                Ok(())
-            })
-        )?;
-        call_co!(
-            co,
-            [lock, cond],
-            cond.with(co, |_| {
-                tprint!("via cond: {}", py_bool(lock.locked()));
-                Ok(())
-            })
-        )?;
+        with!(co, lock, {
+            tprint!("shared lock: {}", py_bool(cond.locked()));
+            Ok(())
+        })?;
+        with!(co, cond, {
+            tprint!("via cond: {}", py_bool(lock.locked()));
+            Ok(())
+        })?;
         tprint!(
             "after: {} {}",
             py_bool(lock.locked()),
@@ -718,10 +688,7 @@ fn sem_acquire_fifo() -> impl Body<()> {
         let sem = Semaphore::new(3)?;
         let result: Rc<RefCell<Vec<i32>>> = Rc::default();
         tprint!("repr: {}", extra(&sem));
-        let (a, b) = (
-            call_co!(co, [sem], sem.acquire(co))?,
-            call_co!(co, [sem], sem.acquire(co))?,
-        );
+        let (a, b) = (sync!(co, sem.acquire())?, sync!(co, sem.acquire())?);
         tprint!(
             "{} {} locked {} {}",
             py_bool(a),
@@ -732,7 +699,7 @@ fn sem_acquire_fifo() -> impl Body<()> {
         let c = |n: i32| {
             let (sem, result) = (sem.clone(), result.clone());
             body!(move |co| -> Result<bool> {
-                call_co!(co, [sem], sem.acquire(co))?;
+                sync!(co, sem.acquire())?;
                 result.borrow_mut().push(n);
                 Ok(true)
             })
@@ -772,7 +739,7 @@ fn sem_cancel_before_awoken() -> impl Body<()> {
         let ts: Vec<Task<bool>> = (0..4)
             .map(|_| {
                 let s = sem.clone();
-                spawn!(lp(), move |co| call_co!(co, [s], s.acquire(co)))
+                spawn!(lp(), move |co| sync!(co, s.acquire()))
             })
             .collect::<Result<_>>()?;
         sleep!(co, ZERO)?;
@@ -796,9 +763,9 @@ fn sem_acquire_hang() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let sem = Semaphore::new(0)?;
         let s = sem.clone();
-        let t1 = spawn!(lp(), move |co| call_co!(co, [s], s.acquire(co)))?;
+        let t1 = spawn!(lp(), move |co| sync!(co, s.acquire()))?;
         let s = sem.clone();
-        let t2 = spawn!(lp(), move |co| call_co!(co, [s], s.acquire(co)))?;
+        let t2 = spawn!(lp(), move |co| sync!(co, s.acquire()))?;
         sleep!(co, ZERO)?;
         t1.cancel(None);
         sem.release();
@@ -820,19 +787,15 @@ fn sem_acquire_no_hang() -> impl Body<()> {
         let t2_slot: Rc<RefCell<Option<Task<()>>>> = Rc::default();
         let (s, slot) = (sem.clone(), t2_slot.clone());
         let t1 = spawn!(lp(), move |co| -> Result<()> {
-            call_co!(co, [s], s.with(co, |co| sleep(co, ZERO)))?;
+            with!(co, s, { sleep!(co, ZERO) })?;
             slot.borrow().as_ref().unwrap().cancel(None);
             Ok(())
         })?;
         let s = sem.clone();
-        let t2 = spawn!(lp(), move |co| call_co!(
-            co,
-            [s],
-            s.with(co, |_| {
-                tprint!("never");
-                Ok(())
-            })
-        ))?;
+        let t2 = spawn!(lp(), move |co| with!(co, s, {
+            tprint!("never");
+            Ok(())
+        }))?;
         *t2_slot.borrow_mut() = Some(t2.clone());
         let rs = wait!(co, gather_settled([&t1, &t2])?)?;
         let r2 = rs[1].as_ref().unwrap_err().to_error();
@@ -842,7 +805,7 @@ fn sem_acquire_no_hang() -> impl Body<()> {
             py_repr(&r2)
         );
         t2_slot.borrow_mut().take();
-        call_co!(co, [sem], sem.acquire(co))?;
+        sync!(co, sem.acquire())?;
         tprint!("acquired after, value {}", sem.value());
         Ok(())
     })
@@ -859,11 +822,11 @@ fn sem_fifo_order() -> impl Body<()> {
                 for tag in ["c1", "c2", "c3"] {
                     let (sem, result) = (sem.clone(), result.clone());
                     group_spawn!(tg, move |co| {
-                        call_co!(co, [sem], sem.acquire(co))?;
+                        sync!(co, sem.acquire())?;
                         result.borrow_mut().push(format!("{tag}_1"));
                         sleep!(co, ms(10))?;
                         sem.release();
-                        call_co!(co, [sem], sem.acquire(co))?;
+                        sync!(co, sem.acquire())?;
                         result.borrow_mut().push(format!("{tag}_2"));
                         sleep!(co, ms(10))?;
                         sem.release();
@@ -895,19 +858,15 @@ fn semaphore_fairness_and_bounded_release() {
             await_sub!(co, sem_acquire_no_hang())?;
             await_sub!(co, sem_fifo_order())?;
             let bs = BoundedSemaphore::new(2)?;
-            call_co!(co, [bs], bs.acquire(co))?;
+            sync!(co, bs.acquire())?;
             bs.release()?;
             if let Err(e) = bs.release() {
                 tprint!("ValueError: {}", py_str(&e));
             }
-            call_co!(
-                co,
-                [bs],
-                bs.with(co, |_| {
-                    tprint!("bounded inside: {}", extra(&bs));
-                    Ok(())
-                })
-            )?;
+            with!(co, bs, {
+                tprint!("bounded inside: {}", extra(&bs));
+                Ok(())
+            })?;
             tprint!("bounded after: {}", extra(&bs));
             Ok(())
         })
@@ -936,7 +895,7 @@ fn barrier_filling() -> impl Body<()> {
         let mut ts = Vec::new();
         for _ in 0..3 {
             let b = barrier.clone();
-            ts.push(spawn!(lp(), move |co| call_co!(co, [b], b.wait(co)))?);
+            ts.push(spawn!(lp(), move |co| sync!(co, b.wait()))?);
             sleep!(co, ZERO)?;
             tprint!("n_waiting {} {}", barrier.n_waiting(), extra(&barrier));
         }
@@ -953,8 +912,8 @@ fn barrier_check_return_value() -> impl Body<()> {
         let coro = || {
             let (b, seen) = (barrier.clone(), seen.clone());
             body!(move |co| -> Result<usize> {
-                call_co!(co, [b], b.wait(co))?;
-                let i = call_co!(co, [b], b.wait(co))?;
+                sync!(co, b.wait())?;
+                let i = sync!(co, b.wait())?;
                 seen.borrow_mut()
                     .push(format!("{b:?}").contains("draining"));
                 Ok(i)
@@ -979,7 +938,7 @@ fn barrier_cancel_one() -> impl Body<()> {
         let coro = || {
             let (b, r) = (barrier.clone(), results.clone());
             body!(move |co| -> Result<()> {
-                call_co!(co, [b], b.wait(co))?;
+                sync!(co, b.wait())?;
                 r.borrow_mut().push(true);
                 Ok(())
             })
@@ -1019,7 +978,7 @@ fn barrier_reset_while_waiting() -> impl Body<()> {
         let coro = || {
             let (b, r) = (barrier.clone(), results.clone());
             body!(move |co| -> Result<()> {
-                match call_co!(co, [b], b.wait(co)) {
+                match sync!(co, b.wait()) {
                     Err(e) if BrokenBarrierError::is(&e) => r.borrow_mut().push(py_repr(&e)),
                     other => {
                         other?;
@@ -1034,7 +993,7 @@ fn barrier_reset_while_waiting() -> impl Body<()> {
         sleep!(co, ZERO)?;
         tprint!("before reset: {}", extra(&barrier));
         let b = barrier.clone();
-        spawn!(lp(), move |co| call_co!(co, [b], b.reset(co)))?;
+        spawn!(lp(), move |co| sync!(co, b.reset()))?;
         wait!(co, gather(&tasks)?)?;
         tprint!(
             "reset: {} {} {}",
@@ -1054,25 +1013,16 @@ fn barrier_abort_when_exception() -> impl Body<()> {
         let coro = || {
             let (b, r1, r2) = (barrier.clone(), results1.clone(), results2.clone());
             body!(move |co| -> Result<()> {
-                // The `try:` block as one stackful call: its `?`s need a closure, and a
-                // stackless body cannot await inside one.
-                let attempt = call_co!(
-                    co,
-                    [b, r1],
-                    (|| -> Result<()> {
-                        // `async with barrier as i:` (Barrier.__aexit__ does nothing)
-                        let i = b.wait(co)?;
-                        if i == N / 2 {
-                            return Err(RuntimeError::new("").into());
-                        }
-                        b.wait(co)?;
-                        r1.borrow_mut().push(true);
-                        Ok(())
-                    })()
-                );
+                // The `try:` block, written out with no `?` (a closure could not await):
+                // `async with barrier as i:` (Barrier.__aexit__ does nothing)
+                let attempt: Result<()> = match sync!(co, b.wait()) {
+                    Err(e) => Err(e),
+                    Ok(i) if i == N / 2 => Err(RuntimeError::new("").into()),
+                    Ok(_) => sync!(co, b.wait()).map(|_| r1.borrow_mut().push(true)),
+                };
                 match attempt {
                     Err(e) if BrokenBarrierError::is(&e) => r2.borrow_mut().push(py_repr(&e)),
-                    Err(e) if e.isinstance::<RuntimeError>() => call_co!(co, [b], b.abort(co))?,
+                    Err(e) if e.isinstance::<RuntimeError>() => sync!(co, b.abort())?,
                     other => other?,
                 }
                 Ok(())
@@ -1088,7 +1038,7 @@ fn barrier_abort_when_exception() -> impl Body<()> {
             py_strs(&r2),
             extra(&barrier)
         );
-        if let Err(e) = call_co!(co, [barrier], barrier.wait(co)) {
+        if let Err(e) = sync!(co, barrier.wait()) {
             tprint!("wait on broken: {}", py_repr(&e));
         }
         Ok(())
@@ -1104,30 +1054,22 @@ fn barrier_abort_then_reset() -> impl Body<()> {
             let (b1, b2, counts) = (barrier1.clone(), barrier2.clone(), counts.clone());
             body!(move |co| -> Result<()> {
                 // The `try:` block, as in barrier_abort_when_exception.
-                let attempt = call_co!(
-                    co,
-                    [b1, counts],
-                    (|| -> Result<()> {
-                        let i = b1.wait(co)?;
-                        if i == N / 2 {
-                            return Err(RuntimeError::new("").into());
-                        }
-                        b1.wait(co)?;
-                        counts[0].set(counts[0].get() + 1);
-                        Ok(())
-                    })()
-                );
+                let attempt: Result<()> = match sync!(co, b1.wait()) {
+                    Err(e) => Err(e),
+                    Ok(i) if i == N / 2 => Err(RuntimeError::new("").into()),
+                    Ok(_) => sync!(co, b1.wait()).map(|_| counts[0].set(counts[0].get() + 1)),
+                };
                 match attempt {
                     Err(e) if BrokenBarrierError::is(&e) => counts[1].set(counts[1].get() + 1),
-                    Err(e) if e.isinstance::<RuntimeError>() => call_co!(co, [b1], b1.abort(co))?,
+                    Err(e) if e.isinstance::<RuntimeError>() => sync!(co, b1.abort())?,
                     other => other?,
                 }
-                let i = call_co!(co, [b2], b2.wait(co))?;
+                let i = sync!(co, b2.wait())?;
                 if i == N / 2 {
-                    call_co!(co, [b1], b1.reset(co))?;
+                    sync!(co, b1.reset())?;
                 }
-                call_co!(co, [b2], b2.wait(co))?;
-                call_co!(co, [b1], b1.wait(co))?;
+                sync!(co, b2.wait())?;
+                sync!(co, b1.wait())?;
                 counts[2].set(counts[2].get() + 1);
                 Ok(())
             })
@@ -1157,8 +1099,8 @@ fn barrier_wait_reset_abort() {
             let b = Barrier::new(1)?;
             let parties = b.parties();
             let ex = extra(&b);
-            let i1 = call_co!(co, [b], b.wait(co))?;
-            let i2 = call_co!(co, [b], b.wait(co))?;
+            let i1 = sync!(co, b.wait())?;
+            let i2 = sync!(co, b.wait())?;
             tprint!("parties {parties} {ex} index {i1} index {i2}");
             await_sub!(co, barrier_filling())?;
             await_sub!(co, barrier_check_return_value())?;
@@ -1210,12 +1152,12 @@ fn queue_kinds_nowait_errors_and_join() {
                 ($kind:ident) => {{
                     let q = $kind::new(0);
                     for i in [1, 3, 2] {
-                        call_co!(co, [q], q.put(co, i))?;
+                        sync!(co, q.put(i))?;
                     }
                     let repr = format!("{q:?}");
                     let mut items = Vec::new();
                     for _ in 0..3 {
-                        items.push(call_co!(co, [q], q.get(co))?);
+                        items.push(sync!(co, q.get())?);
                     }
                     tprint!("{} {repr} {items:?}", stringify!($kind));
                 }};
@@ -1255,7 +1197,7 @@ fn queue_kinds_nowait_errors_and_join() {
             if let Err(e) = q.task_done() {
                 tprint!("ValueError: {}", py_str(&e));
             }
-            call_co!(co, [q], q.join(co))?;
+            sync!(co, q.join())?;
             tprint!("join on empty returns at once");
             for i in 0..100 {
                 q.put_nowait(i)?;
@@ -1272,7 +1214,7 @@ fn queue_kinds_nowait_errors_and_join() {
                 let (q, acc, running) = (q.clone(), accumulator.clone(), running.clone());
                 body!(move |co| -> Result<()> {
                     while running.get() {
-                        let item = call_co!(co, [q], q.get(co))?;
+                        let item = sync!(co, q.get())?;
                         acc.set(acc.get() + item);
                         q.task_done()?;
                     }
@@ -1282,7 +1224,7 @@ fn queue_kinds_nowait_errors_and_join() {
             let tasks = (0..2)
                 .map(|n| spawn!(lp(), worker(n)))
                 .collect::<Result<Vec<_>>>()?;
-            call_co!(co, [q], q.join(co))?;
+            sync!(co, q.join())?;
             tprint!("joined, sum {} {q:?}", accumulator.get());
             running.set(false);
             for _ in &tasks {
@@ -1305,7 +1247,7 @@ fn q_maxsize() -> impl Body<()> {
         let (q2, h) = (q.clone(), have_been_put.clone());
         let t = spawn!(lp(), move |co| {
             for i in 0..3 {
-                call_co!(co, [q2], q2.put(co, i))?;
+                sync!(co, q2.put(i))?;
                 h.borrow_mut().push(i);
             }
             Ok(true)
@@ -1314,10 +1256,10 @@ fn q_maxsize() -> impl Body<()> {
             sleep!(co, ZERO)?;
         }
         tprint!("putter blocked after {:?} {q:?}", have_been_put.borrow());
-        tprint!("get {}", call_co!(co, [q], q.get(co))?);
+        tprint!("get {}", sync!(co, q.get())?);
         sleep!(co, ZERO)?;
         tprint!("putter resumed {:?}", have_been_put.borrow());
-        let (a, b) = (call_co!(co, [q], q.get(co))?, call_co!(co, [q], q.get(co))?);
+        let (a, b) = (sync!(co, q.get())?, sync!(co, q.get())?);
         tprint!("get {a} {b} {}", py_bool(t.result()?));
         Ok(())
     })
@@ -1331,7 +1273,7 @@ fn q_getters_fifo() -> impl Body<()> {
             .map(|n| {
                 let (q, got) = (q.clone(), got.clone());
                 spawn!(lp(), move |co| {
-                    let item = call_co!(co, [q], q.get(co))?;
+                    let item = sync!(co, q.get())?;
                     got.borrow_mut().push((n, item));
                     Ok(())
                 })
@@ -1352,14 +1294,14 @@ fn q_get_cancelled_race() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let q = Queue::new(0);
         let q1 = q.clone();
-        let t1 = spawn!(lp(), move |co| call_co!(co, [q1], q1.get(co)))?;
+        let t1 = spawn!(lp(), move |co| sync!(co, q1.get()))?;
         let q2 = q.clone();
-        let t2 = spawn!(lp(), move |co| call_co!(co, [q2], q2.get(co)))?;
+        let t2 = spawn!(lp(), move |co| sync!(co, q2.get()))?;
         sleep!(co, ZERO)?;
         t1.cancel(None);
         sleep!(co, ZERO)?;
         tprint!("t1 done {}", py_bool(t1.done()));
-        call_co!(co, [q], q.put(co, 'a'))?;
+        sync!(co, q.put('a'))?;
         sleep!(co, ZERO)?;
         tprint!("t2 got {}", wait!(co, t2)?);
         Ok(())
@@ -1371,9 +1313,9 @@ fn q_waiting_putters() -> impl Body<()> {
         let q = Queue::new(1);
         for item in ['a', 'b'] {
             let q = q.clone();
-            spawn!(lp(), move |co| call_co!(co, [q], q.put(co, item)))?;
+            spawn!(lp(), move |co| sync!(co, q.put(item)))?;
         }
-        let (a, b) = (call_co!(co, [q], q.get(co))?, call_co!(co, [q], q.get(co))?);
+        let (a, b) = (sync!(co, q.get())?, sync!(co, q.get())?);
         tprint!("with waiting putters: {a} {b}");
         Ok(())
     })
@@ -1390,7 +1332,7 @@ fn q_producer_consumer() -> impl Body<()> {
                 let (qp, lp_) = (q.clone(), log.clone());
                 group_spawn!(tg, move |co| {
                     for i in 0..5 {
-                        call_co!(co, [qp], qp.put(co, i))?;
+                        sync!(co, qp.put(i))?;
                         lp_.borrow_mut().push(format!("('put', {i})"));
                     }
                     Ok(())
@@ -1398,7 +1340,7 @@ fn q_producer_consumer() -> impl Body<()> {
                 let (qc, lc) = (q.clone(), log.clone());
                 group_spawn!(tg, move |co| {
                     for _ in 0..5 {
-                        let item = call_co!(co, [qc], qc.get(co))?;
+                        let item = sync!(co, qc.get())?;
                         lc.borrow_mut().push(format!("('got', {item})"));
                     }
                     Ok(())
@@ -1429,7 +1371,7 @@ fn q_cancel_one_pending_reader() -> impl Body<()> {
     body!(move |co| -> Result<()> {
         let q = Queue::new(0);
         let qr = q.clone();
-        let mut reader = spawn!(lp(), move |co| call_co!(co, [qr], qr.get(co)))?;
+        let mut reader = spawn!(lp(), move |co| sync!(co, qr.get()))?;
         sleep!(co, ZERO)?;
         q.put_nowait(1)?;
         q.put_nowait(2)?;
@@ -1439,7 +1381,7 @@ fn q_cancel_one_pending_reader() -> impl Body<()> {
         {
             tprint!("reader cancelled after wake-up");
             let qr = q.clone();
-            reader = spawn!(lp(), move |co| call_co!(co, [qr], qr.get(co)))?;
+            reader = spawn!(lp(), move |co| sync!(co, qr.get()))?;
             wait!(co, reader)?;
         }
         tprint!("first item not lost: {}", reader.result()?);
@@ -1457,7 +1399,7 @@ fn q_cancel_many_pending_readers() -> impl Body<()> {
                 let readers = (0..3)
                     .map(|_| {
                         let q = q.clone();
-                        group_spawn!(tg, move |co| call_co!(co, [q], q.get(co)))
+                        group_spawn!(tg, move |co| sync!(co, q.get()))
                     })
                     .collect::<Result<Vec<_>>>()?;
                 sleep(co, ZERO)?;
@@ -1485,7 +1427,7 @@ fn q_put_cancel_drop() -> impl Body<()> {
         let q = Queue::new(1);
         q.put_nowait(1)?;
         let qw = q.clone();
-        let writer = spawn!(lp(), move |co| call_co!(co, [qw], qw.put(co, 2)))?;
+        let writer = spawn!(lp(), move |co| sync!(co, qw.put(2)))?;
         sleep!(co, ZERO)?;
         tprint!("get {}", q.get_nowait()?);
         writer.cancel(None);
@@ -1494,7 +1436,7 @@ fn q_put_cancel_drop() -> impl Body<()> {
         {
             tprint!("writer cancelled after wake-up");
             let qw = q.clone();
-            let writer = spawn!(lp(), move |co| call_co!(co, [qw], qw.put(co, 2)))?;
+            let writer = spawn!(lp(), move |co| sync!(co, qw.put(2)))?;
             wait!(co, writer)?;
         }
         tprint!("get {} qsize {}", q.get_nowait()?, q.qsize());
@@ -1507,7 +1449,7 @@ fn q_put_cancelled_race() -> impl Body<()> {
         let q = Queue::new(1);
         let put = |item: char| {
             let q = q.clone();
-            spawn!(lp(), move |co| call_co!(co, [q], q.put(co, item)))
+            spawn!(lp(), move |co| sync!(co, q.put(item)))
         };
         let put_a = put('a')?;
         let put_b = put('b')?;
@@ -1545,7 +1487,7 @@ fn q_putters_waiting() -> impl Body<()> {
                 })?;
                 for i in 0..4 {
                     let q = queue.clone();
-                    group_spawn!(tg, move |co| call_co!(co, [q], q.put(co, i)))?;
+                    group_spawn!(tg, move |co| sync!(co, q.put(i)))?;
                 }
                 Ok(())
             })
@@ -1563,7 +1505,7 @@ fn q_cancelled_putters() -> impl Body<()> {
         let queue = Queue::new(1);
         queue.put_nowait(1)?;
         let q = queue.clone();
-        let put_task = spawn!(lp(), move |co| call_co!(co, [q], q.put(co, 1)))?;
+        let put_task = spawn!(lp(), move |co| sync!(co, q.put(1)))?;
         sleep!(co, ZERO)?;
         tprint!("putters: {}", n_queued(&queue, "_putters"));
         put_task.cancel(None);
@@ -1573,7 +1515,7 @@ fn q_cancelled_putters() -> impl Body<()> {
             tprint!("cancelled; putters: {}", n_queued(&queue, "_putters"));
         }
         let q = queue.clone();
-        let put_task = spawn!(lp(), move |co| call_co!(co, [q], q.put(co, 1)))?;
+        let put_task = spawn!(lp(), move |co| sync!(co, q.put(1)))?;
         sleep!(co, ZERO)?;
         queue.get_nowait()?;
         put_task.cancel(None);
