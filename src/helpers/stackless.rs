@@ -560,29 +560,54 @@ impl<T: Clone + 'static> NextDone<T> {
     }
 }
 
-/// What [`timeout`], [`timeout_at`] and [`Timeout::run_stackless`] return, for
-/// [`yield_from!`](crate::yield_from).
-pub struct TimeoutScope<T: 'static>(Scoped<Timeout, T>);
+/// A public scope type: a [`Scoped`] of `$scope` for [`yield_from!`](crate::yield_from),
+/// with the Debug, the [`Delegate`] and the `Scoped` of a body given by `run_stackless`.
+macro_rules! scope_type {
+    ($(#[$doc:meta])* $name:ident, $scope:ty) => {
+        $(#[$doc])*
+        pub struct $name<T: 'static>(Scoped<$scope, T>);
 
-impl<T: 'static> std::fmt::Debug for TimeoutScope<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("TimeoutScope").field(&self.0.scope).finish()
-    }
+        impl<T: 'static> std::fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0.scope).finish()
+            }
+        }
+
+        impl<T: 'static> Delegate for $name<T> {
+            type Yield = Suspend;
+            type Send = ();
+            type Return = T;
+
+            fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
+                self.0.prime()
+            }
+
+            fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
+                self.0.forward(sent)
+            }
+        }
+
+        impl<T: 'static> $name<T> {
+            /// `scope` run around `body`.
+            fn with_body(
+                scope: &$scope,
+                body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
+            ) -> Self {
+                $name(Scoped::new(
+                    scope.clone(),
+                    Box::new(move |_, panicked| self::body(body, panicked)),
+                ))
+            }
+        }
+    };
 }
 
-impl<T: 'static> Delegate for TimeoutScope<T> {
-    type Yield = Suspend;
-    type Send = ();
-    type Return = T;
-
-    fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
-        self.0.prime()
-    }
-
-    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
-        self.0.forward(sent)
-    }
-}
+scope_type!(
+    /// What [`timeout`], [`timeout_at`] and [`Timeout::run_stackless`] return, for
+    /// [`yield_from!`](crate::yield_from).
+    TimeoutScope,
+    Timeout
+);
 
 impl Timeout {
     /// `async with cm: body` in a stackless body: `yield_from!(cm.run_stackless(#[coroutine]
@@ -596,10 +621,7 @@ impl Timeout {
         &self,
         body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
     ) -> TimeoutScope<T> {
-        TimeoutScope(Scoped::new(
-            self.clone(),
-            Box::new(move |_, panicked| self::body(body, panicked)),
-        ))
+        TimeoutScope::with_body(self, body)
     }
 }
 
@@ -665,31 +687,12 @@ pub fn timeout_at<T: 'static>(
     Timeout::new(when).run_stackless(body)
 }
 
-/// What [`task_group`] and [`TaskGroup::run_stackless`] return, for
-/// [`yield_from!`](crate::yield_from).
-pub struct TaskGroupScope<T: 'static>(Scoped<TaskGroup, T>);
-
-impl<T: 'static> std::fmt::Debug for TaskGroupScope<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("TaskGroupScope")
-            .field(&self.0.scope)
-            .finish()
-    }
-}
-
-impl<T: 'static> Delegate for TaskGroupScope<T> {
-    type Yield = Suspend;
-    type Send = ();
-    type Return = T;
-
-    fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
-        self.0.prime()
-    }
-
-    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
-        self.0.forward(sent)
-    }
-}
+scope_type!(
+    /// What [`task_group`] and [`TaskGroup::run_stackless`] return, for
+    /// [`yield_from!`](crate::yield_from).
+    TaskGroupScope,
+    TaskGroup
+);
 
 impl TaskGroup {
     /// `async with tg: body` in a stackless body: `yield_from!(tg.run_stackless(#[coroutine]
@@ -704,10 +707,7 @@ impl TaskGroup {
         &self,
         body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
     ) -> TaskGroupScope<T> {
-        TaskGroupScope(Scoped::new(
-            self.clone(),
-            Box::new(move |_, panicked| self::body(body, panicked)),
-        ))
+        TaskGroupScope::with_body(self, body)
     }
 }
 

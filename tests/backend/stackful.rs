@@ -224,3 +224,62 @@ macro_rules! try_next {
         $g.try_next($co)
     };
 }
+
+/// `await asyncio.wait_for(aw, t)`.
+#[allow(unused_macros)]
+macro_rules! wait_for {
+    ($co:ident, $aw:expr, $t:expr $(,)?) => {
+        tulip::wait_for($co, &$aw, $t)
+    };
+}
+
+/// `await asyncio.wait(children, timeout=t, return_when=when)`.
+#[allow(unused_macros)]
+macro_rules! asyncio_wait {
+    ($co:ident, $children:expr, $t:expr, $when:expr $(,)?) => {
+        tulip::wait($co, $children, $t, $when)
+    };
+}
+
+/// `await next` of an `as_completed` wait.
+#[allow(unused_macros)]
+macro_rules! next_done {
+    ($co:ident, $next:expr) => {
+        $next.wait($co)
+    };
+}
+
+/// `async with asyncio.timeout(d) as cm: body`: `body` a closure taking `co` and `cm`,
+/// evaluating to a `Result`; the `[names]` it uses are moved in as clones on the stackless
+/// backend (borrowed here).
+#[allow(unused_macros)]
+macro_rules! timeout_scope {
+    ($co:ident, $d:expr, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {
+        tulip::timeout($co, $d, |$c, $cm| $body)
+    };
+}
+
+/// `async with cm: body` of a `Timeout` made before: as `timeout_scope!`.
+#[allow(unused_macros)]
+macro_rules! timeout_run {
+    ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {
+        $scope.run($co, |$c, $cm| $body)
+    };
+}
+
+/// `async with asyncio.TaskGroup() as tg: body`: as `timeout_scope!`, the closure taking
+/// `co` and `tg`.
+#[allow(unused_macros)]
+macro_rules! group {
+    ($co:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {
+        tulip::task_group($co, |$c, $tg| $body)
+    };
+}
+
+/// `async with tg: body` of a `TaskGroup` made before: as `group!`.
+#[allow(unused_macros)]
+macro_rules! group_run {
+    ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {
+        $scope.run($co, |$c, $tg| $body)
+    };
+}

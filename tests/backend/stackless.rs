@@ -320,3 +320,88 @@ macro_rules! try_next {
         tulip::yield_from!($g.try_next())
     };
 }
+
+/// `await asyncio.wait_for(aw, t)`: the native `stackless::wait_for`.
+#[allow(unused_macros)]
+macro_rules! wait_for {
+    ($co:ident, $aw:expr, $t:expr $(,)?) => {
+        tulip::yield_from!(tulip::stackless::wait_for(&$aw, $t))
+    };
+}
+
+/// `await asyncio.wait(children, timeout=t, return_when=when)`: the native
+/// `stackless::wait`.
+#[allow(unused_macros)]
+macro_rules! asyncio_wait {
+    ($co:ident, $children:expr, $t:expr, $when:expr $(,)?) => {
+        tulip::yield_from!(tulip::stackless::wait($children, $t, $when))
+    };
+}
+
+/// `await next` of an `as_completed` wait: the native `next.wait_stackless()`.
+#[allow(unused_macros)]
+macro_rules! next_done {
+    ($co:ident, $next:expr) => {
+        tulip::yield_from!($next.wait_stackless())
+    };
+}
+
+/// `async with asyncio.timeout(d) as cm: body`: `Timeout::run_stackless`, `body` a
+/// stackless coroutine owning clones of the `[names]` it uses and of `cm`.
+#[allow(unused_macros)]
+macro_rules! timeout_scope {
+    ($co:ident, $d:expr, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {
+        match tulip::Timeout::after($d) {
+            Ok(scope) => timeout_run!($co, scope, [$($name),*], |$c, $cm| $body),
+            Err(e) => Err(e),
+        }
+    };
+}
+
+/// `async with cm: body` of a `Timeout` made before: as `timeout_scope!`.
+#[allow(unused_macros)]
+macro_rules! timeout_run {
+    ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {{
+        let owned = $scope.clone();
+        $(let $name = $name.clone();)*
+        tulip::yield_from!($scope.run_stackless(
+            #[coroutine]
+            static move |_| {
+                let $cm: &tulip::Timeout = &owned;
+                $body
+            }
+        ))
+    }};
+}
+
+/// `async with asyncio.TaskGroup() as tg: body`: the native `stackless::task_group`, as
+/// `timeout_scope!`.
+#[allow(unused_macros)]
+macro_rules! group {
+    ($co:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {{
+        $(let $name = $name.clone();)*
+        tulip::yield_from!(tulip::stackless::task_group(move |owned| {
+            #[coroutine]
+            static move |_| {
+                let $tg: &tulip::TaskGroup = &owned;
+                $body
+            }
+        }))
+    }};
+}
+
+/// `async with tg: body` of a `TaskGroup` made before: as `group!`.
+#[allow(unused_macros)]
+macro_rules! group_run {
+    ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {{
+        let owned = $scope.clone();
+        $(let $name = $name.clone();)*
+        tulip::yield_from!($scope.run_stackless(
+            #[coroutine]
+            static move |_| {
+                let $tg: &tulip::TaskGroup = &owned;
+                $body
+            }
+        ))
+    }};
+}

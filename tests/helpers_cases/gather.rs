@@ -15,7 +15,6 @@ use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::{
     Awaitable, CancelledError, ErrorExt, EventLoop, Future, Gathering, NextDone, ReturnWhen,
     RuntimeError, SharedError, Task, TimeoutError, as_completed, gather, gather_settled, shield,
-    wait,
 };
 
 /// Python's `a is b` for two errors read from futures: the same shared error.
@@ -601,21 +600,15 @@ fn iterations() {
             let r = wait!(co, shield(&spawn!(l, child(5))?))?;
             tprint!("shield -> {r}");
             tprint!("wait");
-            let (d, p) = call_co!(
-                co,
-                [l],
-                wait(co, [&spawn!(l, child(6))?], None, ReturnWhen::AllCompleted)
-            )?;
+            let (d, p) =
+                asyncio_wait!(co, [&spawn!(l, child(6))?], None, ReturnWhen::AllCompleted)?;
             let results: Vec<i32> = d.iter().map(|t| t.result().unwrap()).collect();
             tprint!("wait -> {results:?} {}", p.len());
             tprint!("as_completed");
             let (c7, c8) = (spawn!(l, child(7))?, spawn!(l, child(8))?);
-            call_co!(co, [c7, c8], {
-                for next in as_completed([&c7, &c8], None)? {
-                    tprint!("as_completed -> {}", next.wait(co)?);
-                }
-                anyhow::Ok(())
-            })?;
+            for next in as_completed([&c7, &c8], None)? {
+                tprint!("as_completed -> {}", next_done!(co, next)?);
+            }
             tprint!("main returns");
             Ok(())
         })
@@ -630,7 +623,7 @@ fn cleanup(t: &Task<()>) -> impl Body<()> + use<> {
     let t = t.clone();
     body!(move |co| {
         t.cancel(None);
-        call_co!(co, [t], wait(co, [&t], None, ReturnWhen::AllCompleted))?;
+        asyncio_wait!(co, [&t], None, ReturnWhen::AllCompleted)?;
         Ok(())
     })
 }
@@ -643,27 +636,15 @@ fn wait_modes() {
             tprint!("== ALL_COMPLETED");
             let a = named(spawn!(l, nap(1, ()))?, "a");
             let b = named(spawn!(l, nap(2, ()))?, "b");
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::AllCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
             tprint!("done {} pending {}", names(&done), names(&pending));
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::AllCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
             tprint!("again, already done: {} {}", names(&done), names(&pending));
 
             tprint!("== FIRST_COMPLETED");
             let a = named(spawn!(l, forever(&l))?, "a");
             let b = named(spawn!(l, nap(1, ()))?, "b");
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
             b.result()?;
             tprint!(
                 "done {} pending {} b result None",
@@ -681,21 +662,13 @@ fn wait_modes() {
                 })?,
                 "b",
             );
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::FirstCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::FirstCompleted)?;
             tprint!("done {} pending {}", names(&done), names(&pending));
 
             tprint!("== FIRST_EXCEPTION, a child fails at once");
             let a = named(spawn!(l, forever(&l))?, "a");
             let b = named(spawn!(l, fail_after(0, "err"))?, "b");
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::FirstException)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::FirstException)?;
             let exc = b.exception()?.unwrap();
             tprint!(
                 "done {} pending {} {}",
@@ -709,11 +682,8 @@ fn wait_modes() {
             let a = named(spawn!(l, forever(&l))?, "a");
             let b = named(spawn!(l, fail_after(1, "err"))?, "b");
             let c = named(spawn!(l, nap(0, ()))?, "c");
-            let (done, pending) = call_co!(
-                co,
-                [b, a, c],
-                wait(co, [&b, &a, &c], None, ReturnWhen::FirstException)
-            )?;
+            let (done, pending) =
+                asyncio_wait!(co, [&b, &a, &c], None, ReturnWhen::FirstException)?;
             let exc = b.exception()?.unwrap();
             tprint!(
                 "done {} pending {} {}",
@@ -730,11 +700,7 @@ fn wait_modes() {
             l.call_later(Duration::from_millis(1), move || {
                 bc.cancel(None);
             })?;
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::FirstException)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::FirstException)?;
             tprint!(
                 "done {} pending {} b cancelled {}",
                 names(&done),
@@ -745,11 +711,7 @@ fn wait_modes() {
             tprint!("== ALL_COMPLETED with a failure");
             let a = named(spawn!(l, nap(1, ()))?, "a");
             let b = named(spawn!(l, fail_after(2, "really"))?, "b");
-            let (done, pending) = call_co!(
-                co,
-                [b, a],
-                wait(co, [&b, &a], None, ReturnWhen::AllCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&b, &a], None, ReturnWhen::AllCompleted)?;
             let failed: Vec<String> = done
                 .iter()
                 .filter(|t| matches!(t.exception(), Ok(Some(_))))
@@ -765,11 +727,7 @@ fn wait_modes() {
             tprint!("== duplicates count once");
             let c = named(spawn!(l, nap(0, "test"))?, "c");
             let d = named(spawn!(l, nap(0, "spam"))?, "d");
-            let (done, pending) = call_co!(
-                co,
-                [c, d],
-                wait(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, [&c, &c, &d], None, ReturnWhen::AllCompleted)?;
             let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
             results.sort();
             tprint!(
@@ -780,15 +738,11 @@ fn wait_modes() {
             );
 
             tprint!("== errors");
-            if let Err(e) = call_co!(
+            if let Err(e) = asyncio_wait!(
                 co,
-                [],
-                wait(
-                    co,
-                    std::iter::empty::<&Task<()>>(),
-                    None,
-                    ReturnWhen::AllCompleted,
-                )
+                std::iter::empty::<&Task<()>>(),
+                None,
+                ReturnWhen::AllCompleted,
             ) {
                 tprint!("{}: {}", py_name(&e), py_str(&e));
             }
@@ -813,15 +767,11 @@ fn wait_timeout() {
             tprint!("== timeout");
             let a = named(spawn!(l, nap(1, "a"))?, "a");
             let b = named(spawn!(l, slow)?, "b");
-            let (done, pending) = call_co!(
+            let (done, pending) = asyncio_wait!(
                 co,
-                [b, a],
-                wait(
-                    co,
-                    [&b, &a],
-                    Some(Duration::from_millis(20)),
-                    ReturnWhen::AllCompleted
-                )
+                [&b, &a],
+                Some(Duration::from_millis(20)),
+                ReturnWhen::AllCompleted
             )?;
             tprint!(
                 "done {} pending {} b cancelled: {}",
@@ -831,15 +781,11 @@ fn wait_timeout() {
             );
 
             tprint!("== timeout and FIRST_COMPLETED, nothing finishes");
-            let (done, pending) = call_co!(
+            let (done, pending) = asyncio_wait!(
                 co,
-                [b],
-                wait(
-                    co,
-                    [&b],
-                    Some(Duration::from_millis(1)),
-                    ReturnWhen::FirstCompleted
-                )
+                [&b],
+                Some(Duration::from_millis(1)),
+                ReturnWhen::FirstCompleted
             )?;
             tprint!(
                 "done {} pending {} b cancelled: {}",
@@ -850,15 +796,11 @@ fn wait_timeout() {
 
             tprint!("== timeout not reached");
             let c = named(spawn!(l, nap(1, "c"))?, "c");
-            let (done, pending) = call_co!(
+            let (done, pending) = asyncio_wait!(
                 co,
-                [c],
-                wait(
-                    co,
-                    [&c],
-                    Some(Duration::from_secs(10)),
-                    ReturnWhen::AllCompleted
-                )
+                [&c],
+                Some(Duration::from_secs(10)),
+                ReturnWhen::AllCompleted
             )?;
             tprint!("done {} pending {}", names(&done), names(&pending));
 
@@ -880,11 +822,7 @@ fn wait_timeout() {
                 p2.set(p2.get() + 1);
                 Ok(())
             })?;
-            call_co!(
-                co,
-                [inner],
-                wait(co, [&inner], None, ReturnWhen::AllCompleted)
-            )?;
+            asyncio_wait!(co, [&inner], None, ReturnWhen::AllCompleted)?;
             p.set(p.get() + 100);
             Ok(())
         })
@@ -913,7 +851,7 @@ fn as_completed_cases() {
             let c = spawn!(l, nap(3, "c"))?;
             let mut values = Vec::new();
             for next in as_completed([&b, &c, &a], None)? {
-                values.push(call_co!(co, [], next.wait(co))?);
+                values.push(next_done!(co, next)?);
             }
             tprint!("{}", py_strs(&values));
 
@@ -923,7 +861,7 @@ fn as_completed_cases() {
                 Err(zero_division(Some("boom")))
             })?;
             for next in as_completed([&failer, &spawn!(l, nap(2, "ok"))?], None)? {
-                match call_co!(co, [], next.wait(co)) {
+                match next_done!(co, next) {
                     Ok(v) => tprint!("got {v}"),
                     Err(e) => tprint!("raised {}", py_repr(&e)),
                 }
@@ -939,7 +877,7 @@ fn as_completed_cases() {
             })?;
             let mut values = Vec::new();
             for next in as_completed([&a, &b], Some(Duration::from_millis(20)))? {
-                match call_co!(co, [], next.wait(co)) {
+                match next_done!(co, next) {
                     Ok(v) => values.push(format!("(1, '{v}')")),
                     Err(e) if e.isinstance::<TimeoutError>() => {
                         values.push(format!("(2, {})", py_repr(&e)))
@@ -958,7 +896,7 @@ fn as_completed_cases() {
             tprint!("== unused timeout");
             let a = spawn!(l, nap(1, "a"))?;
             for next in as_completed([&a], Some(Duration::from_secs(10)))? {
-                tprint!("got {}", call_co!(co, [], next.wait(co))?);
+                tprint!("got {}", next_done!(co, next)?);
             }
 
             tprint!("== waits are served in the order they are awaited");
@@ -967,22 +905,18 @@ fn as_completed_cases() {
             let mut futs: Vec<NextDone<&str>> = as_completed([&a, &b], None)?.collect();
             tprint!("len {}", futs.len());
             let second = futs.remove(1);
-            tprint!("second wait first: {}", call_co!(co, [], second.wait(co))?);
+            tprint!("second wait first: {}", next_done!(co, second)?);
             let first = futs.remove(0);
-            tprint!("then the first: {}", call_co!(co, [], first.wait(co))?);
+            tprint!("then the first: {}", next_done!(co, first)?);
 
             tprint!("== concurrent waits");
             let a = spawn!(l, nap(1, "a"))?;
             let b = spawn!(l, nap(1, "b"))?;
             let mut waits = Vec::new();
             for next in as_completed([&a, &b], None)? {
-                waits.push(spawn!(l, move |co| call_co!(co, [], next.wait(co)))?);
+                waits.push(spawn!(l, move |co| next_done!(co, next))?);
             }
-            let (done, pending) = call_co!(
-                co,
-                [waits],
-                wait(co, &waits, None, ReturnWhen::AllCompleted)
-            )?;
+            let (done, pending) = asyncio_wait!(co, &waits, None, ReturnWhen::AllCompleted)?;
             let mut results: Vec<&str> = done.iter().map(|t| t.result().unwrap()).collect();
             results.sort();
             tprint!("{} {}", py_strs(&results), pending.len());
@@ -992,7 +926,7 @@ fn as_completed_cases() {
             let spam = spawn!(l, nap(0, "spam"))?;
             let mut result = Vec::new();
             for next in as_completed([&c, &c, &spam], None)? {
-                result.push(call_co!(co, [], next.wait(co))?);
+                result.push(next_done!(co, next)?);
             }
             let n = result.len();
             result.sort();
@@ -1003,7 +937,7 @@ fn as_completed_cases() {
             let b = spawn!(l, nap(2, "b"))?;
             let mut waits = as_completed([&a, &b], None)?;
             let (first, second) = (waits.next().unwrap(), waits.next().unwrap());
-            let w = spawn!(l, move |co| call_co!(co, [], first.wait(co)))?;
+            let w = spawn!(l, move |co| next_done!(co, first))?;
             sleep!(co, Duration::ZERO)?;
             tprint!("cancel the first wait: {}", py_bool(w.cancel(None)));
             if let Err(e) = wait!(co, w)
@@ -1011,10 +945,7 @@ fn as_completed_cases() {
             {
                 tprint!("first wait cancelled");
             }
-            tprint!(
-                "the second wait gets {}",
-                call_co!(co, [], second.wait(co))?
-            );
+            tprint!("the second wait gets {}", next_done!(co, second)?);
             wait!(co, b)?;
 
             tprint!("== no children");
@@ -1157,15 +1088,11 @@ fn helpers_leave_nothing_alive_after_close() {
         let _shielded = shield(&g);
         let _settled = gather_settled(&kids)?;
         let _ac = as_completed(&kids, Some(Duration::from_secs(3600)))?;
-        call_co!(
+        asyncio_wait!(
             co,
-            [kids],
-            wait(
-                co,
-                &kids,
-                Some(Duration::from_secs(3600)),
-                ReturnWhen::FirstCompleted,
-            )
+            &kids,
+            Some(Duration::from_secs(3600)),
+            ReturnWhen::FirstCompleted,
         )?;
         wait!(co, g)
     })

@@ -14,8 +14,7 @@ use anyhow::Result;
 use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::{
     CancelledError, ErrorExt, ExceptionGroup, Future, Generator, RuntimeError, TaskCo, TaskGroup,
-    Timeout, TimeoutError, ValueError, cause, current_task, get_running_loop, sleep, task_group,
-    timeout, wait_for, wait_for_fn,
+    Timeout, TimeoutError, ValueError, cause, current_task, get_running_loop, sleep, wait_for_fn,
 };
 
 fn secs(n: u64) -> Duration {
@@ -67,7 +66,7 @@ fn case_51_wait_for() {
                 slept?;
                 Ok("done")
             })?;
-            match call_co!(co, [fut], wait_for(co, &fut, Some(ms(50)))) {
+            match wait_for!(co, fut, Some(ms(50))) {
                 Err(e) if e.isinstance::<TimeoutError>() => tprint!(
                     "TimeoutError {} is builtin TimeoutError: {} cause: {}",
                     py_repr(&e),
@@ -101,7 +100,7 @@ fn case_51_wait_for() {
             done.set_result("ready")?;
             tprint!(
                 "timeout=0 with done future -> {}",
-                call_co!(co, [done], wait_for(co, &done, Some(Duration::ZERO)))?
+                wait_for!(co, done, Some(Duration::ZERO))?
             );
             let slept = call_co!(
                 co,
@@ -123,11 +122,7 @@ fn case_51_wait_for() {
             tprint!("fast enough -> {ok}");
             let inner_task = spawn!(lp, |co| sleep!(co, secs(10)))?;
             let inner = inner_task.clone();
-            let w = spawn!(lp, move |co| call_co!(
-                co,
-                [inner],
-                wait_for(co, &inner, Some(secs(10)))
-            ))?;
+            let w = spawn!(lp, move |co| wait_for!(co, inner, Some(secs(10))))?;
             sleep!(co, ms(10))?;
             w.cancel(None);
             if wait!(co, w).is_err_and(|e| e.isinstance::<CancelledError>()) {
@@ -151,14 +146,10 @@ fn case_53_timeout() {
             let lp = get_running_loop()?;
             // `async with asyncio.timeout(0.01) as cm:`, keeping `cm` for after the block.
             let cm = Timeout::after(Some(ms(10)))?;
-            let r = call_co!(
-                co,
-                [cm],
-                cm.run(co, |co, cm| {
-                    tprint!("{}", repr_head(cm));
-                    sleep(co, secs(10))
-                })
-            );
+            let r = timeout_run!(co, cm, [], |co, cm| {
+                tprint!("{}", repr_head(cm));
+                sleep!(co, secs(10))
+            });
             if let Err(e) = r {
                 assert!(e.isinstance::<TimeoutError>());
                 tprint!(
@@ -173,21 +164,17 @@ fn case_53_timeout() {
             let cancelled = Rc::new(Cell::new(false));
             let deadline = lp.time() + ms(10);
             let (cm1, cm2) = (Timeout::new(Some(deadline)), Timeout::new(Some(deadline)));
-            let r = call_co!(
-                co,
-                [cm1, cm2, cancelled],
-                cm1.run(co, |co, _| {
-                    let inner = cm2.run(co, |co, _| sleep(co, secs(10)));
-                    if inner
-                        .as_ref()
-                        .is_err_and(|e| e.isinstance::<CancelledError>())
-                    {
-                        // The inner scope re-raises CancelledError; only the outer converts.
-                        cancelled.set(true);
-                    }
-                    inner
-                })
-            );
+            let r = timeout_run!(co, cm1, [cm2, cancelled], |co, _| {
+                let inner = timeout_run!(co, cm2, [], |co, _| sleep!(co, secs(10)));
+                if inner
+                    .as_ref()
+                    .is_err_and(|e| e.isinstance::<CancelledError>())
+                {
+                    // The inner scope re-raises CancelledError; only the outer converts.
+                    cancelled.set(true);
+                }
+                inner
+            });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!(
                     "nested: inner saw CancelledError: {} both expired: {} {}",
@@ -198,10 +185,10 @@ fn case_53_timeout() {
             }
 
             let cm = Timeout::after(Some(secs(10)))?;
-            call_co!(co, [cm], cm.run(co, |co, _| sleep(co, ms(10))))?;
+            timeout_run!(co, cm, [], |co, _| sleep!(co, ms(10)))?;
             tprint!("not triggered: {} {:?}", py_bool(cm.expired()), cm);
             let cm = Timeout::after(None)?;
-            call_co!(co, [cm], cm.run(co, |co, _| sleep(co, ms(10))))?;
+            timeout_run!(co, cm, [], |co, _| sleep!(co, ms(10)))?;
             tprint!(
                 "disabled: {} {:?}",
                 cm.when().map_or("None".into(), |w| format!("{w:?}")),
@@ -209,7 +196,7 @@ fn case_53_timeout() {
             );
 
             let cm = Timeout::after(Some(ms(10)))?;
-            let r: Result<()> = call_co!(co, [cm], cm.run(co, |_, _| Err(key_error("foreign"))));
+            let r: Result<()> = timeout_run!(co, cm, [], |_, _| Err(key_error("foreign")));
             if let Err(e) = r {
                 tprint!(
                     "foreign exception passes through: {} {}",
@@ -232,11 +219,11 @@ fn case_53_timeout() {
             }
 
             let cm = Timeout::after(Some(Duration::ZERO))?;
-            let r = call_co!(co, [cm], cm.run(co, |co, _| sleep(co, Duration::ZERO)));
+            let r = timeout_run!(co, cm, [], |co, _| sleep!(co, Duration::ZERO));
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!("timeout(0) fires at the first await (next iteration)");
             }
-            if let Err(e) = call_co!(co, [cm], cm.run(co, |_, _| Ok(()))) {
+            if let Err(e) = timeout_run!(co, cm, [], |_, _| Ok(())) {
                 tprint!("re-enter RuntimeError: {}", py_str(&e));
             }
             Ok(())
@@ -274,11 +261,11 @@ fn wait_for_more() {
                 }
                 Ok(1)
             })?;
-            let swallowed = call_co!(co, [swallow], wait_for(co, &swallow, Some(ms(10))))?;
+            let swallowed = wait_for!(co, swallow, Some(ms(10)))?;
             tprint!("swallowed cancel -> {swallowed}");
 
             let t = spawn!(lp, slow_cleanup())?;
-            if let Err(e) = call_co!(co, [t], wait_for(co, &t, Some(ms(10)))) {
+            if let Err(e) = wait_for!(co, t, Some(ms(10))) {
                 assert!(e.isinstance::<TimeoutError>());
                 tprint!(
                     "TimeoutError after the cleanup; inner done: {} cause: {}",
@@ -288,7 +275,7 @@ fn wait_for_more() {
             }
             let t = spawn!(lp, slow_cleanup())?;
             sleep!(co, ms(10))?;
-            if let Err(e) = call_co!(co, [t], wait_for(co, &t, Some(Duration::ZERO))) {
+            if let Err(e) = wait_for!(co, t, Some(Duration::ZERO)) {
                 assert!(e.isinstance::<TimeoutError>());
                 tprint!(
                     "timeout=0: TimeoutError after the cleanup; inner done: {} cause: {}",
@@ -301,11 +288,7 @@ fn wait_for_more() {
                 let _ = sleep!(co, secs(10));
                 Err::<(), _>(ValueError::new("from finally").into())
             })?;
-            let r = call_co!(
-                co,
-                [fails_on_cancel],
-                wait_for(co, &fails_on_cancel, Some(ms(10)))
-            );
+            let r = wait_for!(co, fails_on_cancel, Some(ms(10)));
             if let Err(e) = r {
                 tprint!(
                     "an error raised while cancelled passes through: {}",
@@ -320,14 +303,14 @@ fn wait_for_more() {
             })?;
             tprint!(
                 "result before the deadline -> {}",
-                call_co!(co, [fut], wait_for(co, &fut, Some(secs(1))))?
+                wait_for!(co, fut, Some(secs(1)))?
             );
 
             let fails = spawn!(lp, |co| {
                 sleep!(co, ms(10))?;
                 Err::<(), _>(key_error("early"))
             })?;
-            if let Err(e) = call_co!(co, [fails], wait_for(co, &fails, Some(secs(1)))) {
+            if let Err(e) = wait_for!(co, fails, Some(secs(1))) {
                 tprint!(
                     "an error before the deadline passes through: {}",
                     py_repr(&e)
@@ -342,11 +325,7 @@ fn wait_for_more() {
                 Ok(42)
             })?;
             let inner = inner_task.clone();
-            let waiting = spawn!(lp, move |co| call_co!(
-                co,
-                [inner],
-                wait_for(co, &inner, Some(ms(20)))
-            ))?;
+            let waiting = spawn!(lp, move |co| wait_for!(co, inner, Some(ms(20))))?;
             sleep!(co, ms(100))?;
             waiting.cancel(None);
             if wait!(co, waiting).is_err_and(|e| e.isinstance::<CancelledError>()) {
@@ -363,7 +342,7 @@ fn wait_for_more() {
                     wait!(co, never)
                 })?;
                 let inner = task.clone();
-                let waiting = spawn!(lp, move |co| call_co!(co, [inner], wait_for(co, &inner, t)))?;
+                let waiting = spawn!(lp, move |co| wait_for!(co, inner, t))?;
                 let w = waiting.clone();
                 lp.call_soon(move || {
                     w.cancel(None);
@@ -391,13 +370,14 @@ fn timeout_more() {
 
             let fut: Future<Timeout> = lp.create_future();
             let f = fut.clone();
-            let task = spawn!(lp, move |co| call_co!(
+            let task = spawn!(lp, move |co| timeout_scope!(
                 co,
+                Some(secs(10)),
                 [f],
-                timeout(co, Some(secs(10)), |co, cm| {
+                |co, cm| {
                     f.set_result(cm.clone())?;
-                    sleep(co, secs(50))
-                })
+                    sleep!(co, secs(50))
+                }
             ))?;
             let cm = wait!(co, fut)?;
             cm.reschedule(Some(lp.time() + secs(30)))?;
@@ -414,14 +394,10 @@ fn timeout_more() {
             }
 
             let cm = Timeout::after(Some(secs(10)))?;
-            let r = call_co!(
-                co,
-                [cm, lp],
-                cm.run(co, |co, cm| {
-                    cm.reschedule(Some(lp.time() - secs(1)))?;
-                    sleep(co, secs(10))
-                })
-            );
+            let r = timeout_run!(co, cm, [lp], |co, cm| {
+                cm.reschedule(Some(lp.time() - secs(1)))?;
+                sleep!(co, secs(10))
+            });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!(
                     "rescheduled into the past: TimeoutError; expired: {}",
@@ -429,31 +405,23 @@ fn timeout_more() {
                 );
             }
 
-            let r = call_co!(
-                co,
-                [lp],
-                timeout(co, Some(ms(10)), |co, cm| {
-                    cm.reschedule(Some(lp.time() + ms(100)))?;
-                    sleep(co, ms(20))?;
-                    tprint!("still running after the first deadline");
-                    sleep(co, secs(10))
-                })
-            );
+            let r = timeout_scope!(co, Some(ms(10)), [lp], |co, cm| {
+                cm.reschedule(Some(lp.time() + ms(100)))?;
+                sleep!(co, ms(20))?;
+                tprint!("still running after the first deadline");
+                sleep!(co, secs(10))
+            });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!("fired at the moved deadline");
             }
 
             let cm = Timeout::new(Some(lp.time() - secs(11)));
-            let r = call_co!(
-                co,
-                [cm],
-                cm.run(co, |co, _| {
-                    tprint!("body runs");
-                    sleep(co, Duration::ZERO)?;
-                    tprint!("not reached");
-                    Ok(())
-                })
-            );
+            let r = timeout_run!(co, cm, [], |co, _| {
+                tprint!("body runs");
+                sleep!(co, Duration::ZERO)?;
+                tprint!("not reached");
+                Ok(())
+            });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!(
                     "past deadline: TimeoutError at the first await; expired: {}",
@@ -462,33 +430,25 @@ fn timeout_more() {
             }
 
             let cm = Timeout::after(Some(ms(10)))?;
-            call_co!(
-                co,
-                [cm, lp],
-                cm.run(co, |co, cm| {
-                    if sleep(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
-                        tprint!("body caught CancelledError; {cm:?}");
-                    }
-                    if let Err(e) = cm.reschedule(Some(lp.time() + secs(1))) {
-                        tprint!("RuntimeError: {}", py_str(&e));
-                    }
-                    Ok(())
-                })
-            )?;
+            timeout_run!(co, cm, [lp], |co, cm| {
+                if sleep!(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
+                    tprint!("body caught CancelledError; {cm:?}");
+                }
+                if let Err(e) = cm.reschedule(Some(lp.time() + secs(1))) {
+                    tprint!("RuntimeError: {}", py_str(&e));
+                }
+                Ok(())
+            })?;
             tprint!(
                 "no TimeoutError; expired: {} {cm:?} cancelling: {}",
                 py_bool(cm.expired()),
                 cancelling()
             );
 
-            let t = spawn!(lp, |co| call_co!(
-                co,
-                [],
-                timeout(co, Some(secs(10)), |co, _| {
-                    current_task(None)?.unwrap().cancel(None);
-                    sleep(co, secs(10))
-                })
-            ))?;
+            let t = spawn!(lp, |co| timeout_scope!(co, Some(secs(10)), [], |co, _| {
+                current_task(None)?.unwrap().cancel(None);
+                sleep!(co, secs(10))
+            }))?;
             if wait!(co, t).is_err_and(|e| e.isinstance::<CancelledError>()) {
                 tprint!(
                     "a cancel inside an unexpired timeout stays CancelledError; cancelled: {}",
@@ -500,20 +460,16 @@ fn timeout_more() {
                 Timeout::after(Some(ms(100)))?,
                 Timeout::after(Some(ms(10)))?,
             );
-            let r = call_co!(
-                co,
-                [outer, inner],
-                outer.run(co, |co, outer| {
-                    let r = inner.run(co, |co, _| sleep(co, secs(1)));
-                    if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                        tprint!(
-                            "inner TimeoutError; outer expired: {}",
-                            py_bool(outer.expired())
-                        );
-                    }
-                    sleep(co, secs(1))
-                })
-            );
+            let r = timeout_run!(co, outer, [inner], |co, outer| {
+                let r = timeout_run!(co, inner, [], |co, _| sleep!(co, secs(1)));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!(
+                        "inner TimeoutError; outer expired: {}",
+                        py_bool(outer.expired())
+                    );
+                }
+                sleep!(co, secs(1))
+            });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!(
                     "outer TimeoutError; inner expired: {} outer expired: {}",
@@ -522,19 +478,15 @@ fn timeout_more() {
                 );
             }
 
-            let r = call_co!(
-                co,
-                [],
-                timeout(co, Some(ms(10)), |co, _| {
-                    let body = sleep(co, secs(1));
-                    // `finally:` runs whatever the sleep gave.
-                    let r = timeout(co, Some(ms(10)), |co, _| sleep(co, secs(10)));
-                    if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
-                        tprint!("timeout inside finally: TimeoutError");
-                    }
-                    body
-                })
-            );
+            let r = timeout_scope!(co, Some(ms(10)), [], |co, _| {
+                let body = sleep!(co, secs(1));
+                // `finally:` runs whatever the sleep gave.
+                let r = timeout_scope!(co, Some(ms(10)), [], |co, _| sleep!(co, secs(10)));
+                if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
+                    tprint!("timeout inside finally: TimeoutError");
+                }
+                body
+            });
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!("outer: TimeoutError");
             }
@@ -544,22 +496,14 @@ fn timeout_more() {
                 if sleep!(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
                     tprint!("cancelled; cancelling(): {}", cancelling());
                 }
-                let r = call_co!(
-                    co,
-                    [],
-                    timeout(co, Some(Duration::ZERO), |co, _| sleep(co, secs(1)))
-                );
+                let r = timeout_scope!(co, Some(Duration::ZERO), [], |co, _| sleep!(co, secs(1)));
                 if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                     tprint!("a timeout after a caught cancel still converts");
                 }
-                let r = call_co!(
-                    co,
-                    [],
-                    timeout(co, Some(secs(1)), |co, _| {
-                        current_task(None)?.unwrap().cancel(None);
-                        sleep(co, secs(2))
-                    })
-                );
+                let r = timeout_scope!(co, Some(secs(1)), [], |co, _| {
+                    current_task(None)?.unwrap().cancel(None);
+                    sleep!(co, secs(2))
+                });
                 if r.is_err_and(|e| e.isinstance::<CancelledError>()) {
                     tprint!(
                         "a new cancel inside it stays CancelledError; cancelling(): {}",
@@ -571,11 +515,7 @@ fn timeout_more() {
             tprint!("after_cancel -> {}", wait!(co, after_cancel)?);
 
             let t = spawn!(lp, |co| {
-                match call_co!(
-                    co,
-                    [],
-                    timeout(co, Some(ms(10)), |co, _| sleep(co, secs(10)))
-                ) {
+                match timeout_scope!(co, Some(ms(10)), [], |co, _| sleep!(co, secs(10))) {
                     Err(e) if e.isinstance::<TimeoutError>() => Ok("timed out"),
                     Err(e) => Err(e),
                     Ok(()) => Ok("not timed out"),
@@ -658,79 +598,59 @@ fn taskgroup_basic() {
         // The groups run in a stackful coroutine (`call_co!`); their children are of the
         // backend under test.
         run!(|co| -> Result<()> {
-            let (t1, t2) = call_co!(
-                co,
-                [],
-                task_group(co, |_, g| {
-                    let t1 = group_spawn!(g, foo("t1", ms(10), 42))?;
-                    let t2 = group_spawn!(g, foo("t2", ms(20), 11))?;
-                    tprint!(
-                        "body over; children done: {} {}",
-                        py_bool(t1.done()),
-                        py_bool(t2.done())
-                    );
-                    Ok((t1, t2))
-                })
-            )?;
+            let (t1, t2) = group!(co, [], |_, g| {
+                let t1 = group_spawn!(g, foo("t1", ms(10), 42))?;
+                let t2 = group_spawn!(g, foo("t2", ms(20), 11))?;
+                tprint!(
+                    "body over; children done: {} {}",
+                    py_bool(t1.done()),
+                    py_bool(t2.done())
+                );
+                Ok((t1, t2))
+            })?;
             tprint!("after the group: {} {}", t1.result()?, t2.result()?);
 
-            let (t1, t2) = call_co!(
-                co,
-                [],
-                task_group(co, |co, g| {
-                    let t1 = group_spawn!(g, foo("t1", ms(10), 42))?;
-                    sleep(co, ms(20))?;
-                    let t2 = group_spawn!(g, foo("t2", ms(10), 11))?;
-                    Ok((t1, t2))
-                })
-            )?;
+            let (t1, t2) = group!(co, [], |co, g| {
+                let t1 = group_spawn!(g, foo("t1", ms(10), 42))?;
+                sleep!(co, ms(20))?;
+                let t2 = group_spawn!(g, foo("t2", ms(10), 11))?;
+                Ok((t1, t2))
+            })?;
             tprint!("after the group: {} {}", t1.result()?, t2.result()?);
 
-            let (t1, t2) = call_co!(
-                co,
-                [],
-                task_group(co, |co, g| {
-                    let t1 = group_spawn!(g, foo("t1", secs(1), 42))?;
-                    sleep(co, ms(10))?;
-                    t1.cancel(None);
-                    let t2 = group_spawn!(g, foo("t2", ms(20), 11))?;
-                    Ok((t1, t2))
-                })
-            )?;
+            let (t1, t2) = group!(co, [], |co, g| {
+                let t1 = group_spawn!(g, foo("t1", secs(1), 42))?;
+                sleep!(co, ms(10))?;
+                t1.cancel(None);
+                let t2 = group_spawn!(g, foo("t2", ms(20), 11))?;
+                Ok((t1, t2))
+            })?;
             tprint!(
                 "t1 cancelled: {} t2: {}",
                 py_bool(t1.cancelled()),
                 t2.result()?
             );
 
-            call_co!(
-                co,
-                [],
-                task_group(co, |_, g| {
-                    let g2 = g.clone();
-                    group_spawn!(g, move |co| {
-                        sleep!(co, ms(10))?;
-                        group_spawn!(g2, foo("grandchild-1", ms(10), 1))?;
-                        group_spawn!(g2, foo("grandchild-2", ms(20), 2))?;
-                        tprint!("root done");
-                        Ok(())
-                    })?;
+            group!(co, [], |_, g| {
+                let g2 = g.clone();
+                group_spawn!(g, move |co| {
+                    sleep!(co, ms(10))?;
+                    group_spawn!(g2, foo("grandchild-1", ms(10), 1))?;
+                    group_spawn!(g2, foo("grandchild-2", ms(20), 2))?;
+                    tprint!("root done");
                     Ok(())
-                })
-            )?;
+                })?;
+                Ok(())
+            })?;
             tprint!("the group waited for the children a child added");
 
             let g = TaskGroup::new();
             tprint!("{g:?}");
-            call_co!(
-                co,
-                [g],
-                g.run(co, |_, g| {
-                    group_spawn!(g, foo("x", ms(10), 0))?;
-                    tprint!("{g:?}");
-                    Ok(())
-                })
-            )?;
+            group_run!(co, g, [], |_, g| {
+                group_spawn!(g, foo("x", ms(10), 0))?;
+                tprint!("{g:?}");
+                Ok(())
+            })?;
             tprint!("{g:?}");
             Ok(())
         })
@@ -754,22 +674,18 @@ fn taskgroup_errors() {
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
             let runner = spawn!(lp, |co| {
-                let r = call_co!(
-                    co,
-                    [],
-                    task_group(co, |co, g| {
-                        group_spawn!(g, crash("c1", ms(10), zero_division))?;
-                        group_spawn!(g, sleeper("s1", secs(1)))?;
-                        group_spawn!(g, sleeper("s2", secs(1)))?;
-                        let r = sleep(co, secs(10));
-                        if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
-                            tprint!("body cancelled");
-                        }
-                        r?;
-                        tprint!("not reached");
-                        Ok(())
-                    })
-                );
+                let r = group!(co, [], |co, g| {
+                    group_spawn!(g, crash("c1", ms(10), zero_division))?;
+                    group_spawn!(g, sleeper("s1", secs(1)))?;
+                    group_spawn!(g, sleeper("s2", secs(1)))?;
+                    let r = sleep!(co, secs(10));
+                    if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
+                        tprint!("body cancelled");
+                    }
+                    r?;
+                    tprint!("not reached");
+                    Ok(())
+                });
                 if let Some(eg) = caught(r) {
                     tprint!("caught {}", py_repr(&eg));
                     tprint!("str: {}", py_str(&eg));
@@ -780,35 +696,27 @@ fn taskgroup_errors() {
             tprint!("{}", wait!(co, runner)?);
             report("04");
 
-            let r = call_co!(
-                co,
-                [],
-                task_group(co, |_, g| {
-                    group_spawn!(g, crash("c1", ms(10), || ValueError::new("a").into()))?;
-                    group_spawn!(g, |co| {
-                        let _ = sleep!(co, secs(1));
-                        Err::<(), _>(key_error("b"))
-                    })?;
-                    Ok(())
-                })
-            );
+            let r = group!(co, [], |_, g| {
+                group_spawn!(g, crash("c1", ms(10), || ValueError::new("a").into()))?;
+                group_spawn!(g, |co| {
+                    let _ = sleep!(co, secs(1));
+                    Err::<(), _>(key_error("b"))
+                })?;
+                Ok(())
+            });
             if let Some(eg) = caught(r) {
                 let n = eg.exc::<ExceptionGroup>().unwrap().exceptions().len();
                 tprint!("caught {} count: {n}", py_repr(&eg));
             }
 
             let children = Rc::new(RefCell::new(None));
-            let r = call_co!(
-                co,
-                [children],
-                task_group(co, |co, g| {
-                    let t1 = group_spawn!(g, sleeper("s1", secs(1)))?;
-                    let t2 = group_spawn!(g, sleeper("s2", secs(2)))?;
-                    *children.borrow_mut() = Some((t1, t2));
-                    sleep(co, ms(10))?;
-                    Err::<(), _>(zero_division())
-                })
-            );
+            let r = group!(co, [children], |co, g| {
+                let t1 = group_spawn!(g, sleeper("s1", secs(1)))?;
+                let t2 = group_spawn!(g, sleeper("s2", secs(2)))?;
+                *children.borrow_mut() = Some((t1, t2));
+                sleep!(co, ms(10))?;
+                Err::<(), _>(zero_division())
+            });
             if let Some(eg) = caught(r) {
                 let (t1, t2) = children.take().unwrap();
                 tprint!(
@@ -820,52 +728,40 @@ fn taskgroup_errors() {
             }
             report("09");
 
-            let r = call_co!(
-                co,
-                [],
-                task_group(co, |co, g| {
-                    group_spawn!(g, crash("c1", ms(10), zero_division))?;
-                    let _ = sleep(co, secs(10));
-                    Err::<(), _>(key_error("from body"))
-                })
-            );
+            let r = group!(co, [], |co, g| {
+                group_spawn!(g, crash("c1", ms(10), zero_division))?;
+                let _ = sleep!(co, secs(10));
+                Err::<(), _>(key_error("from body"))
+            });
             if let Some(eg) = caught(r) {
                 tprint!("caught {}", py_repr(&eg));
             }
 
-            let runner14 = spawn!(lp, |co| call_co!(
-                co,
-                [],
-                task_group(co, |co, g1| {
-                    group_spawn!(g1, sleeper("outer-child", secs(10)))?;
-                    task_group(co, |_, g2| {
-                        group_spawn!(
-                            g2,
-                            crash("inner-child", ms(10), || ValueError::new("inner").into())
-                        )?;
-                        Ok(())
-                    })
+            let runner14 = spawn!(lp, |co| group!(co, [], |co, g1| {
+                group_spawn!(g1, sleeper("outer-child", secs(10)))?;
+                group!(co, [], |_, g2| {
+                    group_spawn!(
+                        g2,
+                        crash("inner-child", ms(10), || ValueError::new("inner").into())
+                    )?;
+                    Ok(())
                 })
-            ))?;
+            }))?;
             if let Some(eg) = caught(wait!(co, runner14)) {
                 tprint!("caught {}", py_repr(&eg));
             }
             report("14");
 
-            let runner13 = spawn!(lp, |co| call_co!(
-                co,
-                [],
-                task_group(co, |co, g1| {
-                    group_spawn!(
-                        g1,
-                        crash("outer-child", ms(10), || ValueError::new("outer").into())
-                    )?;
-                    task_group(co, |_, g2| {
-                        group_spawn!(g2, sleeper("inner-child", secs(10)))?;
-                        Ok(())
-                    })
+            let runner13 = spawn!(lp, |co| group!(co, [], |co, g1| {
+                group_spawn!(
+                    g1,
+                    crash("outer-child", ms(10), || ValueError::new("outer").into())
+                )?;
+                group!(co, [], |_, g2| {
+                    group_spawn!(g2, sleeper("inner-child", secs(10)))?;
+                    Ok(())
                 })
-            ))?;
+            }))?;
             if let Some(eg) = caught(wait!(co, runner13)) {
                 tprint!("caught {}", py_repr(&eg));
             }
@@ -908,100 +804,75 @@ fn taskgroup_cancel() {
         // As taskgroup_errors: each runner is a task of the backend under test whose group
         // runs in `call_co!`.
         run!(|co| -> Result<()> {
-            let runner07 = body!(|co| call_co!(
-                co,
-                [],
-                task_group(co, |co, g| {
-                    for i in 0..3 {
-                        group_spawn!(g, sleeper(&format!("s{i}"), secs(5)))?;
-                    }
-                    let r = sleep(co, secs(10));
-                    if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
-                        tprint!("body cancelled");
-                    }
-                    r
-                })
-            ));
+            let runner07 = body!(|co| group!(co, [], |co, g| {
+                for i in 0..3 {
+                    group_spawn!(g, sleeper(&format!("s{i}"), secs(5)))?;
+                }
+                let r = sleep!(co, secs(10));
+                if r.as_ref().is_err_and(|e| e.isinstance::<CancelledError>()) {
+                    tprint!("body cancelled");
+                }
+                r
+            }));
             await_sub!(co, cancel_soon(runner07))?;
             report("07");
 
-            let runner22 = body!(|co| call_co!(
-                co,
-                [],
-                task_group(co, |_, g| {
-                    group_spawn!(g, sleeper("a", secs(1)))?;
-                    group_spawn!(g, sleeper("b", secs(2)))?;
-                    Ok(())
-                })
-            ));
+            let runner22 = body!(|co| group!(co, [], |_, g| {
+                group_spawn!(g, sleeper("a", secs(1)))?;
+                group_spawn!(g, sleeper("b", secs(2)))?;
+                Ok(())
+            }));
             await_sub!(co, cancel_soon(runner22))?;
             report("22");
 
-            let runner17 =
-                body!(|co| call_co!(co, [], task_group(co, |co, _| sleep(co, secs(10)))));
+            let runner17 = body!(|co| group!(co, [], |co, _| sleep!(co, secs(10))));
             await_sub!(co, cancel_soon(runner17))?;
 
-            let runner08 = body!(|co| call_co!(
-                co,
-                [],
-                task_group(co, |co, g| {
-                    for _ in 0..2 {
-                        group_spawn!(g, fails_when_cancelled())?;
-                    }
-                    sleep(co, secs(10))
-                })
-            ));
+            let runner08 = body!(|co| group!(co, [], |co, g| {
+                for _ in 0..2 {
+                    group_spawn!(g, fails_when_cancelled())?;
+                }
+                sleep!(co, secs(10))
+            }));
             await_sub!(co, cancel_soon(runner08))?;
 
-            let runner18 = body!(|co| call_co!(
-                co,
-                [],
-                task_group(co, |co, _| match sleep(co, secs(10)) {
-                    Err(e) if e.isinstance::<CancelledError>() => Err(key_error("instead")),
-                    other => other,
-                })
-            ));
+            let runner18 = body!(|co| group!(co, [], |co, _| match sleep!(co, secs(10)) {
+                Err(e) if e.isinstance::<CancelledError>() => Err(key_error("instead")),
+                other => other,
+            }));
             await_sub!(co, cancel_soon(runner18))?;
 
-            let runner15 = body!(|co| call_co!(
-                co,
-                [],
-                task_group(co, |co, g| {
-                    group_spawn!(g, |co| {
-                        sleep!(co, ms(100))?;
-                        tprint!("crash_soon raises");
-                        Err::<(), _>(zero_division())
-                    })?;
-                    let r = sleep(co, secs(10));
-                    if let Err(e) = &r
-                        && e.isinstance::<CancelledError>()
+            let runner15 = body!(|co| group!(co, [], |co, g| {
+                group_spawn!(g, |co| {
+                    sleep!(co, ms(100))?;
+                    tprint!("crash_soon raises");
+                    Err::<(), _>(zero_division())
+                })?;
+                let r = sleep!(co, secs(10));
+                if let Err(e) = &r
+                    && e.isinstance::<CancelledError>()
+                {
+                    tprint!("body cleans up");
+                    let cleanup = sleep!(co, ms(200));
+                    if cleanup
+                        .as_ref()
+                        .is_err_and(|e| e.isinstance::<CancelledError>())
                     {
-                        tprint!("body cleans up");
-                        let cleanup = sleep(co, ms(200));
-                        if cleanup
-                            .as_ref()
-                            .is_err_and(|e| e.isinstance::<CancelledError>())
-                        {
-                            tprint!("cleanup cancelled by the group");
-                        }
-                        cleanup?;
+                        tprint!("cleanup cancelled by the group");
                     }
-                    r
-                })
-            ));
+                    cleanup?;
+                }
+                r
+            }));
             await_sub!(co, cancel_soon(runner15))?;
 
             let survivor = spawn!(get_running_loop()?, |co| {
-                let r = call_co!(
-                    co,
-                    [],
-                    task_group(co, |co, g| {
-                        group_spawn!(g, sleeper("x", Duration::ZERO))?;
-                        sleep(co, Duration::ZERO)?;
-                        group_spawn!(g, sleeper("y", secs(5)))?;
-                        Err::<(), _>(ValueError::new("body").into())
-                    })
-                );
+                let r = group!(co, [], |co, g| {
+                    group_spawn!(g, sleeper("x", Duration::ZERO))?;
+                    sleep!(co, Duration::ZERO)?;
+                    group_spawn!(g, sleeper("y", secs(5)))?;
+                    Err::<(), _>(ValueError::new("body").into())
+                });
                 if let Some(eg) = caught(r) {
                     tprint!(
                         "survivor caught {} cancelling: {}",
@@ -1040,40 +911,32 @@ fn taskgroup_misuse() {
             let lp = get_running_loop()?;
             let g = TaskGroup::new();
             try_create("not entered:", &g);
-            call_co!(
-                co,
-                [g],
-                g.run(co, |co, g| {
-                    if let Err(e) = g.run(co, |_, _| Ok(())) {
-                        tprint!("entered inside itself: RuntimeError: {}", py_str(&e));
-                    }
-                    Ok(())
-                })
-            )?;
+            group_run!(co, g, [], |co, g| {
+                if let Err(e) = group_run!(co, g, [], |_, _| Ok(())) {
+                    tprint!("entered inside itself: RuntimeError: {}", py_str(&e));
+                }
+                Ok(())
+            })?;
             try_create("after exit:", &g);
-            if let Err(e) = call_co!(co, [g], g.run(co, |_, _| Ok(()))) {
+            if let Err(e) = group_run!(co, g, [], |_, _| Ok(())) {
                 tprint!("entered again: RuntimeError: {}", py_str(&e));
             }
 
-            let r = call_co!(
-                co,
-                [],
-                task_group(co, |_, g| {
-                    group_spawn!(g, |co| {
-                        sleep!(co, ms(1))?;
-                        Err::<(), _>(zero_division())
-                    })?;
-                    let g2 = g.clone();
-                    group_spawn!(g, move |co| {
-                        let r = sleep!(co, secs(1));
-                        if r.is_err() {
-                            try_create("while aborting:", &g2);
-                        }
-                        r
-                    })?;
-                    Ok(())
-                })
-            );
+            let r = group!(co, [], |_, g| {
+                group_spawn!(g, |co| {
+                    sleep!(co, ms(1))?;
+                    Err::<(), _>(zero_division())
+                })?;
+                let g2 = g.clone();
+                group_spawn!(g, move |co| {
+                    let r = sleep!(co, secs(1));
+                    if r.is_err() {
+                        try_create("while aborting:", &g2);
+                    }
+                    r
+                })?;
+                Ok(())
+            });
             if let Some(eg) = caught(r) {
                 tprint!("caught {}", py_repr(&eg));
             }
