@@ -283,3 +283,20 @@ macro_rules! group_run {
         $scope.run($co, |$c, $tg| $body)
     };
 }
+
+/// `await asyncio.wait_for(coro(), t)`: `body` a closure taking `co`, moved into the task
+/// `wait_for` may make (the `[names]` are cloned into it on the stackless backend).
+#[allow(unused_macros)]
+macro_rules! wait_for_coro {
+    ($co:ident, $t:expr, [$($name:ident),*], |$c:tt| $body:expr $(,)?) => {
+        tulip::wait_for_fn($co, $t, move |$c| $body)
+    };
+}
+
+/// A generator whose body awaits (`enter.next()` steps it outside any task).
+#[allow(unused_macros)]
+macro_rules! generator {
+    (|$co:ident| $body:expr) => {
+        tulip::Generator::new(move |$co: &tulip::TaskCo| $body)
+    };
+}

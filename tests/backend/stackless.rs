@@ -405,3 +405,29 @@ macro_rules! group_run {
         ))
     }};
 }
+
+/// `await asyncio.wait_for(coro(), t)`: the native `stackless::wait_for_coro`, `body` a
+/// stackless coroutine owning clones of the `[names]` it uses.
+#[allow(unused_macros)]
+macro_rules! wait_for_coro {
+    ($co:ident, $t:expr, [$($name:ident),*], |$c:tt| $body:expr $(,)?) => {{
+        $(let $name = $name.clone();)*
+        tulip::yield_from!(tulip::stackless::wait_for_coro(
+            $t,
+            #[coroutine]
+            static move |_| $body
+        ))
+    }};
+}
+
+/// A generator whose body awaits (`enter.next()` steps it outside any task): a
+/// `tulip::stackless::Generator`.
+#[allow(unused_macros)]
+macro_rules! generator {
+    (|$co:ident| $body:expr) => {
+        tulip::stackless::Generator::new(
+            #[coroutine]
+            static move |_| $body,
+        )
+    };
+}

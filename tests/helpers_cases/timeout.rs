@@ -13,8 +13,8 @@ use std::time::Duration;
 use anyhow::Result;
 use tulip::errors::{Exception, py_name, py_repr, py_str};
 use tulip::{
-    CancelledError, ErrorExt, ExceptionGroup, Future, Generator, RuntimeError, TaskCo, TaskGroup,
-    Timeout, TimeoutError, ValueError, cause, current_task, get_running_loop, sleep, wait_for_fn,
+    CancelledError, ErrorExt, ExceptionGroup, Future, RuntimeError, TaskGroup, Timeout,
+    TimeoutError, ValueError, cause, current_task, get_running_loop,
 };
 
 fn secs(n: u64) -> Duration {
@@ -53,8 +53,6 @@ fn key_error(msg: &str) -> anyhow::Error {
 #[test]
 fn case_51_wait_for() {
     common::check_case("helpers/wait_for", || {
-        // wait_for runs in a stackful coroutine (`call_co!`); the tasks are of the backend
-        // under test.
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
             let state: Rc<RefCell<Vec<String>>> = Rc::default();
@@ -82,14 +80,10 @@ fn case_51_wait_for() {
             );
             let started = Rc::new(Cell::new(false));
             let s = started.clone();
-            let quick = call_co!(
-                co,
-                [s],
-                wait_for_fn(co, Some(Duration::ZERO), move |_| {
-                    s.set(true);
-                    Ok(())
-                })
-            );
+            let quick = wait_for_coro!(co, Some(Duration::ZERO), [s], |_| {
+                s.set(true);
+                Ok(())
+            });
             if quick.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!(
                     "timeout=0 with coroutine: started? {}",
@@ -102,23 +96,15 @@ fn case_51_wait_for() {
                 "timeout=0 with done future -> {}",
                 wait_for!(co, done, Some(Duration::ZERO))?
             );
-            let slept = call_co!(
-                co,
-                [],
-                wait_for_fn(co, None, |co| {
-                    sleep(co, ms(10))?;
-                    Ok("slept")
-                })
-            )?;
+            let slept = wait_for_coro!(co, None, [], |co| {
+                sleep!(co, ms(10))?;
+                Ok("slept")
+            })?;
             tprint!("timeout=None -> {slept}");
-            let ok = call_co!(
-                co,
-                [],
-                wait_for_fn(co, Some(secs(1)), |co| {
-                    sleep(co, ms(10))?;
-                    Ok("ok")
-                })
-            )?;
+            let ok = wait_for_coro!(co, Some(secs(1)), [], |co| {
+                sleep!(co, ms(10))?;
+                Ok("ok")
+            })?;
             tprint!("fast enough -> {ok}");
             let inner_task = spawn!(lp, |co| sleep!(co, secs(10)))?;
             let inner = inner_task.clone();
@@ -140,8 +126,6 @@ fn case_51_wait_for() {
 #[test]
 fn case_53_timeout() {
     common::check_case("helpers/timeout", || {
-        // The `async with` blocks run in a stackful coroutine (`call_co!`), the main task's
-        // own awaits on the backend under test.
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
             // `async with asyncio.timeout(0.01) as cm:`, keeping `cm` for after the block.
@@ -251,7 +235,7 @@ fn slow_cleanup() -> impl Body<()> {
 fn wait_for_more() {
     common::check_case("helpers/wait_for_more", || {
         // `wait_for(coro(), t)` is `wait_for(create_task(coro()), t)`: the coroutines are
-        // tasks of the backend under test, wait_for runs in a stackful coroutine.
+        // tasks of the backend under test.
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
 
@@ -363,8 +347,6 @@ fn wait_for_more() {
 #[test]
 fn timeout_more() {
     common::check_case("helpers/timeout_more", || {
-        // As case_53_timeout: the `async with` blocks in `call_co!`, the tasks and the other
-        // awaits on the backend under test.
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
 
@@ -531,8 +513,8 @@ fn timeout_more() {
             let cm = Timeout::after(Some(ms(10)))?;
             let c = cm.clone();
             lp.call_soon(move || {
-                let enter = Generator::new(move |co: &TaskCo| c.run(co, |_, _| Ok(())));
-                if let Err(e) = enter.send(()) {
+                let enter = generator!(|co| timeout_run!(co, c, [], |_, _| Ok(())));
+                if let Err(e) = enter.next() {
                     tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
                 }
             })?;
@@ -595,8 +577,6 @@ fn foo<T: 'static>(name: &'static str, delay: Duration, value: T) -> impl Body<T
 #[test]
 fn taskgroup_basic() {
     common::check_case("helpers/taskgroup_basic", || {
-        // The groups run in a stackful coroutine (`call_co!`); their children are of the
-        // backend under test.
         run!(|co| -> Result<()> {
             let (t1, t2) = group!(co, [], |_, g| {
                 let t1 = group_spawn!(g, foo("t1", ms(10), 42))?;
@@ -669,8 +649,6 @@ fn caught(r: Result<impl Sized>) -> Option<anyhow::Error> {
 #[test]
 fn taskgroup_errors() {
     common::check_case("helpers/taskgroup_errors", || {
-        // As taskgroup_basic: the groups in `call_co!`, the children and the tasks that run
-        // the groups on the backend under test.
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
             let runner = spawn!(lp, |co| {
@@ -801,8 +779,6 @@ fn fails_when_cancelled() -> impl Body<()> {
 #[test]
 fn taskgroup_cancel() {
     common::check_case("helpers/taskgroup_cancel", || {
-        // As taskgroup_errors: each runner is a task of the backend under test whose group
-        // runs in `call_co!`.
         run!(|co| -> Result<()> {
             let runner07 = body!(|co| group!(co, [], |co, g| {
                 for i in 0..3 {
@@ -905,8 +881,6 @@ fn try_create(what: &str, g: &TaskGroup) {
 #[test]
 fn taskgroup_misuse() {
     common::check_case("helpers/taskgroup_misuse", || {
-        // As taskgroup_errors: the groups in `call_co!`, the children on the backend under
-        // test.
         run!(|co| -> Result<()> {
             let lp = get_running_loop()?;
             let g = TaskGroup::new();
@@ -945,8 +919,8 @@ fn taskgroup_misuse() {
             let g = TaskGroup::new();
             let g2 = g.clone();
             lp.call_soon(move || {
-                let enter = Generator::new(move |co: &TaskCo| g2.run(co, |_, _| Ok(())));
-                if let Err(e) = enter.send(()) {
+                let enter = generator!(|co| group_run!(co, g2, [], |_, _| Ok(())));
+                if let Err(e) = enter.next() {
                     tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
                 }
             })?;
