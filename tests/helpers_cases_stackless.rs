@@ -1,8 +1,8 @@
 //! The helpers' parity cases of helpers_cases.rs run with stackless task bodies (`cargo
 //! +nightly test --features nightly`): the same files, with the macros of
-//! backend/stackless.rs. Helpers that take `co` (`wait`, `as_completed`'s waits,
-//! `wait_for`, `timeout`, `task_group`) are called through a stackful coroutine
-//! (`call_co!`); the tasks, the children of the task groups included, are stackless.
+//! backend/stackless.rs. `wait_for!`, `asyncio_wait!`, `next_done!`, `timeout_scope!`,
+//! `group!` and the like are the native stackless helpers (`tulip::stackless::wait_for`,
+//! ...), so no case holds a stack while it waits.
 #![feature(coroutines, coroutine_trait, stmt_expr_attributes)]
 mod common;
 
