@@ -295,7 +295,7 @@ macro_rules! wait_for_coro {
 
 /// A generator whose body awaits (`enter.next()` steps it outside any task).
 #[allow(unused_macros)]
-macro_rules! generator {
+macro_rules! awaiting_generator {
     (|$co:ident| $body:expr) => {
         tulip::Generator::new(move |$co: &tulip::TaskCo| $body)
     };

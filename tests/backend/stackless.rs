@@ -423,7 +423,7 @@ macro_rules! wait_for_coro {
 /// A generator whose body awaits (`enter.next()` steps it outside any task): a
 /// `tulip::stackless::Generator`.
 #[allow(unused_macros)]
-macro_rules! generator {
+macro_rules! awaiting_generator {
     (|$co:ident| $body:expr) => {
         tulip::stackless::Generator::new(
             #[coroutine]

@@ -513,7 +513,7 @@ fn timeout_more() {
             let cm = Timeout::after(Some(ms(10)))?;
             let c = cm.clone();
             lp.call_soon(move || {
-                let enter = generator!(|co| timeout_run!(co, c, [], |_, _| Ok(())));
+                let enter = awaiting_generator!(|co| timeout_run!(co, c, [], |_, _| Ok(())));
                 if let Err(e) = enter.next() {
                     tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
                 }
@@ -919,7 +919,7 @@ fn taskgroup_misuse() {
             let g = TaskGroup::new();
             let g2 = g.clone();
             lp.call_soon(move || {
-                let enter = generator!(|co| group_run!(co, g2, [], |_, _| Ok(())));
+                let enter = awaiting_generator!(|co| group_run!(co, g2, [], |_, _| Ok(())));
                 if let Err(e) = enter.next() {
                     tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
                 }
