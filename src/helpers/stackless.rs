@@ -35,6 +35,26 @@ fn reused() -> anyhow::Error {
     RuntimeError::new("cannot reuse already awaited coroutine").into()
 }
 
+/// The [`Delegate`] of a public newtype over a [`Stepped`] or [`Scoped`] returning `$ret`:
+/// each step forwarded to it.
+macro_rules! forward_delegate {
+    ([$($generics:tt)*] $ty:ty => $ret:ty) => {
+        impl<$($generics)*> Delegate for $ty {
+            type Yield = Suspend;
+            type Send = ();
+            type Return = $ret;
+
+            fn prime(&self) -> Result<GeneratorState<Suspend, $ret>> {
+                self.0.prime()
+            }
+
+            fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, $ret>> {
+                self.0.forward(sent)
+            }
+        }
+    };
+}
+
 /// Where a stepped helper stopped: at a wait that suspends, or done.
 enum Advanced<T> {
     Suspended(Future<()>),
@@ -492,19 +512,7 @@ impl<A: Awaitable + Clone + 'static> std::fmt::Debug for Wait<A> {
     }
 }
 
-impl<A: Awaitable + Clone + 'static> Delegate for Wait<A> {
-    type Yield = Suspend;
-    type Send = ();
-    type Return = (Vec<A>, Vec<A>);
-
-    fn prime(&self) -> Result<GeneratorState<Suspend, (Vec<A>, Vec<A>)>> {
-        self.0.prime()
-    }
-
-    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, (Vec<A>, Vec<A>)>> {
-        self.0.forward(sent)
-    }
-}
+forward_delegate!([A: Awaitable + Clone + 'static] Wait<A> => (Vec<A>, Vec<A>));
 
 /// `await asyncio.wait(children, timeout=..., return_when=...)` in a stackless body:
 /// `let (done, pending) = yield_from!(stackless::wait(&tasks, None,
@@ -537,19 +545,7 @@ impl<T: Clone + 'static> std::fmt::Debug for NextDoneWait<T> {
     }
 }
 
-impl<T: Clone + 'static> Delegate for NextDoneWait<T> {
-    type Yield = Suspend;
-    type Send = ();
-    type Return = T;
-
-    fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
-        self.0.prime()
-    }
-
-    fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
-        self.0.forward(sent)
-    }
-}
+forward_delegate!([T: Clone + 'static] NextDoneWait<T> => T);
 
 impl<T: Clone + 'static> NextDone<T> {
     /// `await f` of an [`as_completed`](crate::as_completed) wait in a stackless body:
@@ -561,7 +557,7 @@ impl<T: Clone + 'static> NextDone<T> {
 }
 
 /// A public scope type: a [`Scoped`] of `$scope` for [`yield_from!`](crate::yield_from),
-/// with the Debug, the [`Delegate`] and the `Scoped` of a body given by `run_stackless`.
+/// with its Debug, its [`Delegate`] and `with_body`, what `run_stackless` returns.
 macro_rules! scope_type {
     ($(#[$doc:meta])* $name:ident, $scope:ty) => {
         $(#[$doc])*
@@ -573,19 +569,7 @@ macro_rules! scope_type {
             }
         }
 
-        impl<T: 'static> Delegate for $name<T> {
-            type Yield = Suspend;
-            type Send = ();
-            type Return = T;
-
-            fn prime(&self) -> Result<GeneratorState<Suspend, T>> {
-                self.0.prime()
-            }
-
-            fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, T>> {
-                self.0.forward(sent)
-            }
-        }
+        forward_delegate!([T: 'static] $name<T> => T);
 
         impl<T: 'static> $name<T> {
             /// `scope` run around `body`.

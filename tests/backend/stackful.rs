@@ -259,9 +259,10 @@ macro_rules! timeout_scope {
     };
 }
 
-/// `async with cm: body` of a `Timeout` made before: as `timeout_scope!`.
+/// `async with cm: body` of a `Timeout` or `TaskGroup` made before: as `timeout_scope!`,
+/// the closure taking `co` and `cm`.
 #[allow(unused_macros)]
-macro_rules! timeout_run {
+macro_rules! scope {
     ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {
         $scope.run($co, |$c, $cm| $body)
     };
@@ -273,14 +274,6 @@ macro_rules! timeout_run {
 macro_rules! group {
     ($co:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {
         tulip::task_group($co, |$c, $tg| $body)
-    };
-}
-
-/// `async with tg: body` of a `TaskGroup` made before: as `group!`.
-#[allow(unused_macros)]
-macro_rules! group_run {
-    ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {
-        $scope.run($co, |$c, $tg| $body)
     };
 }
 

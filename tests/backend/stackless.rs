@@ -352,22 +352,23 @@ macro_rules! next_done {
 macro_rules! timeout_scope {
     ($co:ident, $d:expr, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {
         match tulip::Timeout::after($d) {
-            Ok(scope) => timeout_run!($co, scope, [$($name),*], |$c, $cm| $body),
+            Ok(scope) => scope!($co, scope, [$($name),*], |$c, $cm| $body),
             Err(e) => Err(e),
         }
     };
 }
 
-/// `async with cm: body` of a `Timeout` made before: as `timeout_scope!`.
+/// `async with cm: body` of a `Timeout` or `TaskGroup` made before: its `run_stackless`,
+/// as `timeout_scope!`.
 #[allow(unused_macros)]
-macro_rules! timeout_run {
+macro_rules! scope {
     ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $cm:tt| $body:expr $(,)?) => {{
         let owned = $scope.clone();
         $(let $name = $name.clone();)*
         tulip::yield_from!($scope.run_stackless(
             #[coroutine]
             static move |_| {
-                let $cm: &tulip::Timeout = &owned;
+                let $cm = &owned;
                 $body
             }
         ))
@@ -387,22 +388,6 @@ macro_rules! group {
                 $body
             }
         }))
-    }};
-}
-
-/// `async with tg: body` of a `TaskGroup` made before: as `group!`.
-#[allow(unused_macros)]
-macro_rules! group_run {
-    ($co:ident, $scope:ident, [$($name:ident),*], |$c:tt, $tg:tt| $body:expr $(,)?) => {{
-        let owned = $scope.clone();
-        $(let $name = $name.clone();)*
-        tulip::yield_from!($scope.run_stackless(
-            #[coroutine]
-            static move |_| {
-                let $tg: &tulip::TaskGroup = &owned;
-                $body
-            }
-        ))
     }};
 }
 

@@ -130,7 +130,7 @@ fn case_53_timeout() {
             let lp = get_running_loop()?;
             // `async with asyncio.timeout(0.01) as cm:`, keeping `cm` for after the block.
             let cm = Timeout::after(Some(ms(10)))?;
-            let r = timeout_run!(co, cm, [], |co, cm| {
+            let r = scope!(co, cm, [], |co, cm| {
                 tprint!("{}", repr_head(cm));
                 sleep!(co, secs(10))
             });
@@ -148,8 +148,8 @@ fn case_53_timeout() {
             let cancelled = Rc::new(Cell::new(false));
             let deadline = lp.time() + ms(10);
             let (cm1, cm2) = (Timeout::new(Some(deadline)), Timeout::new(Some(deadline)));
-            let r = timeout_run!(co, cm1, [cm2, cancelled], |co, _| {
-                let inner = timeout_run!(co, cm2, [], |co, _| sleep!(co, secs(10)));
+            let r = scope!(co, cm1, [cm2, cancelled], |co, _| {
+                let inner = scope!(co, cm2, [], |co, _| sleep!(co, secs(10)));
                 if inner
                     .as_ref()
                     .is_err_and(|e| e.isinstance::<CancelledError>())
@@ -169,10 +169,10 @@ fn case_53_timeout() {
             }
 
             let cm = Timeout::after(Some(secs(10)))?;
-            timeout_run!(co, cm, [], |co, _| sleep!(co, ms(10)))?;
+            scope!(co, cm, [], |co, _| sleep!(co, ms(10)))?;
             tprint!("not triggered: {} {:?}", py_bool(cm.expired()), cm);
             let cm = Timeout::after(None)?;
-            timeout_run!(co, cm, [], |co, _| sleep!(co, ms(10)))?;
+            scope!(co, cm, [], |co, _| sleep!(co, ms(10)))?;
             tprint!(
                 "disabled: {} {:?}",
                 cm.when().map_or("None".into(), |w| format!("{w:?}")),
@@ -180,7 +180,7 @@ fn case_53_timeout() {
             );
 
             let cm = Timeout::after(Some(ms(10)))?;
-            let r: Result<()> = timeout_run!(co, cm, [], |_, _| Err(key_error("foreign")));
+            let r: Result<()> = scope!(co, cm, [], |_, _| Err(key_error("foreign")));
             if let Err(e) = r {
                 tprint!(
                     "foreign exception passes through: {} {}",
@@ -203,11 +203,11 @@ fn case_53_timeout() {
             }
 
             let cm = Timeout::after(Some(Duration::ZERO))?;
-            let r = timeout_run!(co, cm, [], |co, _| sleep!(co, Duration::ZERO));
+            let r = scope!(co, cm, [], |co, _| sleep!(co, Duration::ZERO));
             if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                 tprint!("timeout(0) fires at the first await (next iteration)");
             }
-            if let Err(e) = timeout_run!(co, cm, [], |_, _| Ok(())) {
+            if let Err(e) = scope!(co, cm, [], |_, _| Ok(())) {
                 tprint!("re-enter RuntimeError: {}", py_str(&e));
             }
             Ok(())
@@ -376,7 +376,7 @@ fn timeout_more() {
             }
 
             let cm = Timeout::after(Some(secs(10)))?;
-            let r = timeout_run!(co, cm, [lp], |co, cm| {
+            let r = scope!(co, cm, [lp], |co, cm| {
                 cm.reschedule(Some(lp.time() - secs(1)))?;
                 sleep!(co, secs(10))
             });
@@ -398,7 +398,7 @@ fn timeout_more() {
             }
 
             let cm = Timeout::new(Some(lp.time() - secs(11)));
-            let r = timeout_run!(co, cm, [], |co, _| {
+            let r = scope!(co, cm, [], |co, _| {
                 tprint!("body runs");
                 sleep!(co, Duration::ZERO)?;
                 tprint!("not reached");
@@ -412,7 +412,7 @@ fn timeout_more() {
             }
 
             let cm = Timeout::after(Some(ms(10)))?;
-            timeout_run!(co, cm, [lp], |co, cm| {
+            scope!(co, cm, [lp], |co, cm| {
                 if sleep!(co, secs(1)).is_err_and(|e| e.isinstance::<CancelledError>()) {
                     tprint!("body caught CancelledError; {cm:?}");
                 }
@@ -442,8 +442,8 @@ fn timeout_more() {
                 Timeout::after(Some(ms(100)))?,
                 Timeout::after(Some(ms(10)))?,
             );
-            let r = timeout_run!(co, outer, [inner], |co, outer| {
-                let r = timeout_run!(co, inner, [], |co, _| sleep!(co, secs(1)));
+            let r = scope!(co, outer, [inner], |co, outer| {
+                let r = scope!(co, inner, [], |co, _| sleep!(co, secs(1)));
                 if r.is_err_and(|e| e.isinstance::<TimeoutError>()) {
                     tprint!(
                         "inner TimeoutError; outer expired: {}",
@@ -513,7 +513,7 @@ fn timeout_more() {
             let cm = Timeout::after(Some(ms(10)))?;
             let c = cm.clone();
             lp.call_soon(move || {
-                let enter = awaiting_generator!(|co| timeout_run!(co, c, [], |_, _| Ok(())));
+                let enter = awaiting_generator!(|co| scope!(co, c, [], |_, _| Ok(())));
                 if let Err(e) = enter.next() {
                     tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
                 }
@@ -626,7 +626,7 @@ fn taskgroup_basic() {
 
             let g = TaskGroup::new();
             tprint!("{g:?}");
-            group_run!(co, g, [], |_, g| {
+            scope!(co, g, [], |_, g| {
                 group_spawn!(g, foo("x", ms(10), 0))?;
                 tprint!("{g:?}");
                 Ok(())
@@ -885,14 +885,14 @@ fn taskgroup_misuse() {
             let lp = get_running_loop()?;
             let g = TaskGroup::new();
             try_create("not entered:", &g);
-            group_run!(co, g, [], |co, g| {
-                if let Err(e) = group_run!(co, g, [], |_, _| Ok(())) {
+            scope!(co, g, [], |co, g| {
+                if let Err(e) = scope!(co, g, [], |_, _| Ok(())) {
                     tprint!("entered inside itself: RuntimeError: {}", py_str(&e));
                 }
                 Ok(())
             })?;
             try_create("after exit:", &g);
-            if let Err(e) = group_run!(co, g, [], |_, _| Ok(())) {
+            if let Err(e) = scope!(co, g, [], |_, _| Ok(())) {
                 tprint!("entered again: RuntimeError: {}", py_str(&e));
             }
 
@@ -919,7 +919,7 @@ fn taskgroup_misuse() {
             let g = TaskGroup::new();
             let g2 = g.clone();
             lp.call_soon(move || {
-                let enter = awaiting_generator!(|co| group_run!(co, g2, [], |_, _| Ok(())));
+                let enter = awaiting_generator!(|co| scope!(co, g2, [], |_, _| Ok(())));
                 if let Err(e) = enter.next() {
                     tprint!("entered outside a task: RuntimeError: {}", py_str(&e));
                 }
