@@ -557,9 +557,9 @@ impl<T: Clone + 'static> NextDone<T> {
 }
 
 /// A public scope type: a [`Scoped`] of `$scope` for [`yield_from!`](crate::yield_from),
-/// with its Debug, its [`Delegate`] and `with_body`, what `run_stackless` returns.
+/// with its Debug and its [`Delegate`], and `$scope`'s `run_stackless`, which returns it.
 macro_rules! scope_type {
-    ($(#[$doc:meta])* $name:ident, $scope:ty) => {
+    ($(#[$doc:meta])* $name:ident, $(#[$run_doc:meta])* $scope:ty) => {
         $(#[$doc])*
         pub struct $name<T: 'static>(Scoped<$scope, T>);
 
@@ -571,14 +571,14 @@ macro_rules! scope_type {
 
         forward_delegate!([T: 'static] $name<T> => T);
 
-        impl<T: 'static> $name<T> {
-            /// `scope` run around `body`.
-            fn with_body(
-                scope: &$scope,
+        impl $scope {
+            $(#[$run_doc])*
+            pub fn run_stackless<T: 'static>(
+                &self,
                 body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
-            ) -> Self {
+            ) -> $name<T> {
                 $name(Scoped::new(
-                    scope.clone(),
+                    self.clone(),
                     Box::new(move |_, panicked| self::body(body, panicked)),
                 ))
             }
@@ -590,10 +590,6 @@ scope_type!(
     /// What [`timeout`], [`timeout_at`] and [`Timeout::run_stackless`] return, for
     /// [`yield_from!`](crate::yield_from).
     TimeoutScope,
-    Timeout
-);
-
-impl Timeout {
     /// `async with cm: body` in a stackless body: `yield_from!(cm.run_stackless(#[coroutine]
     /// static move |_| { ... }))`. As [`Timeout::run`], the body a stackless coroutine (it
     /// reaches `cm` through a clone it owns); no stack is held while the task waits in it.
@@ -601,13 +597,8 @@ impl Timeout {
     /// # Errors
     ///
     /// As [`Timeout::run`].
-    pub fn run_stackless<T: 'static>(
-        &self,
-        body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
-    ) -> TimeoutScope<T> {
-        TimeoutScope::with_body(self, body)
-    }
-}
+    Timeout
+);
 
 /// `async with asyncio.timeout(delay): body` in a stackless body:
 /// `yield_from!(stackless::timeout(Some(d), #[coroutine] static move |_| { ... }))`. As the
@@ -675,10 +666,6 @@ scope_type!(
     /// What [`task_group`] and [`TaskGroup::run_stackless`] return, for
     /// [`yield_from!`](crate::yield_from).
     TaskGroupScope,
-    TaskGroup
-);
-
-impl TaskGroup {
     /// `async with tg: body` in a stackless body: `yield_from!(tg.run_stackless(#[coroutine]
     /// static move |_| { ... }))`, the body reaching the group through a clone it owns. As
     /// [`TaskGroup::run`]; no stack is held while the task waits in the body or for the
@@ -687,13 +674,8 @@ impl TaskGroup {
     /// # Errors
     ///
     /// As [`TaskGroup::run`].
-    pub fn run_stackless<T: 'static>(
-        &self,
-        body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
-    ) -> TaskGroupScope<T> {
-        TaskGroupScope::with_body(self, body)
-    }
-}
+    TaskGroup
+);
 
 /// `async with asyncio.TaskGroup() as tg: body` in a stackless body: `make(tg)` returns the
 /// body, a stackless coroutine (it is called once the group is entered), whose
