@@ -8,6 +8,15 @@ mod common;
 
 include!("backend/stackless.rs");
 
+// Every helper a case waits in has a native form here: no case may fall back on a stackful
+// coroutine.
+#[allow(unused_macros)]
+macro_rules! call_co {
+    ($($any:tt)*) => {
+        compile_error!("the helpers cases wait in the native stackless helpers, not `call_co!`")
+    };
+}
+
 #[path = "helpers_cases/gather.rs"]
 mod gather;
 #[path = "helpers_cases/timeout.rs"]
