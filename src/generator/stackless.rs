@@ -155,45 +155,74 @@ impl<Y, S, R> Generator<Y, S, R> {
         self.status.get() == Status::Running
     }
 
-    /// Resumes the body with `input` (status `Unstarted` or `Suspended`, checked here).
+    /// Resumes the body with `input` (status `Unstarted` or `Suspended`, checked here). An
+    /// error thrown in is noted first: another error the body raises instead gets it as its
+    /// `__context__` ([`errors::context`](crate::errors::context)).
+    ///
+    /// Each level of a `yield_from!` chain holds one inlined copy of this on the stack while
+    /// the levels below run, so only the yield path is here: everything else is out of line.
     #[inline(always)]
     fn resume(&self, input: Input<S>) -> anyhow::Result<GeneratorState<Y, R>> {
-        match self.status.get() {
-            Status::Suspended | Status::Unstarted => {}
-            Status::Running => return Err(value_error_executing(self.kind)),
-            Status::Finished => {
-                let input = match input {
-                    Input::Throw(e) => Resume::Throw(e),
-                    _ => Resume::Send(()),
-                };
-                return Err(resume_finished(self.kind, input));
-            }
+        if !matches!(self.status.get(), Status::Suspended | Status::Unstarted) {
+            return Err(self.refuse(input));
         }
-        self.status.set(Status::Running);
-        let result = {
-            // SAFETY: the status was not Running, so no other borrow of `body` exists; calls
-            // the body makes on this generator see `Running` and return before touching it.
-            let body = unsafe { &mut *self.body.get() };
-            let Some(body) = body.as_mut() else {
-                unreachable!("an unfinished generator has a body")
-            };
-            // A panic in the body is its error; the poisoned state machine is dropped below.
-            panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().resume(Sent(input))))
+        let delivered = match &input {
+            Input::Throw(e) => Some(Delivered::note(e)),
+            _ => None,
         };
-        match result {
+        self.status.set(Status::Running);
+        // SAFETY: the status was not Running, so no other borrow of `body` exists; calls the
+        // body makes on this generator see `Running` and return before touching it.
+        let body = unsafe { &mut *self.body.get() };
+        let Some(body) = body.as_mut() else {
+            unreachable!("an unfinished generator has a body")
+        };
+        // A panic in the body is its error; the poisoned state machine is dropped in `ended`.
+        match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().resume(Sent(input)))) {
             Ok(CoroutineState::Yielded(y)) => {
                 self.status.set(Status::Suspended);
                 Ok(GeneratorState::Yielded(y))
             }
-            Ok(CoroutineState::Complete(r)) => {
-                self.finish();
-                pep479(self.kind, r).map(GeneratorState::Returned)
-            }
-            Err(payload) => {
-                self.finish();
-                Err(panic_error(payload))
-            }
+            end => self.ended(end, delivered),
         }
+    }
+
+    /// Why a generator that is running or finished cannot be resumed.
+    #[cold]
+    #[inline(never)]
+    fn refuse(&self, input: Input<S>) -> anyhow::Error {
+        if self.status.get() == Status::Running {
+            return value_error_executing(self.kind);
+        }
+        let input = match input {
+            Input::Throw(e) => Resume::Throw(e),
+            _ => Resume::Send(()),
+        };
+        resume_finished(self.kind, input)
+    }
+
+    /// The body returned, raised or panicked: the generator is finished, and what it raised
+    /// gets the error thrown in (`delivered`) as its context.
+    #[cold]
+    #[inline(never)]
+    fn ended(
+        &self,
+        end: std::thread::Result<CoroutineState<Y, anyhow::Result<R>>>,
+        delivered: Option<Delivered>,
+    ) -> anyhow::Result<GeneratorState<Y, R>> {
+        self.finish();
+        let raised = match end {
+            Ok(CoroutineState::Complete(r)) => match pep479(self.kind, r) {
+                Ok(r) => return Ok(GeneratorState::Returned(r)),
+                Err(e) => e,
+            },
+            Err(payload) => panic_error(payload),
+            Ok(CoroutineState::Yielded(_)) => unreachable!("a yield does not end the body"),
+        };
+        Err(match delivered {
+            Some(delivered) => delivered.raised(raised),
+            None => raised,
+        })
     }
 
     /// Marks the generator finished and drops its state machine (its live locals).
@@ -220,20 +249,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             self.finish();
             return Err(err);
         }
-        self.resume_throw(err)
-    }
-
-    /// Throws `err` in: an error the body raises instead gets `err` as its `__context__`
-    /// ([`errors::context`](crate::errors::context)).
-    #[cold]
-    fn resume_throw(&self, err: anyhow::Error) -> anyhow::Result<GeneratorState<Y, R>> {
-        if self.status.get() != Status::Suspended {
-            // Not delivered to the body: refused, or given back.
-            return self.resume(Input::Throw(err));
-        }
-        let delivered = Delivered::note(&err);
         self.resume(Input::Throw(err))
-            .map_err(|raised| delivered.raised(raised))
     }
 
     /// Python's `close()`: delivers `GeneratorExit` at the yield point. `Ok` when the body
@@ -254,7 +270,7 @@ impl<Y, S, R> Generator<Y, S, R> {
             }
             Status::Finished => Ok(()),
             Status::Running => Err(value_error_executing(self.kind)),
-            Status::Suspended => closed(self.kind, self.resume_throw(GeneratorExit.into())),
+            Status::Suspended => closed(self.kind, self.resume(Input::Throw(GeneratorExit.into()))),
         }
     }
 }
@@ -313,16 +329,19 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     /// - `ValueError("generator already executing")` from inside the generator itself.
     #[inline(always)]
     pub fn send(&self, value: S) -> anyhow::Result<GeneratorState<Y, R>> {
-        if self.status.get() == Status::Unstarted {
+        // One call of the inlined `resume`, so one copy of its frame.
+        let input = if self.status.get() == Status::Unstarted {
             if TypeId::of::<S>() != TypeId::of::<()>() {
                 return Err(TypeError::new(
                     "can't send non-None value to a just-started generator",
                 )
                 .into());
             }
-            return self.resume(Input::Start);
-        }
-        self.resume(Input::Value(value))
+            Input::Start
+        } else {
+            Input::Value(value)
+        };
+        self.resume(input)
     }
 
     /// Python's `next(g)`, i.e. `send(None)`: sends `S::default()`.
@@ -335,10 +354,12 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     where
         S: Default,
     {
-        if self.status.get() == Status::Unstarted {
-            return self.resume(Input::Start);
-        }
-        self.resume(Input::Value(S::default()))
+        let input = if self.status.get() == Status::Unstarted {
+            Input::Start
+        } else {
+            Input::Value(S::default())
+        };
+        self.resume(input)
     }
 
     /// Iterates by reference (`for x in gen.iter()`), like Python's `for x in gen`.
@@ -478,6 +499,17 @@ fn close_sub(close: anyhow::Result<()>, exit: anyhow::Error) -> anyhow::Error {
     }
 }
 
+/// [`close_sub`] of what the GeneratorExit a delegator's `forward` threw in made of the sub.
+#[cold]
+#[inline(never)]
+fn closed_sub<Y, R>(
+    kind: Kind,
+    result: anyhow::Result<GeneratorState<Y, R>>,
+    exit: anyhow::Error,
+) -> anyhow::Error {
+    close_sub(closed(kind, result), exit)
+}
+
 fn started_sub_needs_unit() -> anyhow::Error {
     TypeError::new(
         "yield_from of a generator that already started needs S = () \
@@ -501,13 +533,26 @@ impl<Y: 'static, S: 'static, R: 'static> Delegate for Generator<Y, S, R> {
         }
     }
 
+    /// `send`, `throw` and `close` in one frame around one `resume`: a chain nests this
+    /// frame once per level.
     #[inline]
     fn forward(&self, sent: Sent<S>) -> anyhow::Result<GeneratorState<Y, R>> {
-        match sent.0 {
-            Input::Value(s) => self.resume(Input::Value(s)),
-            Input::Throw(e) if e.is::<GeneratorExit>() => Err(close_sub(self.close(), e)),
-            Input::Throw(e) => self.throw(e),
-            Input::Start => Err(started_twice()),
+        let (input, exit) = match sent.0 {
+            Input::Throw(e) if e.is::<GeneratorExit>() => {
+                if self.status.get() != Status::Suspended {
+                    return Err(close_sub(self.close(), e));
+                }
+                // `close()`: a GeneratorExit of its own goes in.
+                (Input::Throw(GeneratorExit.into()), Some(e))
+            }
+            Input::Throw(e) if self.status.get() == Status::Unstarted => return self.throw(e),
+            Input::Start => return Err(started_twice()),
+            input => (input, None),
+        };
+        let result = self.resume(input);
+        match exit {
+            None => result,
+            Some(exit) => Err(closed_sub(self.kind, result, exit)),
         }
     }
 }
@@ -546,7 +591,8 @@ macro_rules! delegate_through {
             fn prime(&self) -> anyhow::Result<GeneratorState<G::Yield, G::Return>> {
                 (**self).prime()
             }
-            #[inline]
+            // No frame of its own in a chain, even in a debug build.
+            #[inline(always)]
             fn forward(
                 &self,
                 sent: Sent<G::Send>,
