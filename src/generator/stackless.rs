@@ -537,22 +537,46 @@ impl<Y: 'static, S: 'static, R: 'static> Delegate for Generator<Y, S, R> {
     /// frame once per level.
     #[inline]
     fn forward(&self, sent: Sent<S>) -> anyhow::Result<GeneratorState<Y, R>> {
-        let (input, exit) = match sent.0 {
-            Input::Throw(e) if e.is::<GeneratorExit>() => {
-                if self.status.get() != Status::Suspended {
-                    return Err(close_sub(self.close(), e));
-                }
-                // `close()`: a GeneratorExit of its own goes in.
-                (Input::Throw(GeneratorExit.into()), Some(e))
-            }
-            Input::Throw(e) if self.status.get() == Status::Unstarted => return self.throw(e),
-            Input::Start => return Err(started_twice()),
-            input => (input, None),
+        let mut exit = None;
+        let input = match sent.0 {
+            Input::Value(s) => Input::Value(s),
+            thrown => match self.forward_thrown(thrown, &mut exit) {
+                Ok(input) => input,
+                Err(done) => return done,
+            },
         };
         let result = self.resume(input);
         match exit {
             None => result,
             Some(exit) => Err(closed_sub(self.kind, result, exit)),
+        }
+    }
+}
+
+/// `forward`'s rare paths, out of its frame.
+impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
+    /// What `forward` resumes the sub with for an error thrown in (`Ok`), or what the sub
+    /// made of it without resuming (`Err`). A GeneratorExit closes the sub: a GeneratorExit
+    /// of its own goes in, and `exit` keeps the delegator's for [`closed_sub`].
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::type_complexity)]
+    fn forward_thrown(
+        &self,
+        thrown: Input<S>,
+        exit: &mut Option<anyhow::Error>,
+    ) -> Result<Input<S>, anyhow::Result<GeneratorState<Y, R>>> {
+        match thrown {
+            Input::Throw(e) if e.is::<GeneratorExit>() => {
+                if self.status.get() != Status::Suspended {
+                    return Err(Err(close_sub(self.close(), e)));
+                }
+                *exit = Some(e);
+                Ok(Input::Throw(GeneratorExit.into()))
+            }
+            Input::Throw(e) if self.status.get() == Status::Unstarted => Err(self.throw(e)),
+            Input::Start => Err(Err(started_twice())),
+            input => Ok(input),
         }
     }
 }
