@@ -178,13 +178,12 @@ impl<Y, S, R> Generator<Y, S, R> {
             unreachable!("an unfinished generator has a body")
         };
         // A panic in the body is its error; the poisoned state machine is dropped in `ended`.
-        match panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().resume(Sent(input)))) {
-            Ok(CoroutineState::Yielded(y)) => {
-                self.status.set(Status::Suspended);
-                Ok(GeneratorState::Yielded(y))
-            }
-            end => self.ended(end, delivered),
+        let end = panic::catch_unwind(AssertUnwindSafe(|| body.as_mut().resume(Sent(input))));
+        if let Ok(CoroutineState::Yielded(y)) = end {
+            self.status.set(Status::Suspended);
+            return Ok(GeneratorState::Yielded(y));
         }
+        self.ended(end, delivered)
     }
 
     /// Why a generator that is running or finished cannot be resumed.
@@ -546,10 +545,10 @@ impl<Y: 'static, S: 'static, R: 'static> Delegate for Generator<Y, S, R> {
             },
         };
         let result = self.resume(input);
-        match exit {
-            None => result,
-            Some(exit) => Err(closed_sub(self.kind, result, exit)),
+        if let Some(exit) = exit {
+            return Err(closed_sub(self.kind, result, exit));
         }
+        result
     }
 }
 
@@ -558,8 +557,10 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
     /// What `forward` resumes the sub with for an error thrown in (`Ok`), or what the sub
     /// made of it without resuming (`Err`). A GeneratorExit closes the sub: a GeneratorExit
     /// of its own goes in, and `exit` keeps the delegator's for [`closed_sub`].
-    #[cold]
-    #[inline(never)]
+    // Out of `forward` in a debug build, whose frames give every local a slot of its own;
+    // inside it in an optimised build, whose frames share slots (and skip the call).
+    #[cfg_attr(debug_assertions, inline(never))]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     #[allow(clippy::type_complexity)]
     fn forward_thrown(
         &self,
