@@ -13,7 +13,9 @@
 //! What differs, as in Python: a yield can only appear in the body itself, not in a function
 //! it calls (delegation is explicit, `yield_from!`), and a resume goes through every level of
 //! a `yield from` chain (CPython's frames do the same), so a chain thousands of levels deep
-//! uses the native stack in proportion.
+//! uses the native stack in proportion: about 1.2 KB per level in a debug build and 240 bytes
+//! in a release build, for send, throw and close alike (the guide's generators page has the
+//! depths that fit a stack).
 //!
 //! The crate that writes the bodies needs `#![feature(coroutines)]` (for `#[coroutine]`).
 
