@@ -541,7 +541,7 @@ impl<Y: 'static, S: 'static, R: 'static> Delegate for Generator<Y, S, R> {
         }
     }
 
-    /// A chain nests this frame once per level (see [`Generator::forward_input`]).
+    // A chain nests this frame once per level (see `forward_input`).
     #[inline]
     fn forward(&self, sent: Sent<S>) -> anyhow::Result<GeneratorState<Y, R>> {
         // An optimised build keeps the frame a send nests to what a send needs.
