@@ -576,11 +576,11 @@ impl<Y: 'static, S: 'static, R: 'static> Generator<Y, S, R> {
         result
     }
 
-    /// What `forward` resumes the sub with for an error thrown in (`Ok`), or what the sub
-    /// made of it without resuming (`Err`). A GeneratorExit closes the sub: a GeneratorExit
-    /// of its own goes in, and `exit` keeps the delegator's for [`closed_sub`].
-    // Out of `forward` in a debug build, whose frames give every local a slot of its own;
-    // inside it in an optimised build, whose frames share slots (and skip the call).
+    /// What `forward_input` resumes the sub with for an error thrown in (`Ok`), or what the
+    /// sub made of it without resuming (`Err`). A GeneratorExit closes the sub: a
+    /// GeneratorExit of its own goes in, and `exit` keeps the delegator's for [`closed_sub`].
+    // Out of the frame a chain nests per level in a debug build, whose frames give every
+    // local a slot of its own; inlined in an optimised build, whose frames share slots.
     #[cfg_attr(debug_assertions, inline(never))]
     #[cfg_attr(not(debug_assertions), inline(always))]
     #[allow(clippy::type_complexity)]
