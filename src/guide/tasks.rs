@@ -222,6 +222,6 @@
 //! ```
 //!
 //! A suspended stackless task costs its task allocation and a state machine of a few dozen
-//! bytes (about 0.55 KiB resident in all, against about 4.4 KiB with a stack); a stackful
+//! bytes (0.49 KiB resident in all, against about 4.4 KiB with a stack); a stackful
 //! body can wait from any plain function it passes `co` to, a stackless one only where it
 //! writes `await_!` or `yield_from!`, as in Python.
