@@ -13,35 +13,13 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use anyhow::Result;
+use common::{n_queued, n_waiters};
 use tulip::errors::py_str;
 use tulip::generator::stack_pool_stats;
 use tulip::{
     Barrier, Condition, ErrorExt, Event, EventLoop, LifoQueue, Lock, PriorityQueue, Queue,
     RuntimeError, Semaphore, await_, get_running_loop, yield_from, yield_now,
 };
-
-/// `len(x._waiters)`, read from the repr's `waiters:N` (absent when there are none).
-fn n_waiters(x: &impl std::fmt::Debug) -> usize {
-    let repr = format!("{x:?}");
-    match repr.split("waiters:").nth(1) {
-        Some(rest) => rest
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .unwrap(),
-        None => 0,
-    }
-}
-
-/// `len(queue._getters)` / `len(queue._putters)`, read from `str(queue)`.
-fn n_queued(q: &impl std::fmt::Debug, which: &str) -> usize {
-    let repr = format!("{q:?}");
-    match repr.split(&format!("{which}[")).nth(1) {
-        Some(rest) => rest.split(']').next().unwrap().parse().unwrap(),
-        None => 0,
-    }
-}
 
 fn lp() -> EventLoop {
     get_running_loop().unwrap()

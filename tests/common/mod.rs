@@ -233,3 +233,26 @@ pub fn echo(
         w.drain(co)?;
     }
 }
+
+/// `len(x._waiters)`, read from the repr's `waiters:N` (absent when there are none).
+pub fn n_waiters(x: &impl std::fmt::Debug) -> usize {
+    let repr = format!("{x:?}");
+    match repr.split("waiters:").nth(1) {
+        Some(rest) => rest
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap(),
+        None => 0,
+    }
+}
+
+/// `len(queue._getters)` / `len(queue._putters)`, read from `str(queue)`.
+pub fn n_queued(q: &impl std::fmt::Debug, which: &str) -> usize {
+    let repr = format!("{q:?}");
+    match repr.split(&format!("{which}[")).nth(1) {
+        Some(rest) => rest.split(']').next().unwrap().parse().unwrap(),
+        None => 0,
+    }
+}

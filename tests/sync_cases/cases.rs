@@ -3,7 +3,7 @@
 // tests/backend/). Every wait on a primitive is `sync!` or `with!`: a stackless body waits
 // natively (`lock.acquire_stackless()`, ...); `call_co!` is left for the stackful helpers
 // (`task_group`, `wait_for_fn`).
-use common::{ms, py_bool};
+use common::{ms, n_queued, n_waiters, py_bool};
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -36,29 +36,6 @@ fn py_strs<S: AsRef<str>>(items: &[S]) -> String {
 /// `repr(x).split(' [')[1]`.
 fn extra(x: &impl std::fmt::Debug) -> String {
     format!("{x:?}").split(" [").nth(1).unwrap().to_string()
-}
-
-/// `len(x._waiters)`, read from the repr's `waiters:N` (absent when there are none).
-fn n_waiters(x: &impl std::fmt::Debug) -> usize {
-    let repr = format!("{x:?}");
-    match repr.split("waiters:").nth(1) {
-        Some(rest) => rest
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .unwrap(),
-        None => 0,
-    }
-}
-
-/// `len(queue._getters)` / `len(queue._putters)`, read from `str(queue)`.
-fn n_queued(q: &impl std::fmt::Debug, which: &str) -> usize {
-    let repr = format!("{q:?}");
-    match repr.split(&format!("{which}[")).nth(1) {
-        Some(rest) => rest.split(']').next().unwrap().parse().unwrap(),
-        None => 0,
-    }
 }
 
 fn lp() -> EventLoop {
