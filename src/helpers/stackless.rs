@@ -633,7 +633,9 @@ scope_type!(
 ///
 /// # Errors
 ///
-/// As [`timeout`](crate::timeout).
+/// As [`timeout`](crate::timeout). Made outside a running loop, the scope's
+/// `RuntimeError("no running event loop")` comes out of the `yield_from!` that awaits it, not
+/// out of this call (Python raises it at `asyncio.timeout(d)`): the call only builds the scope.
 pub fn timeout<T: 'static>(
     delay: Option<Duration>,
     body: impl NightlyCoroutine<Sent<()>, Yield = Suspend, Return = Result<T>> + 'static,
