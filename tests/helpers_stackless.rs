@@ -569,3 +569,83 @@ fn a_panicking_stackless_body_disarms_its_deadline_and_stops_its_children() {
     .unwrap();
     assert_eq!(children_cancelled.get(), 3);
 }
+
+#[test]
+fn scopes_dropped_mid_body_when_the_loop_closes_leave_nothing_behind() {
+    let lp = EventLoop::new().unwrap();
+    let reports = Rc::new(RefCell::new(Vec::new()));
+    let seen = reports.clone();
+    lp.set_exception_handler(Some(move |_: &EventLoop, ctx: &tulip::ExceptionContext| {
+        seen.borrow_mut().push(ctx.message.clone());
+    }));
+    // Held by each body across its wait: dropped only when the body is.
+    let sentinel = Rc::new(());
+    let never = lp.create_future::<()>();
+
+    let (s, n) = (sentinel.clone(), never.clone());
+    let in_timeout = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| {
+                let (s, n) = (s.clone(), n.clone());
+                yield_from!(stackless::timeout(
+                    Some(secs(3600)),
+                    #[coroutine]
+                    static move |_| -> Result<()> {
+                        let _held = s.clone();
+                        await_!(n)
+                    }
+                ))
+            },
+        )
+        .unwrap();
+    let (s, n) = (sentinel.clone(), never.clone());
+    let in_group = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| {
+                let (s, n) = (s.clone(), n.clone());
+                yield_from!(stackless::task_group(move |g| {
+                    #[coroutine]
+                    static move |_| -> Result<()> {
+                        let _held = s.clone();
+                        g.create_task_stackless(
+                            #[coroutine]
+                            static |_| yield_from!(sleep(secs(3600))),
+                        )?;
+                        await_!(n)
+                    }
+                }))
+            },
+        )
+        .unwrap();
+    for _ in 0..3 {
+        let l = lp.clone();
+        lp.call_soon(move || l.stop()).unwrap();
+        lp.run_forever().unwrap();
+    }
+    assert!(!in_timeout.done() && !in_group.done());
+    assert!(
+        Rc::strong_count(&sentinel) > 1,
+        "the bodies wait, holding it"
+    );
+    assert_eq!(live_timers(&lp), 2, "the deadline and the child's sleep");
+
+    lp.close().unwrap();
+    assert_eq!(
+        Rc::strong_count(&sentinel),
+        1,
+        "the scopes' bodies were dropped with their tasks"
+    );
+    assert_eq!(
+        live_timers(&lp),
+        0,
+        "no deadline or sleep outlived its scope"
+    );
+    let destroyed = reports
+        .borrow()
+        .iter()
+        .filter(|m| m.as_str() == "Task was destroyed but it is pending!")
+        .count();
+    assert_eq!(destroyed, 3, "{:?}", reports.borrow());
+}
