@@ -2,7 +2,8 @@
 //! `Timeout::run_stackless`, `wait`, `NextDone::wait_stackless` and `task_group`. The
 //! recorded cases run on them in helpers_cases_stackless.rs; here is what a trace does not
 //! show: a stackless task waiting in any of them holds no stack, cancelling a task waiting in
-//! each, waking in the same iteration as the stackful forms, panicking bodies.
+//! each, waking in the same iteration as the stackful forms, panicking bodies, scopes
+//! dropped mid-body when the loop closes.
 #![feature(coroutines, coroutine_trait)]
 mod common;
 
