@@ -91,6 +91,12 @@ pub use crate::helpers::stackless::{
     timeout_at, wait, wait_for, wait_for_coro,
 };
 #[doc(inline)]
+pub use crate::net::reader::{
+    StreamRead, StreamReadAll, StreamReadExactly, StreamReadLine, StreamReadUntil,
+};
+#[doc(inline)]
+pub use crate::net::writer::{StreamDrain, StreamWaitClosed};
+#[doc(inline)]
 pub use crate::sync::queues::{QueueGet, QueuePut};
 pub use crate::sync::stackless::{
     BarrierUpdate, BarrierWait, ConditionWait, ConditionWaitFor, EventWait, LockAcquire, QueueJoin,

@@ -17,7 +17,8 @@ use crate::event_loop::EventLoop;
 use crate::futures::Future;
 use crate::net::transport::{Owner, Transport};
 use crate::sys;
-use crate::tasks::TaskCo;
+use crate::sync::{Step, WaitOp};
+use crate::tasks::{TaskCo, WaitKind};
 
 /// A byte buffer consumed from the front: a Vec and a start offset, so that many small reads
 /// from a large buffer do not move the rest each time (Python's `del buf[:n]` does).
@@ -197,8 +198,10 @@ impl ReaderCore {
         }
     }
 
-    /// asyncio's `_wait_for_data(func_name)`: waits until data, EOF or an error arrives.
-    fn wait_for_data(&self, co: &TaskCo, func: &str) -> Result<()> {
+    /// The before-wait part of asyncio's `_wait_for_data(func_name)`: registers the one
+    /// waiter's future, to be awaited and then passed to [`ReaderCore::end_wait`].
+    #[inline]
+    fn begin_wait(&self, func: &str) -> Result<Future<()>> {
         if self.waiter.borrow().is_some() {
             return Err(RuntimeError::new(format!(
                 "{func}() called while another coroutine is already waiting for incoming data"
@@ -213,12 +216,291 @@ impl ReaderCore {
         }
         let fut = self.lp.create_future::<()>();
         *self.waiter.borrow_mut() = Some(fut.clone());
-        let r = co.wait(&fut);
+        Ok(fut)
+    }
+
+    /// The after-wait part: forgets `fut` unless a later waiter replaced it.
+    #[inline]
+    fn end_wait(&self, fut: &Future<()>) {
         let mut w = self.waiter.borrow_mut();
-        if w.as_ref().is_some_and(|x| x.ptr_eq(&fut)) {
+        if w.as_ref().is_some_and(|x| x.ptr_eq(fut)) {
             *w = None;
         }
-        r
+    }
+
+    /// A wait for data as a [`Step`]: suspended on the waiter's future, or the error.
+    #[inline]
+    fn wait_step<T>(&self, func: &str) -> Step<T> {
+        match self.begin_wait(func) {
+            Ok(fut) => Step::Wait(fut, WaitKind::Wait),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+
+    /// `read(n)` once the buffer has data or EOF came: up to `n` bytes.
+    #[inline]
+    fn take_upto(&self, n: usize) -> Vec<u8> {
+        let data = self.buf.borrow_mut().take(n);
+        self.maybe_resume_transport();
+        data
+    }
+}
+
+/// `op` driven on `co`: the stackful form of a read, which its stackless form
+/// (`*_stackless`) drives with yields instead.
+#[inline(always)]
+fn drive<O: WaitOp<StreamReader>>(co: &TaskCo, r: &StreamReader, mut op: O) -> Result<O::Output> {
+    let mut step = op.begin(r);
+    loop {
+        match step {
+            Step::Done(out) => return out,
+            Step::Wait(fut, _) => {
+                let waited = co.wait(&fut);
+                step = op.resume(r, fut, waited);
+            }
+        }
+    }
+}
+
+/// `read(n)` as a [`WaitOp`]: waits only while the buffer is empty.
+pub(crate) struct Read(pub(crate) usize);
+
+impl WaitOp<StreamReader> for Read {
+    type Output = Vec<u8>;
+
+    #[inline]
+    fn begin(&mut self, r: &StreamReader) -> Step<Vec<u8>> {
+        let c = &*r.core;
+        if let Err(e) = c.check_exception() {
+            return Step::Done(Err(e));
+        }
+        if self.0 == 0 {
+            return Step::Done(Ok(Vec::new()));
+        }
+        if c.buf.borrow().is_empty() && !c.eof.get() {
+            return c.wait_step("read");
+        }
+        Step::Done(Ok(c.take_upto(self.0)))
+    }
+
+    #[inline]
+    fn resume(&mut self, r: &StreamReader, fut: Future<()>, waited: Result<()>) -> Step<Vec<u8>> {
+        let c = &*r.core;
+        c.end_wait(&fut);
+        Step::Done(waited.map(|()| c.take_upto(self.0)))
+    }
+}
+
+/// `read(-1)` as a [`WaitOp`]: `read(limit)` until an empty block.
+#[derive(Default)]
+pub(crate) struct ReadAll {
+    out: Vec<u8>,
+}
+
+impl ReadAll {
+    /// The next blocks, up to a wait or the empty one.
+    fn blocks(&mut self, r: &StreamReader, mut step: Step<Vec<u8>>) -> Step<Vec<u8>> {
+        loop {
+            match step {
+                Step::Done(Ok(block)) if block.is_empty() => {
+                    return Step::Done(Ok(std::mem::take(&mut self.out)));
+                }
+                Step::Done(Ok(block)) => self.out.extend_from_slice(&block),
+                Step::Done(Err(e)) => return Step::Done(Err(e)),
+                Step::Wait(fut, what) => return Step::Wait(fut, what),
+            }
+            step = Read(r.core.limit).begin(r);
+        }
+    }
+}
+
+impl WaitOp<StreamReader> for ReadAll {
+    type Output = Vec<u8>;
+
+    fn begin(&mut self, r: &StreamReader) -> Step<Vec<u8>> {
+        if let Err(e) = r.core.check_exception() {
+            return Step::Done(Err(e));
+        }
+        let step = Read(r.core.limit).begin(r);
+        self.blocks(r, step)
+    }
+
+    fn resume(&mut self, r: &StreamReader, fut: Future<()>, waited: Result<()>) -> Step<Vec<u8>> {
+        let step = Read(r.core.limit).resume(r, fut, waited);
+        self.blocks(r, step)
+    }
+}
+
+/// `readexactly(n)` as a [`WaitOp`].
+pub(crate) struct ReadExactly(pub(crate) usize);
+
+impl ReadExactly {
+    /// Exactly `n` bytes if buffered, the IncompleteReadError at EOF, else a wait.
+    #[inline]
+    fn poll(&self, c: &ReaderCore) -> Step<Vec<u8>> {
+        let n = self.0;
+        if c.buf.borrow().len() < n {
+            if c.eof.get() {
+                let partial = c.buf.borrow_mut().take_all();
+                return Step::Done(Err(IncompleteReadError::new(partial, Some(n)).into()));
+            }
+            return c.wait_step("readexactly");
+        }
+        Step::Done(Ok(c.take_upto(n)))
+    }
+}
+
+impl WaitOp<StreamReader> for ReadExactly {
+    type Output = Vec<u8>;
+
+    #[inline]
+    fn begin(&mut self, r: &StreamReader) -> Step<Vec<u8>> {
+        let c = &*r.core;
+        if let Err(e) = c.check_exception() {
+            return Step::Done(Err(e));
+        }
+        if self.0 == 0 {
+            return Step::Done(Ok(Vec::new()));
+        }
+        self.poll(c)
+    }
+
+    #[inline]
+    fn resume(&mut self, r: &StreamReader, fut: Future<()>, waited: Result<()>) -> Step<Vec<u8>> {
+        let c = &*r.core;
+        c.end_wait(&fut);
+        match waited {
+            Ok(()) => self.poll(c),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+}
+
+/// `readuntil(sep)` as a [`WaitOp`].
+pub(crate) struct ReadUntil<'a> {
+    sep: &'a [u8],
+    /// Where the next search starts: the bytes before it were searched already.
+    offset: usize,
+}
+
+impl<'a> ReadUntil<'a> {
+    pub(crate) fn new(sep: &'a [u8]) -> Self {
+        ReadUntil { sep, offset: 0 }
+    }
+
+    /// The chunk if `sep` is buffered, an error, or a wait.
+    #[inline]
+    fn poll(&mut self, c: &ReaderCore) -> Step<Vec<u8>> {
+        let (sep, seplen) = (self.sep, self.sep.len());
+        let buflen = c.buf.borrow().len();
+        if buflen >= self.offset + seplen {
+            let found = find(&c.buf.borrow().bytes()[self.offset..], sep);
+            if let Some(i) = found {
+                let isep = self.offset + i;
+                if isep > c.limit {
+                    return Step::Done(Err(LimitOverrunError::new(
+                        "Separator is found, but chunk is longer than limit",
+                        isep,
+                    )
+                    .into()));
+                }
+                return Step::Done(Ok(c.take_upto(isep + seplen)));
+            }
+            self.offset = buflen + 1 - seplen;
+            if self.offset > c.limit {
+                return Step::Done(Err(LimitOverrunError::new(
+                    "Separator is not found, and chunk exceed the limit",
+                    self.offset,
+                )
+                .into()));
+            }
+        }
+        if c.eof.get() {
+            let partial = c.buf.borrow_mut().take_all();
+            return Step::Done(Err(IncompleteReadError::new(partial, None).into()));
+        }
+        c.wait_step("readuntil")
+    }
+}
+
+impl WaitOp<StreamReader> for ReadUntil<'_> {
+    type Output = Vec<u8>;
+
+    #[inline]
+    fn begin(&mut self, r: &StreamReader) -> Step<Vec<u8>> {
+        let c = &*r.core;
+        if self.sep.is_empty() {
+            return Step::Done(Err(ValueError::new(
+                "Separator should be at least one-byte string",
+            )
+            .into()));
+        }
+        if let Err(e) = c.check_exception() {
+            return Step::Done(Err(e));
+        }
+        self.poll(c)
+    }
+
+    #[inline]
+    fn resume(&mut self, r: &StreamReader, fut: Future<()>, waited: Result<()>) -> Step<Vec<u8>> {
+        let c = &*r.core;
+        c.end_wait(&fut);
+        match waited {
+            Ok(()) => self.poll(c),
+            Err(e) => Step::Done(Err(e)),
+        }
+    }
+}
+
+/// `readline()` as a [`WaitOp`]: `readuntil(b'\n')` with its errors turned into lines.
+pub(crate) struct ReadLine(ReadUntil<'static>);
+
+impl ReadLine {
+    pub(crate) fn new() -> Self {
+        ReadLine(ReadUntil::new(b"\n"))
+    }
+
+    /// The partial line at EOF; a line over the limit dropped, as a ValueError.
+    fn finish(c: &ReaderCore, step: Step<Vec<u8>>) -> Step<Vec<u8>> {
+        let e = match step {
+            Step::Done(Err(e)) => e,
+            other => return other,
+        };
+        let e = match e.downcast::<IncompleteReadError>() {
+            Ok(incomplete) => return Step::Done(Ok(incomplete.partial)),
+            Err(e) => e,
+        };
+        Step::Done(match e.downcast::<LimitOverrunError>() {
+            Ok(over) => {
+                {
+                    let mut buf = c.buf.borrow_mut();
+                    if buf.bytes()[over.consumed..].starts_with(b"\n") {
+                        buf.consume(over.consumed + 1);
+                    } else {
+                        buf.clear();
+                    }
+                }
+                c.maybe_resume_transport();
+                Err(ValueError::new(over.msg).into())
+            }
+            Err(e) => Err(e),
+        })
+    }
+}
+
+impl WaitOp<StreamReader> for ReadLine {
+    type Output = Vec<u8>;
+
+    #[inline]
+    fn begin(&mut self, r: &StreamReader) -> Step<Vec<u8>> {
+        let step = self.0.begin(r);
+        Self::finish(&r.core, step)
+    }
+
+    #[inline]
+    fn resume(&mut self, r: &StreamReader, fut: Future<()>, waited: Result<()>) -> Step<Vec<u8>> {
+        let step = self.0.resume(r, fut, waited);
+        Self::finish(&r.core, step)
     }
 }
 
@@ -316,17 +598,7 @@ impl StreamReader {
     ///   data")`.
     /// - `CancelledError` when the waiting task is cancelled.
     pub fn read(&self, co: &TaskCo, n: usize) -> Result<Vec<u8>> {
-        let c = &*self.core;
-        c.check_exception()?;
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        if c.buf.borrow().is_empty() && !c.eof.get() {
-            c.wait_for_data(co, "read")?;
-        }
-        let data = c.buf.borrow_mut().take(n);
-        c.maybe_resume_transport();
-        Ok(data)
+        drive(co, self, Read(n))
     }
 
     /// `await reader.read(-1)` (or `read()`): everything up to EOF.
@@ -335,15 +607,7 @@ impl StreamReader {
     ///
     /// As [`StreamReader::read`].
     pub fn read_all(&self, co: &TaskCo) -> Result<Vec<u8>> {
-        self.core.check_exception()?;
-        let mut out = Vec::new();
-        loop {
-            let block = self.read(co, self.core.limit)?;
-            if block.is_empty() {
-                return Ok(out);
-            }
-            out.extend_from_slice(&block);
-        }
+        drive(co, self, ReadAll::default())
     }
 
     /// `await reader.readexactly(n)`: exactly `n` bytes.
@@ -354,21 +618,7 @@ impl StreamReader {
     ///   first.
     /// - As [`StreamReader::read`]: the reader's error, a second waiter, `CancelledError`.
     pub fn readexactly(&self, co: &TaskCo, n: usize) -> Result<Vec<u8>> {
-        let c = &*self.core;
-        c.check_exception()?;
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        while c.buf.borrow().len() < n {
-            if c.eof.get() {
-                let partial = c.buf.borrow_mut().take_all();
-                return Err(IncompleteReadError::new(partial, Some(n)).into());
-            }
-            c.wait_for_data(co, "readexactly")?;
-        }
-        let data = c.buf.borrow_mut().take(n);
-        c.maybe_resume_transport();
-        Ok(data)
+        drive(co, self, ReadExactly(n))
     }
 
     /// `await reader.readuntil(sep)`: the bytes up to and including `sep`.
@@ -383,46 +633,7 @@ impl StreamReader {
     ///   buffer as it was.
     /// - As [`StreamReader::read`]: the reader's error, a second waiter, `CancelledError`.
     pub fn readuntil(&self, co: &TaskCo, sep: &[u8]) -> Result<Vec<u8>> {
-        let c = &*self.core;
-        let seplen = sep.len();
-        if seplen == 0 {
-            return Err(ValueError::new("Separator should be at least one-byte string").into());
-        }
-        c.check_exception()?;
-        // Where the next search starts: the bytes before it were searched already.
-        let mut offset = 0;
-        let isep = loop {
-            let buflen = c.buf.borrow().len();
-            if buflen >= offset + seplen {
-                let found = find(&c.buf.borrow().bytes()[offset..], sep);
-                if let Some(i) = found {
-                    break offset + i;
-                }
-                offset = buflen + 1 - seplen;
-                if offset > c.limit {
-                    return Err(LimitOverrunError::new(
-                        "Separator is not found, and chunk exceed the limit",
-                        offset,
-                    )
-                    .into());
-                }
-            }
-            if c.eof.get() {
-                let partial = c.buf.borrow_mut().take_all();
-                return Err(IncompleteReadError::new(partial, None).into());
-            }
-            c.wait_for_data(co, "readuntil")?;
-        };
-        if isep > c.limit {
-            return Err(LimitOverrunError::new(
-                "Separator is found, but chunk is longer than limit",
-                isep,
-            )
-            .into());
-        }
-        let chunk = c.buf.borrow_mut().take(isep + seplen);
-        c.maybe_resume_transport();
-        Ok(chunk)
+        drive(co, self, ReadUntil::new(sep))
     }
 
     /// `await reader.readline()`: a line ending in `b'\n'`, or the partial last line at EOF
@@ -434,31 +645,7 @@ impl StreamReader {
     ///   which is dropped from the buffer (up to its separator, or all of the buffer).
     /// - As [`StreamReader::read`]: the reader's error, a second waiter, `CancelledError`.
     pub fn readline(&self, co: &TaskCo) -> Result<Vec<u8>> {
-        match self.readuntil(co, b"\n") {
-            Ok(line) => Ok(line),
-            Err(e) => {
-                let e = match e.downcast::<IncompleteReadError>() {
-                    Ok(incomplete) => return Ok(incomplete.partial),
-                    Err(e) => e,
-                };
-                match e.downcast::<LimitOverrunError>() {
-                    Ok(over) => {
-                        let c = &*self.core;
-                        {
-                            let mut buf = c.buf.borrow_mut();
-                            if buf.bytes()[over.consumed..].starts_with(b"\n") {
-                                buf.consume(over.consumed + 1);
-                            } else {
-                                buf.clear();
-                            }
-                        }
-                        c.maybe_resume_transport();
-                        Err(ValueError::new(over.msg).into())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        }
+        drive(co, self, ReadLine::new())
     }
 }
 
@@ -479,6 +666,135 @@ impl fmt::Debug for StreamReader {
         write!(f, "<{}>", info.join(" "))
     }
 }
+
+#[cfg(feature = "nightly")]
+mod stackless {
+    use std::panic::Location;
+
+    use super::{Read, ReadAll, ReadExactly, ReadLine, ReadUntil, StreamReader};
+    use crate::sync::stackless::{Waiting, stackless_wait};
+
+    stackless_wait!(
+        /// What [`StreamReader::read_stackless`] returns: `await reader.read(n)` for
+        /// [`yield_from!`](crate::yield_from).
+        StreamRead [] [] (StreamReader, Read) -> Vec<u8>
+    );
+
+    stackless_wait!(
+        /// What [`StreamReader::read_all_stackless`] returns: `await reader.read()`.
+        StreamReadAll [] [] (StreamReader, ReadAll) -> Vec<u8>
+    );
+
+    stackless_wait!(
+        /// What [`StreamReader::readexactly_stackless`] returns: `await
+        /// reader.readexactly(n)`.
+        StreamReadExactly [] [] (StreamReader, ReadExactly) -> Vec<u8>
+    );
+
+    stackless_wait!(
+        /// What [`StreamReader::readuntil_stackless`] returns: `await reader.readuntil(sep)`.
+        StreamReadUntil ['a] ['a] (StreamReader, ReadUntil<'a>) -> Vec<u8>
+    );
+
+    stackless_wait!(
+        /// What [`StreamReader::readline_stackless`] returns: `await reader.readline()`.
+        StreamReadLine [] [] (StreamReader, ReadLine) -> Vec<u8>
+    );
+
+    impl StreamReader {
+        /// `await reader.read(n)` for a stackless body:
+        /// `yield_from!(reader.read_stackless(n))?`. Exactly [`StreamReader::read`] (same
+        /// code, same errors), holding no stack while it waits for data.
+        ///
+        /// ```
+        /// #![feature(coroutines)]
+        /// # fn main() -> anyhow::Result<()> {
+        /// use tulip::{StreamReader, get_running_loop, stackless, yield_from};
+        ///
+        /// let got = stackless::run(
+        ///     #[coroutine]
+        ///     static |_| {
+        ///         let reader = StreamReader::new(&get_running_loop()?);
+        ///         let feeder = reader.clone();
+        ///         get_running_loop()?.call_soon(move || feeder.feed_data(b"hello"))?;
+        ///         yield_from!(reader.read_stackless(100)) // waits for the data
+        ///     },
+        /// )?;
+        /// assert_eq!(got, b"hello");
+        /// # Ok(()) }
+        /// ```
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamReader::read`].
+        #[track_caller]
+        pub fn read_stackless(&self, n: usize) -> StreamRead {
+            StreamRead(Waiting::new(self.clone(), Read(n), Location::caller()))
+        }
+
+        /// `await reader.read()` (everything up to EOF) for a stackless body: exactly
+        /// [`StreamReader::read_all`].
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamReader::read`].
+        #[track_caller]
+        pub fn read_all_stackless(&self) -> StreamReadAll {
+            StreamReadAll(Waiting::new(
+                self.clone(),
+                ReadAll::default(),
+                Location::caller(),
+            ))
+        }
+
+        /// `await reader.readexactly(n)` for a stackless body: exactly
+        /// [`StreamReader::readexactly`].
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamReader::readexactly`].
+        #[track_caller]
+        pub fn readexactly_stackless(&self, n: usize) -> StreamReadExactly {
+            StreamReadExactly(Waiting::new(
+                self.clone(),
+                ReadExactly(n),
+                Location::caller(),
+            ))
+        }
+
+        /// `await reader.readuntil(sep)` for a stackless body: exactly
+        /// [`StreamReader::readuntil`].
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamReader::readuntil`].
+        #[track_caller]
+        pub fn readuntil_stackless<'a>(&self, sep: &'a [u8]) -> StreamReadUntil<'a> {
+            StreamReadUntil(Waiting::new(
+                self.clone(),
+                ReadUntil::new(sep),
+                Location::caller(),
+            ))
+        }
+
+        /// `await reader.readline()` for a stackless body: exactly
+        /// [`StreamReader::readline`].
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamReader::readline`].
+        #[track_caller]
+        pub fn readline_stackless(&self) -> StreamReadLine {
+            StreamReadLine(Waiting::new(
+                self.clone(),
+                ReadLine::new(),
+                Location::caller(),
+            ))
+        }
+    }
+}
+#[cfg(feature = "nightly")]
+pub use stackless::{StreamRead, StreamReadAll, StreamReadExactly, StreamReadLine, StreamReadUntil};
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.len() == 1 {

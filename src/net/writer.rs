@@ -10,6 +10,7 @@ use super::tls::{SslObject, TlsAcceptor, TlsConnector, client_session, server_se
 use super::transport::{Owner, Transport};
 use crate::errors::{OsError, ValueError};
 use crate::net::streams::DEFAULT_HIGH_WATER;
+use crate::futures::Future;
 use crate::tasks::TaskCo;
 
 /// asyncio's `StreamWriter`: writes to a connection. `write` sends at once when it can and
@@ -54,17 +55,14 @@ impl StreamWriter {
         if t.closing.get() {
             co.yield_now()?;
         }
-        if t.lost.get() {
-            return Err(OsError::named("ConnectionResetError", "Connection lost").into());
+        match drain_check(t)? {
+            None => Ok(()),
+            Some(w) => {
+                let r = co.wait(&w);
+                drain_end(t, &w);
+                r
+            }
         }
-        if !t.write_paused.get() {
-            return Ok(());
-        }
-        let w = t.lp.create_future::<()>();
-        t.drain_waiters.borrow_mut().push(w.clone());
-        let r = co.wait(&w);
-        t.drain_waiters.borrow_mut().retain(|x| !x.ptr_eq(&w));
-        r
     }
 
     /// `writer.close()`: stops reading, sends what is buffered, then closes the socket (in a
@@ -197,6 +195,204 @@ impl StreamWriter {
         Ok(())
     }
 }
+
+/// The part of `drain` after the closing yield: drained already (`None`), or the future to
+/// wait on, registered; [`drain_end`] after the wait.
+#[inline]
+fn drain_check(t: &Transport) -> Result<Option<Future<()>>> {
+    if t.lost.get() {
+        return Err(OsError::named("ConnectionResetError", "Connection lost").into());
+    }
+    if !t.write_paused.get() {
+        return Ok(None);
+    }
+    let w = t.lp.create_future::<()>();
+    t.drain_waiters.borrow_mut().push(w.clone());
+    Ok(Some(w))
+}
+
+/// Forgets the drain waiter `w` however its wait ended.
+#[inline]
+fn drain_end(t: &Transport, w: &Future<()>) {
+    t.drain_waiters.borrow_mut().retain(|x| !x.ptr_eq(w));
+}
+
+#[cfg(feature = "nightly")]
+mod stackless {
+    use std::cell::Cell;
+    use std::fmt;
+    use std::panic::Location;
+
+    use anyhow::Result;
+
+    use super::{StreamWriter, drain_check, drain_end};
+    use crate::errors::RuntimeError;
+    use crate::futures::{Awaitable, Future, Suspend};
+    use crate::generator::GeneratorState;
+    use crate::generator::stackless::Sent;
+    use crate::stackless::Delegate;
+    use crate::sync::stackless::{Waiting, stackless_wait};
+    use crate::sync::{Step, WaitOp};
+    use crate::tasks::WaitKind;
+    use crate::tasks::stackless::{AwaitStep, set_wait_site_at};
+
+    #[derive(Default)]
+    enum State {
+        #[default]
+        Unstarted,
+        /// The closing writer's one-iteration yield.
+        Yielded,
+        /// On a drain waiter's future.
+        Waiting(Future<()>),
+        Finished,
+    }
+
+    /// What [`StreamWriter::drain_stackless`] returns: `await writer.drain()` for
+    /// [`yield_from!`](crate::yield_from).
+    #[must_use = "a stackless wait does nothing unless a stackless body yield_from!s it"]
+    pub struct StreamDrain {
+        w: StreamWriter,
+        state: Cell<State>,
+        at: &'static Location<'static>,
+    }
+
+    impl StreamDrain {
+        /// `drain` after the closing yield: done, or suspended on a drain waiter.
+        fn check(&self) -> Result<GeneratorState<Suspend, ()>> {
+            match drain_check(&self.w.t)? {
+                None => Ok(GeneratorState::Returned(())),
+                Some(fut) => {
+                    set_wait_site_at(self.at, WaitKind::Wait);
+                    let suspend = fut.suspend();
+                    self.state.set(State::Waiting(fut));
+                    Ok(GeneratorState::Yielded(suspend))
+                }
+            }
+        }
+    }
+
+    impl Delegate for StreamDrain {
+        type Yield = Suspend;
+        type Send = ();
+        type Return = ();
+
+        fn prime(&self) -> Result<GeneratorState<Suspend, ()>> {
+            match self.state.replace(State::Finished) {
+                State::Unstarted => {}
+                other => {
+                    self.state.set(other);
+                    return Err(reused());
+                }
+            }
+            let t = &*self.w.t;
+            t.reader.check_exception()?;
+            if t.closing.get() {
+                self.state.set(State::Yielded);
+                return Ok(GeneratorState::Yielded(Suspend::bare()));
+            }
+            self.check()
+        }
+
+        fn forward(&self, sent: Sent<()>) -> Result<GeneratorState<Suspend, ()>> {
+            match self.state.replace(State::Finished) {
+                State::Yielded => {
+                    Sent::into_result(sent)?;
+                    self.check()
+                }
+                State::Waiting(fut) => {
+                    // What `co.wait` returns: the error thrown in, or the future's outcome.
+                    let r = Sent::into_result(sent).and_then(|()| AwaitStep::end(&fut));
+                    drain_end(&self.w.t, &fut);
+                    r.map(GeneratorState::Returned)
+                }
+                other => {
+                    self.state.set(other);
+                    Err(reused())
+                }
+            }
+        }
+    }
+
+    /// Dropped while suspended: the writer keeps no waiter of a dead task.
+    impl Drop for StreamDrain {
+        fn drop(&mut self) {
+            if let State::Waiting(fut) = self.state.take() {
+                drain_end(&self.w.t, &fut);
+            }
+        }
+    }
+
+    impl fmt::Debug for StreamDrain {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("StreamDrain")
+                .field("at", &self.at)
+                .finish_non_exhaustive()
+        }
+    }
+
+    #[cold]
+    fn reused() -> anyhow::Error {
+        RuntimeError::new("cannot reuse already awaited coroutine").into()
+    }
+
+    /// `wait_closed()` as a [`WaitOp`]: the wait on the connection's closed future.
+    pub(crate) struct WaitClosed;
+
+    impl WaitOp<StreamWriter> for WaitClosed {
+        type Output = ();
+
+        fn begin(&mut self, w: &StreamWriter) -> Step<()> {
+            let closed = &w.t.closed;
+            if closed.done() {
+                // `co.wait` on a done future does not suspend.
+                return Step::Done(closed.result());
+            }
+            Step::Wait(closed.clone(), WaitKind::Wait)
+        }
+
+        fn resume(&mut self, _: &StreamWriter, _: Future<()>, waited: Result<()>) -> Step<()> {
+            Step::Done(waited)
+        }
+    }
+
+    stackless_wait!(
+        /// What [`StreamWriter::wait_closed_stackless`] returns: `await writer.wait_closed()`.
+        StreamWaitClosed [] [] (StreamWriter, WaitClosed) -> ()
+    );
+
+    impl StreamWriter {
+        /// `await writer.drain()` for a stackless body:
+        /// `yield_from!(writer.drain_stackless())?`. Exactly [`StreamWriter::drain`] (the
+        /// closing writer's one-iteration yield, the same errors), holding no stack while it
+        /// waits.
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamWriter::drain`].
+        #[track_caller]
+        pub fn drain_stackless(&self) -> StreamDrain {
+            StreamDrain {
+                w: self.clone(),
+                state: Cell::new(State::Unstarted),
+                at: Location::caller(),
+            }
+        }
+
+        /// `await writer.wait_closed()` for a stackless body:
+        /// `yield_from!(writer.wait_closed_stackless())?`. Exactly
+        /// [`StreamWriter::wait_closed`].
+        ///
+        /// # Errors
+        ///
+        /// As [`StreamWriter::wait_closed`].
+        #[track_caller]
+        pub fn wait_closed_stackless(&self) -> StreamWaitClosed {
+            StreamWaitClosed(Waiting::new(self.clone(), WaitClosed, Location::caller()))
+        }
+    }
+}
+#[cfg(feature = "nightly")]
+pub use stackless::{StreamDrain, StreamWaitClosed};
 
 impl fmt::Debug for StreamWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
