@@ -24,6 +24,10 @@
 //! | `await barrier.wait()` | `barrier.wait(co)?` | `yield_from!(barrier.wait_stackless())?` |
 //! | `item = await q.get()` | `let item = q.get(co)?;` | `let item = yield_from!(q.get_stackless())?;` |
 //! | `await q.put(item)` | `q.put(co, item)?` | `yield_from!(q.put_stackless(item))?` |
+//! | `line = await reader.readline()` | `let line = reader.readline(co)?;` | `let line = yield_from!(reader.readline_stackless())?;` |
+//! | `await reader.read(n)`, `readexactly(n)`, `readuntil(sep)` | `reader.read(co, n)?`, ... | `yield_from!(reader.read_stackless(n))?`, `readexactly_stackless(n)`, `readuntil_stackless(sep)` |
+//! | `await writer.drain()` | `writer.drain(co)?` | `yield_from!(writer.drain_stackless())?` |
+//! | `await writer.wait_closed()` | `writer.wait_closed(co)?` | `yield_from!(writer.wait_closed_stackless())?` |
 //! | `await asyncio.wait_for(t, d)` | `wait_for(co, &t, Some(d))?` | `yield_from!(stackless::wait_for(&t, Some(d)))?` |
 //! | `async with asyncio.timeout(d): ...` | `timeout(co, Some(d), \|co, cm\| ...)?` | `yield_from!(stackless::timeout(Some(d), #[coroutine] static move \|_\| ...))?` |
 //! | `async with cm: ...` | `cm.run(co, \|co, cm\| ...)?` | `yield_from!(cm.run_stackless(#[coroutine] static move \|_\| ...))?` |
@@ -50,9 +54,13 @@
 //! [`Timeout::run_stackless`](crate::Timeout::run_stackless), [`wait`],
 //! [`NextDone::wait_stackless`](crate::NextDone::wait_stackless), [`task_group`],
 //! [`TaskGroup::run_stackless`](crate::TaskGroup::run_stackless)): the stackful forms' code
-//! cut at its waits, so the same semantics. Any other stackful helper (streams, `lock.with`)
-//! is reached through [`stackful`]: a stackful coroutine delegated to, which holds a pooled
-//! stack only while it runs.
+//! cut at its waits, so the same semantics. So do the stream waits
+//! ([`StreamReader::read_stackless`](crate::StreamReader::read_stackless),
+//! [`readline_stackless`](crate::StreamReader::readline_stackless), ...,
+//! [`StreamWriter::drain_stackless`](crate::StreamWriter::drain_stackless),
+//! [`wait_closed_stackless`](crate::StreamWriter::wait_closed_stackless)). Any other stackful
+//! helper (`open_connection`, `start_server`, `lock.with`) is reached through [`stackful`]: a
+//! stackful coroutine delegated to, which holds a pooled stack only while it runs.
 //!
 //! ```
 //! #![feature(coroutines)]

@@ -232,13 +232,16 @@ fn stacks_taken() -> (u64, u64) {
     (s.mapped, s.reused)
 }
 
+/// What each reader got: its index and its line.
+type Lines = Rc<RefCell<Vec<(usize, Vec<u8>)>>>;
+
 #[test]
 fn idle_stackless_readers_hold_no_stack() {
     // Two fds a connection: well under the 20,000 of a usual fd limit.
     const N: usize = 2_000;
     let before = stacks_taken();
     let lp = EventLoop::new().unwrap();
-    let got: Rc<RefCell<Vec<(usize, Vec<u8>)>>> = Rc::default();
+    let got: Lines = Rc::default();
     let mut peers = Vec::new();
     let mut writers = Vec::new();
     for n in 0..N {
@@ -337,11 +340,9 @@ fn a_reader_cancelled_while_waiting_leaves_the_reader_usable() {
     let fourth = lp
         .create_task_stackless(
             #[coroutine]
-            static move |_| {
-                match yield_from!(r4.readline_stackless()) {
-                    Err(e) if e.isinstance::<CancelledError>() => Ok(b"cancelled".to_vec()),
-                    other => other,
-                }
+            static move |_| match yield_from!(r4.readline_stackless()) {
+                Err(e) if e.isinstance::<CancelledError>() => Ok(b"cancelled".to_vec()),
+                other => other,
             },
         )
         .unwrap();

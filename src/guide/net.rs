@@ -72,6 +72,14 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
+//! On the stackless backend (feature `nightly`) the stream waits have native forms that hold
+//! no stack while they wait, running the stackful methods' own code:
+//! `yield_from!(reader.readline_stackless())?`, `read_stackless(n)`, `read_all_stackless()`,
+//! `readexactly_stackless(n)`, `readuntil_stackless(sep)`, `yield_from!(writer.drain_stackless())?`
+//! and `wait_closed_stackless()`; so 10,000 idle connections read by stackless tasks hold no
+//! stack. Opening connections and starting servers take `co`: a stackless body reaches them
+//! through `tulip::stackless::stackful(move |co| open_connection(co, host, port))`.
+//!
 //! The low-level calls borrow any socket:
 //!
 //! ```rust

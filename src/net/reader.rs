@@ -16,8 +16,8 @@ use crate::errors::{
 use crate::event_loop::EventLoop;
 use crate::futures::Future;
 use crate::net::transport::{Owner, Transport};
-use crate::sys;
 use crate::sync::{Step, WaitOp};
+use crate::sys;
 use crate::tasks::{TaskCo, WaitKind};
 
 /// A byte buffer consumed from the front: a Vec and a start offset, so that many small reads
@@ -794,7 +794,9 @@ mod stackless {
     }
 }
 #[cfg(feature = "nightly")]
-pub use stackless::{StreamRead, StreamReadAll, StreamReadExactly, StreamReadLine, StreamReadUntil};
+pub use stackless::{
+    StreamRead, StreamReadAll, StreamReadExactly, StreamReadLine, StreamReadUntil,
+};
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     if needle.len() == 1 {

@@ -9,8 +9,8 @@ use anyhow::Result;
 use super::tls::{SslObject, TlsAcceptor, TlsConnector, client_session, server_session};
 use super::transport::{Owner, Transport};
 use crate::errors::{OsError, ValueError};
-use crate::net::streams::DEFAULT_HIGH_WATER;
 use crate::futures::Future;
+use crate::net::streams::DEFAULT_HIGH_WATER;
 use crate::tasks::TaskCo;
 
 /// asyncio's `StreamWriter`: writes to a connection. `write` sends at once when it can and
