@@ -2,13 +2,14 @@
 //! `writer.drain_stackless()`, ... delegated to with `yield_from!`. The recorded cases
 //! net/readline, net/readexactly, net/readuntil and net/drain_flow run on them against the
 //! recordings net_cases.rs ports; then what a trace does not show: idle stackless readers
-//! hold no stack, and a reader cancelled or doubled while waiting.
+//! hold no stack, a reader cancelled or doubled while waiting, its wait site in the task
+//! tree, a drain cancelled while waiting.
 #![feature(coroutines)]
 mod common;
 use common::{ms, py_bool};
 
 use std::cell::RefCell;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
 
@@ -351,5 +352,79 @@ fn a_reader_cancelled_while_waiting_leaves_the_reader_usable() {
     common::run_briefly(&lp);
     assert_eq!(fourth.result().unwrap(), b"cancelled");
     assert_eq!(r.buffer(), b"rest", "a cancelled readline keeps the buffer");
+    lp.close().unwrap();
+}
+
+#[test]
+fn a_waiting_stackless_reader_shows_its_caller_in_the_task_tree() {
+    let lp = EventLoop::new().unwrap();
+    let r = StreamReader::new(&lp);
+    let r1 = r.clone();
+    let line = Rc::new(std::cell::Cell::new(0));
+    let l1 = line.clone();
+    let reader = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| {
+                l1.set(line!() + 1);
+                yield_from!(r1.readline_stackless())
+            },
+        )
+        .unwrap();
+    reader.set_name("reader");
+    common::run_briefly(&lp);
+    let tree = lp.format_task_tree();
+    let at = format!("co.wait() at tests/net_stackless.rs:{}:", line.get());
+    assert!(tree.contains(&at), "{tree}");
+    r.feed_data(b"done\n");
+    common::run_briefly(&lp);
+    assert_eq!(reader.result().unwrap(), b"done\n");
+    lp.close().unwrap();
+}
+
+#[test]
+fn a_drain_cancelled_while_waiting_and_one_that_completes() {
+    let lp = EventLoop::new().unwrap();
+    let (a, mut b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let (_reader, writer) = wrap_stream(&lp, a, 1 << 16).unwrap();
+    // More than the socket takes: the rest stays buffered, over the high-water mark.
+    writer.write(&vec![b'z'; 4 << 20]).unwrap();
+    let w1 = writer.clone();
+    let first = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| yield_from!(w1.drain_stackless()),
+        )
+        .unwrap();
+    common::run_briefly(&lp);
+    assert!(!first.done(), "drain waits while nobody reads");
+    first.cancel(None);
+    common::run_briefly(&lp);
+    assert!(first.cancelled());
+
+    let w2 = writer.clone();
+    let second = lp
+        .create_task_stackless(
+            #[coroutine]
+            static move |_| yield_from!(w2.drain_stackless()),
+        )
+        .unwrap();
+    common::run_briefly(&lp);
+    assert!(!second.done());
+    // The peer reads everything on a thread; the drain ends at the low-water mark.
+    let peer = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 4 << 20];
+        b.read_exact(&mut buf).unwrap();
+    });
+    while !second.done() {
+        common::run_briefly(&lp);
+    }
+    second.result().unwrap();
+    assert!(writer.write_buffer_size() <= 16384);
+    while writer.write_buffer_size() > 0 {
+        common::run_briefly(&lp);
+    }
+    peer.join().unwrap();
     lp.close().unwrap();
 }
