@@ -196,7 +196,8 @@
 //! | `await sub()` (a coroutine) | `sub(co)?` | `yield_from!(sub())?`, `sub()` a `stackless::Coroutine<T>` |
 //! | `await lock.acquire()`, `await q.get()` (every wait of the sync primitives) | `lock.acquire(co)?`, `q.get(co)?` | `yield_from!(lock.acquire_stackless())?`, `yield_from!(q.get_stackless())?` |
 //! | `await asyncio.wait_for(t, d)`, `timeout`, `wait`, `TaskGroup` | `wait_for(co, &t, Some(d))?` | `yield_from!(tulip::stackless::wait_for(&t, Some(d)))?` (`stackless::timeout`, `stackless::wait`, `stackless::task_group`) |
-//! | anything else written for `co` (streams, `lock.with`) | `reader.read(co, n)?` | `yield_from!(tulip::stackless::stackful(move \|co\| reader.read(co, n)))?` |
+//! | `await reader.readline()`, `await writer.drain()` | `reader.readline(co)?` | `yield_from!(reader.readline_stackless())?`, `yield_from!(writer.drain_stackless())?` |
+//! | anything else written for `co` (`open_connection`, `lock.with`) | `open_connection(co, host, port)?` | `yield_from!(tulip::stackless::stackful(move \|co\| open_connection(co, &host, port)))?` |
 //! | `tg.create_task(coro())` | `tg.create_task(\|co\| ...)?` | `tg.create_task_stackless(#[coroutine] static move \|_\| ...)?` |
 //!
 //! `stackful(f)` is a stackful coroutine a stackless body delegates to: `f` runs on a pooled
