@@ -26,6 +26,8 @@
 //! | `await q.put(item)` | `q.put(co, item)?` | `yield_from!(q.put_stackless(item))?` |
 //! | `line = await reader.readline()` | `let line = reader.readline(co)?;` | `let line = yield_from!(reader.readline_stackless())?;` |
 //! | `await reader.read(n)`, `readexactly(n)`, `readuntil(sep)` | `reader.read(co, n)?`, ... | `yield_from!(reader.read_stackless(n))?`, `readexactly_stackless(n)`, `readuntil_stackless(sep)` |
+//! | `await loop.sock_recv(sock, n)` | `sock_recv(co, &sock, n)?` | `yield_from!(stackless::sock_recv(&sock, n))?` |
+//! | `await loop.sock_sendall(sock, data)`, `sock_connect`, `sock_accept`, ... | `sock_sendall(co, &sock, data)?`, ... | `yield_from!(stackless::sock_sendall(&sock, data))?`, `sock_connect(addr)`, `sock_accept(&listener)`, ... |
 //! | `await writer.drain()` | `writer.drain(co)?` | `yield_from!(writer.drain_stackless())?` |
 //! | `await writer.wait_closed()` | `writer.wait_closed(co)?` | `yield_from!(writer.wait_closed_stackless())?` |
 //! | `await asyncio.wait_for(t, d)` | `wait_for(co, &t, Some(d))?` | `yield_from!(stackless::wait_for(&t, Some(d)))?` |
@@ -58,7 +60,9 @@
 //! ([`StreamReader::read_stackless`](crate::StreamReader::read_stackless),
 //! [`readline_stackless`](crate::StreamReader::readline_stackless), ...,
 //! [`StreamWriter::drain_stackless`](crate::StreamWriter::drain_stackless),
-//! [`wait_closed_stackless`](crate::StreamWriter::wait_closed_stackless)). Any other stackful
+//! [`wait_closed_stackless`](crate::StreamWriter::wait_closed_stackless)), and the loop's
+//! socket waits ([`sock_recv`], [`sock_recv_into`], [`sock_recvfrom`], [`sock_sendall`],
+//! [`sock_sendto`], [`sock_connect`], [`sock_accept`]). Any other stackful
 //! helper (`open_connection`, `start_server`, `lock.with`) is reached through [`stackful`]: a
 //! stackful coroutine delegated to, which holds a pooled stack only while it runs.
 //!
@@ -101,6 +105,11 @@ pub use crate::helpers::stackless::{
 #[doc(inline)]
 pub use crate::net::reader::{
     StreamRead, StreamReadAll, StreamReadExactly, StreamReadLine, StreamReadUntil,
+};
+#[doc(inline)]
+pub use crate::net::sockets::stackless::{
+    SockAccept, SockConnect, SockRecv, SockRecvInto, SockRecvfrom, SockSendall, SockSendto,
+    sock_accept, sock_connect, sock_recv, sock_recv_into, sock_recvfrom, sock_sendall, sock_sendto,
 };
 #[doc(inline)]
 pub use crate::net::writer::{StreamDrain, StreamWaitClosed};
