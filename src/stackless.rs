@@ -61,7 +61,8 @@
 //! [`readline_stackless`](crate::StreamReader::readline_stackless), ...,
 //! [`StreamWriter::drain_stackless`](crate::StreamWriter::drain_stackless),
 //! [`wait_closed_stackless`](crate::StreamWriter::wait_closed_stackless)), and the loop's
-//! socket waits ([`sock_recv`], [`sock_recv_into`], [`sock_recvfrom`], [`sock_sendall`],
+//! socket waits ([`sock_recv`], [`sock_recv_into`], [`sock_recvfrom`],
+//! [`sock_recvfrom_into`], [`sock_sendall`],
 //! [`sock_sendto`], [`sock_connect`], [`sock_accept`]). Any other stackful
 //! helper (`open_connection`, `start_server`, `lock.with`) is reached through [`stackful`]: a
 //! stackful coroutine delegated to, which holds a pooled stack only while it runs.
@@ -108,8 +109,9 @@ pub use crate::net::reader::{
 };
 #[doc(inline)]
 pub use crate::net::sockets::stackless::{
-    SockAccept, SockConnect, SockRecv, SockRecvInto, SockRecvfrom, SockSendall, SockSendto,
-    sock_accept, sock_connect, sock_recv, sock_recv_into, sock_recvfrom, sock_sendall, sock_sendto,
+    SockAccept, SockConnect, SockRecv, SockRecvInto, SockRecvfrom, SockRecvfromInto, SockSendall,
+    SockSendto, sock_accept, sock_connect, sock_recv, sock_recv_into, sock_recvfrom,
+    sock_recvfrom_into, sock_sendall, sock_sendto,
 };
 #[doc(inline)]
 pub use crate::net::writer::{StreamDrain, StreamWaitClosed};

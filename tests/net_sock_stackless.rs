@@ -268,13 +268,16 @@ fn stacks_taken() -> (u64, u64) {
     (s.mapped, s.reused)
 }
 
+/// What each task received: its index and its bytes.
+type Received = Rc<RefCell<Vec<(usize, Vec<u8>)>>>;
+
 #[test]
 fn idle_stackless_sock_recvs_hold_no_stack() {
     // Two fds a pair: well under the 20,000 of a usual fd limit.
     const N: usize = 2_000;
     let before = stacks_taken();
     let lp = EventLoop::new().unwrap();
-    let got: Rc<RefCell<Vec<(usize, Vec<u8>)>>> = Rc::default();
+    let got: Received = Rc::default();
     let mut peers = Vec::new();
     for n in 0..N {
         let (a, b) = pair().unwrap();

@@ -41,9 +41,9 @@
 //!   arguments: [`Exception::with_args`](crate::errors::Exception::with_args) prints any
 //!   class that way, but it is not `isinstance` of tulip's types.
 //! - **Not yet**: on the stackless backend, native versions of `open_connection`,
-//!   `start_server`, `start_tls`, the `sock_*` calls, `getaddrinfo` and the subprocess waits
-//!   (they are reached through `stackless::stackful`; the sync primitives, `wait_for`,
-//!   `timeout`, `wait`, `TaskGroup` and the stream reads and drains are native); the TLS
+//!   `start_server`, `start_tls`, `getaddrinfo` and the subprocess waits (they are reached
+//!   through `stackless::stackful`; the sync primitives, `wait_for`, `timeout`, `wait`,
+//!   `TaskGroup`, the stream reads and drains and the `sock_*` calls are native); the TLS
 //!   `ssl_shutdown_timeout` and the system trust store (pass the roots to rustls).
 //! - **Context variables** hold `Clone + Send + Sync` values, and a token of another value
 //!   type is a compile error: see [contextvars](crate::guide::contextvars#differences-from-python).

@@ -77,7 +77,9 @@
 //! `yield_from!(reader.readline_stackless())?`, `read_stackless(n)`, `read_all_stackless()`,
 //! `readexactly_stackless(n)`, `readuntil_stackless(sep)`, `yield_from!(writer.drain_stackless())?`
 //! and `wait_closed_stackless()`; so 10,000 idle connections read by stackless tasks hold no
-//! stack. Opening connections and starting servers take `co`: a stackless body reaches them
+//! stack. So do the low-level socket calls: `yield_from!(stackless::sock_recv(&sock, n))?`,
+//! `stackless::sock_sendall(&sock, data)`, `sock_connect(addr)`, `sock_accept(&listener)`, ...,
+//! which borrow the socket until they end (hold it in the `static` body). Opening connections and starting servers take `co`: a stackless body reaches them
 //! through `tulip::stackless::stackful(move |co| open_connection(co, host, port))`.
 //!
 //! The low-level calls borrow any socket:

@@ -656,6 +656,41 @@ pub(crate) mod stackless {
         }
     }
 
+    /// `sock_recvfrom_into` as a [`WaitOp`].
+    pub(crate) struct RecvfromInto<'b> {
+        buf: &'b mut [u8],
+        wait: Option<Wait>,
+    }
+
+    impl RecvfromInto<'_> {
+        fn attempt(&mut self, fd: RawFd) -> Step<(usize, SocketAddr)> {
+            // SAFETY: as in `sock_recvfrom_into`.
+            let uninit = unsafe { &mut *(&mut *self.buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+            match try_recvfrom(fd, uninit) {
+                Some(r) => Step::Done(r),
+                None => wait_step(&mut self.wait, fd, true),
+            }
+        }
+    }
+
+    impl<S: AsRawFd + ?Sized> WaitOp<&S> for RecvfromInto<'_> {
+        type Output = (usize, SocketAddr);
+
+        fn begin(&mut self, sock: &&S) -> Step<Self::Output> {
+            if let Err(e) = check_sock(sock.as_raw_fd()) {
+                return Step::Done(Err(e));
+            }
+            self.attempt(sock.as_raw_fd())
+        }
+
+        fn resume(&mut self, sock: &&S, _: Future<()>, waited: Result<()>) -> Step<Self::Output> {
+            match end_wait(&self.wait, waited) {
+                Ok(()) => self.attempt(sock.as_raw_fd()),
+                Err(e) => Step::Done(Err(e)),
+            }
+        }
+    }
+
     /// `sock_sendall` as a [`WaitOp`].
     pub(crate) struct Sendall<'d> {
         data: &'d [u8],
@@ -827,6 +862,12 @@ pub(crate) mod stackless {
     );
 
     stackless_wait!(
+        /// What [`stackless::sock_recvfrom_into`](crate::stackless::sock_recvfrom_into)
+        /// returns: `await loop.sock_recvfrom_into(sock, buf)`.
+        SockRecvfromInto ['a, 'b, S: AsRawFd + ?Sized] ['a, 'b, S] (&'a S, RecvfromInto<'b>) -> (usize, SocketAddr)
+    );
+
+    stackless_wait!(
         /// What [`stackless::sock_sendall`](crate::stackless::sock_sendall) returns: `await loop.sock_sendall(sock, data)`.
         SockSendall ['a, 'd, S: AsRawFd + ?Sized] ['a, 'd, S] (&'a S, Sendall<'d>) -> ()
     );
@@ -914,6 +955,21 @@ pub(crate) mod stackless {
             wait: None,
         };
         SockRecvfrom(Waiting::new(sock, op, Location::caller()))
+    }
+
+    /// [`sock_recvfrom_into`](crate::sock_recvfrom_into) for a stackless body; borrows
+    /// `sock` and `buf` until it ends.
+    ///
+    /// # Errors
+    ///
+    /// As [`sock_recvfrom`](crate::sock_recvfrom).
+    #[track_caller]
+    pub fn sock_recvfrom_into<'a, 'b, S: AsRawFd + ?Sized>(
+        sock: &'a S,
+        buf: &'b mut [u8],
+    ) -> SockRecvfromInto<'a, 'b, S> {
+        let op = RecvfromInto { buf, wait: None };
+        SockRecvfromInto(Waiting::new(sock, op, Location::caller()))
     }
 
     /// [`sock_sendall`](crate::sock_sendall) for a stackless body; borrows `sock` and `data` until it ends. If
