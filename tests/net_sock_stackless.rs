@@ -1,8 +1,8 @@
 //! The native stackless forms of the loop's socket waits (feature `nightly`):
 //! `stackless::sock_recv(&sock, n)`, `sock_sendall`, `sock_connect`, `sock_accept`, ...
 //! delegated to with `yield_from!`. The recorded cases net/sock_recv, net/sock_eof,
-//! net/sock_recv_cancel, net/sock_sendall_large, net/sock_connect_refused and net/sock_accept
-//! run on them against the recordings net_cases.rs ports; then what a trace does not show:
+//! net/sock_recv_cancel, net/sock_sendall_large, net/sock_connect_refused, net/sock_accept
+//! (net_cases.rs) and net/udp_sock (net_udp.rs) run on them against the same recordings; then what a trace does not show:
 //! stackless tasks waiting in sock_recv on idle sockets hold no stack.
 #![feature(coroutines)]
 mod common;
@@ -10,7 +10,7 @@ use common::{ms, py_bool};
 
 use std::cell::RefCell;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
@@ -254,6 +254,51 @@ fn sock_accept_and_connect() {
                 drop(c);
                 let got = yield_from!(stackless::sock_recv(conn, 10))?;
                 tprint!("server sees EOF: {}", pb(&got));
+                Ok(())
+            },
+        )
+        .unwrap();
+    });
+}
+
+#[test]
+fn udp_sock_calls() {
+    common::check_case("net/udp_sock", || {
+        stackless::run(
+            #[coroutine]
+            static |_| {
+                let lp = get_running_loop()?;
+                let a = UdpSocket::bind("127.0.0.1:0")?;
+                let b = Rc::new(UdpSocket::bind("127.0.0.1:0")?);
+                a.set_nonblocking(true)?;
+                b.set_nonblocking(true)?;
+                let (addr_a, addr_b) = (a.local_addr()?, b.local_addr()?);
+                let sent = yield_from!(stackless::sock_sendto(&*b, b"early", addr_a))?;
+                tprint!("sent: {}", sent);
+                let (data, from) = yield_from!(stackless::sock_recvfrom(&a, 100))?;
+                tprint!("queued: {} {}", pb(&data), py_bool(from == addr_b));
+                let b2 = b.clone();
+                lp.call_later(ms(10), move || {
+                    let _ = b2.send_to(b"late", addr_a);
+                })?;
+                let (data, from) = yield_from!(stackless::sock_recvfrom(&a, 100))?;
+                tprint!("arrives later: {} {}", pb(&data), py_bool(from == addr_b));
+                yield_from!(stackless::sock_sendto(&*b, b"0123456789", addr_a))?;
+                yield_from!(stackless::sock_sendto(&*b, b"next", addr_a))?;
+                let (data, _) = yield_from!(stackless::sock_recvfrom(&a, 4))?;
+                tprint!("cut to 4: {}", pb(&data));
+                let (data, _) = yield_from!(stackless::sock_recvfrom(&a, 100))?;
+                tprint!("the next one whole: {}", pb(&data));
+                yield_from!(stackless::sock_sendto(&a, b"into", addr_b))?;
+                let mut buf = [0u8; 10];
+                let (n, from) = yield_from!(stackless::sock_recvfrom_into(&*b, &mut buf))?;
+                tprint!(
+                    "recvfrom_into: {} {} {}",
+                    n,
+                    pb(&buf[..n]),
+                    py_bool(from == addr_a)
+                );
+                tprint!("reader left behind: {}", py_bool(lp.remove_reader(&a)));
                 Ok(())
             },
         )
