@@ -1,6 +1,8 @@
 //! The loop's socket operations (layer 8): asyncio's `loop.sock_recv`, `sock_recv_into`,
 //! `sock_sendall`, `sock_connect` and `sock_accept`, as functions that take the coroutine
-//! handle `co` (`sock_recv(co, &sock, 100)?` is `await loop.sock_recv(sock, 100)`).
+//! handle `co` (`sock_recv(co, &sock, 100)?` is `await loop.sock_recv(sock, 100)`). On the
+//! stackless backend (feature `nightly`) each has a native form running the same code,
+//! `yield_from!(stackless::sock_recv(&sock, 100))?`, which holds no stack while it waits.
 //!
 //! # Which sockets
 //!
