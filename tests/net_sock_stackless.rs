@@ -2,8 +2,9 @@
 //! `stackless::sock_recv(&sock, n)`, `sock_sendall`, `sock_connect`, `sock_accept`, ...
 //! delegated to with `yield_from!`. The recorded cases net/sock_recv, net/sock_eof,
 //! net/sock_recv_cancel, net/sock_sendall_large, net/sock_connect_refused, net/sock_accept
-//! (net_cases.rs) and net/udp_sock (net_udp.rs) run on them against the same recordings; then what a trace does not show:
-//! stackless tasks waiting in sock_recv on idle sockets hold no stack.
+//! (net_cases.rs) and net/udp_sock (net_udp.rs) run on them against the same recordings;
+//! then what a trace does not show: stackless tasks waiting in sock_recv on idle sockets
+//! hold no stack, and a cancelled sock_sendall takes its writer out.
 #![feature(coroutines)]
 mod common;
 use common::{ms, py_bool};
@@ -355,4 +356,39 @@ fn idle_stackless_sock_recvs_hold_no_stack() {
     );
     assert_eq!(stacks_taken(), before, "a woken sock_recv took a stack");
     lp.close().unwrap();
+}
+
+#[test]
+fn cancelled_sock_sendall_removes_its_writer() {
+    stackless::run(
+        #[coroutine]
+        static |_| {
+            let lp = get_running_loop()?;
+            let (a, b) = pair()?;
+            let a = Rc::new(a);
+            let a2 = a.clone();
+            // More than the socket buffers hold while the peer does not read: it waits.
+            let t = lp.create_task_stackless(
+                #[coroutine]
+                static move |_| {
+                    let big = vec![b'x'; 8 << 20];
+                    yield_from!(stackless::sock_sendall(&*a2, &big))
+                },
+            )?;
+            yield_from!(sleep(ms(10)))?;
+            let fd = a.as_raw_fd();
+            let writing = |lp: &EventLoop| lp.watched_fds().iter().any(|w| w.0 == fd && w.2);
+            assert!(!t.done() && writing(&lp), "sendall waits for room to write");
+            t.cancel(None);
+            let r = await_!(t.clone());
+            assert!(r.unwrap_err().isinstance::<CancelledError>());
+            assert!(
+                !writing(&lp),
+                "the cancelled sendall left its writer behind"
+            );
+            drop(b);
+            Ok(())
+        },
+    )
+    .unwrap();
 }
